@@ -1,0 +1,3 @@
+"""convcli: a command-line convolution and gradient explorer."""
+
+__version__ = "0.1.0"

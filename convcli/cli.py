@@ -1,0 +1,73 @@
+"""The Typer app: registers the subcommands and turns convcli's errors into exit codes.
+
+Exit codes: 0 success; 1 a failure (a ConvcliError from the core, a file that cannot be read or
+written); 2 a usage error (an unknown option, a bad option value); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from convcli import __version__
+from convcli.core.errors import ConvcliError
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(code)
+
+
+class ConvcliGroup(TyperGroup):
+    """Runs a subcommand and maps the errors a user can cause to one line on stderr and an exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConvcliError as err:
+            raise _fail(str(err), 1) from None
+        except OSError as err:
+            where = f": {err.filename}" if getattr(err, "filename", None) else ""
+            raise _fail(f"{err.strerror or err}{where}", 1) from None
+        except KeyboardInterrupt:
+            raise _fail("interrupted", 130) from None
+
+
+app = typer.Typer(
+    name="convcli",
+    cls=ConvcliGroup,
+    help="See what a convolution does and check its math: output sizes, gradients, image kernels, a tiny CNN.",
+    epilog="Examples:  convcli shape --H 28 --K 3 --stride 2    convcli shape --H 224 --layers samples/vgg16.txt",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"convcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """See what a convolution does and check its math."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app(prog_name="convcli")
+    except BrokenPipeError:  # `convcli ... | head` closed the pipe: not an error worth a traceback
+        sys.stderr.close()
+        sys.exit(0)
