@@ -257,27 +257,38 @@ def _grad_weight(dout: np.ndarray, x: np.ndarray, weight_shape: tuple[int, ...],
 def _grad_input(dout: np.ndarray, weight: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """dL/dX = crop(pad(dilate(dL/dO, s)) ⋆ rot180(K)), the seed's formula with stride, dilation and groups.
 
-    dL/dO is zero-stuffed by the stride, padded by the dilated kernel's span - 1 on every side (plus
-    the rows/columns the forward pass never read at the bottom/right), and correlated at stride 1
-    with the rotated kernels; the result has the padded input's size and is cropped by the padding.
+    dL/dO is zero-stuffed by the stride, padded by the dilated kernel's span - 1 on every side and
+    correlated at stride 1 with the rotated kernels (channels swapped); that full correlation has
+    the padded input's size, and the padding is cropped off. Only the rows and columns that survive
+    the crop are built and computed: the stuffed dL/dO is placed straight into a zero canvas whose
+    border is span - 1 - padding (negative: rows that would land in the padding are left out).
     """
-    (pt, pb), (pl, pr) = g.padding
+    (pt, _), (pl, _) = g.padding
     h, w = g.in_size
+    n, c_out, ho, wo = dout.shape
     span = (g.dilation[0] * (g.kernel[0] - 1) + 1, g.dilation[1] * (g.kernel[1] - 1) + 1)
-    hp, wp = h + pt + pb, w + pl + pr
-    stuffed = dilate(dout, g.stride)
-    unread = (hp - span[0] - stuffed.shape[2] + 1, wp - span[1] - stuffed.shape[3] + 1)
-    full_pad = ((span[0] - 1, span[0] - 1 + unread[0]), (span[1] - 1, span[1] - 1 + unread[1]))
-    w_back = _flip_transpose(weight, g.groups)
+    rows, cols = h + span[0] - 1, w + span[1] - 1
+    canvas = np.zeros((n, c_out, rows + 1, cols), dtype=dout.dtype)  # +1 row: slack for im2col_wide
+    placed = []
+    for size, offset, step, out_len in (
+        (rows, span[0] - 1 - pt, g.stride[0], ho),
+        (cols, span[1] - 1 - pl, g.stride[1], wo),
+    ):
+        first = max(0, -(offset // step)) if offset < 0 else 0
+        last = min(out_len, (size - 1 - offset) // step + 1) if size - 1 - offset >= 0 else 0
+        placed.append((first, max(first, last), offset, step))
+    (i0, i1, top, sh), (j0, j1, left, sw) = placed
+    if i1 > i0 and j1 > j0:
+        canvas[:, :, top + sh * i0 : top + sh * (i1 - 1) + 1 : sh, left + sw * j0 : left + sw * (j1 - 1) + 1 : sw] = (
+            dout[:, :, i0:i1, j0:j1]
+        )
     back = ConvGeometry(
-        in_size=stuffed.shape[2:],
+        in_size=(rows, cols),
         kernel=g.kernel,
         stride=(1, 1),
-        padding=full_pad,
+        padding=((0, 0), (0, 0)),
         dilation=g.dilation,
         groups=g.groups,
-        out_size=(hp, wp),
+        out_size=(h, w),
     )
-    dp = pad_input(stuffed, full_pad, extra_rows=1)
-    grad_padded = _correlate_padded(dp, w_back, back, wide=True)
-    return np.ascontiguousarray(grad_padded[:, :, pt : pt + h, pl : pl + w])
+    return np.ascontiguousarray(_correlate_padded(canvas, _flip_transpose(weight, g.groups), back, wide=True))
