@@ -71,3 +71,12 @@ def main() -> None:
     except BrokenPipeError:  # `convcli ... | head` closed the pipe: not an error worth a traceback
         sys.stderr.close()
         sys.exit(0)
+
+
+def _register() -> None:
+    from convcli.commands import shape
+
+    app.command("shape", epilog=shape.EPILOG, no_args_is_help=True)(shape.shape)
+
+
+_register()

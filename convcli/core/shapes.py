@@ -7,6 +7,7 @@ size is ``(n + p_before + p_after - d*(k-1) - 1) // s + 1``, floored.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .errors import ParameterError, ShapeError
 
@@ -104,8 +105,12 @@ def _output_length(size: int, kernel: int, stride: int, padding: tuple[int, int]
     padded = size + padding[0] + padding[1]
     span = effective_kernel(kernel, dilation)
     if span > padded:
-        what = f"kernel {kernel}" + (f" with dilation {dilation} spans {span}" if dilation > 1 else "")
-        raise ShapeError(f"{what}, larger than the padded input {padded} (size {size} + padding {sum(padding)})")
+        what = f"kernel {kernel} with dilation {dilation} spans {span}," if dilation > 1 else f"kernel {kernel} is"
+        need = -(-(span - size) // 2)
+        raise ShapeError(
+            f"{what} larger than the padded input {padded} (size {size} + padding {sum(padding)}); "
+            f"pad by at least {need} on each side, or use a kernel that spans at most {padded}"
+        )
     return (padded - span) // stride + 1
 
 
@@ -123,3 +128,207 @@ def conv2d_output_shape(
             + f": {err}"
         ) from None
     return h, w
+
+
+# --- explained arithmetic for `convcli shape` -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConvAxis:
+    """One axis of a convolution or pooling window sweep, with everything needed to explain it.
+
+    ``leftover`` = (padded - span) % stride rows at the end that no window reaches; ``unread_tail``
+    of them are input rows (the rest are padding); ``unread`` counts every input row no window
+    tap reads, including the holes a dilation larger than 1 can leave between taps.
+    """
+
+    size: int
+    kernel: int
+    stride: int
+    padding: tuple[int, int]
+    dilation: int
+    span: int
+    padded: int
+    out: int
+    leftover: int
+    unread_tail: int
+    unread: int
+
+
+def conv_axis(
+    size: int, kernel: int, stride: int = 1, padding: tuple[int, int] = (0, 0), dilation: int = 1
+) -> ConvAxis:
+    """Explain one axis of a convolution (PyTorch's floor rule). Raises like conv_output_size."""
+    out = _output_length(size, kernel, stride, padding, dilation)
+    span = effective_kernel(kernel, dilation)
+    padded = size + padding[0] + padding[1]
+    leftover = (padded - span) % stride
+    return ConvAxis(
+        size=size,
+        kernel=kernel,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        span=span,
+        padded=padded,
+        out=out,
+        leftover=leftover,
+        unread_tail=max(0, leftover - padding[1]),
+        unread=_count_unread(size, kernel, stride, padding[0], dilation, out),
+    )
+
+
+def _count_unread(size: int, kernel: int, stride: int, pad_before: int, dilation: int, out: int) -> int:
+    """Input rows that no tap of any window reads: tail rows, and the holes a stride larger than
+    the kernel or a dilation larger than 1 leaves between taps. Exact up to a million taps; past
+    that only the tail is counted (windows that large are contiguous in any real network)."""
+    if out * kernel > 1_000_000:
+        last = (out - 1) * stride + (kernel - 1) * dilation - pad_before
+        return max(0, size - 1 - last)
+    read = {i * stride + m * dilation - pad_before for i in range(out) for m in range(kernel)}
+    return size - sum(1 for r in read if 0 <= r < size)
+
+
+def padding_reading_all(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
+    """The smallest symmetric padding >= ``padding`` after which no input row at the end is unread."""
+    for p in range(padding, padding + stride + 1):
+        axis = conv_axis(size, kernel, stride, (p, p), dilation)
+        if axis.unread_tail == 0:
+            return p
+    return padding + stride  # unreachable: with padding >= stride - 1 every tail row is padding
+
+
+def tf_same(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> tuple[int, int, int]:
+    """TensorFlow's padding='SAME': (out, pad_before, pad_after); out = ceil(size / stride), extra after."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + effective_kernel(kernel, dilation) - size, 0)
+    return out, total // 2, total - total // 2
+
+
+def tf_valid(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> int | None:
+    """TensorFlow's padding='VALID': ceil((size - span + 1) / stride), or None if the kernel does not fit."""
+    span = effective_kernel(kernel, dilation)
+    return None if span > size else (size - span) // stride + 1
+
+
+@dataclass(frozen=True)
+class TransposedAxis:
+    """One axis of a transposed convolution and the forward convolution it inverts."""
+
+    size: int
+    kernel: int
+    stride: int
+    padding: int
+    dilation: int
+    output_padding: int
+    out: int
+    max_output_padding: int
+    forward_inputs: tuple[int, int]  # the input sizes a matching Conv2d maps to ``size``
+
+
+def transposed_axis(
+    size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1, output_padding: int = 0
+) -> TransposedAxis:
+    """out = (size - 1)*S - 2P + D(K-1) + output_padding + 1, as torch.nn.ConvTranspose2d.
+
+    Raises ParameterError when output_padding is not smaller than the stride or the dilation, and
+    ShapeError when the output would be empty.
+    """
+    for name, value, minimum in (
+        ("size", size, 1),
+        ("kernel", kernel, 1),
+        ("stride", stride, 1),
+        ("dilation", dilation, 1),
+        ("padding", padding, 0),
+        ("output_padding", output_padding, 0),
+    ):
+        if value < minimum:
+            raise ParameterError(f"{name} must be >= {minimum}, got {value}")
+    limit = max(stride, dilation)
+    if output_padding >= limit:
+        raise ParameterError(
+            f"output_padding must be smaller than the stride ({stride}) or the dilation ({dilation}), "
+            f"got {output_padding}; use 0..{limit - 1}"
+        )
+    base = (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1
+    out = base + output_padding
+    if out < 1:
+        raise ShapeError(
+            f"transposed output (size-1)*S - 2P + D(K-1) + output_padding + 1 = "
+            f"({size}-1)*{stride} - 2*{padding} + {dilation}*({kernel}-1) + {output_padding} + 1 = {out}, "
+            f"which is not positive; use a padding of at most {max(0, ((size - 1) * stride + dilation * (kernel - 1)) // 2)}"
+        )
+    return TransposedAxis(
+        size, kernel, stride, padding, dilation, output_padding, out, limit - 1, (base, base + stride - 1)
+    )
+
+
+@dataclass(frozen=True)
+class PoolAxis:
+    """One axis of a pooling layer with PyTorch's floor and ceil_mode rules."""
+
+    size: int
+    kernel: int
+    stride: int
+    padding: int
+    dilation: int
+    ceil_mode: bool
+    out: int
+    floor_out: int
+    ceil_out: int  # ceil division before PyTorch's last-window rule
+    dropped: bool  # ceil_mode's extra window dropped: it would start in the right padding
+    leftover: int
+    unread_tail: int
+
+
+def pool_axis(
+    size: int, kernel: int, stride: int | None = None, padding: int = 0, dilation: int = 1, ceil_mode: bool = False
+) -> PoolAxis:
+    """Pooling output size as torch.nn.MaxPool2d / AvgPool2d compute it; stride defaults to the kernel.
+
+    With ceil_mode the division rounds up, but the last window must start inside the input or
+    the left padding: if (out - 1) * stride >= size + padding, that window is dropped.
+    Raises ParameterError when padding exceeds half the kernel, ShapeError when nothing fits.
+    """
+    stride = kernel if stride is None else stride
+    for name, value, minimum in (
+        ("size", size, 1),
+        ("kernel", kernel, 1),
+        ("stride", stride, 1),
+        ("dilation", dilation, 1),
+        ("padding", padding, 0),
+    ):
+        if value < minimum:
+            raise ParameterError(f"{name} must be >= {minimum}, got {value}")
+    if padding > kernel // 2:
+        raise ParameterError(
+            f"pool padding {padding} is more than half the kernel {kernel} (at most {kernel // 2}); "
+            f"PyTorch refuses it: use padding <= {kernel // 2} or a larger kernel"
+        )
+    span = effective_kernel(kernel, dilation)
+    numerator = size + 2 * padding - span
+    if numerator < 0:
+        raise ShapeError(
+            f"pool kernel {kernel}"
+            + (f" with dilation {dilation} spans {span}" if dilation > 1 else "")
+            + f", larger than the padded input {size + 2 * padding} (size {size} + padding {2 * padding})"
+        )
+    floor_out = numerator // stride + 1
+    ceil_out = -(-numerator // stride) + 1
+    dropped = ceil_out > floor_out and (ceil_out - 1) * stride >= size + padding
+    out = (ceil_out - dropped) if ceil_mode else floor_out
+    leftover = numerator % stride
+    return PoolAxis(
+        size,
+        kernel,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        out,
+        floor_out,
+        ceil_out,
+        dropped,
+        leftover,
+        max(0, leftover - padding),
+    )

@@ -1,0 +1,206 @@
+"""Layer chains: the ``--layers`` spec language, and sizes and receptive fields through a chain.
+
+Spec: comma-separated items, case-insensitive, e.g. ``conv3p1,pool2,conv3s2p1,tconv4s2p1,avgpool3s2p1``.
+
+    conv<K>[x<K2>]  [s<S>] [p<P>] [d<D>] [c<C>]     convolution (c: output channels)
+    tconv<K>[x<K2>] [s<S>] [p<P>] [d<D>] [op<O>] [c<C>]   transposed convolution, op = output_padding
+    pool<K> | maxpool<K> [s<S>] [p<P>] [d<D>]       max pooling; s defaults to K
+    avgpool<K>      [s<S>] [p<P>]                   average pooling; s defaults to K
+
+Receptive fields follow the usual recurrences, in input pixels: jump j_l = j_{l-1} * s_l,
+field r_l = r_{l-1} + (span_l - 1) * j_{l-1}, centre of the first output's field
+c_l = c_{l-1} + ((span_l - 1)/2 - p_l) * j_{l-1}, with c_0 = 0 the centre of pixel 0. A
+transposed convolution divides the jump by its stride instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .errors import ParameterError
+from .shapes import conv_axis, effective_kernel, pool_axis, transposed_axis
+
+
+class LayerSpecError(ParameterError):
+    """A --layers item that cannot be read; the message points at it."""
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One parsed item of a layer chain."""
+
+    text: str
+    kind: str  # "conv", "tconv", "maxpool" or "avgpool"
+    kernel: tuple[int, int]
+    stride: int | None = None  # None: 1 for convolutions, the kernel size for pools
+    padding: int = 0
+    dilation: int = 1
+    output_padding: int = 0
+    channels: int | None = None
+
+    @property
+    def strides(self) -> tuple[int, int]:
+        if self.stride is not None:
+            return self.stride, self.stride
+        return self.kernel if self.kind in ("maxpool", "avgpool") else (1, 1)
+
+
+_HEAD = re.compile(r"(tconv|conv|maxpool|avgpool|pool)(\d+)(?:x(\d+))?")
+_PART = re.compile(r"(op|s|p|d|c)(\d+)")
+_ALLOWED = {
+    "conv": {"s", "p", "d", "c"},
+    "tconv": {"s", "p", "d", "op", "c"},
+    "maxpool": {"s", "p", "d"},
+    "avgpool": {"s", "p"},
+}
+SYNTAX = "conv<K>, tconv<K>, pool<K> or avgpool<K>, then s<S> p<P> d<D> (tconv: op<O>; conv, tconv: c<C>)"
+
+
+def _fail(index: int, item: str, at: int, why: str) -> LayerSpecError:
+    pointer = " " * (at + 1) + "^"
+    return LayerSpecError(f"layer {index} '{item}': {why}; expected {SYNTAX}\n  '{item}'\n  {pointer}")
+
+
+def parse_layers(spec: str) -> list[LayerSpec]:
+    """Parse a comma-separated chain spec; raises LayerSpecError naming the item and the position."""
+    items = [part.strip() for part in spec.replace("\n", ",").split(",")]
+    items = [item for item in items if item]
+    if not items:
+        raise LayerSpecError(f"--layers is empty; expected items like conv3p1,pool2 ({SYNTAX})")
+    layers = []
+    for index, item in enumerate(items, start=1):
+        low = item.lower()
+        head = _HEAD.match(low)
+        if head is None:
+            raise _fail(index, item, 0, "unknown layer type")
+        kind = "maxpool" if head.group(1) == "pool" else head.group(1)
+        kh = int(head.group(2))
+        kw = int(head.group(3)) if head.group(3) else kh
+        values: dict[str, int] = {}
+        pos = head.end()
+        while pos < len(low):
+            part = _PART.match(low, pos)
+            if part is None:
+                raise _fail(index, item, pos, f"cannot read '{item[pos:]}'")
+            key, value = part.group(1), int(part.group(2))
+            if key not in _ALLOWED[kind]:
+                raise _fail(index, item, pos, f"{kind} takes no '{key}'")
+            if key in values:
+                raise _fail(index, item, pos, f"'{key}' given twice")
+            values[key] = value
+            pos = part.end()
+        if min(kh, kw) < 1:
+            raise _fail(index, item, head.start(2), "the kernel size must be at least 1")
+        for key, minimum in (("s", 1), ("d", 1), ("c", 1)):
+            if key in values and values[key] < minimum:
+                raise _fail(index, item, low.index(key, head.end()), f"'{key}' must be at least {minimum}")
+        layers.append(
+            LayerSpec(
+                text=item,
+                kind=kind,
+                kernel=(kh, kw),
+                stride=values.get("s"),
+                padding=values.get("p", 0),
+                dilation=values.get("d", 1),
+                output_padding=values.get("op", 0),
+                channels=values.get("c"),
+            )
+        )
+    return layers
+
+
+@dataclass(frozen=True)
+class ChainStep:
+    """A layer's output and its receptive field in input pixels (fractions after a transposed conv)."""
+
+    layer: LayerSpec
+    in_size: tuple[int, int]
+    out_size: tuple[int, int]
+    receptive_field: tuple[Fraction, Fraction]
+    jump: tuple[Fraction, Fraction]
+    center: tuple[Fraction, Fraction]
+    channels: int | None
+    params: int | None
+    macs: int | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _axis_step(layer: LayerSpec, axis: int, size: int, ceil_mode: bool):
+    """(out, d_rf, jump factor, d_center, warnings) for one axis; d_* are in units of the incoming jump."""
+    k = layer.kernel[axis]
+    s = layer.strides[axis]
+    p, d = layer.padding, layer.dilation
+    span = effective_kernel(k, d)
+    warnings: list[str] = []
+    if layer.kind == "tconv":
+        t = transposed_axis(size, k, s, p, d, layer.output_padding)
+        return t.out, Fraction((span - 1) // s), Fraction(1, s), Fraction(2 * p - (span - 1), 2 * s), warnings
+    if layer.kind == "conv":
+        a = conv_axis(size, k, s, (p, p), d)
+        out, unread = a.out, a.unread
+    else:
+        pa = pool_axis(size, k, s, p, d, ceil_mode)
+        out, unread = pa.out, pa.unread_tail
+        if ceil_mode and pa.dropped:
+            warnings.append("ceil_mode dropped a window that would start in the padding")
+        elif ceil_mode and pa.ceil_out > pa.floor_out:
+            warnings.append("ceil_mode added a partial window")
+            unread = 0
+    if unread:
+        warnings.append(f"{unread} input {'row' if axis == 0 else 'column'}{'s' if unread > 1 else ''} never read")
+    return out, Fraction(span - 1), Fraction(s), Fraction(span - 1, 2) - p, warnings
+
+
+def chain(
+    size: tuple[int, int], layers: list[LayerSpec], ceil_mode: bool = False, in_channels: int | None = None
+) -> list[ChainStep]:
+    """Walk an (H, W) input through the layers; raises ConvcliError naming the layer that fails."""
+    rf = [Fraction(1), Fraction(1)]
+    jump = [Fraction(1), Fraction(1)]
+    center = [Fraction(0), Fraction(0)]
+    channels = in_channels
+    steps = []
+    for index, layer in enumerate(layers, start=1):
+        outs, warnings = [], []
+        for axis in (0, 1):
+            try:
+                out, d_rf, factor, d_center, notes = _axis_step(layer, axis, size[axis], ceil_mode)
+            except ParameterError as err:
+                raise type(err)(f"layer {index} '{layer.text}' on input {size[0]}x{size[1]}: {err}") from None
+            except ValueError as err:
+                raise type(err)(f"layer {index} '{layer.text}' on input {size[0]}x{size[1]}: {err}") from None
+            rf[axis] += d_rf * jump[axis]
+            center[axis] += d_center * jump[axis]
+            jump[axis] *= factor
+            outs.append(out)
+            warnings += [n for n in notes if n not in warnings]
+        params = macs = None
+        out_channels = channels
+        if layer.kind in ("conv", "tconv"):
+            out_channels = layer.channels
+            if channels is not None and out_channels is not None:
+                weights = out_channels * channels * layer.kernel[0] * layer.kernel[1]
+                params = weights + out_channels
+                positions = outs[0] * outs[1] if layer.kind == "conv" else size[0] * size[1]
+                macs = weights * positions
+        elif channels is not None:
+            params, macs = 0, 0
+        steps.append(
+            ChainStep(
+                layer,
+                size,
+                (outs[0], outs[1]),
+                (rf[0], rf[1]),
+                (jump[0], jump[1]),
+                (center[0], center[1]),
+                out_channels,
+                params,
+                macs,
+                warnings,
+            )
+        )
+        size = (outs[0], outs[1])
+        channels = out_channels
+    return steps

@@ -1,0 +1,323 @@
+"""Rich renderables for the commands' results. Functions return renderables and never print.
+
+Consoles are made per command run (``make_console``), never at import: rich then sees the
+terminal as it is, drops colour when piped, and honours NO_COLOR and COLUMNS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+
+def make_console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False)
+
+
+def _n(value: int | float) -> str:
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:g}"
+    return f"{int(value):,}"
+
+
+def _pair(a: Any, b: Any, sep: str = "×") -> str:
+    return str(a) if a == b else f"{a}{sep}{b}"
+
+
+def _header(name: str, fields: list[tuple[str, str]]) -> Text:
+    text = Text(name, style="bold cyan")
+    for label, value in fields:
+        text.append(f"   {label} ", style="dim")
+        text.append(value, style="bold")
+    return text
+
+
+def _same_axes(axes: dict[str, dict[str, Any]]) -> bool:
+    return axes["H"] == axes["W"]
+
+
+def _formula_block(lhs: str, lines: list[str]) -> Text:
+    text = Text()
+    pad = " " * len(lhs)
+    for i, line in enumerate(lines):
+        text.append(f"  {lhs if i == 0 else pad} = ", style="dim" if i else "bold")
+        text.append(line + "\n", style="bold green" if i == len(lines) - 1 else "")
+    return text
+
+
+def _conv_lines(a: dict[str, Any], x: str = "H") -> list[str]:
+    top, bottom = a["padding"]
+    two_p = f"2·{top}" if top == bottom else f"{top} + {bottom}"
+    sym = "2P" if top == bottom else "P_before + P_after"
+    return [
+        f"⌊({x} + {sym} − D·(K − 1) − 1) / S⌋ + 1",
+        f"⌊({a['size']} + {two_p} − {a['dilation']}·({a['kernel']} − 1) − 1) / {a['stride']}⌋ + 1",
+        f"⌊{a['numerator']} / {a['stride']}⌋ + 1",
+        f"{a['numerator'] // a['stride']} + 1",
+        str(a["out"]),
+    ]
+
+
+def _lhs(axes: dict[str, Any], name: str) -> str:
+    return "H_out = W_out" if _same_axes(axes) else f"{name}_out"
+
+
+def _axis_blocks(axes: dict[str, Any], lines_for) -> list[Text]:
+    names = ["H"] if _same_axes(axes) else ["H", "W"]
+    return [_formula_block(_lhs(axes, n), lines_for(axes[n], n)) for n in names]
+
+
+def _para(text: str, style: str = "") -> Padding:
+    """A paragraph indented by two, wrapped lines included."""
+    return Padding(Text(text, style=style), (0, 0, 0, 2))
+
+
+def _notes(notes: list[str]) -> list[Table]:
+    if not notes:
+        return []
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold yellow", no_wrap=True)
+    grid.add_column()
+    for note in notes:
+        grid.add_row(" !", note)
+    return [grid]
+
+
+def _output_line(report: dict[str, Any]) -> Text:
+    t = Text("  Output  ", style="bold")
+    channels = f"{report['out_channels']} × " if "out_channels" in report else ""
+    t.append(f"{channels}{report['H_out']} × {report['W_out']}", style="bold green")
+    return t
+
+
+def _counts(report: dict[str, Any], positions: str) -> list[Text]:
+    if "params" not in report:
+        return []
+    c_in, c_out, g = report["in_channels"], report["out_channels"], report["groups"]
+    k = report["axes"]["H"]["kernel"], report["axes"]["W"]["kernel"]
+    per_group = f"{c_in}/{g}" if g > 1 else str(c_in)
+    return [
+        Text(
+            f"  Parameters  C_out·(C_in/groups)·KH·KW + C_out = {c_out}·{per_group}·{k[0]}·{k[1]} + {c_out} = {_n(report['params'])}"
+        ),
+        Text(
+            f"  MACs        weights × {positions} = {_n(report['weights'])} × {report['_positions']} = {_n(report['macs'])} per image"
+        ),
+    ]
+
+
+def shape_layer(report: dict[str, Any]) -> Group:
+    kind = report["kind"]
+    axes = report["axes"]
+    h, w = axes["H"], axes["W"]
+    parts: list[Any] = []
+    if kind == "conv":
+        pad = report.get("padding_word") or _pair(_pair(*h["padding"], sep="+"), _pair(*w["padding"], sep="+"), sep=",")
+        if report.get("padding_word"):
+            pad += f" ({_pair(*h['padding'], sep='+')}, {_pair(*w['padding'], sep='+')})"
+        parts.append(
+            _header(
+                "Conv2d (cross-correlation)",
+                [
+                    ("input", f"{h['size']}×{w['size']}"),
+                    ("kernel", f"{h['kernel']}×{w['kernel']}"),
+                    ("stride", _pair(h["stride"], w["stride"], ",")),
+                    ("padding", pad),
+                    ("dilation", _pair(h["dilation"], w["dilation"], ",")),
+                ],
+            )
+        )
+        parts.append(Text())
+        for name in ["H"] if _same_axes(axes) else ["H", "W"]:
+            a = axes[name]
+            if a["dilation"] > 1:
+                parts.append(
+                    Text(
+                        f"  {name}: the dilated kernel spans D·(K − 1) + 1 = {a['dilation']}·({a['kernel']} − 1) + 1 = {a['effective_kernel']}",
+                        style="dim",
+                    )
+                )
+        parts += _axis_blocks(axes, _conv_lines)
+        parts.append(_output_line(report))
+        report = {**report, "_positions": f"{report['H_out']}·{report['W_out']}"}
+        parts += _counts(report, "H_out·W_out")
+        if report["notes"]:
+            parts.append(Text())
+            parts += _notes(report["notes"])
+        parts.append(Text())
+        parts.append(_frameworks(report["frameworks"]))
+    elif kind == "tconv":
+        parts.append(
+            _header(
+                "ConvTranspose2d",
+                [
+                    ("input", f"{h['size']}×{w['size']}"),
+                    ("kernel", f"{h['kernel']}×{w['kernel']}"),
+                    ("stride", _pair(h["stride"], w["stride"], ",")),
+                    ("padding", _pair(h["padding"], w["padding"], ",")),
+                    ("output_padding", _pair(h["output_padding"], w["output_padding"], ",")),
+                    ("dilation", _pair(h["dilation"], w["dilation"], ",")),
+                ],
+            )
+        )
+        parts.append(Text())
+        parts += _axis_blocks(axes, _tconv_lines)
+        parts.append(_output_line(report))
+        report = {**report, "_positions": f"{h['size']}·{w['size']}"}
+        parts += _counts(report, "H_in·W_in")
+        parts.append(Text())
+        for name in ["H"] if _same_axes(axes) else ["H", "W"]:
+            a = axes[name]
+            label = "" if _same_axes(axes) else f"{name}: "
+            lo, hi = a["forward_inputs"]
+            parts.append(
+                _para(
+                    f"{label}output_padding may be {a['valid_output_padding'][0]}..{a['valid_output_padding'][1]} "
+                    f"(smaller than the stride or the dilation). A Conv2d with the same kernel, stride, padding and "
+                    f"dilation maps every input size {lo}..{hi} to {a['size']}; output_padding picks which one "
+                    f"comes back (0 gives {lo})."
+                )
+            )
+        parts += _notes(report["notes"])
+    else:
+        name = "MaxPool2d" if kind == "maxpool" else "AvgPool2d"
+        parts.append(
+            _header(
+                name,
+                [
+                    ("input", f"{h['size']}×{w['size']}"),
+                    ("kernel", f"{h['kernel']}×{w['kernel']}"),
+                    ("stride", _pair(h["stride"], w["stride"], ",")),
+                    ("padding", _pair(h["padding"], w["padding"], ",")),
+                    ("dilation", _pair(h["dilation"], w["dilation"], ",")),
+                    ("ceil_mode", str(report["ceil_mode"])),
+                ],
+            )
+        )
+        parts.append(Text())
+        parts += _axis_blocks(axes, lambda a, x: _pool_lines(a, report["ceil_mode"], x))
+        parts.append(_output_line(report))
+        parts.append(
+            _para(
+                "With ceil_mode PyTorch rounds up, then drops a last window that would start past the input "
+                "and the left padding.",
+                style="dim",
+            )
+        )
+        if report["notes"]:
+            parts.append(Text())
+            parts += _notes(report["notes"])
+    return Group(*parts)
+
+
+def _tconv_lines(a: dict[str, Any], x: str = "H") -> list[str]:
+    return [
+        f"({x} − 1)·S − 2P + D·(K − 1) + output_padding + 1",
+        f"({a['size']} − 1)·{a['stride']} − 2·{a['padding']} + {a['dilation']}·({a['kernel']} − 1) + {a['output_padding']} + 1",
+        str(a["out"]),
+    ]
+
+
+def _pool_lines(a: dict[str, Any], ceil_mode: bool, x: str = "H") -> list[str]:
+    lo, hi = ("⌈", "⌉") if ceil_mode else ("⌊", "⌋")
+    rounded = a["ceil_out"] - 1 if ceil_mode else a["floor_out"] - 1
+    lines = [
+        f"{lo}({x} + 2P − D·(K − 1) − 1) / S{hi} + 1",
+        f"{lo}({a['size']} + 2·{a['padding']} − {a['dilation']}·({a['kernel']} − 1) − 1) / {a['stride']}{hi} + 1",
+        f"{lo}{a['numerator']} / {a['stride']}{hi} + 1",
+        f"{rounded} + 1",
+    ]
+    if ceil_mode and a["dropped"]:
+        lines.append(f"{a['ceil_out']} − 1 (the last window would start in the right padding)")
+    lines.append(str(a["out"]))
+    return lines
+
+
+def _frameworks(fw: dict[str, Any]) -> Table:
+    table = Table(title="What the frameworks give", title_justify="left", box=None, padding=(0, 2), show_edge=False)
+    table.add_column("framework", style="cyan")
+    table.add_column("output", justify="right")
+    table.add_column("padding (top+bottom, left+right)")
+
+    def pads(p: list[list[int]]) -> str:
+        return f"{p[0][0]}+{p[0][1]}, {p[1][0]}+{p[1][1]}"
+
+    if fw["pytorch"] is None:
+        table.add_row("PyTorch padding='same'", "refused", "only at stride 1")
+    else:
+        table.add_row(
+            "PyTorch (as given, floor)",
+            f"{fw['pytorch']['H_out']} × {fw['pytorch']['W_out']}",
+            pads(fw["pytorch"]["padding"]),
+        )
+    half = fw["pytorch_half_padding"]
+    table.add_row(
+        f"PyTorch padding={_pair(*half['padding'], sep=',')} (half the span)",
+        f"{half['H_out']} × {half['W_out']}",
+        pads([[half["padding"][0]] * 2, [half["padding"][1]] * 2]),
+    )
+    valid = fw["tensorflow_valid"]
+    valid_out = (
+        "kernel does not fit" if None in (valid["H_out"], valid["W_out"]) else f"{valid['H_out']} × {valid['W_out']}"
+    )
+    table.add_row("TensorFlow 'VALID'", valid_out, "0+0, 0+0")
+    same = fw["tensorflow_same"]
+    table.add_row(
+        "TensorFlow 'SAME'", f"{same['H_out']} × {same['W_out']}", pads(same["padding"]) + "  (extra at bottom/right)"
+    )
+    return table
+
+
+def shape_chain(report: dict[str, Any]) -> Group:
+    rows = report["layers"]
+    with_counts = "params" in report
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("layer", style="cyan")
+    table.add_column("output", justify="right")
+    table.add_column("receptive field", justify="right")
+    table.add_column("jump", justify="right")
+    table.add_column("first centre", justify="right")
+    if with_counts:
+        table.add_column("params", justify="right")
+        table.add_column("MACs", justify="right")
+    table.add_column("notes", style="yellow")
+    h, w = report["input"]
+    first = ["", "input", _size(report.get("in_channels"), h, w), "1", "1", "0"]
+    table.add_row(*first, *(["", ""] if with_counts else []), "")
+    for i, r in enumerate(rows, start=1):
+        cells = [
+            str(i),
+            r["layer"],
+            _size(r.get("channels"), r["H_out"], r["W_out"]),
+            _pair(*map(_n, r["receptive_field"])),
+            _pair(*map(_n, r["jump"])),
+            _pair(*map(_n, r["center"]), sep=", "),
+        ]
+        if with_counts:
+            cells += [_n(r["params"]), _n(r["macs"])]
+        table.add_row(*cells, "; ".join(r["warnings"]))
+    parts: list[Any] = [
+        _header("Layer chain", [("input", f"{h}×{w}"), ("layers", str(len(rows)))]),
+        Text(),
+        table,
+    ]
+    if with_counts:
+        parts += [Text(), Text(f"  Total: {_n(report['params'])} parameters, {_n(report['macs'])} MACs per image")]
+    parts.append(Text())
+    parts.append(
+        _para(
+            "receptive field and jump in input pixels; first centre: where the first output's field is centred "
+            "(pixel 0 is at 0).",
+            style="dim",
+        )
+    )
+    return Group(*parts)
+
+
+def _size(channels: int | None, h: int, w: int) -> str:
+    return f"{channels}×{h}×{w}" if channels is not None else f"{h}×{w}"
