@@ -174,7 +174,10 @@ def test_bad_arguments_raise_errors_that_name_the_parameter(kwargs, exc, names):
 
 
 def test_shape_errors_carry_the_numbers():
-    with pytest.raises(ShapeError, match=r"kernel 5 with dilation 2 spans 9, larger than the padded input 6 .size 4 \+ padding 2.; pad by at least 3"):
+    with pytest.raises(
+        ShapeError,
+        match=r"kernel 5 with dilation 2 spans 9, larger than the padded input 6 .size 4 \+ padding 2.; pad by at least 3",
+    ):
         conv2d(np.ones((1, 1, 4, 4)), np.ones((1, 1, 5, 5)), padding=1, dilation=2)
     with pytest.raises(ShapeError, match="x must have 4 dimensions"):
         conv2d(np.ones((4, 4)), np.ones((1, 1, 3, 3)))

@@ -1,5 +1,7 @@
 """Output-size arithmetic against brute force: count the windows a sliding loop actually places."""
 
+from fractions import Fraction
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -68,3 +70,244 @@ def test_resolve_padding():
         resolve_padding("full", (3, 3))
     with pytest.raises(ParameterError, match="stride must be an integer"):
         as_pair(True, "stride")
+
+
+# --- explained arithmetic, each against a brute-force loop -------------------------------------
+
+from convcli.core.layerspec import LayerSpecError, chain, parse_layers  # noqa: E402
+from convcli.core.shapes import conv_axis, pool_axis, tf_same, tf_valid, transposed_axis  # noqa: E402
+
+
+def rows_read(size, kernel, stride, pad, dilation):
+    """Every input row some tap of some placed window reads, and the padded index the last window
+    ends at (a literal sliding loop)."""
+    read, start, end = set(), 0, -1
+    span = dilation * (kernel - 1) + 1
+    while start + span <= size + 2 * pad:
+        for m in range(kernel):
+            row = start + m * dilation - pad
+            if 0 <= row < size:
+                read.add(row)
+        end = start + span - 1
+        start += stride
+    return read, end
+
+
+@given(
+    size=st.integers(1, 40),
+    kernel=st.integers(1, 7),
+    stride=st.integers(1, 5),
+    pad=st.integers(0, 3),
+    dilation=st.integers(1, 3),
+)
+def test_conv_axis_unread_rows_match_a_sliding_loop(size, kernel, stride, pad, dilation):
+    if windows_placed(size, kernel, stride, pad, dilation) == 0:
+        return
+    a = conv_axis(size, kernel, stride, (pad, pad), dilation)
+    read, end = rows_read(size, kernel, stride, pad, dilation)
+    assert a.unread == size - len(read)
+    assert a.unread_tail == sum(1 for r in range(size) if r + pad > end)
+
+
+def test_the_issue_example_28_k3_s2():
+    a = conv_axis(28, 3, 2)
+    assert (a.out, a.unread_tail) == (13, 1)
+    assert conv_output_size(28, 3, 2, 1) == 14
+    assert tf_same(28, 3, 2) == (14, 0, 1)
+    assert tf_valid(28, 3, 2) == 13
+
+
+@given(size=st.integers(1, 50), kernel=st.integers(1, 7), stride=st.integers(1, 5), dilation=st.integers(1, 3))
+def test_tf_same_output_is_ceil_and_its_padding_realises_it(size, kernel, stride, dilation):
+    out, before, after = tf_same(size, kernel, stride, dilation)
+    assert out == -(-size // stride)
+    assert 0 <= after - before <= 1
+    assert conv_axis(size, kernel, stride, (before, after), dilation).out == out
+
+
+def transposed_length(size, kernel, stride, pad, dilation, output_padding):
+    """Scatter every input through every tap and measure what lands inside the cropped output."""
+    positions = [i * stride + m * dilation for i in range(size) for m in range(kernel)]
+    full = max(positions) + 1 + output_padding
+    return full - 2 * pad
+
+
+@given(
+    size=st.integers(1, 20),
+    kernel=st.integers(1, 6),
+    stride=st.integers(1, 4),
+    pad=st.integers(0, 3),
+    dilation=st.integers(1, 3),
+    data=st.data(),
+)
+def test_transposed_matches_scatter_and_inverts_the_forward_conv(size, kernel, stride, pad, dilation, data):
+    op = data.draw(st.integers(0, max(stride, dilation) - 1))
+    expected = transposed_length(size, kernel, stride, pad, dilation, op)
+    if expected < 1:
+        with pytest.raises(ShapeError):
+            transposed_axis(size, kernel, stride, pad, dilation, op)
+        return
+    t = transposed_axis(size, kernel, stride, pad, dilation, op)
+    assert t.out == expected
+    lo, hi = t.forward_inputs
+    assert lo >= 1
+    for n in range(lo, hi + 1):
+        assert conv_output_size(n, kernel, stride, pad, dilation) == size
+
+
+def test_transposed_rejects_large_output_padding():
+    with pytest.raises(ParameterError, match="output_padding must be smaller"):
+        transposed_axis(14, 4, 2, 1, 1, 2)
+
+
+def pool_windows(size, kernel, stride, pad, dilation, ceil_mode):
+    """PyTorch's rule as a loop: full windows; with ceil_mode one partial window more when the last full
+    one stops short of the end, provided it starts inside the input or the left padding."""
+    padded, span = size + 2 * pad, dilation * (kernel - 1) + 1
+    count, start = 0, 0
+    while True:
+        if start + span <= padded:
+            count += 1
+        elif ceil_mode and start < size + pad and start - stride + span < padded:
+            count += 1
+        else:
+            return count
+        start += stride
+
+
+@given(
+    size=st.integers(1, 40),
+    kernel=st.integers(1, 6),
+    stride=st.integers(1, 5),
+    dilation=st.integers(1, 2),
+    ceil_mode=st.booleans(),
+    data=st.data(),
+)
+def test_pool_matches_the_window_loop(size, kernel, stride, dilation, ceil_mode, data):
+    pad = data.draw(st.integers(0, kernel // 2))
+    expected = pool_windows(size, kernel, stride, pad, dilation, ceil_mode)
+    if size + 2 * pad < dilation * (kernel - 1) + 1:
+        with pytest.raises(ShapeError):
+            pool_axis(size, kernel, stride, pad, dilation, ceil_mode)
+        return
+    assert pool_axis(size, kernel, stride, pad, dilation, ceil_mode).out == expected
+
+
+def test_pool_ceil_mode_edge_cases():
+    # 5, k2, s2, p1: ceil gives 4 windows but the 4th would start at 6 >= 5 + 1: dropped
+    p = pool_axis(5, 2, 2, 1, ceil_mode=True)
+    assert (p.floor_out, p.ceil_out, p.dropped, p.out) == (3, 4, True, 3)
+    # 7, k3, s2: (7-3)/2 divides: ceil adds nothing
+    assert pool_axis(7, 3, 2, ceil_mode=True).out == 3
+    # 8, k3, s2: ceil adds a partial window over the last row
+    p = pool_axis(8, 3, 2, ceil_mode=True)
+    assert (p.floor_out, p.out, p.dropped) == (3, 4, False)
+    assert pool_axis(8, 2).stride == 2  # stride defaults to the kernel
+    with pytest.raises(ParameterError, match="more than half the kernel"):
+        pool_axis(8, 3, 2, 2)
+
+
+# --- layer chains -----------------------------------------------------------------------------
+
+VGG16 = ",".join(["conv3p1"] * 2 + ["pool2"] + ["conv3p1"] * 2 + ["pool2"] + (["conv3p1"] * 3 + ["pool2"]) * 3)
+
+
+@pytest.mark.parametrize(
+    ("size", "spec", "out", "rf", "jump"),
+    [
+        (224, VGG16, 7, 212, 32),
+        (224, "conv7s2p3,pool3s2p1", 56, 11, 4),
+        (32, "conv5,avgpool2,conv5,avgpool2", 5, 16, 4),
+        (224, "conv11s4p2,pool3s2,conv5p2,pool3s2,conv3p1,conv3p1,conv3p1,pool3s2", 6, 195, 32),  # AlexNet
+    ],
+)
+def test_receptive_fields_of_known_networks(size, spec, out, rf, jump):
+    last = chain((size, size), parse_layers(spec))[-1]
+    assert last.out_size == (out, out)
+    assert last.receptive_field == (rf, rf)
+    assert last.jump == (jump, jump)
+
+
+def test_sample_files_hold_what_they_promise():
+    from pathlib import Path
+
+    samples = Path(__file__).parent.parent / "samples"
+
+    def load(name):
+        lines = [line.split("#", 1)[0] for line in (samples / name).read_text().splitlines()]
+        return parse_layers(",".join(line for line in lines if line.strip()))
+
+    vgg = chain((224, 224), load("vgg16.txt"), in_channels=3)
+    assert vgg[-1].out_size == (7, 7)
+    assert vgg[-1].receptive_field == (212, 212)
+    assert sum(s.params for s in vgg) == 14_714_688
+    assert chain((224, 224), load("resnet18.txt"))[-1].receptive_field == (435, 435)
+    lenet = chain((32, 32), load("lenet5.txt"), in_channels=1)
+    assert [s.params for s in lenet] == [156, 0, 2416, 0, 48120]
+    assert chain((64, 64), load("unet-block.txt"))[-1].out_size == (64, 64)
+
+
+@st.composite
+def conv_pool_chains(draw):
+    items = []
+    for _ in range(draw(st.integers(1, 4))):
+        k = draw(st.integers(1, 4))
+        if draw(st.booleans()):
+            items.append(f"conv{k}s{draw(st.integers(1, 3))}p{draw(st.integers(0, 2))}d{draw(st.integers(1, 2))}")
+        else:
+            items.append(f"pool{k}s{draw(st.integers(1, 3))}p{draw(st.integers(0, k // 2))}")
+    return ",".join(items)
+
+
+@given(spec=conv_pool_chains())
+def test_receptive_field_matches_backtracking_the_first_output(spec):
+    layers = parse_layers(spec)
+    try:
+        steps = chain((64, 64), layers)
+    except ValueError:
+        return
+    # walk output 0 back to the input as an interval of positions, ignoring borders
+    lo = hi = 0
+    for layer in reversed(layers):
+        s, p, d, k = layer.strides[0], layer.padding, layer.dilation, layer.kernel[0]
+        lo, hi = lo * s - p, hi * s - p + d * (k - 1)
+    assert steps[-1].receptive_field[0] == hi - lo + 1
+    assert steps[-1].center[0] == Fraction(lo + hi, 2)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("conv3,conv3q1", r"layer 2 'conv3q1': cannot read 'q1'"),
+        ("conv3,relu", r"layer 2 'relu': unknown layer type"),
+        ("avgpool2d2", r"avgpool takes no 'd'"),
+        ("conv3op1", r"conv takes no 'op'"),
+        ("conv3s2s1", r"'s' given twice"),
+        ("conv3s0", r"'s' must be at least 1"),
+        ("conv0", r"kernel size must be at least 1"),
+        (" , ", r"--layers is empty"),
+    ],
+)
+def test_bad_layer_items_are_pointed_at(spec, message):
+    with pytest.raises(LayerSpecError, match=message):
+        parse_layers(spec)
+
+
+def test_layer_spec_is_case_insensitive_and_reads_every_part():
+    (t,) = parse_layers("TConv4x3S2P1D1OP1C8")
+    assert (t.kind, t.kernel, t.stride, t.padding, t.dilation, t.output_padding, t.channels) == (
+        "tconv",
+        (4, 3),
+        2,
+        1,
+        1,
+        1,
+        8,
+    )
+    assert parse_layers("pool3")[0].strides == (3, 3)
+    assert parse_layers("conv3")[0].strides == (1, 1)
+
+
+def test_chain_errors_name_the_layer():
+    with pytest.raises(ShapeError, match=r"layer 4 'conv3' on input 2x2"):
+        chain((8, 8), parse_layers("conv3,conv3,conv3,conv3"))

@@ -173,7 +173,7 @@ def conv_axis(
         padded=padded,
         out=out,
         leftover=leftover,
-        unread_tail=max(0, leftover - padding[1]),
+        unread_tail=min(size, max(0, leftover - padding[1])),
         unread=_count_unread(size, kernel, stride, padding[0], dilation, out),
     )
 
@@ -223,7 +223,7 @@ class TransposedAxis:
     output_padding: int
     out: int
     max_output_padding: int
-    forward_inputs: tuple[int, int]  # the input sizes a matching Conv2d maps to ``size``
+    forward_inputs: tuple[int, int]  # the input sizes (>= 1) a matching Conv2d maps to ``size``
 
 
 def transposed_axis(
@@ -259,7 +259,7 @@ def transposed_axis(
             f"which is not positive; use a padding of at most {max(0, ((size - 1) * stride + dilation * (kernel - 1)) // 2)}"
         )
     return TransposedAxis(
-        size, kernel, stride, padding, dilation, output_padding, out, limit - 1, (base, base + stride - 1)
+        size, kernel, stride, padding, dilation, output_padding, out, limit - 1, (max(base, 1), base + stride - 1)
     )
 
 
@@ -330,5 +330,5 @@ def pool_axis(
         ceil_out,
         dropped,
         leftover,
-        max(0, leftover - padding),
+        min(size, max(0, leftover - padding)),
     )

@@ -1,0 +1,178 @@
+"""`convcli shape` as a user runs it: text, JSON, and every error with its exit code."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from convcli.cli import app
+
+
+@pytest.fixture
+def run(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "120")
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(app, ["shape", *args])
+
+    return invoke
+
+
+def shape_json(run, *args):
+    result = run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_the_design_card_call(run):
+    result = run("--H", "28", "--K", "3", "--stride", "2")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "⌊(28 + 2·0 − 1·(3 − 1) − 1) / 2⌋ + 1" in out
+    assert "Output  13 × 13" in out
+    assert "1 input row at the bottom and 1 column at the right are never read" in out
+    assert "Padding 1 reads them all (output 14)" in out
+    assert "PyTorch padding=1" in out
+    assert "TensorFlow 'SAME'" in out
+    assert "0+1, 0+1" in out
+    assert "\x1b[" not in out  # NO_COLOR: plain text
+
+
+def test_json_one_layer(run):
+    data = shape_json(run, "--H", "28", "--K", "3", "--stride", "2")
+    assert (data["H_out"], data["W_out"]) == (13, 13)
+    assert data["axes"]["H"]["unread_at_end"] == 1
+    fw = data["frameworks"]
+    assert fw["pytorch"]["H_out"] == 13
+    assert fw["pytorch_half_padding"] == {"padding": [1, 1], "H_out": 14, "W_out": 14}
+    assert fw["tensorflow_same"] == {"H_out": 14, "W_out": 14, "padding": [[0, 1], [0, 1]]}
+    assert fw["tensorflow_valid"] == {"H_out": 13, "W_out": 13}
+
+
+def test_per_axis_when_axes_differ(run):
+    result = run("--H", "32", "--W", "24", "--KH", "5", "--KW", "3", "--padding", "2,1", "--dilation", "2,1")
+    assert result.exit_code == 0
+    assert "H_out = ⌊(H + 2P" in result.stdout
+    assert "W_out = ⌊(W + 2P" in result.stdout
+    assert "spans D·(K − 1) + 1 = 2·(5 − 1) + 1 = 9" in result.stdout
+    data = shape_json(
+        run, "--height", "32", "--width", "24", "--KH", "5", "--KW", "3", "--padding", "2,1", "--dilation", "2,1"
+    )
+    assert (data["H_out"], data["W_out"]) == (28, 24)
+
+
+def test_dilation_holes_are_reported(run):
+    data = shape_json(run, "--H", "10", "--K", "3", "--stride", "2", "--dilation", "2")
+    assert data["axes"]["H"]["unread_rows"] == 5
+    assert any("skips 4 input rows/columns between taps" in n for n in data["notes"])
+
+
+def test_counts(run):
+    data = shape_json(run, "--H", "28", "--K", "3", "--padding", "1", "--in-channels", "3", "--out-channels", "16")
+    assert data["params"] == 16 * 3 * 9 + 16
+    assert data["macs"] == 16 * 3 * 9 * 28 * 28
+    grouped = shape_json(run, "--H", "8", "--K", "3", "--in-channels", "4", "--out-channels", "8", "--groups", "2")
+    assert grouped["params"] == 8 * 2 * 9 + 8
+    result = run("--H", "8", "--K", "3", "--in-channels", "3", "--out-channels", "8", "--groups", "2")
+    assert result.exit_code == 1
+    assert "--groups 2 must divide" in result.stderr
+
+
+def test_padding_same(run):
+    data = shape_json(run, "--H", "7", "--K", "4", "--padding", "same")
+    assert (data["H_out"], data["axes"]["H"]["padding"]) == (7, [1, 2])
+    result = run("--H", "28", "--K", "3", "--padding", "same", "--stride", "2")
+    assert result.exit_code == 0
+    assert "PyTorch refuses padding='same' with stride 2,2" in result.stdout
+    data = shape_json(run, "--H", "28", "--K", "3", "--padding", "same", "--stride", "2")
+    assert data["frameworks"]["pytorch"] is None
+    assert (data["H_out"], data["axes"]["H"]["padding"]) == (14, [0, 1])
+
+
+def test_transposed(run):
+    data = shape_json(run, "--H", "14", "--K", "4", "--stride", "2", "--padding", "1", "--transposed")
+    assert data["H_out"] == 28
+    assert data["axes"]["H"]["valid_output_padding"] == [0, 1]
+    assert data["axes"]["H"]["forward_inputs"] == [28, 29]
+    result = run("--H", "14", "--K", "4", "--stride", "2", "--padding", "1", "--transposed", "--output-padding", "1")
+    assert "(14 − 1)·2 − 2·1 + 1·(4 − 1) + 1 + 1" in result.stdout
+    assert "Output  29 × 29" in result.stdout
+    assert "input size 28..29 to 14" in result.stdout
+
+
+def test_pool(run):
+    data = shape_json(run, "--H", "8", "--K", "3", "--stride", "2", "--pool", "max", "--ceil-mode")
+    assert (data["axes"]["H"]["floor_out"], data["H_out"]) == (3, 4)
+    data = shape_json(run, "--H", "5", "--K", "2", "--stride", "2", "--padding", "1", "--pool", "avg", "--ceil-mode")
+    assert data["H_out"] == 3
+    assert data["axes"]["H"]["dropped"] is True
+    assert any("PyTorch drops it" in n for n in data["notes"])
+    data = shape_json(run, "--H", "9", "--K", "2", "--pool", "max")
+    assert data["axes"]["H"]["stride"] == 2  # defaults to the kernel
+    assert any("never pooled" in n for n in data["notes"])
+
+
+def test_chain_json_and_table(run):
+    data = shape_json(run, "--H", "224", "--layers", "conv7s2p3,pool3s2p1,tconv4s2p1")
+    assert [(r["H_out"], r["receptive_field"], r["jump"]) for r in data["layers"]] == [
+        (112, [7, 7], [2, 2]),
+        (56, [11, 11], [4, 4]),
+        (112, [15, 15], [2, 2]),
+    ]
+    result = run("--H", "224", "--layers", "samples/vgg16.txt", "--in-channels", "3")
+    assert result.exit_code == 0
+    assert "Total: 14,714,688 parameters" in result.stdout
+    assert "212" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--H", "4", "--K", "7"], 1, "kernel 7 is larger than the padded input 4"),
+        (["--H", "0", "--K", "3"], 2, "--H"),
+        (["--H", "-3", "--K", "3"], 2, "--H"),
+        (["--H", "8", "--K", "3", "--stride", "0"], 2, "stride must be at least 1"),
+        (["--H", "8", "--K", "3", "--stride", "2,x"], 2, "is not a valid stride"),
+        (["--H", "8", "--K", "3", "--padding", "full"], 2, "is not a valid padding"),
+        (["--H", "8"], 2, "give the kernel size"),
+        (["--H", "8", "--K", "3", "--pool", "min"], 2, "use max or avg"),
+        (["--H", "8", "--K", "3", "--pool", "max", "--padding", "2"], 1, "more than half the kernel"),
+        (["--H", "8", "--K", "3", "--pool", "avg", "--dilation", "2"], 2, "no dilation"),
+        (
+            ["--H", "8", "--K", "3", "--transposed", "--stride", "2", "--output-padding", "2"],
+            1,
+            "output_padding must be smaller",
+        ),
+        (["--H", "3", "--K", "2", "--transposed", "--padding", "5"], 1, "not positive"),
+        (["--H", "8", "--K", "3", "--output-padding", "1"], 2, "goes with --transposed"),
+        (["--H", "28", "--layers", "conv3,conv3q1"], 2, "layer 2 'conv3q1'"),
+        (["--H", "8", "--layers", "conv3,conv3,conv3,conv3"], 1, "layer 4 'conv3' on input 2x2"),
+        (["--H", "8", "--layers", "missing.txt"], 2, "no layer file"),
+    ],
+)
+def test_errors(run, args, code, message):
+    result = run(*args)
+    assert result.exit_code == code, result.output
+    assert message in " ".join(result.stderr.split()).replace("│", " ") or message in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+
+
+def test_help_has_examples(run):
+    result = run("--help")
+    assert result.exit_code == 0
+    assert "convcli shape --H 28 --K 3 --stride 2" in result.stdout
+
+
+def test_shape_never_imports_numpy():
+    probe = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom convcli.cli import app\n"
+        "r = CliRunner().invoke(app, ['shape', '--H', '28', '--K', '3', '--stride', '2'])\n"
+        "assert r.exit_code == 0, r.output\nprint('numpy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
