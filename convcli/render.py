@@ -276,19 +276,21 @@ def shape_chain(report: dict[str, Any]) -> Group:
     rows = report["layers"]
     with_counts = "params" in report
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-    table.add_column("#", justify="right", style="dim")
-    table.add_column("layer", style="cyan")
-    table.add_column("output", justify="right")
-    table.add_column("receptive field", justify="right")
-    table.add_column("jump", justify="right")
-    table.add_column("first centre", justify="right")
-    if with_counts:
-        table.add_column("params", justify="right")
-        table.add_column("MACs", justify="right")
-    table.add_column("notes", style="yellow")
+    for name, justify in [
+        ("#", "right"),
+        ("layer", "left"),
+        ("output", "right"),
+        ("RF", "right"),
+        ("jump", "right"),
+        ("centre", "right"),
+        *([("params", "right"), ("MACs", "right")] if with_counts else []),
+    ]:
+        table.add_column(name, justify=justify, no_wrap=True, style="cyan" if name == "layer" else None)
     h, w = report["input"]
-    first = ["", "input", _size(report.get("in_channels"), h, w), "1", "1", "0"]
-    table.add_row(*first, *(["", ""] if with_counts else []), "")
+    table.add_row(
+        "", "input", _size(report.get("in_channels"), h, w), "1", "1", "0", *(["", ""] if with_counts else [])
+    )
+    notes = []
     for i, r in enumerate(rows, start=1):
         cells = [
             str(i),
@@ -300,7 +302,10 @@ def shape_chain(report: dict[str, Any]) -> Group:
         ]
         if with_counts:
             cells += [_n(r["params"]), _n(r["macs"])]
-        table.add_row(*cells, "; ".join(r["warnings"]))
+        if r["warnings"]:
+            cells[0] = f"{i}!"
+            notes.append(f"layer {i} ({r['layer']}): " + "; ".join(r["warnings"]))
+        table.add_row(*cells)
     parts: list[Any] = [
         _header("Layer chain", [("input", f"{h}×{w}"), ("layers", str(len(rows)))]),
         Text(),
@@ -308,11 +313,14 @@ def shape_chain(report: dict[str, Any]) -> Group:
     ]
     if with_counts:
         parts += [Text(), Text(f"  Total: {_n(report['params'])} parameters, {_n(report['macs'])} MACs per image")]
+    if notes:
+        parts.append(Text())
+        parts += _notes(notes)
     parts.append(Text())
     parts.append(
         _para(
-            "receptive field and jump in input pixels; first centre: where the first output's field is centred "
-            "(pixel 0 is at 0).",
+            "RF: receptive field and jump: effective stride, both in input pixels; centre: where the first "
+            "output's field is centred (pixel 0 is at 0).",
             style="dim",
         )
     )

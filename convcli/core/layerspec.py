@@ -176,6 +176,11 @@ def chain(
             jump[axis] *= factor
             outs.append(out)
             warnings += [n for n in notes if n not in warnings]
+        rows_note = next((n for n in warnings if " input row" in n), None)
+        cols_note = next((n for n in warnings if " input column" in n), None)
+        if rows_note and cols_note and rows_note.replace("row", "column") == cols_note:
+            merged = rows_note.replace(" never read", "") + " and " + cols_note.replace(" input", "")
+            warnings = [merged if n == rows_note else n for n in warnings if n != cols_note]
         params = macs = None
         out_channels = channels
         if layer.kind in ("conv", "tconv"):
