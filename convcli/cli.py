@@ -74,9 +74,10 @@ def main() -> None:
 
 
 def _register() -> None:
-    from convcli.commands import shape
+    from convcli.commands import backprop, shape
 
     app.command("shape", epilog=shape.EPILOG, no_args_is_help=True)(shape.shape)
+    app.command("backprop", epilog=backprop.EPILOG)(backprop.backprop)
 
 
 _register()

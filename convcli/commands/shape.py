@@ -35,6 +35,13 @@ from convcli.options import (
 )
 
 AXES = ("H", "W")
+
+
+def sentence(text: str) -> str:
+    """Capitalise the first letter only (str.capitalize lowercases the rest) and end with a full stop."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 EDGE = {"H": ("row", "bottom"), "W": ("column", "right")}
 
 EPILOG = """Examples:
@@ -83,7 +90,7 @@ def _unread_notes(axes: list[tuple[str, Any]], kind: str = "conv") -> list[str]:
             fixes.append(f"{a.size - a.unread_tail + a.stride} gives {a.out + 1}")
             notes.append(
                 f"{label}{where} never read: size + padding − span = {a.size} + {pads} − {a.span} = {a.padded - a.span} "
-                f"leaves {a.leftover} after the last step of {a.stride}. " + "; ".join(fixes).capitalize() + "."
+                f"leaves {a.leftover} after the last step of {a.stride}. " + sentence("; ".join(fixes))
             )
         holes = getattr(a, "unread", a.unread_tail) - a.unread_tail
         if holes > 0:

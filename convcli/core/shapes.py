@@ -56,7 +56,7 @@ def resolve_padding(
     dilation: Pair = (1, 1),
     stride: Pair = (1, 1),
 ) -> PadPair:
-    """Turn an int, an (h, w) pair, ``"valid"`` or ``"same"`` into ((top, bottom), (left, right)).
+    """Turn an int, an (h, w) pair, ``"valid"``, ``"same"`` or ((top, bottom), (left, right)) into the last.
 
     Raises ParameterError for a negative padding, an unknown word, or ``"same"`` with a stride
     above 1 (PyTorch refuses it too: the output size would not be the input size).
@@ -73,6 +73,8 @@ def resolve_padding(
                 )
             return same_padding(kernel[0], dilation[0]), same_padding(kernel[1], dilation[1])
         raise ParameterError(f"padding must be an integer, an (h, w) pair, 'same' or 'valid', got {padding!r}")
+    if isinstance(padding, Sequence) and len(padding) == 2 and all(isinstance(p, Sequence) for p in padding):
+        return as_pair(padding[0], "padding", minimum=0), as_pair(padding[1], "padding", minimum=0)
     ph, pw = as_pair(padding, "padding", minimum=0)
     return (ph, ph), (pw, pw)
 

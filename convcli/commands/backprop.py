@@ -1,0 +1,211 @@
+"""`convcli backprop`: the forward pass and every gradient of a convolution, step by step, verified."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from convcli.options import DilationOpt, JsonOpt, PaddingOpt, StrideOpt, parse_dilation, parse_padding, parse_stride
+
+EPILOG = """Examples:
+
+  convcli backprop                                    the seed's 3x3 input and 2x2 kernel, L = sum(O)
+
+  convcli backprop --verbose                          the whole walk: vec(), Jacobians, closing formulas
+
+  convcli backprop --verbose --symbolic               the same walk in symbols (X00, K10, dL/dO01)
+
+  convcli backprop --x "1,2,3;4,5,6;7,8,9" --k "1,0;0,-1" --bias 0.5 --grad "1,2;3,4"
+
+  convcli backprop --random --H 5 --W 6 --K 3 --stride 2 --padding 1 --seed 0 -v
+
+  convcli backprop --x "1,2,3,4,5" --k "1,0,-1"         the 1-D case of the seed's notes
+
+  convcli backprop --channels 2 --filters 3 --H 4 --K 2
+
+  convcli backprop -v --format markdown > walk.md     also: latex, json (--json)
+"""
+
+SEED_X = "1,2,3;4,5,6;7,8,9"
+SEED_K = "1,0;-1,2"
+MAX_INPUT = 4096  # entries of X: the walk explains small examples, and checks every entry numerically
+
+
+def backprop(
+    x: Annotated[str | None, typer.Option("--x", help='Input matrix, rows split by ";": "1,2,3;4,5,6;7,8,9".')] = None,
+    k: Annotated[str | None, typer.Option("--k", help='Kernel matrix: "1,0;0,-1".')] = None,
+    bias: Annotated[float | None, typer.Option("--bias", help="Bias b. [default: 0]", show_default=False)] = None,
+    grad: Annotated[
+        str | None,
+        typer.Option("--grad", help="dL/dO, shaped like O. [default: all ones, i.e. L = sum(O)]", show_default=False),
+    ] = None,
+    random: Annotated[bool, typer.Option("--random", help="Random X and K of the sizes below.")] = False,
+    height: Annotated[int, typer.Option("--H", "--height", min=1, help="With --random: input height.")] = 4,
+    width: Annotated[
+        int | None,
+        typer.Option("--W", "--width", min=1, help="With --random: input width. [default: H]", show_default=False),
+    ] = None,
+    kernel: Annotated[int, typer.Option("--K", "--kernel", min=1, help="With --random: kernel size.")] = 3,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for --random.")] = 0,
+    real: Annotated[
+        bool, typer.Option("--float", help="With --random: real values instead of small integers.")
+    ] = False,
+    channels: Annotated[int, typer.Option("--channels", min=1, help="Input channels (random values).")] = 1,
+    filters: Annotated[
+        int, typer.Option("--filters", min=1, help="Filters, i.e. output channels (random values).")
+    ] = 1,
+    stride: StrideOpt = None,
+    padding: PaddingOpt = None,
+    dilation: DilationOpt = None,
+    mode: Annotated[
+        str, typer.Option("--mode", help="xcorr (what CNNs compute) or conv (true convolution).")
+    ] = "xcorr",
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="The whole walk: sizes, sums, vec(), Jacobians, formulas.")
+    ] = False,
+    symbolic: Annotated[
+        bool, typer.Option("--symbolic", help="The walk in symbols: X00, K10, dL/dO01 (one channel).")
+    ] = False,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="rich, markdown, latex or json.")] = "rich",
+    json_out: JsonOpt = False,
+) -> None:
+    """Derive every gradient of a convolution with your numbers, and prove each closing formula.
+
+    Shows X, K, O, dL/dO and the gradients dL/dK, dL/dX, dL/db, checked three ways: the closing
+    formulas as correlations, the explicit Jacobians, and central differences.
+    """
+    import numpy as np
+
+    from convcli.core.derivation import derive
+    from convcli.imageio import MatrixSyntaxError, parse_matrix
+
+    def matrix(text: str, option: str):
+        try:
+            return parse_matrix(text, option)
+        except MatrixSyntaxError as err:
+            raise typer.BadParameter(str(err).removeprefix(option + ": "), param_hint=f"'{option}'") from None
+
+    fmt = "json" if json_out else output_format.lower()
+    if fmt not in ("rich", "markdown", "md", "latex", "tex", "json"):
+        raise typer.BadParameter(f"{output_format!r}: use rich, markdown, latex or json", param_hint="'--format'")
+    if mode not in ("xcorr", "conv"):
+        raise typer.BadParameter(
+            f"{mode!r}: use xcorr (cross-correlation) or conv (true convolution)", param_hint="'--mode'"
+        )
+    several = channels > 1 or filters > 1
+    if several and (x is not None or k is not None):
+        raise typer.BadParameter("--channels/--filters draw random values; drop --x and --k", param_hint="'--channels'")
+    if several and grad is not None:
+        raise typer.BadParameter("--grad takes one filter's dL/dO; drop it with --filters", param_hint="'--grad'")
+    if symbolic and several:
+        raise typer.BadParameter(
+            "--symbolic shows one channel; drop --channels and --filters", param_hint="'--symbolic'"
+        )
+    if random and (x is not None or k is not None):
+        raise typer.BadParameter("--random draws X and K; drop --x and --k", param_hint="'--random'")
+
+    if random or several:
+        rng = np.random.default_rng(seed)
+        shape_x = (channels, height, width or height)
+        shape_k = (filters, channels, kernel, kernel)
+        if real:
+            xs = np.round(rng.standard_normal(shape_x), 2)
+            ks = np.round(rng.standard_normal(shape_k), 2)
+        else:
+            xs = rng.integers(-3, 4, shape_x).astype(float)
+            ks = rng.integers(-2, 3, shape_k).astype(float)
+        b = (
+            np.full(filters, bias)
+            if bias is not None
+            else (rng.integers(-2, 3, filters).astype(float) if several else np.zeros(1))
+        )
+    else:
+        xs = matrix(x if x is not None else SEED_X, "--x")[None]
+        ks = matrix(k if k is not None else SEED_K, "--k")[None, None]
+        b = np.array([bias or 0.0])
+    if xs.size > MAX_INPUT:
+        raise typer.BadParameter(
+            f"X has {xs.size} entries; backprop explains small examples (at most {MAX_INPUT}, e.g. 64x64)",
+            param_hint="'--H'",
+        )
+    g = None if grad is None else matrix(grad, "--grad")[None]
+    try:
+        d = derive(
+            xs,
+            ks,
+            b,
+            g,
+            stride=parse_stride(stride) or 1,
+            padding=parse_padding(padding) or 0,
+            dilation=parse_dilation(dilation) or 1,
+            mode=mode,
+        )
+    except ValueError as err:
+        if g is not None and "dL/dO" in str(err):
+            raise type(err)(f"--grad: {err}") from None
+        raise
+
+    if fmt == "json":
+        typer.echo(json.dumps(_json_report(d), indent=2))
+        return
+    from convcli.document import to_latex, to_markdown
+    from convcli.walk import Walk
+
+    doc = Walk(d, symbolic=symbolic, loss_given=g is not None).build(verbose or symbolic)
+    if fmt in ("markdown", "md"):
+        typer.echo(to_markdown(doc), nl=False)
+    elif fmt in ("latex", "tex"):
+        typer.echo(to_latex(doc), nl=False)
+    else:
+        from convcli import render
+        from convcli.document import to_rich
+
+        console = render.make_console()
+        renderable, elided = to_rich(doc, console.width)
+        console.print(renderable)
+        if elided:
+            from rich.padding import Padding
+            from rich.text import Text
+
+            message = (
+                "Some matrices and sums were elided with ⋯ to fit this terminal's width; "
+                "--format markdown (or latex) writes the whole walk."
+            )
+            console.print(Padding(Text(message, style="yellow"), (1, 0, 0, 2)))
+
+
+def _json_report(d) -> dict:
+    def arr(a):
+        return a.tolist()
+
+    one = d.single_channel
+    report = {
+        "X": arr(d.x[0] if one else d.x),
+        "K": arr(d.k[0, 0] if one else d.k),
+        "b": float(d.b[0]) if one else arr(d.b),
+        "O": arr(d.out[0] if one else d.out),
+        "dL_dO": arr(d.grad[0] if one else d.grad),
+        "dL_dK": arr(d.dk[0, 0] if one else d.dk),
+        "dL_dX": arr(d.dx[0] if one else d.dx),
+        "dL_db": float(d.db[0]) if one else arr(d.db),
+        "config": {
+            "mode": d.mode,
+            "stride": list(d.stride),
+            "padding": [list(p) for p in d.padding],
+            "dilation": list(d.dilation),
+        },
+        "checks": {
+            "dL_db_is_sum_of_dL_dO": d.agrees(d.db, d.grad.sum(axis=(1, 2))),
+            "dL_dK_is_X_corr_dL_dO": d.agrees(d.dk, d.dk_corr),
+            "dL_dX_is_pad_dL_dO_corr_rot180_K": d.agrees(d.dx, d.dx_corr),
+            "max_finite_difference_error": d.max_fd_error,
+        },
+    }
+    if one and d.jac_k is not None:
+        report["J_K"] = arr(d.jac_k)
+        report["J_X"] = arr(d.jac_x)
+        report["checks"]["dL_dK_is_vec_dL_dO_times_J_K"] = d.agrees(d.dk, d.dk_jac)
+        report["checks"]["dL_dX_is_vec_dL_dO_times_J_X"] = d.agrees(d.dx, d.dx_jac)
+    return report

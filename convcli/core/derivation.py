@@ -1,0 +1,205 @@
+"""Every number of the backprop walk for one convolution layer, computed once, checked three ways.
+
+``derive`` runs the forward pass and conv2d_backward, then recomputes the gradients by the
+routes a textbook takes: the explicit Jacobians (one channel), the closing formulas as plain
+correlations (dL/dK = X ⋆ dL/dO, dL/dX = pad(dL/dO) ⋆ rot180(K)), and central differences.
+Shapes are per image, without the batch axis: x (C, H, W), k (F, C, kH, kW), b (F,), grad (F, H_out, W_out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .conv import conv2d, conv2d_backward, conv_geometry, dilate
+from .errors import ParameterError, ShapeError
+from .gradcheck import numerical_gradient
+from .jacobian import jacobian_wrt_input, jacobian_wrt_kernel, pad, rot180, unvec, vec
+from .shapes import PadPair, Pair, effective_kernel
+
+MAX_JACOBIAN = 2_000_000  # entries of J_X (H_out*W_out x H*W); past that the Jacobians are left out (None)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """The walk's numbers. ``mode`` is "xcorr" (what CNNs compute) or "conv" (true convolution)."""
+
+    x: np.ndarray
+    k: np.ndarray
+    b: np.ndarray
+    grad: np.ndarray
+    stride: Pair
+    padding: PadPair
+    dilation: Pair
+    mode: str
+    out: np.ndarray
+    dx: np.ndarray
+    dk: np.ndarray
+    db: np.ndarray
+    # the closing formulas as correlations, per (f, c)
+    dk_corr: np.ndarray
+    dx_corr: np.ndarray
+    # the pieces of dL/dX = crop(pad(dilate(dL/dO)) ⋆ rot180(K)), per filter f
+    grad_stuffed: np.ndarray  # (F, s(H_out-1)+1, s(W_out-1)+1)
+    grad_padded: np.ndarray  # (F, Hp + span - 1, ...): the full correlation's input
+    k_rot: np.ndarray  # the kernel the full correlation uses, (F, C, kH, kW)
+    dx_full: np.ndarray  # (C, Hp, Wp) before cropping
+    full_padding: PadPair
+    # one channel only (C = F = 1) and at most MAX_JACOBIAN entries; None otherwise
+    jac_k: np.ndarray | None
+    jac_x: np.ndarray | None
+    dk_jac: np.ndarray | None
+    dx_jac: np.ndarray | None
+    # central differences
+    dx_fd: np.ndarray
+    dk_fd: np.ndarray
+    db_fd: np.ndarray
+
+    @property
+    def single_channel(self) -> bool:
+        return self.x.shape[0] == 1 and self.k.shape[0] == 1
+
+    @property
+    def span(self) -> Pair:
+        return effective_kernel(self.k.shape[2], self.dilation[0]), effective_kernel(self.k.shape[3], self.dilation[1])
+
+    @property
+    def max_fd_error(self) -> float:
+        return max(
+            float(np.max(np.abs(self.dx - self.dx_fd))),
+            float(np.max(np.abs(self.dk - self.dk_fd))),
+            float(np.max(np.abs(self.db - self.db_fd))),
+        )
+
+    def agrees(self, a: np.ndarray, b: np.ndarray) -> bool:
+        return bool(np.allclose(a, b, rtol=1e-9, atol=1e-9))
+
+
+def _effective_kernel(k: np.ndarray, mode: str) -> np.ndarray:
+    """The kernel the cross-correlation uses: k itself, or rot180(k) for true convolution."""
+    return k if mode == "xcorr" else rot180(k)
+
+
+def derive(
+    x: np.ndarray,
+    k: np.ndarray,
+    b: np.ndarray | None = None,
+    grad: np.ndarray | None = None,
+    stride: int | Pair = 1,
+    padding: int | str | Pair = 0,
+    dilation: int | Pair = 1,
+    mode: str = "xcorr",
+) -> Derivation:
+    """Forward pass, gradients, and their independent re-derivations, in float64.
+
+    x: (C, H, W); k: (F, C, kH, kW); b: (F,) or None (zeros); grad: dL/dO (F, H_out, W_out) or None
+    (all ones, i.e. L = sum(O)). mode "conv" means true convolution, O = X * K = X ⋆ rot180(K).
+    Raises ShapeError naming the argument whose shape does not fit.
+    """
+    if mode not in ("xcorr", "conv"):
+        raise ParameterError(f"mode must be 'xcorr' or 'conv', got {mode!r}")
+    x = np.asarray(x, dtype=np.float64)
+    k = np.asarray(k, dtype=np.float64)
+    if x.ndim != 3:
+        raise ShapeError(f"x must be (C, H, W), got shape {x.shape}")
+    if k.ndim != 4:
+        raise ShapeError(f"k must be (F, C, kH, kW), got shape {k.shape}")
+    n_filters = k.shape[0]
+    b = np.zeros(n_filters) if b is None else np.asarray(b, dtype=np.float64).reshape(-1)
+    if b.shape != (n_filters,):
+        raise ShapeError(f"bias must have one value per filter ({n_filters}), got {b.size}")
+    g = conv_geometry((1, *x.shape), k.shape, stride, padding, dilation, 1)
+    out_shape = (n_filters, *g.out_size)
+    if grad is None:
+        grad = np.ones(out_shape)
+    grad = np.asarray(grad, dtype=np.float64)
+    if grad.shape != out_shape:
+        raise ShapeError(
+            f"dL/dO must have O's shape {'x'.join(map(str, out_shape[1:] if n_filters == 1 else out_shape))}, "
+            f"got {'x'.join(map(str, grad.shape[1:] if n_filters == 1 and grad.ndim == 3 else grad.shape))}"
+        )
+    kw = {"stride": g.stride, "padding": g.padding, "dilation": g.dilation}
+    kc = _effective_kernel(k, mode)
+    out = conv2d(x[None], kc, b, **kw)[0]
+    grads = conv2d_backward(grad[None], x[None], kc, **kw)
+    dx = grads.x[0]
+    dk = _effective_kernel(grads.weight, mode)
+    db = grads.bias
+
+    dk_corr = _grad_kernel_by_correlation(x, grad, k.shape, g)
+    dk_corr = _effective_kernel(dk_corr, mode)
+    stuffed, padded, full_pad, k_rot, dx_full, dx_corr = _grad_input_by_correlation(grad, kc, x.shape, g)
+
+    jac_k = jac_x = dk_jac = dx_jac = None
+    if x.shape[0] == 1 and n_filters == 1 and out[0].size * x[0].size <= MAX_JACOBIAN:
+        jac_k = jacobian_wrt_kernel(x[0], k.shape[2:], **kw)
+        if mode == "conv":
+            # O depends on K through rot180(K): permute the columns from rot180(K)'s vec order to K's
+            kh, kwid = k.shape[2:]
+            order = vec(np.arange(kh * kwid).reshape(kh, kwid, order="F")[::-1, ::-1])
+            jac_k = jac_k[:, order]
+        jac_x = jacobian_wrt_input(kc[0, 0], x.shape[1:], **kw)
+        g_row = vec(grad[0])
+        dk_jac = unvec(g_row @ jac_k, k.shape[2:])[None, None]
+        dx_jac = unvec(g_row @ jac_x, x.shape[1:])[None]
+
+    def loss(xx, kk, bb):
+        return float(np.vdot(conv2d(xx[None], _effective_kernel(kk, mode), bb, **kw)[0], grad))
+
+    dx_fd = numerical_gradient(lambda v: loss(v, k, b), x.copy())
+    dk_fd = numerical_gradient(lambda v: loss(x, v, b), k.copy())
+    db_fd = numerical_gradient(lambda v: loss(x, k, v), b.copy())
+    return Derivation(
+        x=x,
+        k=k,
+        b=b,
+        grad=grad,
+        stride=g.stride,
+        padding=g.padding,
+        dilation=g.dilation,
+        mode=mode,
+        out=out,
+        dx=dx,
+        dk=dk,
+        db=db,
+        dk_corr=dk_corr,
+        dx_corr=dx_corr,
+        grad_stuffed=stuffed,
+        grad_padded=padded,
+        k_rot=k_rot,
+        dx_full=dx_full,
+        full_padding=full_pad,
+        jac_k=jac_k,
+        jac_x=jac_x,
+        dk_jac=dk_jac,
+        dx_jac=dx_jac,
+        dx_fd=dx_fd,
+        dk_fd=dk_fd,
+        db_fd=db_fd,
+    )
+
+
+def _grad_kernel_by_correlation(x: np.ndarray, grad: np.ndarray, k_shape: tuple, g) -> np.ndarray:
+    """dL/dK[f, c] = X_pad[c] ⋆ dL/dO[f]: dL/dO is the kernel, dilated by the stride, stepping by the dilation."""
+    xp = pad(x, g.padding)  # (C, Hp, Wp)
+    kh, kw = k_shape[2:]
+    # channels of X as a batch, filters of dL/dO as output channels
+    full = conv2d(xp[:, None], grad[:, None], stride=g.dilation, dilation=g.stride)  # (C, F, >=kH, >=kW)
+    return np.ascontiguousarray(full[:, :, :kh, :kw].transpose(1, 0, 2, 3))
+
+
+def _grad_input_by_correlation(grad: np.ndarray, kc: np.ndarray, x_shape: tuple, g):
+    """dL/dX[c] = sum_f crop(pad(dilate(dL/dO[f], s)) ⋆ rot180(K[f, c])), step by step."""
+    (pt, pb), (pl, pr) = g.padding
+    h, w = x_shape[1:]
+    hp, wp = h + pt + pb, w + pl + pr
+    span = effective_kernel(kc.shape[2], g.dilation[0]), effective_kernel(kc.shape[3], g.dilation[1])
+    stuffed = dilate(grad, g.stride)
+    unread = (hp - span[0] - stuffed.shape[1] + 1, wp - span[1] - stuffed.shape[2] + 1)
+    full_pad = ((span[0] - 1, span[0] - 1 + unread[0]), (span[1] - 1, span[1] - 1 + unread[1]))
+    padded = pad(stuffed, full_pad)
+    k_rot = rot180(kc)
+    # correlate each filter's padded gradient with its rotated kernels, summing over filters
+    dx_full = conv2d(padded[None], k_rot.transpose(1, 0, 2, 3), dilation=g.dilation)[0]
+    return stuffed, padded, full_pad, k_rot, dx_full, np.ascontiguousarray(dx_full[:, pt : pt + h, pl : pl + w])

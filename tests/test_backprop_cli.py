@@ -1,0 +1,226 @@
+"""`convcli backprop` as a user runs it: numbers, the walk, the documents, the errors."""
+
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from convcli.cli import app
+from convcli.core import conv2d, conv2d_backward
+from convcli.core.gradcheck import numerical_gradient
+from convcli.core.jacobian import jacobian_wrt_input, jacobian_wrt_kernel, unvec, vec
+
+
+def invoke(*args, columns=100):
+    return CliRunner().invoke(app, ["backprop", *args], env={"NO_COLOR": "1", "COLUMNS": str(columns)})
+
+
+def as_text(a: np.ndarray) -> str:
+    return ";".join(",".join(str(int(v)) for v in row) for row in a)
+
+
+def run_json(*args):
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_default_is_the_seed_example():
+    data = run_json()
+    assert np.array(data["X"]).shape == (3, 3)
+    assert np.array(data["K"]).shape == (2, 2)
+    assert data["dL_dO"] == [[1, 1], [1, 1]]
+    for key in ("X", "K", "b", "O", "dL_dO", "dL_dK", "dL_dX", "dL_db"):
+        assert key in data
+    assert all(v is True for k, v in data["checks"].items() if k != "max_finite_difference_error")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    h=st.integers(2, 6),
+    w=st.integers(2, 6),
+    k=st.integers(1, 3),
+    stride=st.integers(1, 2),
+    padding=st.integers(0, 1),
+    seed=st.integers(0, 1000),
+)
+def test_json_gradients_equal_the_core_the_jacobians_and_finite_differences(h, w, k, stride, padding, seed):
+    if k > min(h, w) + 2 * padding:
+        return
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-3, 4, (h, w)).astype(float)
+    kern = rng.integers(-2, 3, (k, k)).astype(float)
+    out = conv2d(x[None, None], kern[None, None], stride=stride, padding=padding)[0, 0]
+    g = rng.integers(-2, 3, out.shape).astype(float)
+    data = run_json(
+        "--x",
+        as_text(x),
+        "--k",
+        as_text(kern),
+        "--grad",
+        as_text(g),
+        "--bias",
+        "0.5",
+        "--stride",
+        str(stride),
+        "--padding",
+        str(padding),
+    )
+    grads = conv2d_backward(g[None, None], x[None, None], kern[None, None], stride=stride, padding=padding)
+    np.testing.assert_allclose(data["O"], out + 0.5)
+    np.testing.assert_allclose(data["dL_dK"], grads.weight[0, 0])
+    np.testing.assert_allclose(data["dL_dX"], grads.x[0, 0])
+    assert data["dL_db"] == pytest.approx(g.sum())
+    jk = jacobian_wrt_kernel(x, kern.shape, stride, padding)
+    jx = jacobian_wrt_input(kern, x.shape, stride, padding)
+    np.testing.assert_allclose(data["J_K"], jk)
+    np.testing.assert_allclose(unvec(vec(g) @ jk, kern.shape), data["dL_dK"])
+    np.testing.assert_allclose(unvec(vec(g) @ jx, x.shape), data["dL_dX"])
+
+    def loss(xx):
+        return np.vdot(conv2d(xx[None, None], kern[None, None], stride=stride, padding=padding)[0, 0], g)
+
+    np.testing.assert_allclose(numerical_gradient(loss, x.copy()), data["dL_dX"], atol=1e-6)
+
+
+def test_printed_gradients_equal_the_core():
+    result = invoke("--x", "1,2,3;4,5,6;7,8,9", "--k", "1,0;-1,2")
+    assert result.exit_code == 0
+    dx = conv2d_backward(
+        np.ones((1, 1, 2, 2)), np.arange(1.0, 10).reshape(1, 1, 3, 3), np.array([[[[1.0, 0], [-1, 2]]]])
+    ).x[0, 0]
+    block = result.stdout.split("dL/dX =")[0].rsplit("\n\n", 1)[-1] + result.stdout.split("dL/dX =")[1].split("\n\n")[0]
+    numbers = [int(v) for v in re.findall(r"-?\d+", block)]
+    assert numbers == dx.astype(int).ravel().tolist()
+    assert "✓ dL/db = sum(dL/dO)" in result.stdout
+    assert "✓ dL/dK = X ⋆ dL/dO" in result.stdout
+    assert "✓ dL/dX = pad(dL/dO) ⋆ rot180(K)" in result.stdout
+    assert "✓ central differences: largest error" in result.stdout
+
+
+def test_verbose_walk_key_lines():
+    out = invoke("-v").stdout
+    for line in (
+        "1. Forward pass",
+        "H_out = ⌊(3 + 0 + 0 − 1·(2 − 1) − 1) / 1⌋ + 1 = ⌊1 / 1⌋ + 1 = 2",
+        "O00 = K00·X00 + K01·X01 + K10·X10 + K11·X11 + b = 1·1 + 0·2 + (-1)·4 + 2·5 + 0 = 7",
+        "2. vec(): flattening column by column",
+        "vec(O)ᵀ = [ O00  O10  O01  O11 ]",
+        "3. dL/dK",
+        "the second factor is the Jacobian dO/dK",
+        "vec(dL/dO)ᵀ J_K = [ 1  1  1  1 ] · J_K = [ 12  24  16  28 ]",
+        "4. dL/dX",
+        "dL/dX02 = dL/dO01·K01",
+        "rot180(K) = ⎡ 2  -1 ⎤",
+        "5. dL/db",
+        "dL/db = sum(dL/dO) = 4",
+        "6. Central differences",
+    ):
+        assert line in out, line
+
+
+def test_symbolic_walk():
+    out = invoke("--symbolic").stdout
+    assert "dL/dK00 = dL/dO00·X00 + dL/dO10·X10 + dL/dO01·X01 + dL/dO11·X11" in out
+    assert "dL/dX11 = dL/dO00·K11 + dL/dO10·K01 + dL/dO01·K10 + dL/dO11·K00" in out
+
+
+def test_stride_walk_shows_the_zero_stuffing_and_the_crop():
+    out = invoke("--random", "--H", "5", "--K", "3", "--stride", "2", "--padding", "1", "-v").stdout
+    assert "dilate(dL/dO) =" in out
+    assert "pad(dilate(dL/dO)) ⋆ rot180(K)" in out
+    assert "crop the padding (top 1, bottom 1, left 1, right 1)" in out
+    assert "dL/dO acts as a kernel whose taps are 2 apart" in out
+
+
+def test_one_d_case_follows_the_notes():
+    out = invoke("--x", "1,2,3,4,5", "--k", "1,0,-1").stdout
+    assert "O1 = W1·X1 + W2·X2 + W3·X3" in out
+    assert "dL/dX3 = dL/dO1·W3 + dL/dO2·W2 + dL/dO3·W1" in out
+
+
+def test_true_convolution_mode():
+    data = run_json("--mode", "conv", "--x", "1,2,3;4,5,6;7,8,9", "--k", "1,0;-1,2")
+    # O = X ⋆ rot180(K): O00 = 2*1 + (-1)*2 + 0*4 + 1*5
+    assert data["O"][0][0] == 5
+    assert all(v is True for k, v in data["checks"].items() if k != "max_finite_difference_error")
+    assert "rot180(X ⋆ dL/dO)" in " ".join(invoke("--mode", "conv", "-v", columns=200).stdout.split())
+
+
+def test_several_channels():
+    data = run_json("--channels", "2", "--filters", "3", "--H", "4", "--K", "2")
+    assert np.array(data["X"]).shape == (2, 4, 4)
+    assert np.array(data["K"]).shape == (3, 2, 2, 2)
+    assert np.array(data["dL_dX"]).shape == (2, 4, 4)
+    assert len(data["dL_db"]) == 3
+    out = invoke("--channels", "2", "--filters", "2", "--H", "3", "--K", "2", "-v").stdout
+    assert "O_f = Σ_c X_c ⋆ K_fc + b_f" in out
+    assert "dL/dX_1 = Σ_f pad(dL/dO_f) ⋆ rot180(K_f1)" in out
+
+
+def test_large_inputs_are_elided_and_say_so():
+    out = invoke("--random", "--H", "12", "--K", "3", "-v").stdout
+    assert "⋯" in out
+    assert "--format markdown (or latex) writes the whole walk" in " ".join(out.split())
+    out = invoke("--random", "--H", "40", "--K", "3", "-v").stdout
+    assert "too large to print" in " ".join(out.split())
+
+
+def test_markdown_is_well_formed():
+    md = invoke("-v", "--format", "markdown").stdout
+    assert md.startswith("# Backpropagation through a convolution")
+    assert md.count("$$") % 2 == 0
+    assert md.count("\\begin{bmatrix}") == md.count("\\end{bmatrix}") > 5
+    assert md.count("\\begin{aligned}") == md.count("\\end{aligned}")
+    assert "- ✓ " in md
+
+
+def test_latex_is_well_formed(tmp_path):
+    tex = invoke("-v", "--format", "latex").stdout
+    begins = re.findall(r"\\begin\{(\w+\*?)\}", tex)
+    ends = re.findall(r"\\end\{(\w+\*?)\}", tex)
+    assert sorted(begins) == sorted(ends)
+    assert tex.count(r"\[") == tex.count(r"\]")
+    if shutil.which("pdflatex") is None:
+        pytest.skip("no TeX here to compile with")
+    (tmp_path / "walk.tex").write_text(tex, encoding="utf-8")
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "walk.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--grad", "1,2;3,4;5,6"], 1, "--grad: dL/dO must have O's shape 2x2, got 3x2"),
+        (["--x", "1,2;3"], 2, "row 2 has 1 value but row 1 has 2"),
+        (["--x", "1,a;3,4"], 2, "'a', which is not a number"),
+        (["--k", "1,nan"], 2, "only finite numbers"),
+        (["--x", "1,2;3,4", "--k", "1,2,3;4,5,6"], 1, "larger than the padded input"),
+        (["--channels", "2", "--x", "1,2"], 2, "drop --x and --k"),
+        (["--filters", "2", "--grad", "1"], 2, "one filter's dL/dO"),
+        (["--channels", "2", "--symbolic"], 2, "one channel"),
+        (["--random", "--x", "1"], 2, "drop --x and --k"),
+        (["--mode", "full"], 2, "use xcorr"),
+        (["--format", "pdf"], 2, "use rich, markdown, latex or json"),
+        (["--random", "--H", "80"], 2, "at most 4096"),
+        (["--stride", "0"], 2, "stride must be at least 1"),
+        (["--padding", "same", "--stride", "2"], 1, "needs stride 1"),
+    ],
+)
+def test_errors(args, code, message):
+    result = invoke(*args, columns=200)
+    assert result.exit_code == code, result.output
+    assert message in " ".join(result.stderr.replace("│", " ").split())
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
