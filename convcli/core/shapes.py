@@ -22,6 +22,13 @@ def _as_int(value: object, name: str) -> int:
     return value.__index__()  # type: ignore[attr-defined]
 
 
+def _require(minimum: int, **values: int) -> None:
+    """Raise ParameterError naming the first value below ``minimum``."""
+    for name, value in values.items():
+        if value < minimum:
+            raise ParameterError(f"{name} must be >= {minimum}, got {value}")
+
+
 def as_pair(value: int | Sequence[int], name: str, minimum: int = 1) -> Pair:
     """Normalise an int or an (h, w) pair to a pair of ints, each >= minimum."""
     if isinstance(value, str | bytes):
@@ -94,16 +101,8 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, 
 
 
 def _output_length(size: int, kernel: int, stride: int, padding: tuple[int, int], dilation: int) -> int:
-    if size < 1:
-        raise ParameterError(f"size must be >= 1, got {size}")
-    if kernel < 1:
-        raise ParameterError(f"kernel must be >= 1, got {kernel}")
-    if stride < 1:
-        raise ParameterError(f"stride must be >= 1, got {stride}")
-    if dilation < 1:
-        raise ParameterError(f"dilation must be >= 1, got {dilation}")
-    if min(padding) < 0:
-        raise ParameterError(f"padding must be >= 0, got {min(padding)}")
+    _require(1, size=size, kernel=kernel, stride=stride, dilation=dilation)
+    _require(0, padding=min(padding))
     padded = size + padding[0] + padding[1]
     span = effective_kernel(kernel, dilation)
     if span > padded:
@@ -236,16 +235,8 @@ def transposed_axis(
     Raises ParameterError when output_padding is not smaller than the stride or the dilation, and
     ShapeError when the output would be empty.
     """
-    for name, value, minimum in (
-        ("size", size, 1),
-        ("kernel", kernel, 1),
-        ("stride", stride, 1),
-        ("dilation", dilation, 1),
-        ("padding", padding, 0),
-        ("output_padding", output_padding, 0),
-    ):
-        if value < minimum:
-            raise ParameterError(f"{name} must be >= {minimum}, got {value}")
+    _require(1, size=size, kernel=kernel, stride=stride, dilation=dilation)
+    _require(0, padding=padding, output_padding=output_padding)
     limit = max(stride, dilation)
     if output_padding >= limit:
         raise ParameterError(
@@ -293,15 +284,8 @@ def pool_axis(
     Raises ParameterError when padding exceeds half the kernel, ShapeError when nothing fits.
     """
     stride = kernel if stride is None else stride
-    for name, value, minimum in (
-        ("size", size, 1),
-        ("kernel", kernel, 1),
-        ("stride", stride, 1),
-        ("dilation", dilation, 1),
-        ("padding", padding, 0),
-    ):
-        if value < minimum:
-            raise ParameterError(f"{name} must be >= {minimum}, got {value}")
+    _require(1, size=size, kernel=kernel, stride=stride, dilation=dilation)
+    _require(0, padding=padding)
     if padding > kernel // 2:
         raise ParameterError(
             f"pool padding {padding} is more than half the kernel {kernel} (at most {kernel // 2}); "
