@@ -40,7 +40,14 @@ app = typer.Typer(
     name="convcli",
     cls=ConvcliGroup,
     help="See what a convolution does and check its math: output sizes, gradients, image kernels, a tiny CNN.",
-    epilog="Examples:  convcli shape --H 28 --K 3 --stride 2    convcli shape --H 224 --layers samples/vgg16.txt",
+    epilog=(
+        "Examples:\n\n"
+        "  convcli shape --H 28 --K 3 --stride 2\n\n"
+        "  convcli shape --H 224 --layers samples/vgg16.txt --in-channels 3\n\n"
+        "  convcli backprop --verbose\n\n"
+        "  convcli backprop -v --format markdown > walk.md\n\n"
+        "Run convcli COMMAND --help for each command's options and more examples."
+    ),
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
