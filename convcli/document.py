@@ -82,6 +82,11 @@ class Document:
         self.blocks.extend(blocks)
 
 
+def sentence(text: str) -> str:
+    """Capitalise the first letter only (str.capitalize lowercases the rest) and end with a full stop."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 def para(*parts: Inline, style: str = "") -> Para:
     return Para(tuple(parts), style)
 

@@ -8,12 +8,14 @@ matrices, so symbols and numbers follow one index rule.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from convcli.core.conv import conv2d
 from convcli.core.derivation import Derivation
 from convcli.core.jacobian import jacobian_wrt_input, jacobian_wrt_kernel, rot180, vec
-from convcli.document import Align, Document, Equation, Heading, M, Matrix, check, note, para
+from convcli.document import Align, Document, Equation, Heading, M, Matrix, check, note, para, sentence
 
 STAR = M("⋆", r"\star")
 EQ = M("=", "=")
@@ -97,6 +99,7 @@ class Walk:
     def ks(self, i, j):
         return sym("K", "K", i, j, self.big)
 
+    @functools.cache  # noqa: B019 (one Walk per run: the cache dies with it)
     def index_jacobians(self) -> tuple[np.ndarray, np.ndarray]:
         """J_K with the 1-based index of the X entry it holds (0: padding), J_X with the K entry's."""
         d = self.d
@@ -694,11 +697,6 @@ class Walk:
                 f"central differences: largest error {d.max_fd_error:.1e} over {d.x.size + d.k.size + d.b.size} entries",
             ),
         )
-
-
-def sentence(text: str) -> str:
-    """Capitalise the first letter only (str.capitalize lowercases the rest) and end with a full stop."""
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _pair_text(p: tuple[int, int]) -> str:

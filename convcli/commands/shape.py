@@ -23,6 +23,7 @@ from convcli.core.shapes import (
     tf_valid,
     transposed_axis,
 )
+from convcli.document import sentence
 from convcli.options import (
     DilationOpt,
     JsonOpt,
@@ -35,11 +36,6 @@ from convcli.options import (
 )
 
 AXES = ("H", "W")
-
-
-def sentence(text: str) -> str:
-    """Capitalise the first letter only (str.capitalize lowercases the rest) and end with a full stop."""
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 EDGE = {"H": ("row", "bottom"), "W": ("column", "right")}
