@@ -81,8 +81,10 @@ def main() -> None:
 
 
 def _register() -> None:
-    from convcli.commands import backprop, shape
+    from convcli.commands import apply, backprop, kernels, shape
 
+    app.command("apply", epilog=apply.EPILOG, no_args_is_help=True)(apply.apply)
+    app.command("kernels", epilog=kernels.EPILOG)(kernels.kernels)
     app.command("shape", epilog=shape.EPILOG, no_args_is_help=True)(shape.shape)
     app.command("backprop", epilog=backprop.EPILOG)(backprop.backprop)
 

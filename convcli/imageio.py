@@ -1,11 +1,15 @@
-"""Arrays from the outside world: matrices typed on the command line (and, later, images and files).
+"""Arrays from the outside world and back: typed matrices, kernel files, images through Pillow.
 
-Imports NumPy only when called, so commands that do not read arrays stay cheap to start.
+Imports NumPy and Pillow only when called, so commands that do not read arrays stay cheap to start.
+Every file is written to a temporary name beside its target and renamed, so a failed or
+interrupted run leaves nothing half-written.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 from convcli.core.errors import ConvcliError
 
@@ -47,3 +51,208 @@ def parse_matrix(text: str, name: str):
             )
         values.append(parsed)
     return np.array(values, dtype=np.float64)
+
+
+# --- kernels from files ---------------------------------------------------------------------------
+
+
+def load_kernel_file(path: str):
+    """A 2-D kernel from .npy (allow_pickle=False) or text (.txt/.csv, as numpy.loadtxt reads them)."""
+    import numpy as np
+
+    lower = path.lower()
+    try:
+        if lower.endswith(".npy"):
+            k = np.load(path, allow_pickle=False)
+        else:
+            k = np.loadtxt(path, delimiter="," if lower.endswith(".csv") else None, ndmin=2)
+    except OSError:
+        raise
+    except ValueError as err:
+        raise MatrixSyntaxError(f"kernel file {path}: {err}") from None
+    k = np.asarray(k, dtype=np.float64)
+    if k.ndim != 2 or k.size == 0:
+        raise MatrixSyntaxError(f"kernel file {path} must hold a non-empty matrix, got shape {k.shape}")
+    bad = np.argwhere(~np.isfinite(k))
+    if bad.size:
+        r, c = bad[0]
+        raise MatrixSyntaxError(
+            f"kernel file {path}: row {r + 1}, column {c + 1} is {k[r, c]}; only finite numbers are allowed"
+        )
+    return k
+
+
+# --- images -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """Pixels as float32 on the file's own scale (0-255 for 8-bit), colour apart from alpha."""
+
+    pixels: Any  # (H, W) or (H, W, C) float32
+    alpha: Any  # (H, W) float32 or None
+    scale: float  # the value of full white: 255, 65535, or 1.0 for float images
+    description: str  # e.g. "RGB, 8-bit", "palette -> RGBA", "greyscale, 16-bit"
+
+
+class ImageReadError(ConvcliError):
+    """A file that is missing, unreadable, truncated, or too large for Pillow's safety limit."""
+
+
+def load_image(path: str, gray: bool = False, max_pixels: int | None = None) -> LoadedImage:
+    """Read any image Pillow reads, EXIF orientation applied; ``gray`` converts to luminance (ITU-R 601)."""
+    import numpy as np
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if max_pixels is not None:
+        Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with Image.open(path) as im:
+            im.load()
+            im = ImageOps.exif_transpose(im)
+    except FileNotFoundError:
+        raise ImageReadError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise ImageReadError(f"{path} is a folder, not an image") from None
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{path} is not an image Pillow can read") from None
+    except Image.DecompressionBombError as err:
+        raise ImageReadError(
+            f"{path} is larger than Pillow's safety limit ({err}); if you trust it, raise the limit with --max-pixels N"
+        ) from None
+    except OSError as err:
+        raise ImageReadError(f"{path} could not be read: {err}") from None
+
+    mode = im.mode
+    description = {
+        "L": "greyscale, 8-bit",
+        "RGB": "RGB, 8-bit",
+        "RGBA": "RGBA, 8-bit",
+        "LA": "greyscale + alpha, 8-bit",
+    }.get(mode, mode)
+    scale = 255.0
+    if mode == "P" or mode == "PA":
+        has_alpha = "transparency" in im.info or mode == "PA"
+        im = im.convert("RGBA" if has_alpha else "RGB")
+        description = f"palette -> {im.mode}"
+    elif mode == "1":
+        im = im.convert("L")
+        description = "1-bit -> greyscale"
+    elif mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+        im = im.convert("RGB")
+        description = f"{mode} -> RGB"
+    elif mode.startswith("I;16"):
+        scale = 65535.0
+        description = "greyscale, 16-bit"
+    elif mode == "I":
+        description = "greyscale, 32-bit integer"
+    elif mode == "F":
+        scale = 1.0
+        description = "greyscale, 32-bit float"
+    elif mode not in ("L", "LA", "RGB", "RGBA"):
+        im = im.convert("RGBA" if "A" in mode else "RGB")
+        description = f"{mode} -> {im.mode}"
+    data = np.asarray(im)
+    if im.mode == "I":
+        scale = 65535.0 if data.max(initial=0) <= 65535 else float(data.max())
+    data = data.astype(np.float32)
+    alpha = None
+    if im.mode in ("RGBA", "LA"):
+        alpha = data[..., -1].copy()
+        data = data[..., :-1]
+        if data.shape[-1] == 1:
+            data = data[..., 0]
+    if gray and data.ndim == 3:
+        data = data @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        description += " -> luminance"
+    return LoadedImage(np.ascontiguousarray(data), alpha, scale, description)
+
+
+def to_display(result, scale: float, display: str):
+    """Map a filter result to 8-bit pixels: clip to [0, scale], |x| clipped, or rescale (0 -> mid-grey if signed)."""
+    import numpy as np
+
+    x = np.asarray(result, dtype=np.float32)
+    if display == "clip":
+        y = x / scale
+    elif display == "abs":
+        y = np.abs(x) / scale
+    elif display == "rescale":
+        lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
+        if lo < 0:
+            m = max(-lo, hi) or 1.0
+            y = x / (2 * m) + 0.5
+        else:
+            y = (x - lo) / ((hi - lo) or 1.0)
+    else:
+        raise ConvcliError(f"display must be clip, abs or rescale, got {display!r}")
+    return np.clip(np.rint(y * 255), 0, 255).astype(np.uint8)
+
+
+IMAGE_ALPHA_FORMATS = {".png", ".webp", ".tif", ".tiff", ".gif"}
+
+
+class OutputError(ConvcliError):
+    """An output path that cannot or must not be written."""
+
+
+def check_output(path: str, input_path: str, force: bool) -> str:
+    """Refuse to write over the input, over an existing file without force, or into a missing folder."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    out = Path(path)
+    ext = out.suffix.lower()
+    if ext != ".npy" and ext not in Image.registered_extensions():
+        raise OutputError(
+            f"cannot write {path}: unknown image format {ext or '(no extension)'}; use .png, .jpg, .tif, .webp or .npy"
+        )
+    if not out.parent.exists():
+        raise OutputError(f"cannot write {path}: the folder {out.parent} does not exist")
+    if out.exists():
+        if out.resolve() == Path(input_path).resolve() or out.samefile(input_path):
+            raise OutputError(f"{path} is the input image; convcli never writes over its input")
+        if not force:
+            raise OutputError(f"{path} exists; add --force to overwrite it")
+    return ext
+
+
+def write_atomically(path: str, write) -> None:
+    """Call write(tmp_path) on a temporary file beside ``path``, then rename it over ``path``.
+
+    A failed or interrupted write leaves no partial file behind.
+    """
+    import os
+    import tempfile
+    from pathlib import Path
+
+    out = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_image(path: str, pixels, alpha=None) -> None:
+    """Save 8-bit pixels ((H, W) or (H, W, 3)) with an optional 8-bit alpha, atomically; format by extension."""
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    ext = Path(path).suffix.lower()
+    im = Image.fromarray(pixels)
+    if alpha is not None and ext in IMAGE_ALPHA_FORMATS:
+        im.putalpha(Image.fromarray(np.clip(np.rint(alpha), 0, 255).astype(np.uint8)))
+    write_atomically(path, lambda tmp: im.save(tmp, format=Image.registered_extensions()[ext]))
+
+
+def save_npy(path: str, array) -> None:
+    import numpy as np
+
+    write_atomically(path, lambda tmp: np.save(tmp, np.asarray(array, dtype=np.float32)))

@@ -329,3 +329,127 @@ def shape_chain(report: dict[str, Any]) -> Group:
 
 def _size(channels: int | None, h: int, w: int) -> str:
     return f"{channels}×{h}×{w}" if channels is not None else f"{h}×{w}"
+
+
+# --- matrices, images, explanations (apply, kernels) ---------------------------------------------
+
+
+def fmt_number(v: float, digits: int = 4) -> str:
+    r = round(float(v))
+    if abs(v - r) < 1e-9 * max(1.0, abs(v)):
+        return str(int(r))
+    return f"{v:.{digits}g}"
+
+
+def integer_form(values, max_denominator: int = 1024):
+    """(D, values*D) when every entry is a whole number over a common D (1/16 for setosa's blur), else None."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=np.float64)
+    nonzero = np.abs(v[v != 0])
+    if nonzero.size == 0:
+        return None
+    for d in range(1, max_denominator + 1):
+        scaled = v * d
+        if np.allclose(scaled, np.round(scaled), atol=1e-9 * d) and np.abs(scaled).max() < 10_000:
+            return d, np.round(scaled)
+    return None
+
+
+def kernel_matrix(values, title: str | None = None, max_side: int = 9, digits: int = 3) -> Table:
+    """A kernel, shown as "1/16 ×" whole numbers where it has such a form, else to ``digits`` significant digits."""
+    form = integer_form(values)
+    if form is None:
+        return matrix(values, title, max_side, digits=digits)
+    d, ints = form
+    if d == 1:
+        return matrix(ints, title, max_side)
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(vertical="middle", style="dim")
+    grid.add_column()
+    grid.add_row(f"1/{d} ×", matrix(ints, None, max_side))
+    if title is None:
+        return grid
+    outer = Table.grid()
+    outer.add_column()
+    outer.add_row(Text(title, style="bold"))
+    outer.add_row(grid)
+    return outer
+
+
+def matrix(values, title: str | None = None, max_side: int = 9, marks=None, style: str = "", digits: int = 4) -> Table:
+    """A matrix as a right-aligned grid in brackets, elided with ⋯/⋮ past max_side; marks: cells to dim."""
+    rows, cols = values.shape
+    keep_r = list(range(rows)) if rows <= max_side else [*range(max_side - 2), -1, rows - 1]
+    keep_c = list(range(cols)) if cols <= max_side else [*range(max_side - 2), -1, cols - 1]
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, style="dim")
+    for _ in keep_c:
+        grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(no_wrap=True, style="dim")
+    for i, r in enumerate(keep_r):
+        left = "⎡" if i == 0 else ("⎣" if i == len(keep_r) - 1 else "⎢")
+        right = "⎤" if i == 0 else ("⎦" if i == len(keep_r) - 1 else "⎥")
+        if len(keep_r) == 1:
+            left, right = "[", "]"
+        cells = []
+        for c in keep_c:
+            if r == -1:
+                cells.append(Text("⋮", style="dim"))
+            elif c == -1:
+                cells.append(Text("⋯", style="dim"))
+            else:
+                cell_style = "dim italic" if marks is not None and marks[r, c] else style
+                cells.append(Text(fmt_number(values[r, c], digits), style=cell_style))
+        grid.add_row(left, *cells, right)
+    if title is None:
+        return grid
+    outer = Table.grid()
+    outer.add_column()
+    outer.add_row(Text(title, style="bold"))
+    outer.add_row(grid)
+    return outer
+
+
+def side_by_side(*items, gap: int = 3) -> Table:
+    grid = Table.grid(padding=(0, gap))
+    for _ in items:
+        grid.add_column(vertical="middle")
+    grid.add_row(*items)
+    return grid
+
+
+def half_blocks(pixels, width: int, max_rows: int = 40) -> Text:
+    """An 8-bit (H, W) or (H, W, 3) image as rich text: one cell shows two pixels with ▀ (fg top, bg bottom)."""
+    import numpy as np
+    from PIL import Image
+
+    arr = np.asarray(pixels)
+    im = Image.fromarray(arr).convert("RGB")
+    w = max(1, min(width, im.width))
+    h = max(2, round(im.height * w / im.width))
+    if h > 2 * max_rows:
+        h = 2 * max_rows
+        w = max(1, round(im.width * h / im.height))
+    h += h % 2
+    small = np.asarray(im.resize((w, h), Image.Resampling.BOX))
+    text = Text()
+    for y in range(0, h, 2):
+        for x in range(w):
+            top, bottom = small[y, x], small[y + 1, x]
+            text.append(
+                "▀",
+                style=f"rgb({top[0]},{top[1]},{top[2]}) on rgb({bottom[0]},{bottom[1]},{bottom[2]})",
+            )
+        if y + 2 < h:
+            text.append("\n")
+    return text
+
+
+def key_values(pairs: list[tuple[str, Any]]) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column()
+    for k, v in pairs:
+        grid.add_row(k, v if not isinstance(v, str) else Text(v))
+    return grid

@@ -340,3 +340,71 @@ def _fft(xp, k, s, d, out_size) -> np.ndarray:
         full = np.fft.irfft2(spec, s=shape)
         out[:, :, c] = full[: full_h : s[0], : full_w : s[1]]
     return out
+
+
+# --- one output pixel, explained -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PixelExplanation:
+    """The sum behind one output pixel: window (kH, kW[, C]), kernel as applied, products, sums per channel.
+
+    ``rows``/``cols`` are the input rows and columns each tap read (after the boundary rule);
+    ``from_boundary`` marks taps that fell outside the image and took a boundary value.
+    """
+
+    window: np.ndarray
+    kernel: np.ndarray
+    products: np.ndarray
+    sums: np.ndarray  # (C,) or ()
+    rows: np.ndarray
+    cols: np.ndarray
+    from_boundary: np.ndarray
+
+
+def boundary_index(n: int, before: int, after: int, boundary: str) -> np.ndarray:
+    """Which input index each padded position reads, by numpy.pad's rule applied to the indices; -1 for zeros."""
+    base = np.arange(n)
+    if boundary == "zero":
+        return np.pad(base, (before, after), constant_values=-1)
+    return np.pad(base, (before, after), mode=BOUNDARIES[boundary])
+
+
+def explain_pixel(
+    image: np.ndarray,
+    kernel: np.ndarray,
+    row: int,
+    col: int,
+    mode: str = "xcorr",
+    boundary: str = "reflect",
+    padding: int | str | tuple[int, int] = "same",
+    stride: int | tuple[int, int] = 1,
+    dilation: int | tuple[int, int] = 1,
+) -> PixelExplanation:
+    """The window, products and sum that make output pixel (row, col), computed tap by tap."""
+    img = np.asarray(image, dtype=np.float64)
+    x = img[:, :, None] if img.ndim == 2 else img
+    k = np.asarray(kernel, dtype=np.float64)
+    if mode == "conv":
+        k = k[::-1, ::-1]
+    s = as_pair(stride, "stride")
+    d = as_pair(dilation, "dilation")
+    (pt, pb), (pl, pr) = resolve_image_padding(padding, k.shape, d)
+    h, w, _ = x.shape
+    ho = (h + pt + pb - effective_kernel(k.shape[0], d[0])) // s[0] + 1
+    wo = (w + pl + pr - effective_kernel(k.shape[1], d[1])) // s[1] + 1
+    if not (0 <= row < ho and 0 <= col < wo):
+        raise ParameterError(
+            f"pixel ({row}, {col}) is outside the {ho}x{wo} output; rows 0..{ho - 1}, columns 0..{wo - 1}"
+        )
+    ri = boundary_index(h, pt, pb, boundary)[row * s[0] + np.arange(k.shape[0]) * d[0]]
+    ci = boundary_index(w, pl, pr, boundary)[col * s[1] + np.arange(k.shape[1]) * d[1]]
+    padded_r = row * s[0] + np.arange(k.shape[0]) * d[0] - pt
+    padded_c = col * s[1] + np.arange(k.shape[1]) * d[1] - pl
+    outside = (padded_r[:, None] < 0) | (padded_r[:, None] >= h) | (padded_c[None, :] < 0) | (padded_c[None, :] >= w)
+    window = np.where((ri[:, None, None] >= 0) & (ci[None, :, None] >= 0), x[ri[:, None], ci[None, :]], 0.0)
+    products = window * k[:, :, None]
+    sums = products.sum(axis=(0, 1))
+    if img.ndim == 2:
+        window, products, sums = window[:, :, 0], products[:, :, 0], sums[0]
+    return PixelExplanation(window, k, products, sums, ri, ci, outside)

@@ -1,0 +1,161 @@
+"""Image filtering against independent references: numpy.pad + the literal-loop oracle, and each path against the others."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from convcli.core import ParameterError, ShapeError
+from convcli.core.filters import (
+    BOUNDARIES,
+    explain_pixel,
+    filter_image,
+    rank_one_factors,
+    resolve_image_padding,
+)
+from convcli.core.reference import conv2d_loop
+
+
+def reference(img, k, mode="xcorr", boundary="reflect", padding="same", stride=1, dilation=1):
+    """numpy.pad with the boundary rule, then the seed formula as a literal loop, channel by channel."""
+    k = np.asarray(k, dtype=np.float64)
+    if mode == "conv":
+        k = k[::-1, ::-1]
+    d = (dilation, dilation) if isinstance(dilation, int) else dilation
+    pads = resolve_image_padding(padding, k.shape, d)
+    x = img[:, :, None] if img.ndim == 2 else img
+    xp = np.pad(x.astype(np.float64), (*pads, (0, 0)), mode=BOUNDARIES[boundary])
+    out = conv2d_loop(xp.transpose(2, 0, 1)[:, None], k[None, None], stride=stride, dilation=dilation)[:, 0]
+    out = out.transpose(1, 2, 0)
+    return out[:, :, 0] if img.ndim == 2 else out
+
+
+@st.composite
+def setups(draw):
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    span = (d[0] * (kh - 1) + 1, d[1] * (kw - 1) + 1)
+    h = draw(st.integers(span[0], span[0] + 6))
+    w = draw(st.integers(span[1], span[1] + 6))
+    channels = draw(st.sampled_from([0, 1, 3]))
+    return {
+        "shape": (h, w) if channels == 0 else (h, w, channels),
+        "kernel": (kh, kw),
+        "boundary": draw(st.sampled_from(list(BOUNDARIES))),
+        "padding": draw(st.sampled_from(["same", "valid", 1])),
+        "stride": (draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+        "dilation": d,
+        "mode": draw(st.sampled_from(["xcorr", "conv"])),
+    }
+
+
+@given(cfg=setups(), seed=st.integers(0, 2**16), method=st.sampled_from(["direct", "fft"]))
+def test_filter_matches_the_reference(cfg, seed, method):
+    rng = np.random.default_rng(seed)
+    img = (rng.random(cfg["shape"]) * 255).astype(np.float32)
+    k = rng.standard_normal(cfg["kernel"])
+    kw = {key: cfg[key] for key in ("boundary", "padding", "stride", "dilation", "mode")}
+    pads = resolve_image_padding(cfg["padding"], k.shape, cfg["dilation"])
+    if cfg["boundary"] == "reflect" and (max(pads[0]) >= img.shape[0] or max(pads[1]) >= img.shape[1]):
+        with pytest.raises(ShapeError, match="reflect padding"):
+            filter_image(img, k, method=method, **kw)
+        return
+    got = filter_image(img, k, method=method, threads=2, **kw)
+    np.testing.assert_allclose(got.image, reference(img, k, **kw), rtol=1e-4, atol=2e-3)
+    assert got.image.dtype == np.float32
+
+
+@given(
+    col=st.lists(st.integers(-3, 3), min_size=1, max_size=6).filter(any),
+    row=st.lists(st.integers(-3, 3), min_size=2, max_size=6).filter(any),
+    seed=st.integers(0, 2**16),
+)
+def test_separable_path_agrees_with_direct_and_fft(col, row, seed):
+    k = np.outer(col, row).astype(float)
+    img = (np.random.default_rng(seed).random((23, 19, 3)) * 255).astype(np.float32)
+    if len(col) > 1:
+        assert rank_one_factors(k) is not None
+        sep = filter_image(img, k, method="separable", boundary="symmetric")
+        assert sep.method == "separable"
+        np.testing.assert_allclose(
+            sep.image, filter_image(img, k, method="direct", boundary="symmetric").image, atol=1e-2
+        )
+    np.testing.assert_allclose(
+        filter_image(img, k, method="fft", boundary="symmetric").image,
+        filter_image(img, k, method="direct", boundary="symmetric").image,
+        atol=1e-2,
+    )
+
+
+@pytest.mark.parametrize("size", [(9, 9), (8, 12), (31, 31)])
+def test_box_kernels_use_running_sums_and_agree(size):
+    img = (np.random.default_rng(0).random((70, 64, 3)) * 255).astype(np.float32)
+    k = np.full(size, 1 / (size[0] * size[1]))
+    fast = filter_image(img, k, boundary="edge", threads=2)
+    assert fast.method == "separable (running sums)"
+    np.testing.assert_allclose(fast.image, reference(img, k, boundary="edge"), rtol=1e-5, atol=1e-3)
+
+
+def test_auto_picks_by_kernel():
+    img = np.zeros((256, 256), dtype=np.float32)
+    rng = np.random.default_rng(1)
+    assert filter_image(img, rng.standard_normal((3, 3))).method == "direct"
+    assert filter_image(img, np.outer([1, 2, 1], [-1, 0, 1])).method == "separable"
+    assert filter_image(img, np.ones((15, 15))).method == "separable (running sums)"
+    assert filter_image(img, rng.standard_normal((21, 21))).method == "fft"
+
+
+def test_rank_one_factors_are_exact_for_integer_kernels():
+    col, row = rank_one_factors(np.outer([1, 2, 1], [-1, 0, 1]))
+    np.testing.assert_array_equal(np.outer(col, row), np.outer([1, 2, 1], [-1, 0, 1]))
+    assert rank_one_factors(np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])) is None
+    assert rank_one_factors(np.zeros((3, 3))) is None
+
+
+@given(cfg=setups(), seed=st.integers(0, 2**16))
+def test_explain_pixel_equals_the_filtered_value(cfg, seed):
+    rng = np.random.default_rng(seed)
+    img = (rng.random(cfg["shape"]) * 255).astype(np.float32)
+    k = rng.standard_normal(cfg["kernel"])
+    kw = {key: cfg[key] for key in ("boundary", "padding", "stride", "dilation", "mode")}
+    try:
+        out = filter_image(img, k, **kw).image
+    except ShapeError:
+        return
+    i, j = rng.integers(0, out.shape[0]), rng.integers(0, out.shape[1])
+    e = explain_pixel(img, k, int(i), int(j), **kw)
+    np.testing.assert_allclose(e.sums, out[i, j], rtol=1e-4, atol=2e-3)
+    np.testing.assert_allclose(e.products, e.window * (e.kernel if e.window.ndim == 2 else e.kernel[:, :, None]))
+
+
+def test_explain_pixel_marks_the_boundary_taps():
+    img = np.arange(25, dtype=np.float32).reshape(5, 5)
+    e = explain_pixel(img, np.ones((3, 3)), 0, 0, boundary="zero")
+    assert e.from_boundary.tolist() == [[True, True, True], [True, False, False], [True, False, False]]
+    assert e.window.tolist() == [[0, 0, 0], [0, 0, 1], [0, 5, 6]]
+    e = explain_pixel(img, np.ones((3, 3)), 0, 0, boundary="reflect")
+    assert e.rows.tolist() == [1, 0, 1]
+    e = explain_pixel(img, np.ones((3, 3)), 0, 0, boundary="wrap")
+    assert e.rows.tolist() == [4, 0, 1]
+    with pytest.raises(ParameterError, match="outside the 5x5 output"):
+        explain_pixel(img, np.ones((3, 3)), 5, 0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "message"),
+    [
+        ({"boundary": "mirror"}, ParameterError, "boundary must be one of"),
+        ({"mode": "full"}, ParameterError, "mode must be"),
+        ({"method": "magic"}, ParameterError, "method must be"),
+        ({"padding": "full"}, ParameterError, "padding must be"),
+        ({"stride": 0}, ParameterError, "stride must be"),
+        ({"padding": "valid", "kernel": np.ones((9, 9))}, ShapeError, "larger than the padded image"),
+        ({"kernel": np.array([[1.0, np.nan]])}, ParameterError, "non-finite"),
+        ({"method": "separable", "kernel": np.eye(3)}, ParameterError, "rank-1"),
+        ({"boundary": "reflect", "padding": 8}, ShapeError, "reflect padding"),
+    ],
+)
+def test_bad_arguments(kwargs, exc, message):
+    kernel = kwargs.pop("kernel", np.ones((3, 3)))
+    with pytest.raises(exc, match=message):
+        filter_image(np.zeros((6, 6), dtype=np.float32), kernel, **kwargs)

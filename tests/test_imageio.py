@@ -1,0 +1,165 @@
+"""Reading every kind of image Pillow gives us, kernel files, display mappings, and atomic writes."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from convcli.imageio import (
+    ImageReadError,
+    MatrixSyntaxError,
+    OutputError,
+    check_output,
+    load_image,
+    load_kernel_file,
+    parse_matrix,
+    save_image,
+    to_display,
+    write_atomically,
+)
+
+
+def test_parse_matrix():
+    assert parse_matrix("1,0,-1;2 0 -2", "--k").tolist() == [[1, 0, -1], [2, 0, -2]]
+    assert parse_matrix("[1, 2; 3, 4;]", "--k").shape == (2, 2)
+    with pytest.raises(MatrixSyntaxError, match="row 2 has 'x'"):
+        parse_matrix("1,2;3,x", "--k")
+    with pytest.raises(MatrixSyntaxError, match="is empty"):
+        parse_matrix(" ", "--k")
+
+
+@pytest.mark.parametrize(
+    ("mode", "shape", "scale", "alpha"),
+    [
+        ("L", (6, 5), 255, False),
+        ("RGB", (6, 5, 3), 255, False),
+        ("RGBA", (6, 5, 3), 255, True),
+        ("LA", (6, 5), 255, True),
+        ("1", (6, 5), 255, False),
+        ("CMYK", (6, 5, 3), 255, False),
+        ("I;16", (6, 5), 65535, False),
+        ("F", (6, 5), 1.0, False),
+    ],
+)
+def test_modes(tmp_path, mode, shape, scale, alpha):
+    path = tmp_path / ("x.tif" if mode in ("F", "CMYK") else "x.png")
+    Image.new(mode, (5, 6)).save(path)
+    img = load_image(str(path))
+    assert img.pixels.shape == shape
+    assert img.pixels.dtype == np.float32
+    assert img.scale == scale
+    assert (img.alpha is not None) == alpha
+
+
+def test_palette_with_transparency_becomes_rgba(tmp_path):
+    im = Image.new("P", (4, 4))
+    im.putpalette([255, 0, 0, 0, 255, 0] + [0] * 762)
+    im.info["transparency"] = 0
+    im.save(tmp_path / "p.png", transparency=0)
+    img = load_image(str(tmp_path / "p.png"))
+    assert img.description == "palette -> RGBA"
+    assert img.alpha is not None
+    assert img.pixels.shape == (4, 4, 3)
+
+
+def test_sixteen_bit_values_keep_their_scale(tmp_path):
+    Image.fromarray(np.full((3, 4), 40000, dtype=np.uint16)).save(tmp_path / "h.png")
+    img = load_image(str(tmp_path / "h.png"))
+    assert img.pixels.max() == 40000
+    assert img.scale == 65535
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    im = Image.new("RGB", (8, 4), (10, 20, 30))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    im.save(tmp_path / "phone.jpg", exif=exif)
+    assert load_image(str(tmp_path / "phone.jpg")).pixels.shape == (8, 4, 3)
+
+
+def test_gray_is_luminance(tmp_path):
+    Image.new("RGB", (2, 2), (255, 0, 0)).save(tmp_path / "r.png")
+    img = load_image(str(tmp_path / "r.png"), gray=True)
+    assert img.pixels.shape == (2, 2)
+    assert img.pixels[0, 0] == pytest.approx(0.299 * 255)
+
+
+def test_read_errors(tmp_path):
+    with pytest.raises(ImageReadError, match="no such file"):
+        load_image(str(tmp_path / "missing.png"))
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(ImageReadError, match="not an image Pillow can read"):
+        load_image(str(tmp_path / "notes.txt"))
+    Image.new("RGB", (64, 64), (1, 2, 3)).save(tmp_path / "full.png")
+    data = (tmp_path / "full.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageReadError, match="could not be read"):
+        load_image(str(tmp_path / "cut.png"))
+
+
+def test_decompression_bomb_says_how_to_raise_the_limit(tmp_path):
+    Image.new("L", (100, 100)).save(tmp_path / "big.png")
+    limit = Image.MAX_IMAGE_PIXELS
+    try:
+        with pytest.raises(ImageReadError, match="--max-pixels"):
+            load_image(str(tmp_path / "big.png"), max_pixels=2000)
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
+def test_kernel_files(tmp_path):
+    (tmp_path / "k.txt").write_text("1 0 -1\n2 0 -2\n1 0 -1\n")
+    (tmp_path / "k.csv").write_text("1,2\n3,4\n")
+    np.save(tmp_path / "k.npy", np.eye(3))
+    assert load_kernel_file(str(tmp_path / "k.txt")).shape == (3, 3)
+    assert load_kernel_file(str(tmp_path / "k.csv")).tolist() == [[1, 2], [3, 4]]
+    assert load_kernel_file(str(tmp_path / "k.npy")).tolist() == np.eye(3).tolist()
+    (tmp_path / "bad.txt").write_text("1 2\n3 nan\n")
+    with pytest.raises(MatrixSyntaxError, match="row 2, column 2"):
+        load_kernel_file(str(tmp_path / "bad.txt"))
+    (tmp_path / "ragged.txt").write_text("1 2\n3\n")
+    with pytest.raises(MatrixSyntaxError, match=r"ragged\.txt"):
+        load_kernel_file(str(tmp_path / "ragged.txt"))
+
+
+def test_display_mappings():
+    x = np.array([[-100.0, 0.0, 100.0, 300.0]])
+    assert to_display(x, 255, "clip").tolist() == [[0, 0, 100, 255]]
+    assert to_display(x, 255, "abs").tolist() == [[100, 0, 100, 255]]
+    assert to_display(x, 255, "rescale").tolist() == [[85, 128, 170, 255]]  # signed: zero is mid-grey
+    assert to_display(np.array([[10.0, 20.0]]), 255, "rescale").tolist() == [[0, 255]]
+    assert to_display(np.array([[0.5]]), 1.0, "clip").tolist() == [[128]]
+
+
+def test_check_output(tmp_path):
+    src = tmp_path / "in.png"
+    Image.new("L", (2, 2)).save(src)
+    assert check_output(str(tmp_path / "out.png"), str(src), force=False) == ".png"
+    with pytest.raises(OutputError, match="never writes over its input"):
+        check_output(str(src), str(src), force=True)
+    (tmp_path / "out.png").write_bytes(b"x")
+    with pytest.raises(OutputError, match="add --force"):
+        check_output(str(tmp_path / "out.png"), str(src), force=False)
+    with pytest.raises(OutputError, match="unknown image format"):
+        check_output(str(tmp_path / "out.xyz"), str(src), force=False)
+    with pytest.raises(OutputError, match="does not exist"):
+        check_output(str(tmp_path / "no" / "out.png"), str(src), force=False)
+
+
+def test_a_failed_write_leaves_nothing(tmp_path):
+    def boom(tmp):
+        with open(tmp, "wb") as f:
+            f.write(b"half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_atomically(str(tmp_path / "out.png"), boom)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_keeps_alpha_where_the_format_can(tmp_path):
+    px = np.zeros((3, 3, 3), dtype=np.uint8)
+    alpha = np.full((3, 3), 128.0)
+    save_image(str(tmp_path / "a.png"), px, alpha)
+    assert Image.open(tmp_path / "a.png").mode == "RGBA"
+    save_image(str(tmp_path / "a.jpg"), px, alpha)
+    assert Image.open(tmp_path / "a.jpg").mode == "RGB"
