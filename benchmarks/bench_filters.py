@@ -59,11 +59,13 @@ def main() -> None:
     image = rng.random((args.size, args.size, 3), dtype=np.float32) * 255
     random3 = rng.standard_normal((3, 3))
     random5 = rng.standard_normal((5, 5))
+    random21 = rng.standard_normal((21, 21))
     cases = [
         ("3x3 (non-separable)", random3, None),
         ("5x5 (non-separable)", random5, None),
         ("15x15 gaussian", resolve_kernel("gaussian:15,2").matrix, ("gaussian_filter", 2.0)),
         ("31x31 box", resolve_kernel("box:31").matrix, ("uniform_filter", 31)),
+        ("21x21 (non-separable)", random21, None),
     ]
     results = []
     for name, kernel, special in cases:

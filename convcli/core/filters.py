@@ -129,12 +129,12 @@ def filter_image(
     chosen = method if method != "auto" else _choose(k, factors, out_size, x.shape[2], d)
     if chosen == "separable" and factors is None:
         raise ParameterError(f"method 'separable' needs a rank-1 kernel; this {k.shape[0]}x{k.shape[1]} kernel is not")
-    xp = np.pad(x, (pads[0], pads[1], (0, 0)), mode=BOUNDARIES[boundary])
     workers = threads or min(4, os.cpu_count() or 1)
-    if chosen == "fft":
-        out = _fft(xp, k, s, d, out_size)
-        label = "fft"
-    elif chosen == "separable":
+    if chosen == "fft":  # reads the border through index maps band by band: no padded copy
+        out = _fft(x, pads, boundary, k, s, d, out_size)
+        return FilterResult(out[:, :, 0] if squeeze else out, "fft", pads)
+    xp = np.pad(x, (pads[0], pads[1], (0, 0)), mode=BOUNDARIES[boundary])
+    if chosen == "separable":
         out, label = _separable(xp, factors, s, d, out_size, workers)
     else:
         out = _tiled(xp, out_size, workers, lambda r0, r1, acc, tmp: _direct_rows(xp, k, s, d, r0, r1, acc, tmp))
@@ -325,20 +325,38 @@ def _fast_length(n: int) -> int:
     return best
 
 
-def _fft(xp, k, s, d, out_size) -> np.ndarray:
-    """Circular cross-correlation by rfft2, one channel at a time, cropped to the valid part."""
-    kd = np.zeros((effective_kernel(k.shape[0], d[0]), effective_kernel(k.shape[1], d[1])), dtype=np.float32)
+def _fft(x, pads, boundary, k, s, d, out_size) -> np.ndarray:
+    """Cross-correlation by rfft2, overlap-save in bands of output rows, one channel at a time.
+
+    Each band gathers the padded rows it needs through the boundary rule's index map (no padded
+    copy of the image) and is transformed at a small fixed size, so memory stays near the input
+    plus the output however large the image.
+    """
+    span = (effective_kernel(k.shape[0], d[0]), effective_kernel(k.shape[1], d[1]))
+    kd = np.zeros(span, dtype=np.float32)
     kd[:: d[0], :: d[1]] = k
-    shape = (_fast_length(xp.shape[0]), _fast_length(xp.shape[1]))
+    h, w, channels = x.shape
+    rows_index = boundary_index(h, *pads[0], boundary)
+    cols_index = boundary_index(w, *pads[1], boundary)
+    band = max(1, min(out_size[0], max(256 // s[0], 4 * span[0])))  # output rows per band
+    band_in = (band - 1) * s[0] + span[0]
+    shape = (_fast_length(band_in), _fast_length(cols_index.size))
     kf = np.conj(np.fft.rfft2(kd, s=shape))
-    full_h = (out_size[0] - 1) * s[0] + 1
     full_w = (out_size[1] - 1) * s[1] + 1
-    out = np.empty((out_size[0], out_size[1], xp.shape[2]), dtype=np.float32)
-    for c in range(xp.shape[2]):
-        spec = np.fft.rfft2(xp[:, :, c], s=shape)
-        spec *= kf
-        full = np.fft.irfft2(spec, s=shape)
-        out[:, :, c] = full[: full_h : s[0], : full_w : s[1]]
+    cols = np.clip(cols_index, 0, None)
+    zero_cols = cols_index < 0
+    out = np.empty((out_size[0], out_size[1], channels), dtype=np.float32)
+    for r0 in range(0, out_size[0], band):
+        n = min(band, out_size[0] - r0)
+        rows = rows_index[r0 * s[0] : r0 * s[0] + (n - 1) * s[0] + span[0]]
+        for c in range(channels):
+            block = x[np.clip(rows, 0, None)[:, None], cols[None, :], c]
+            block[rows < 0] = 0
+            block[:, zero_cols] = 0
+            spec = np.fft.rfft2(block, s=shape)
+            spec *= kf
+            full = np.fft.irfft2(spec, s=shape)
+            out[r0 : r0 + n, :, c] = full[: (n - 1) * s[0] + 1 : s[0], : full_w : s[1]]
     return out
 
 
