@@ -82,6 +82,14 @@ class Document:
         self.blocks.extend(blocks)
 
 
+def fmt_number(v: float, digits: int = 4) -> str:
+    """Whole numbers without a decimal point (and never "-0"), others to ``digits`` significant digits."""
+    r = round(float(v))
+    if abs(v - r) < 1e-9 * max(1.0, abs(v)):
+        return str(int(r)) if r != 0 else "0"
+    return f"{v:.{digits}g}"
+
+
 def sentence(text: str) -> str:
     """Capitalise the first letter only (str.capitalize lowercases the rest) and end with a full stop."""
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

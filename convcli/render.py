@@ -13,6 +13,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from convcli.document import fmt_number
+
 
 def make_console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False)
@@ -334,11 +336,14 @@ def _size(channels: int | None, h: int, w: int) -> str:
 # --- matrices, images, explanations (apply, kernels) ---------------------------------------------
 
 
-def fmt_number(v: float, digits: int = 4) -> str:
-    r = round(float(v))
-    if abs(v - r) < 1e-9 * max(1.0, abs(v)):
-        return str(int(r))
-    return f"{v:.{digits}g}"
+def _titled(title: str | None, body: Table) -> Table:
+    if title is None:
+        return body
+    outer = Table.grid()
+    outer.add_column()
+    outer.add_row(Text(title, style="bold"))
+    outer.add_row(body)
+    return outer
 
 
 def integer_form(values, max_denominator: int = 1024):
@@ -368,13 +373,7 @@ def kernel_matrix(values, title: str | None = None, max_side: int = 9, digits: i
     grid.add_column(vertical="middle", style="dim")
     grid.add_column()
     grid.add_row(f"1/{d} ×", matrix(ints, None, max_side))
-    if title is None:
-        return grid
-    outer = Table.grid()
-    outer.add_column()
-    outer.add_row(Text(title, style="bold"))
-    outer.add_row(grid)
-    return outer
+    return _titled(title, grid)
 
 
 def matrix(values, title: str | None = None, max_side: int = 9, marks=None, style: str = "", digits: int = 4) -> Table:
@@ -402,13 +401,7 @@ def matrix(values, title: str | None = None, max_side: int = 9, marks=None, styl
                 cell_style = "dim italic" if marks is not None and marks[r, c] else style
                 cells.append(Text(fmt_number(values[r, c], digits), style=cell_style))
         grid.add_row(left, *cells, right)
-    if title is None:
-        return grid
-    outer = Table.grid()
-    outer.add_column()
-    outer.add_row(Text(title, style="bold"))
-    outer.add_row(grid)
-    return outer
+    return _titled(title, grid)
 
 
 def side_by_side(*items, gap: int = 3) -> Table:

@@ -16,6 +16,7 @@ from convcli.core.conv import conv2d
 from convcli.core.derivation import Derivation
 from convcli.core.jacobian import jacobian_wrt_input, jacobian_wrt_kernel, rot180, vec
 from convcli.document import Align, Document, Equation, Heading, M, Matrix, check, note, para, sentence
+from convcli.document import fmt_number as fmt
 
 STAR = M("⋆", r"\star")
 EQ = M("=", "=")
@@ -28,13 +29,6 @@ DK = M("dL/dK", r"\frac{\partial L}{\partial K}")
 DX = M("dL/dX", r"\frac{\partial L}{\partial X}")
 DB = M("dL/db", r"\frac{\partial L}{\partial b}")
 MAX_SHOWN = 10_000  # Jacobian entries worth printing: 100x100 at most
-
-
-def fmt(v: float, digits: int = 4) -> str:
-    r = round(float(v))
-    if abs(v - r) < 1e-9 * max(1.0, abs(v)):
-        return str(int(r)) if r != 0 else "0"
-    return f"{v:.{digits}g}"
 
 
 def num(a: np.ndarray, digits: int = 4) -> Matrix:
