@@ -256,3 +256,182 @@ def save_npy(path: str, array) -> None:
     import numpy as np
 
     write_atomically(path, lambda tmp: np.save(tmp, np.asarray(array, dtype=np.float32)))
+
+
+# --- datasets and model files (train, predict) ----------------------------------------------------
+
+
+class DataError(ConvcliError):
+    """A dataset folder or file that cannot be used, with what is wrong and where."""
+
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
+
+
+def prepare_image(path: str, size: tuple[int, int]):
+    """One image as the model sees it: EXIF-oriented, greyscale, resized (bilinear) to size, in [0, 1].
+
+    Training on folders and `predict` both go through here, so they cannot drift apart.
+    """
+    import numpy as np
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im)
+            im = im.convert("L")
+            if im.size != (size[1], size[0]):
+                im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+            return np.asarray(im, dtype=np.float32) / 255.0
+    except FileNotFoundError:
+        raise ImageReadError(f"no such file: {path}") from None
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{path} is not an image Pillow can read") from None
+    except OSError as err:
+        raise ImageReadError(f"{path} could not be read: {err}") from None
+
+
+def load_image_folder(root: str, size: tuple[int, int] = (28, 28)):
+    """ImageFolder layout: root/<class>/<image>. Returns (x (N, 1, H, W) in [0, 1], y (N,), class names)."""
+    from pathlib import Path
+
+    import numpy as np
+
+    base = Path(root)
+    classes = sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if len(classes) < 2:
+        raise DataError(f"{root} must hold one folder per class (at least 2), found {len(classes)}")
+    images, labels = [], []
+    for label, name in enumerate(classes):
+        files = sorted(
+            f for f in (base / name).iterdir() if f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")
+        )
+        if not files:
+            raise DataError(f"class folder {base / name} has no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        for f in files:
+            images.append(prepare_image(str(f), size))
+            labels.append(label)
+    return np.stack(images)[:, None], np.array(labels, dtype=np.int64), classes
+
+
+IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+
+def _read_idx(path, expect_dims: int):
+    import gzip
+
+    import numpy as np
+
+    opener = gzip.open if str(path).endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as err:
+        raise DataError(f"{path} could not be read: {err}") from None
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08 or data[3] != expect_dims:
+        raise DataError(f"{path} is not an IDX file of unsigned bytes with {expect_dims} dimension(s)")
+    header = 4 + 4 * expect_dims
+    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(expect_dims))
+    body = np.frombuffer(data, dtype=np.uint8, offset=header)
+    if body.size != int(np.prod(dims)):
+        raise DataError(f"{path} is truncated: its header says {dims}, it holds {body.size} bytes of data")
+    return body.reshape(dims)
+
+
+def load_idx_dir(root: str):
+    """MNIST-format IDX files (gzipped or not) from a folder: ((x_train, y_train), (x_test, y_test)), x in [0, 1]."""
+    from pathlib import Path
+
+    import numpy as np
+
+    found = {}
+    for key, name in IDX_FILES.items():
+        for candidate in (Path(root) / name, Path(root) / (name + ".gz")):
+            if candidate.is_file():
+                found[key] = candidate
+                break
+        else:
+            raise DataError(f"{root} has no {name} (or {name}.gz); an IDX folder needs {', '.join(IDX_FILES.values())}")
+    splits = []
+    for part in ("train", "test"):
+        x = _read_idx(found[f"{part}_images"], 3)
+        y = _read_idx(found[f"{part}_labels"], 1)
+        if len(x) != len(y):
+            raise DataError(f"{part}: {len(x)} images but {len(y)} labels")
+        splits.append((x[:, None].astype(np.float32) / 255.0, y.astype(np.int64)))
+    return splits[0], splits[1]
+
+
+MODEL_MARKER = "convcli-model 1"
+
+
+def save_model(path: str, meta: dict, params: dict, optimizer_state: dict) -> None:
+    """Write a model file (npz: marker, JSON metadata, parameters, optimizer state) atomically."""
+    import json
+
+    import numpy as np
+
+    arrays = {"__convcli__": np.array(MODEL_MARKER), "meta": np.array(json.dumps(meta))}
+    arrays.update({f"param/{k}": v for k, v in params.items()})
+    arrays.update({f"opt/{k}": v for k, v in optimizer_state.items()})
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+    write_atomically(path, write)
+
+
+class ModelFileError(ConvcliError):
+    """A file that is not a convcli model."""
+
+
+def load_model_file(path: str) -> tuple[dict, dict, dict]:
+    """(meta, params, optimizer state) from a model file, loaded with allow_pickle=False."""
+    import json
+    import zipfile
+
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "__convcli__" not in data.files or str(data["__convcli__"]) != MODEL_MARKER:
+                raise ModelFileError(f"{path} is not a convcli model (no convcli marker); train one with convcli train")
+            meta = json.loads(str(data["meta"]))
+            params = {k[len("param/") :]: data[k] for k in data.files if k.startswith("param/")}
+            state = {k[len("opt/") :]: data[k] for k in data.files if k.startswith("opt/")}
+    except FileNotFoundError:
+        raise ModelFileError(f"no such model file: {path}") from None
+    except (zipfile.BadZipFile, ValueError, OSError, KeyError, json.JSONDecodeError) as err:
+        raise ModelFileError(f"{path} is not a convcli model ({err})") from None
+    return meta, params, state
+
+
+def save_kernel_grid(path: str, weights) -> None:
+    """The first layer's kernels (C_out, C_in, kH, kW), channel 0, as a PNG grid: red positive, blue negative."""
+    import numpy as np
+    from PIL import Image
+
+    k = np.asarray(weights)[:, 0]
+    scale = float(np.abs(k).max()) or 1.0
+    cell = max(8, 96 // max(k.shape[1:]))
+    gap = 2
+    n = k.shape[0]
+    cols = min(n, 8)
+    rows = -(-n // cols)
+    kh, kw = k.shape[1] * cell, k.shape[2] * cell
+    canvas = np.full((rows * (kh + gap) + gap, cols * (kw + gap) + gap, 3), 40, dtype=np.uint8)
+    for i in range(n):
+        v = np.kron(k[i] / scale, np.ones((cell, cell)))
+        rgb = np.empty((*v.shape, 3))  # diverging: blue negative, white zero, red positive
+        rgb[..., 0] = 255 * np.clip(1 + np.minimum(v, 0), 0, 1)
+        rgb[..., 1] = 255 * (1 - np.abs(v))
+        rgb[..., 2] = 255 * np.clip(1 - np.maximum(v, 0), 0, 1)
+        r, c = divmod(i, cols)
+        canvas[gap + r * (kh + gap) : gap + r * (kh + gap) + kh, gap + c * (kw + gap) : gap + c * (kw + gap) + kw] = rgb
+    write_atomically(path, lambda tmp: Image.fromarray(canvas).save(tmp, format="PNG"))

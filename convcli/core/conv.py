@@ -28,7 +28,7 @@ Padding = int | str | Sequence[int]
 class Conv2dGrads(NamedTuple):
     """Gradients of the loss with respect to x, weight and bias, each shaped like its input."""
 
-    x: np.ndarray
+    x: np.ndarray | None  # None when conv2d_backward(..., input_grad=False)
     weight: np.ndarray
     bias: np.ndarray
 
@@ -201,12 +201,15 @@ def conv2d_backward(
     padding: Padding = 0,
     dilation: IntOrPair = 1,
     groups: int = 1,
+    *,
+    input_grad: bool = True,
 ) -> Conv2dGrads:
     """Gradients of a loss L through ``O = conv2d(x, weight, bias, ...)`` given dL/dO.
 
     grad_output: (N, C_out, H_out, W_out); x: (N, C_in, H, W); weight: (C_out, C_in/groups, kH, kW);
     the other arguments as given to conv2d. Returns Conv2dGrads(x, weight, bias) shaped like
     x, weight and (C_out,); the bias gradient is returned whether or not a bias was used.
+    ``input_grad=False`` skips dL/dX (a network's first layer needs none) and returns x=None.
 
     dL/db = sum(dL/dO); dL/dK = X ⋆ dL/dO (stride -> dilation of dL/dO); dL/dX = the full
     correlation of the zero-stuffed, padded dL/dO with rot180(K), cropped by the padding.
@@ -225,7 +228,7 @@ def conv2d_backward(
 
     grad_bias = dout.sum(axis=(0, 2, 3))
     grad_weight = _grad_weight(dout, x, weight.shape, g)
-    grad_x = _grad_input(dout, weight, g)
+    grad_x = _grad_input(dout, weight, g) if input_grad else None
     return Conv2dGrads(grad_x, grad_weight, grad_bias)
 
 

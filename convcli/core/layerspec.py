@@ -32,7 +32,7 @@ class LayerSpec:
     """One parsed item of a layer chain."""
 
     text: str
-    kind: str  # "conv", "tconv", "maxpool" or "avgpool"
+    kind: str  # "conv", "tconv", "maxpool", "avgpool"; with parse_layers(extra=...) also "relu", "fc"
     kernel: tuple[int, int]
     stride: int | None = None  # None: 1 for convolutions, the kernel size for pools
     padding: int = 0
@@ -63,8 +63,11 @@ def _fail(index: int, item: str, at: int, why: str) -> LayerSpecError:
     return LayerSpecError(f"layer {index} '{item}': {why}; expected {SYNTAX}\n  '{item}'\n  {pointer}")
 
 
-def parse_layers(spec: str) -> list[LayerSpec]:
-    """Parse a comma-separated chain spec; raises LayerSpecError naming the item and the position."""
+def parse_layers(spec: str, extra: tuple[str, ...] = ()) -> list[LayerSpec]:
+    """Parse a comma-separated chain spec; raises LayerSpecError naming the item and the position.
+
+    ``extra`` admits the words only a network has: "relu", and "fc" for fc<N> (a linear layer to N).
+    """
     items = [part.strip() for part in spec.replace("\n", ",").split(",")]
     items = [item for item in items if item]
     if not items:
@@ -72,6 +75,15 @@ def parse_layers(spec: str) -> list[LayerSpec]:
     layers = []
     for index, item in enumerate(items, start=1):
         low = item.lower()
+        if "relu" in extra and low == "relu":
+            layers.append(LayerSpec(text=item, kind="relu", kernel=(1, 1)))
+            continue
+        fc = re.fullmatch(r"(?:fc|linear)(\d+)", low)
+        if "fc" in extra and fc:
+            if int(fc.group(1)) < 1:
+                raise _fail(index, item, 2, "fc needs at least 1 output")
+            layers.append(LayerSpec(text=item, kind="fc", kernel=(1, 1), channels=int(fc.group(1))))
+            continue
         head = _HEAD.match(low)
         if head is None:
             raise _fail(index, item, 0, "unknown layer type")

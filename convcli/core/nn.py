@@ -1,0 +1,280 @@
+"""A tiny CNN on the shared core: layers with forward and backward side by side, as micrograd does.
+
+Every layer keeps what its backward pass needs from the last forward pass. Shapes are NCHW like
+PyTorch: Conv2d weights (C_out, C_in, kH, kW); Linear weights (out, in) with y = x W^T + b.
+Conv2d runs on conv2d / conv2d_backward, the same functions `convcli backprop` explains.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .conv import conv2d, conv2d_backward
+from .errors import ParameterError, ShapeError
+from .layerspec import LayerSpec, parse_layers
+from .shapes import conv_output_size, pool_axis
+
+
+class Layer:
+    """A layer: forward(x) -> y remembering what backward(dy) -> dx needs; params and grads by name."""
+
+    params: dict[str, np.ndarray]
+    grads: dict[str, np.ndarray]
+
+    def __init__(self) -> None:
+        self.params, self.grads = {}, {}
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class Conv2d(Layer):
+    def __init__(self, c_in: int, c_out: int, kernel: tuple[int, int], stride=1, padding=0, dilation=1, rng=None):
+        super().__init__()
+        rng = rng or np.random.default_rng(0)
+        fan_in = c_in * kernel[0] * kernel[1]
+        self.params = {
+            "weight": (rng.standard_normal((c_out, c_in, *kernel)) * np.sqrt(2.0 / fan_in)).astype(np.float32),
+            "bias": np.zeros(c_out, dtype=np.float32),
+        }
+        self.kw = {"stride": stride, "padding": padding, "dilation": dilation}
+        self.first = False  # set on a network's first layer: nothing upstream needs its dL/dX
+
+    def forward(self, x):
+        self.x = x
+        return conv2d(x, self.params["weight"], self.params["bias"], **self.kw)
+
+    def backward(self, dy):
+        g = conv2d_backward(dy, self.x, self.params["weight"], **self.kw, input_grad=not self.first)
+        self.grads = {"weight": g.weight, "bias": g.bias}
+        return g.x
+
+
+class ReLU(Layer):
+    def forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, dy):
+        return dy * self.mask
+
+
+class MaxPool2d(Layer):
+    """Max pooling; the gradient goes to the position of each window's maximum (the first, on ties)."""
+
+    def __init__(self, kernel: tuple[int, int], stride: tuple[int, int], padding: int = 0):
+        super().__init__()
+        self.k, self.s, self.p = kernel, stride, padding
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        k, s, p = self.k, self.s, self.p
+        self.in_shape = x.shape
+        self.tiling = k == s and p == 0 and h % k[0] == 0 and w % k[1] == 0
+        if self.tiling:
+            # windows that tile the input: the maximum over k*k strided views, elementwise
+            self.x = x
+            y = x[:, :, :: k[0], :: k[1]].copy()
+            for i in range(k[0]):
+                for j in range(k[1]):
+                    if i or j:
+                        np.maximum(y, x[:, :, i :: k[0], j :: k[1]], out=y)
+            self.y = y
+            return y
+        else:
+            xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=-np.inf) if p else x
+            ho = pool_axis(h, k[0], s[0], p).out
+            wo = pool_axis(w, k[1], s[1], p).out
+            st = xp.strides
+            shape = (n, c, ho, wo, k[0], k[1])
+            windows = as_strided(xp, shape, (st[0], st[1], st[2] * s[0], st[3] * s[1], st[2], st[3]), writeable=False)
+        flat = windows.reshape(n, c, ho, wo, k[0] * k[1])
+        self.arg = flat.argmax(axis=-1)  # the first maximum, so ties send the gradient once
+        self.padded_shape = xp.shape
+        return np.take_along_axis(flat, self.arg[..., None], axis=-1)[..., 0]
+
+    def backward(self, dy):
+        n, c, h, w = self.in_shape
+        k, s, p = self.k, self.s, self.p
+        ho, wo = dy.shape[2:]
+        if self.tiling:
+            # each window's gradient goes to its first maximum, in row-major order, like argmax
+            dx = np.zeros(self.in_shape, dtype=dy.dtype)
+            taken = np.zeros(dy.shape, dtype=bool)
+            for i in range(k[0]):
+                for j in range(k[1]):
+                    hit = self.x[:, :, i :: k[0], j :: k[1]] == self.y
+                    hit &= ~taken
+                    taken |= hit
+                    dx[:, :, i :: k[0], j :: k[1]] = dy * hit
+            return dx
+        # overlapping windows can share a maximum: scatter-add
+        dx = np.zeros(self.padded_shape, dtype=dy.dtype)
+        rows = np.arange(ho)[:, None] * s[0] + self.arg // k[1]
+        cols = np.arange(wo)[None, :] * s[1] + self.arg % k[1]
+        ni = np.arange(n)[:, None, None, None]
+        ci = np.arange(c)[None, :, None, None]
+        np.add.at(dx, (ni, ci, rows, cols), dy)
+        return dx[:, :, p : p + h, p : p + w] if p else dx
+
+
+class AvgPool2d(Layer):
+    def __init__(self, kernel: tuple[int, int], stride: tuple[int, int], padding: int = 0):
+        super().__init__()
+        self.k, self.s, self.p = kernel, stride, padding
+
+    def forward(self, x):
+        c = x.shape[1]
+        self.c = c
+        self.in_shape = x.shape
+        w = np.full((c, 1, *self.k), 1.0 / (self.k[0] * self.k[1]), dtype=x.dtype)
+        self.w = w
+        return conv2d(x, w, stride=self.s, padding=self.p, groups=c)
+
+    def backward(self, dy):
+        x = np.zeros(self.in_shape, dtype=dy.dtype)
+        return conv2d_backward(dy, x, self.w, stride=self.s, padding=self.p, groups=self.c).x
+
+
+class Flatten(Layer):
+    def forward(self, x):
+        self.shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy):
+        return dy.reshape(self.shape)
+
+
+class Linear(Layer):
+    def __init__(self, n_in: int, n_out: int, rng=None):
+        super().__init__()
+        rng = rng or np.random.default_rng(0)
+        self.params = {
+            "weight": (rng.standard_normal((n_out, n_in)) * np.sqrt(2.0 / n_in)).astype(np.float32),
+            "bias": np.zeros(n_out, dtype=np.float32),
+        }
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.params["weight"].T + self.params["bias"]
+
+    def backward(self, dy):
+        self.grads = {"weight": dy.T @ self.x, "bias": dy.sum(axis=0)}
+        return dy @ self.params["weight"]
+
+
+def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Mean cross-entropy of softmax(logits) against integer labels: (loss, dL/dlogits, probabilities)."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    probs = exp / exp.sum(axis=1, keepdims=True)
+    n = logits.shape[0]
+    log_likelihood = shifted[np.arange(n), labels] - np.log(exp.sum(axis=1))
+    grad = probs.copy()
+    grad[np.arange(n), labels] -= 1
+    return float(-log_likelihood.mean()), grad / n, probs
+
+
+class Model:
+    """Layers in sequence; ``names`` are the spec items they came from."""
+
+    def __init__(self, layers: list[Layer], names: list[str]):
+        self.layers, self.names = layers, names
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dlogits: np.ndarray) -> None:
+        d = dlogits
+        for layer in reversed(self.layers):
+            d = layer.backward(d)
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
+
+    def load(self, params: dict[str, np.ndarray]) -> None:
+        for i, layer in enumerate(self.layers):
+            for k in layer.params:
+                layer.params[k] = np.asarray(params[f"{i}.{k}"], dtype=layer.params[k].dtype).copy()
+
+    def predict_proba(self, x: np.ndarray, batch: int = 256) -> np.ndarray:
+        out = []
+        for i in range(0, len(x), batch):
+            logits = self.forward(x[i : i + batch])
+            e = np.exp(logits - logits.max(axis=1, keepdims=True))
+            out.append(e / e.sum(axis=1, keepdims=True))
+        return np.concatenate(out) if out else np.zeros((0, 0))
+
+
+DEFAULT_ARCH = "conv3p1c8,relu,pool2,conv3p1c16,relu,pool2"
+
+
+def build_model(spec: str, input_shape: tuple[int, int, int], classes: int, seed: int = 0) -> Model:
+    """Build from a spec of --layers words plus relu and fc<N>; a final linear layer to ``classes`` is added.
+
+    input_shape is (C, H, W). Shapes are checked here, before any training, with errors that name
+    the layer. Raises LayerSpecError (a ParameterError) or ShapeError.
+    """
+    rng = np.random.default_rng(seed)
+    c, h, w = input_shape
+    layers: list[Layer] = []
+    names: list[str] = []
+    flat: int | None = None
+    specs = parse_layers(spec, extra=("relu", "fc"))
+    for index, item in enumerate(specs, start=1):
+        where = f"layer {index} '{item.text}'"
+        if item.kind == "relu":
+            layers.append(ReLU())
+        elif item.kind == "fc":
+            if flat is None:
+                flat = c * h * w
+                layers.append(Flatten())
+                names.append("flatten")
+            layers.append(Linear(flat, item.channels, rng))
+            flat = item.channels
+        elif flat is not None:
+            raise ShapeError(f"{where}: a spatial layer cannot follow fc; put conv and pool layers first")
+        elif item.kind in ("conv", "tconv"):
+            if item.kind == "tconv":
+                raise ParameterError(f"{where}: train does not support transposed convolutions")
+            if item.channels is None:
+                raise ParameterError(f"{where}: give the output channels, e.g. {item.text}c16")
+            try:
+                h2 = conv_output_size(h, item.kernel[0], item.strides[0], item.padding, item.dilation)
+                w2 = conv_output_size(w, item.kernel[1], item.strides[1], item.padding, item.dilation)
+            except ValueError as err:
+                raise ShapeError(f"{where} on a {c}x{h}x{w} input: {err}") from None
+            layers.append(Conv2d(c, item.channels, item.kernel, item.strides, item.padding, item.dilation, rng))
+            c, h, w = item.channels, h2, w2
+        else:
+            try:
+                h2 = pool_axis(h, item.kernel[0], item.strides[0], item.padding, item.dilation).out
+                w2 = pool_axis(w, item.kernel[1], item.strides[1], item.padding, item.dilation).out
+            except ValueError as err:
+                raise ShapeError(f"{where} on a {c}x{h}x{w} input: {err}") from None
+            pool_cls = MaxPool2d if item.kind == "maxpool" else AvgPool2d
+            layers.append(pool_cls(item.kernel, item.strides, item.padding))
+            h, w = h2, w2
+        names.append(item.text)
+    if flat is None:
+        flat = c * h * w
+        layers.append(Flatten())
+        names.append("flatten")
+    layers.append(Linear(flat, classes, rng))
+    names.append(f"fc{classes}")
+    first = layers[0]
+    if isinstance(first, Conv2d):
+        first.first = True
+    return Model(layers, names)
+
+
+__all__ = ["DEFAULT_ARCH", "LayerSpec", "Model", "build_model", "softmax_cross_entropy"]

@@ -1,0 +1,86 @@
+"""Optimizers whose whole state is arrays, so a checkpoint holds it exactly.
+
+Both take weight decay as an L2 term added to the gradient (PyTorch's ``weight_decay`` for SGD and
+Adam). ``state`` maps "<param>/<slot>" to arrays; ``step`` counts updates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ParameterError
+
+
+class Optimizer:
+    def __init__(self, lr: float, weight_decay: float = 0.0):
+        if not lr > 0:
+            raise ParameterError(f"lr must be positive, got {lr}")
+        if weight_decay < 0:
+            raise ParameterError(f"weight_decay must be >= 0, got {weight_decay}")
+        self.lr, self.weight_decay = lr, weight_decay
+        self.state: dict[str, np.ndarray] = {}
+        self.step_count = 0
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        self.step_count += 1
+        for name, p in params.items():
+            g = grads[name]
+            if self.weight_decay:
+                g = g + self.weight_decay * p
+            p -= self._update(name, g, p)
+
+    def _slot(self, name: str, slot: str, like: np.ndarray) -> np.ndarray:
+        key = f"{name}/{slot}"
+        if key not in self.state:
+            self.state[key] = np.zeros_like(like)
+        return self.state[key]
+
+    def _update(self, name: str, g: np.ndarray, p: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """v = momentum * v + g; p -= lr * v (PyTorch's form)."""
+
+    def __init__(self, lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 0.0):
+        super().__init__(lr, weight_decay)
+        self.momentum = momentum
+
+    def _update(self, name, g, p):
+        if not self.momentum:
+            return self.lr * g
+        v = self._slot(name, "velocity", p)
+        v *= self.momentum
+        v += g
+        return self.lr * v
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) with bias correction."""
+
+    def __init__(
+        self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0
+    ):
+        super().__init__(lr, weight_decay)
+        self.b1, self.b2 = betas
+        self.eps = eps
+
+    def _update(self, name, g, p):
+        m = self._slot(name, "m", p)
+        v = self._slot(name, "v", p)
+        m *= self.b1
+        m += (1 - self.b1) * g
+        v *= self.b2
+        v += (1 - self.b2) * g * g
+        t = self.step_count
+        m_hat = m / (1 - self.b1**t)
+        v_hat = v / (1 - self.b2**t)
+        return (self.lr * m_hat / (np.sqrt(v_hat) + self.eps)).astype(p.dtype, copy=False)
+
+
+def make_optimizer(name: str, lr: float | None, weight_decay: float = 0.0) -> Optimizer:
+    if name == "sgd":
+        return SGD(lr=0.05 if lr is None else lr, weight_decay=weight_decay)
+    if name == "adam":
+        return Adam(lr=1e-3 if lr is None else lr, weight_decay=weight_decay)
+    raise ParameterError(f"optimizer must be sgd or adam, got {name!r}")

@@ -1,0 +1,113 @@
+"""Training and checking a Model: one epoch of minibatches, evaluation, and a whole-model gradient check.
+
+No printing, no files: progress goes to an ``on_step`` callback, interruption comes in through
+``should_stop``. Each epoch shuffles with a generator seeded by (seed, epoch), so a run resumed
+from an epoch's checkpoint repeats exactly what an uninterrupted run would have done.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .gradcheck import numerical_gradient
+from .nn import Model, softmax_cross_entropy
+from .optim import Optimizer
+
+
+@dataclass(frozen=True)
+class EpochResult:
+    loss: float  # mean over the samples seen
+    accuracy: float
+    steps: int
+    samples: int
+    losses: list[float]  # per step
+    stopped: bool  # should_stop() said so before the epoch ended
+    diverged: bool  # the loss became NaN or infinite; parameters are then not to be trusted
+
+
+def fit_epoch(
+    model: Model,
+    optimizer: Optimizer,
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    seed: int,
+    epoch: int,
+    on_step: Callable[[int, float, float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> EpochResult:
+    """One pass over (x, y) in shuffled minibatches; on_step(samples_done, running_loss, running_acc)."""
+    order = np.random.default_rng([seed, epoch]).permutation(len(x))
+    total_loss = correct = seen = 0.0
+    losses: list[float] = []
+    for start in range(0, len(x), batch_size):
+        if should_stop is not None and should_stop():
+            return EpochResult(
+                total_loss / max(seen, 1), correct / max(seen, 1), len(losses), int(seen), losses, True, False
+            )
+        idx = order[start : start + batch_size]
+        # a diverging run overflows on its way to a NaN loss; the loss check below reports it
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = model.forward(x[idx])
+            loss, dlogits, _ = softmax_cross_entropy(logits, y[idx])
+        if not math.isfinite(loss):
+            return EpochResult(loss, correct / max(seen, 1), len(losses), int(seen), losses, False, True)
+        model.backward(dlogits)
+        optimizer.step(model.parameters(), model.gradients())
+        losses.append(loss)
+        total_loss += loss * len(idx)
+        correct += float((logits.argmax(axis=1) == y[idx]).sum())
+        seen += len(idx)
+        if on_step is not None:
+            on_step(int(seen), total_loss / seen, correct / seen)
+    return EpochResult(total_loss / max(seen, 1), correct / max(seen, 1), len(losses), int(seen), losses, False, False)
+
+
+def evaluate(model: Model, x: np.ndarray, y: np.ndarray, classes: int) -> tuple[float, float, np.ndarray]:
+    """(loss, accuracy, confusion matrix [true, predicted]) on (x, y)."""
+    if len(x) == 0:
+        return float("nan"), float("nan"), np.zeros((classes, classes), dtype=np.int64)
+    probs = model.predict_proba(x)
+    pred = probs.argmax(axis=1)
+    loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, None))))
+    confusion = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(confusion, (y, pred), 1)
+    return loss, float((pred == y).mean()), confusion
+
+
+def gradient_check(model: Model, x: np.ndarray, y: np.ndarray, eps: float = 1e-5) -> dict[str, float]:
+    """Largest relative error, per parameter, of backprop's gradient against central differences.
+
+    Runs on a float64 copy of the model and a small batch; relative error is |a - n| / max(|a|, |n|)
+    over entries larger than 1e-5 of the parameter's largest (tinier ones are all finite-difference
+    noise). A ReLU or max-pool kink within ±eps of the point spoils an entry: inputs exactly 0 with
+    zero biases put many pre-activations on the kink, which normalised inputs avoid.
+    """
+    m = copy.deepcopy(model)
+    for layer in m.layers:
+        for k in layer.params:
+            layer.params[k] = layer.params[k].astype(np.float64)
+    x = x.astype(np.float64)
+    _, dlogits, _ = softmax_cross_entropy(m.forward(x), y)
+    m.backward(dlogits)
+    analytic = {k: v.copy() for k, v in m.gradients().items()}
+    errors = {}
+    for name, p in m.parameters().items():
+
+        def loss(values, p=p):
+            p[...] = values
+            return softmax_cross_entropy(m.forward(x), y)[0]
+
+        original = p.copy()
+        numeric = numerical_gradient(loss, original.copy(), eps)
+        p[...] = original
+        a = analytic[name]
+        scale = np.maximum(np.abs(a), np.abs(numeric))
+        mask = scale > max(1e-12, 1e-5 * float(scale.max()))
+        errors[name] = float((np.abs(a - numeric)[mask] / scale[mask]).max()) if mask.any() else 0.0
+    return errors

@@ -1,0 +1,172 @@
+"""The tiny CNN's layers, optimizers and training loop against independent checks."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from convcli.core import ParameterError, ShapeError
+from convcli.core.gradcheck import numerical_gradient
+from convcli.core.layerspec import LayerSpecError
+from convcli.core.nn import (
+    DEFAULT_ARCH,
+    AvgPool2d,
+    Conv2d,
+    Flatten,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    build_model,
+    softmax_cross_entropy,
+)
+from convcli.core.optim import SGD, Adam, make_optimizer
+from convcli.core.synthetic import CLASSES, make_shapes
+from convcli.core.training import evaluate, fit_epoch, gradient_check
+
+
+def check_layer(layer, x, rtol=1e-6):
+    """Backward against central differences of L = sum(forward(x) * g), for the input and every parameter."""
+    rng = np.random.default_rng(0)
+    g = rng.standard_normal(layer.forward(x).shape)
+    layer.forward(x)
+    dx = layer.backward(g)
+
+    def loss_x(v):
+        return float(np.sum(layer.forward(v) * g))
+
+    np.testing.assert_allclose(dx, numerical_gradient(loss_x, x.copy()), rtol=rtol, atol=1e-7)
+    for name, p in layer.params.items():
+        analytic = layer.grads[name].copy()
+
+        def loss_p(v, p=p):
+            p[...] = v
+            return float(np.sum(layer.forward(x) * g))
+
+        original = p.copy()
+        numeric = numerical_gradient(loss_p, original.copy())
+        p[...] = original
+        np.testing.assert_allclose(analytic, numeric, rtol=rtol, atol=1e-7)
+
+
+def f64(layer):
+    for k in layer.params:
+        layer.params[k] = layer.params[k].astype(np.float64)
+    return layer
+
+
+@given(seed=st.integers(0, 1000), stride=st.integers(1, 2), padding=st.integers(0, 1))
+def test_conv_layer(seed, stride, padding):
+    x = np.random.default_rng(seed).standard_normal((2, 3, 6, 5))
+    check_layer(f64(Conv2d(3, 4, (3, 2), stride, padding, rng=np.random.default_rng(seed))), x)
+
+
+def test_relu_flatten_linear():
+    rng = np.random.default_rng(1)
+    check_layer(ReLU(), rng.standard_normal((3, 2, 4, 4)))
+    check_layer(Flatten(), rng.standard_normal((3, 2, 4, 4)))
+    check_layer(f64(Linear(7, 5, rng)), rng.standard_normal((4, 7)))
+
+
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding", "shape"),
+    [
+        ((2, 2), (2, 2), 0, (2, 3, 8, 6)),
+        ((3, 3), (2, 2), 1, (2, 2, 7, 9)),
+        ((3, 2), (1, 2), 0, (1, 2, 6, 6)),
+        ((2, 2), (2, 2), 0, (1, 1, 5, 5)),
+    ],
+)
+def test_pooling(kernel, stride, padding, shape):
+    x = np.random.default_rng(2).standard_normal(shape)  # continuous values: no ties, no kinks at the point
+    check_layer(MaxPool2d(kernel, stride, padding), x)
+    check_layer(AvgPool2d(kernel, stride, padding), x)
+
+
+def test_max_pool_sends_a_tied_gradient_once():
+    x = np.zeros((1, 1, 2, 2))
+    pool = MaxPool2d((2, 2), (2, 2))
+    assert pool.forward(x).tolist() == [[[[0.0]]]]
+    assert pool.backward(np.ones((1, 1, 1, 1))).tolist() == [[[[1.0, 0.0], [0.0, 0.0]]]]
+
+
+def test_softmax_cross_entropy():
+    logits = np.random.default_rng(3).standard_normal((5, 4))
+    labels = np.array([0, 3, 1, 1, 2])
+    loss, grad, probs = softmax_cross_entropy(logits, labels)
+    np.testing.assert_allclose(probs.sum(axis=1), 1)
+    assert loss == pytest.approx(-np.mean(np.log(probs[np.arange(5), labels])))
+    numeric = numerical_gradient(lambda v: softmax_cross_entropy(v, labels)[0], logits.copy())
+    np.testing.assert_allclose(grad, numeric, atol=1e-8)
+    assert np.isfinite(softmax_cross_entropy(np.array([[1000.0, -1000.0]]), np.array([1]))[0])
+
+
+def test_whole_model_gradient_check():
+    model = build_model(DEFAULT_ARCH + ",fc12,relu", (1, 12, 12), 3, seed=1)
+    x = np.random.default_rng(4).standard_normal((3, 1, 12, 12)).astype(np.float32)
+    errors = gradient_check(model, x, np.array([0, 1, 2]))
+    assert max(errors.values()) < 1e-5
+
+
+def test_build_model_layers_and_errors():
+    m = build_model(DEFAULT_ARCH, (1, 28, 28), 6)
+    assert m.names == ["conv3p1c8", "relu", "pool2", "conv3p1c16", "relu", "pool2", "flatten", "fc6"]
+    assert m.layers[-1].params["weight"].shape == (6, 16 * 7 * 7)
+    assert m.forward(np.zeros((2, 1, 28, 28), dtype=np.float32)).shape == (2, 6)
+    with pytest.raises(ParameterError, match="give the output channels"):
+        build_model("conv3", (1, 28, 28), 2)
+    with pytest.raises(ShapeError, match=r"layer 2 'conv9c4' on a 4x4x4 input"):
+        build_model("conv5c4,conv9c4", (1, 8, 8), 2)
+    with pytest.raises(ShapeError, match="cannot follow fc"):
+        build_model("fc10,conv3c4", (1, 8, 8), 2)
+    with pytest.raises(ParameterError, match="transposed"):
+        build_model("tconv2c4", (1, 8, 8), 2)
+    with pytest.raises(LayerSpecError, match="unknown layer type"):
+        build_model("conv3c4,softmax", (1, 8, 8), 2)
+
+
+def test_optimizers_first_steps():
+    p = {"w": np.array([1.0, -2.0])}
+    g = {"w": np.array([0.5, 0.5])}
+    SGD(lr=0.1, momentum=0.9).step(p, g)
+    np.testing.assert_allclose(p["w"], [0.95, -2.05])
+    p = {"w": np.array([1.0, -2.0])}
+    Adam(lr=0.01).step(p, {"w": np.array([3.0, -0.001])})
+    np.testing.assert_allclose(p["w"], [0.99, -1.99], atol=1e-6)  # Adam's first step is lr * sign(g)
+    with pytest.raises(ParameterError, match="lr must be positive"):
+        make_optimizer("adam", -1.0)
+    with pytest.raises(ParameterError, match="sgd or adam"):
+        make_optimizer("rmsprop", None)
+
+
+def test_synthetic_data_is_deterministic_and_balanced():
+    x1, y1 = make_shapes(60, seed=5)
+    x2, _y2 = make_shapes(60, seed=5)
+    np.testing.assert_array_equal(x1, x2)
+    assert x1.shape == (60, 1, 28, 28)
+    assert np.bincount(y1).tolist() == [10] * len(CLASSES)
+    assert 0 <= x1.min()
+    assert x1.max() <= 1
+
+
+def test_a_short_run_lowers_the_loss_and_beats_chance():
+    x, y = make_shapes(600, seed=6)
+    x = (x - x.mean()) / x.std()
+    model = build_model(DEFAULT_ARCH, (1, 28, 28), 6, seed=0)
+    opt = make_optimizer("adam", 3e-3)
+    first = fit_epoch(model, opt, x[:480], y[:480], 32, seed=0, epoch=0)
+    for epoch in range(1, 4):
+        last = fit_epoch(model, opt, x[:480], y[:480], 32, seed=0, epoch=epoch)
+    assert last.loss < first.loss
+    _, acc, confusion = evaluate(model, x[480:], y[480:], 6)
+    assert acc > 2 / 6
+    assert confusion.sum() == 120
+
+
+def test_should_stop_and_divergence():
+    x, y = make_shapes(64, seed=7)
+    model = build_model(DEFAULT_ARCH, (1, 28, 28), 6)
+    stopped = fit_epoch(model, make_optimizer("sgd", 0.01), x, y, 16, 0, 0, should_stop=lambda: True)
+    assert stopped.stopped
+    assert stopped.steps == 0
+    wild = fit_epoch(model, make_optimizer("sgd", 1e12), x * 1e6, y, 16, 0, 0)
+    assert wild.diverged

@@ -1,0 +1,179 @@
+"""`convcli train` and `convcli predict` as a user runs them, on small data the tests make."""
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from convcli.cli import app
+from convcli.core.synthetic import make_shapes
+from convcli.imageio import load_model_file
+
+SMALL = ["--samples", "300", "--epochs", "2", "--batch-size", "32"]
+
+
+def invoke(*args, columns=120):
+    return CliRunner().invoke(app, [*map(str, args)], env={"NO_COLOR": "1", "COLUMNS": str(columns)})
+
+
+def test_train_json_and_model_file(tmp_path):
+    out = tmp_path / "m.npz"
+    result = invoke("train", *SMALL, "--out", out, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert 0 <= data["test_accuracy"] <= 1
+    assert len(data["epoch_seconds"]) == 2
+    assert data["train_samples"] == 240
+    meta, params, state = load_model_file(str(out))
+    assert meta["epoch"] == 2
+    assert meta["classes"] == ["circle", "square", "triangle", "plus", "cross", "bars"]
+    assert meta["input"]["size"] == [28, 28]
+    assert {"0.weight", "0.bias", "7.weight"} <= set(params)
+    assert any(k.endswith("/m") for k in state)
+    assert (tmp_path / "m-kernels.png").exists()
+
+
+def test_terminal_report(tmp_path):
+    result = invoke("train", *SMALL, "--out", tmp_path / "m.npz", "--gradcheck", "--val-split", "0.1")
+    assert result.exit_code == 0, result.output
+    for piece in (
+        "gradient check",
+        "largest",
+        "epoch      loss  train acc   val acc  test acc",
+        "confusion matrix",
+        "first layer's kernels",
+        "loss curve",
+        "test accuracy",
+    ):
+        assert piece in result.stdout, piece
+
+
+def test_resume_continues_as_if_never_stopped(tmp_path):
+    straight, halves = tmp_path / "a.npz", tmp_path / "b.npz"
+    assert invoke("train", "--samples", "200", "--epochs", "2", "--out", straight).exit_code == 0
+    assert invoke("train", "--samples", "200", "--epochs", "1", "--out", halves).exit_code == 0
+    resumed = invoke("train", "--epochs", "2", "--resume", "--out", halves)
+    assert resumed.exit_code == 0, resumed.output
+    _, pa, sa = load_model_file(str(straight))
+    meta_b, pb, sb = load_model_file(str(halves))
+    assert meta_b["epoch"] == 2
+    for k in pa:
+        np.testing.assert_array_equal(pa[k], pb[k])
+    for k in sa:
+        np.testing.assert_array_equal(sa[k], sb[k])
+
+
+def test_predict(tmp_path):
+    out = tmp_path / "m.npz"
+    assert invoke("train", *SMALL, "--out", out).exit_code == 0
+    x, _y = make_shapes(2, seed=3)
+    paths = []
+    for i in range(2):
+        p = tmp_path / f"img{i}.png"
+        Image.fromarray((x[i, 0] * 255).astype(np.uint8)).resize((56, 56)).save(p)
+        paths.append(p)
+    table = invoke("predict", out, *paths)
+    assert table.exit_code == 0, table.output
+    assert "img0.png" in table.stdout
+    data = json.loads(invoke("predict", out, *paths, "--json").stdout)
+    assert [set(d) for d in data] == [{"image", "label", "probabilities"}] * 2
+    assert sum(data[0]["probabilities"].values()) == pytest.approx(1, abs=1e-5)
+
+
+def test_image_folder_data(tmp_path):
+    x, y = make_shapes(60, seed=4)
+    for i in range(60):
+        folder = tmp_path / "data" / ["circle", "square", "triangle", "plus", "cross", "bars"][y[i]]
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray((x[i, 0] * 255).astype(np.uint8)).convert("RGB").resize((40, 40)).save(folder / f"{i}.png")
+    result = invoke(
+        "train", "--data", tmp_path / "data", "--size", "20", "--epochs", "1", "--out", tmp_path / "f.npz", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["classes"] == ["bars", "circle", "cross", "plus", "square", "triangle"]
+    assert data["train_samples"] + data["test_samples"] == 60
+    meta, _, _ = load_model_file(str(tmp_path / "f.npz"))
+    assert meta["input"]["size"] == [20, 20]
+
+
+def write_idx(path, array, gz):
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    opener = gzip.open if gz else open
+    with opener(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_data(tmp_path, gz):
+    x, y = make_shapes(120, seed=8)
+    pixels = (x[:, 0] * 255).astype(np.uint8)
+    suffix = ".gz" if gz else ""
+    write_idx(tmp_path / f"train-images-idx3-ubyte{suffix}", pixels[:100], gz)
+    write_idx(tmp_path / f"train-labels-idx1-ubyte{suffix}", y[:100], gz)
+    write_idx(tmp_path / f"t10k-images-idx3-ubyte{suffix}", pixels[100:], gz)
+    write_idx(tmp_path / f"t10k-labels-idx1-ubyte{suffix}", y[100:], gz)
+    result = invoke("train", "--data", tmp_path, "--epochs", "1", "--out", tmp_path / "i.npz", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["train_samples"] == 100
+    assert data["test_samples"] == 20
+    assert data["classes"] == [str(i) for i in range(6)]
+
+
+def test_divergence_keeps_a_clear_message(tmp_path):
+    result = invoke("train", *SMALL, "--optimizer", "sgd", "--lr", "1e9", "--out", tmp_path / "d.npz", columns=200)
+    assert result.exit_code == 1
+    assert "Try a lower --lr" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--optimizer", "rmsprop"], 2, "use adam or sgd"),
+        (["--lr", "-1"], 2, "--lr must be positive"),
+        (["--arch", "conv3"], 2, "give the output channels"),
+        (["--arch", "conv3c4,blah"], 2, "unknown layer type"),
+        (["--arch", "conv29c4"], 2, "larger than the padded input"),
+        (["--data", "no/such/folder"], 1, "no such folder"),
+        (["--resume"], 1, "does not exist; train without --resume first"),
+        (["--epochs", "0"], 2, "--epochs"),
+        (["--val-split", "0.95"], 2, "--val-split"),
+    ],
+)
+def test_train_errors(tmp_path, args, code, message):
+    result = invoke("train", "--samples", "100", "--epochs", "1", "--out", tmp_path / "e.npz", *args, columns=200)
+    assert result.exit_code == code, result.output
+    assert message in " ".join(result.stderr.replace("│", " ").split())
+    assert "Traceback" not in result.output
+
+
+def test_existing_model_needs_resume_or_force(tmp_path):
+    out = tmp_path / "m.npz"
+    assert invoke("train", "--samples", "100", "--epochs", "1", "--out", out).exit_code == 0
+    again = invoke("train", "--samples", "100", "--epochs", "1", "--out", out)
+    assert again.exit_code == 1
+    assert "--resume" in again.stderr
+    done = invoke("train", "--epochs", "1", "--resume", "--out", out)
+    assert done.exit_code == 1
+    assert "trained 1 epochs already" in done.stderr
+    assert invoke("train", "--samples", "100", "--epochs", "1", "--out", out, "--force").exit_code == 0
+
+
+def test_predict_errors(tmp_path):
+    (tmp_path / "fake.npz").write_bytes(b"not a zip")
+    result = invoke("predict", tmp_path / "fake.npz", tmp_path / "x.png")
+    assert result.exit_code == 1
+    assert "is not a convcli model" in result.stderr
+    np.savez(tmp_path / "other.npz", a=np.zeros(3))
+    assert "not a convcli model" in invoke("predict", tmp_path / "other.npz", tmp_path / "x.png").stderr
+    assert "no such model file" in invoke("predict", tmp_path / "none.npz", tmp_path / "x.png").stderr
+    out = tmp_path / "m.npz"
+    invoke("train", "--samples", "100", "--epochs", "1", "--out", out)
+    missing = invoke("predict", out, tmp_path / "missing.png")
+    assert missing.exit_code == 1
+    assert "no such file" in missing.stderr
