@@ -55,7 +55,7 @@ def predict(
     from convcli import render
 
     table = Table(box=None, padding=(0, 2), header_style="bold", show_edge=False)
-    table.add_column("image", no_wrap=False)
+    table.add_column("image", overflow="fold")
     table.add_column("prediction", style="bold green", no_wrap=True)
     table.add_column(f"top {min(top, len(classes))}", no_wrap=True)
     for r, p in zip(results, probs, strict=True):
