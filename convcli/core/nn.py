@@ -7,6 +7,8 @@ Conv2d runs on conv2d / conv2d_backward, the same functions `convcli backprop` e
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -16,7 +18,7 @@ from .layerspec import LayerSpec, parse_layers
 from .shapes import conv_output_size, pool_axis
 
 
-class Layer:
+class Layer(ABC):
     """A layer: forward(x) -> y remembering what backward(dy) -> dx needs; params and grads by name."""
 
     params: dict[str, np.ndarray]
@@ -25,11 +27,11 @@ class Layer:
     def __init__(self) -> None:
         self.params, self.grads = {}, {}
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+    @abstractmethod
+    def forward(self, x: np.ndarray) -> np.ndarray: ...
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+    @abstractmethod
+    def backward(self, dy: np.ndarray) -> np.ndarray: ...
 
 
 class Conv2d(Layer):

@@ -6,12 +6,14 @@ Adam). ``state`` maps "<param>/<slot>" to arrays; ``step`` counts updates.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 from .errors import ParameterError
 
 
-class Optimizer:
+class Optimizer(ABC):
     def __init__(self, lr: float, weight_decay: float = 0.0):
         if not lr > 0:
             raise ParameterError(f"lr must be positive, got {lr}")
@@ -35,8 +37,9 @@ class Optimizer:
             self.state[key] = np.zeros_like(like)
         return self.state[key]
 
+    @abstractmethod
     def _update(self, name: str, g: np.ndarray, p: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """The amount to subtract from parameter ``name`` given its gradient g."""
 
 
 class SGD(Optimizer):
