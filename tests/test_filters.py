@@ -83,6 +83,7 @@ def test_separable_path_agrees_with_direct_and_fft(col, row, seed):
     np.testing.assert_allclose(
         filter_image(img, k, method="fft", boundary="symmetric").image,
         filter_image(img, k, method="direct", boundary="symmetric").image,
+        rtol=1e-5,  # float32: sums reach ~10^4, so rounding differences are relative
         atol=1e-2,
     )
 
