@@ -90,6 +90,12 @@ def fmt_number(v: float, digits: int = 4) -> str:
     return f"{v:.{digits}g}"
 
 
+def pair_text(pair, sep: str = ",") -> str:
+    """An (h, w) pair as one value when both agree, else "h,w" (or with another separator)."""
+    a, b = pair
+    return str(a) if a == b else f"{a}{sep}{b}"
+
+
 def sentence(text: str) -> str:
     """Capitalise the first letter only (str.capitalize lowercases the rest) and end with a full stop."""
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

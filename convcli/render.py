@@ -13,7 +13,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from convcli.document import fmt_number
+from convcli.document import fmt_number, pair_text
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -27,7 +27,7 @@ def _n(value: int | float) -> str:
 
 
 def _pair(a: Any, b: Any, sep: str = "×") -> str:
-    return str(a) if a == b else f"{a}{sep}{b}"
+    return pair_text((a, b), sep)
 
 
 def _header(name: str, fields: list[tuple[str, str]]) -> Text:

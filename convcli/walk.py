@@ -15,7 +15,7 @@ import numpy as np
 from convcli.core.conv import conv2d
 from convcli.core.derivation import Derivation
 from convcli.core.jacobian import jacobian_wrt_input, jacobian_wrt_kernel, rot180, vec
-from convcli.document import Align, Document, Equation, Heading, M, Matrix, check, note, para, sentence
+from convcli.document import Align, Document, Equation, Heading, M, Matrix, check, note, pair_text, para, sentence
 from convcli.document import fmt_number as fmt
 
 STAR = M("⋆", r"\star")
@@ -132,8 +132,8 @@ class Walk:
             else "cross-correlation, as CNN layers compute"
         )
         loss = "dL/dO as given" if self.loss_given else "L = sum(O), so dL/dO is all ones"
-        stride = _pair_text(d.stride)
-        dil = _pair_text(d.dilation)
+        stride = pair_text(d.stride)
+        dil = pair_text(d.dilation)
         return [
             para(
                 f"{chan}X is {h}×{w}, K is {kh}×{kw}, stride {stride}, padding {pad_text}, dilation {dil}; {op}; {loss}."
@@ -250,8 +250,8 @@ class Walk:
         if d.stride != (1, 1) or d.dilation != (1, 1):
             doc.add(
                 note(
-                    f"Stride {_pair_text(d.stride)} moves each window {_pair_text(d.stride)} pixels; dilation "
-                    f"{_pair_text(d.dilation)} spaces the kernel's taps {_pair_text(d.dilation)} apart. The seed's formulas "
+                    f"Stride {pair_text(d.stride)} moves each window {pair_text(d.stride)} pixels; dilation "
+                    f"{pair_text(d.dilation)} spaces the kernel's taps {pair_text(d.dilation)} apart. The seed's formulas "
                     "assume both are 1; below, the stride reappears as a dilation of dL/dO and the dilation as the "
                     "correlation's step."
                 )
@@ -358,11 +358,11 @@ class Walk:
             notes.append("X is the zero-padded input X_pad")
         if d.stride != (1, 1):
             notes.append(
-                f"with stride {_pair_text(d.stride)}, dL/dO acts as a kernel whose taps are {_pair_text(d.stride)} apart (dilated by the stride)"
+                f"with stride {pair_text(d.stride)}, dL/dO acts as a kernel whose taps are {pair_text(d.stride)} apart (dilated by the stride)"
             )
         if d.dilation != (1, 1):
             notes.append(
-                f"with dilation {_pair_text(d.dilation)}, the correlation steps {_pair_text(d.dilation)} pixels at a time"
+                f"with dilation {pair_text(d.dilation)}, the correlation steps {pair_text(d.dilation)} pixels at a time"
             )
         if self.conv:
             notes.append("for true convolution O = X ⋆ rot180(K), so dL/dK = rot180(X ⋆ dL/dO)")
@@ -429,7 +429,7 @@ class Walk:
         if d.stride != (1, 1):
             doc.add(
                 para(
-                    f"Stride {_pair_text(d.stride)}: first put stride − 1 zeros between the entries of dL/dO "
+                    f"Stride {pair_text(d.stride)}: first put stride − 1 zeros between the entries of dL/dO "
                     "(zero-stuffing), so each gradient sits where its window started:"
                 )
             )
@@ -469,7 +469,7 @@ class Walk:
         if d.dilation != (1, 1):
             doc.add(
                 note(
-                    f"With dilation {_pair_text(d.dilation)} the rotated kernel keeps its taps {_pair_text(d.dilation)} apart in this correlation too."
+                    f"With dilation {pair_text(d.dilation)} the rotated kernel keeps its taps {pair_text(d.dilation)} apart in this correlation too."
                 )
             )
         full = M(f"{padded.plain} ⋆ rot180(K)", rf"{padded.tex} \star \operatorname{{rot180}}(K)")
@@ -665,36 +665,33 @@ class Walk:
 
     def checks(self, doc: Document) -> None:
         d = self.d
+        v = d.verdicts()
         doc.add(Heading("Verified"))
         doc.add(
             check(
-                d.agrees(d.db, d.grad.sum(axis=(1, 2))),
+                v["dL_db_is_sum_of_dL_dO"],
                 M("dL/db = sum(dL/dO)", r"\frac{\partial L}{\partial b} = \sum \frac{\partial L}{\partial O}"),
             ),
             check(
-                d.agrees(d.dk, d.dk_corr),
+                v["dL_dK_is_X_corr_dL_dO"],
                 M("dL/dK = X ⋆ dL/dO", r"\frac{\partial L}{\partial K} = X \star \frac{\partial L}{\partial O}"),
                 " (as a correlation, equal to conv2d_backward"
-                + (" and to vec(dL/dO)ᵀ J_K)" if d.dk_jac is not None and d.agrees(d.dk, d.dk_jac) else ")"),
+                + (" and to vec(dL/dO)ᵀ J_K)" if v["dL_dK_is_vec_dL_dO_times_J_K"] else ")"),
             ),
             check(
-                d.agrees(d.dx, d.dx_corr),
+                v["dL_dX_is_pad_dL_dO_corr_rot180_K"],
                 M(
                     "dL/dX = pad(dL/dO) ⋆ rot180(K)",
                     r"\frac{\partial L}{\partial X} = \operatorname{pad}(\frac{\partial L}{\partial O}) \star \operatorname{rot180}(K)",
                 ),
                 " (as a correlation, equal to conv2d_backward"
-                + (" and to vec(dL/dO)ᵀ J_X)" if d.dx_jac is not None and d.agrees(d.dx, d.dx_jac) else ")"),
+                + (" and to vec(dL/dO)ᵀ J_X)" if v["dL_dX_is_vec_dL_dO_times_J_X"] else ")"),
             ),
             check(
                 d.max_fd_error < 1e-5,
                 f"central differences: largest error {d.max_fd_error:.1e} over {d.x.size + d.k.size + d.b.size} entries",
             ),
         )
-
-
-def _pair_text(p: tuple[int, int]) -> str:
-    return str(p[0]) if p[0] == p[1] else f"{p[0]},{p[1]}"
 
 
 def _paren(v: str) -> str:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from convcli.document import pair_text
 from convcli.options import (
     DilationOpt,
     JsonOpt,
@@ -331,7 +332,7 @@ def _summary_view(s: dict, choice: KernelChoice, loaded, mode: str):
         ),
         (
             "border",
-            f"{s['boundary']}; padding top {pt}, bottom {pb}, left {pl}, right {pr}; stride {_pair(s['stride'])}; dilation {_pair(s['dilation'])}",
+            f"{s['boundary']}; padding top {pt}, bottom {pb}, left {pl}, right {pr}; stride {pair_text(s['stride'])}; dilation {pair_text(s['dilation'])}",
         ),
         ("algorithm", s["method"]),
         ("range", f"{render.fmt_number(lo)} .. {render.fmt_number(hi)}; display: {mapping}"),
@@ -340,10 +341,6 @@ def _summary_view(s: dict, choice: KernelChoice, loaded, mode: str):
     if loaded.alpha is not None:
         pairs.insert(2, ("alpha", "kept" if s["alpha"] else "dropped: this format has no alpha channel"))
     return Group(Text("convcli apply", style="bold cyan"), render.key_values(pairs))
-
-
-def _pair(p):
-    return str(p[0]) if p[0] == p[1] else f"{p[0]},{p[1]}"
 
 
 def _explanation_json(at, parts, result, choice):

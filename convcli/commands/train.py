@@ -304,7 +304,7 @@ def train(
                 epoch=epoch + 1,
                 history=history,
                 optimizer={
-                    "name": "adam" if opt.__class__.__name__ == "Adam" else "sgd",
+                    "name": opt.name,
                     "lr": opt.lr,
                     "weight_decay": opt.weight_decay,
                     "step": opt.step_count,

@@ -72,8 +72,21 @@ class Derivation:
             float(np.max(np.abs(self.db - self.db_fd))),
         )
 
-    def agrees(self, a: np.ndarray, b: np.ndarray) -> bool:
+    def agrees(self, a: np.ndarray | None, b: np.ndarray | None) -> bool | None:
+        """Whether two routes to a gradient give the same numbers; None when a route was not taken."""
+        if a is None or b is None:
+            return None
         return bool(np.allclose(a, b, rtol=1e-9, atol=1e-9))
+
+    def verdicts(self) -> dict[str, bool | None]:
+        """Each closing formula against conv2d_backward, and the Jacobian products (None for several channels)."""
+        return {
+            "dL_db_is_sum_of_dL_dO": self.agrees(self.db, self.grad.sum(axis=(1, 2))),
+            "dL_dK_is_X_corr_dL_dO": self.agrees(self.dk, self.dk_corr),
+            "dL_dX_is_pad_dL_dO_corr_rot180_K": self.agrees(self.dx, self.dx_corr),
+            "dL_dK_is_vec_dL_dO_times_J_K": self.agrees(self.dk, self.dk_jac),
+            "dL_dX_is_vec_dL_dO_times_J_X": self.agrees(self.dx, self.dx_jac),
+        }
 
 
 def _effective_kernel(k: np.ndarray, mode: str) -> np.ndarray:

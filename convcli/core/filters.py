@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ParameterError, ShapeError
-from .shapes import as_pair, effective_kernel, same_padding
+from .shapes import as_pair, effective_kernel, resolve_padding
 
 BOUNDARIES = {"zero": "constant", "reflect": "reflect", "symmetric": "symmetric", "edge": "edge", "wrap": "wrap"}
 METHODS = ("auto", "direct", "separable", "fft")
@@ -60,16 +60,12 @@ def rank_one_factors(kernel: np.ndarray, tol: float = 1e-6) -> tuple[np.ndarray,
 def resolve_image_padding(
     padding: int | str | tuple[int, int], kernel: tuple[int, int], dilation: tuple[int, int]
 ) -> tuple[tuple[int, int], tuple[int, int]]:
-    """ "same" (output = ceil(input / stride); an odd total goes bottom/right), "valid", N or (ph, pw)."""
-    if isinstance(padding, str):
-        word = padding.lower()
-        if word == "same":
-            return same_padding(kernel[0], dilation[0]), same_padding(kernel[1], dilation[1])
-        if word == "valid":
-            return (0, 0), (0, 0)
-        raise ParameterError(f"padding must be 'same', 'valid' or a number, got {padding!r}")
-    ph, pw = as_pair(padding, "padding", minimum=0)
-    return (ph, ph), (pw, pw)
+    """ "same", "valid", N or (ph, pw), as resolve_padding reads them at stride 1.
+
+    Unlike conv2d, an image filter takes "same" with any stride: the padding that keeps the size at
+    stride 1, so the output has ceil(input / stride) rows and columns.
+    """
+    return resolve_padding(padding, kernel, dilation)
 
 
 def filter_image(
@@ -205,24 +201,35 @@ def _tiled(xp, out_size, workers, fill) -> np.ndarray:
 def _direct_rows(xp, k, s, d, r0, r1, acc, tmp) -> None:
     """acc = sum over taps of k[m, n] * the shifted, strided slice of xp for output rows r0..r1."""
     wo = acc.shape[1]
+
+    def taps():
+        for m in range(k.shape[0]):
+            top = r0 * s[0] + m * d[0]
+            rows = slice(top, top + (r1 - r0 - 1) * s[0] + 1, s[0])
+            for n in range(k.shape[1]):
+                left = n * d[1]
+                yield k[m, n], lambda rows=rows, left=left: xp[rows, left : left + (wo - 1) * s[1] + 1 : s[1]]
+
+    _weighted_sum(taps(), acc, tmp)
+
+
+def _weighted_sum(terms, out, tmp) -> None:
+    """out = sum of weight * source() over (weight, source) terms, skipping zero weights; tmp is scratch.
+
+    Sources are called only for non-zero weights, so a kernel's zeros cost nothing.
+    """
     first = True
-    for m in range(k.shape[0]):
-        top = r0 * s[0] + m * d[0]
-        rows = slice(top, top + (r1 - r0 - 1) * s[0] + 1, s[0])
-        for n in range(k.shape[1]):
-            weight = k[m, n]
-            if weight == 0:
-                continue
-            left = n * d[1]
-            src = xp[rows, left : left + (wo - 1) * s[1] + 1 : s[1]]
-            if first:
-                np.multiply(src, np.float32(weight), out=acc)
-                first = False
-            else:
-                np.multiply(src, np.float32(weight), out=tmp)
-                acc += tmp
+    for weight, source in terms:
+        if weight == 0:
+            continue
+        if first:
+            np.multiply(source(), np.float32(weight), out=out)
+            first = False
+        else:
+            np.multiply(source(), np.float32(weight), out=tmp)
+            out += tmp
     if first:
-        acc[...] = 0
+        out[...] = 0
 
 
 # --- separable: two 1-D passes -----------------------------------------------------------------
@@ -291,19 +298,7 @@ def _pass(src, taps, axis, start, count, step, dil, out) -> None:
         idx = slice(first, first + (count - 1) * step + 1, step)
         return src[idx] if axis == 0 else src[:, idx]
 
-    first = True
-    tmp = np.empty_like(out)
-    for t, weight in enumerate(taps):
-        if weight == 0:
-            continue
-        if first:
-            np.multiply(window(t), np.float32(weight), out=out)
-            first = False
-        else:
-            np.multiply(window(t), np.float32(weight), out=tmp)
-            out += tmp
-    if first:
-        out[...] = 0
+    _weighted_sum(((w, lambda t=t: window(t)) for t, w in enumerate(taps)), out, np.empty_like(out))
 
 
 # --- FFT ----------------------------------------------------------------------------------------

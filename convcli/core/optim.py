@@ -14,6 +14,8 @@ from .errors import ParameterError
 
 
 class Optimizer(ABC):
+    name: str  # as --optimizer and the model file spell it
+
     def __init__(self, lr: float, weight_decay: float = 0.0):
         if not lr > 0:
             raise ParameterError(f"lr must be positive, got {lr}")
@@ -45,6 +47,8 @@ class Optimizer(ABC):
 class SGD(Optimizer):
     """v = momentum * v + g; p -= lr * v (PyTorch's form)."""
 
+    name = "sgd"
+
     def __init__(self, lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 0.0):
         super().__init__(lr, weight_decay)
         self.momentum = momentum
@@ -60,6 +64,8 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba) with bias correction."""
+
+    name = "adam"
 
     def __init__(
         self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0
