@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convcli.core.errors import ConvcliError
+
+if TYPE_CHECKING:
+    from convcli.core.checkpoint import ModelFile
+    from convcli.core.kernels import NamedKernel
 
 
 class MatrixSyntaxError(ConvcliError):
@@ -80,6 +84,25 @@ def load_kernel_file(path: str):
             f"kernel file {path}: row {r + 1}, column {c + 1} is {k[r, c]}; only finite numbers are allowed"
         )
     return k
+
+
+def read_kernel(text: str) -> NamedKernel:
+    """--kernel's value: a .txt/.csv/.npy file, an inline matrix ("1,0,-1;2,0,-2;1,0,-1") or a library name.
+
+    Raises MatrixSyntaxError, ParameterError (an unknown name) or OSError (a file that cannot be read).
+    """
+    from pathlib import Path
+
+    from convcli.core.kernels import custom_kernel, resolve_kernel
+
+    path = Path(text)
+    if text.lower().endswith((".txt", ".csv", ".npy")) or path.is_file():
+        if not path.is_file():
+            raise MatrixSyntaxError(f"no kernel file {text!r}")
+        return custom_kernel(load_kernel_file(text), path.stem, f"from {text}", "file")
+    if text[:1] in "0123456789-+.[" or (";" in text and ":" not in text):
+        return custom_kernel(parse_matrix(text, "kernel"), "custom", "inline matrix", "inline")
+    return resolve_kernel(text)
 
 
 # --- images -----------------------------------------------------------------------------------
@@ -196,18 +219,26 @@ class OutputError(ConvcliError):
     """An output path that cannot or must not be written."""
 
 
-def check_output(path: str, input_path: str, force: bool) -> str:
-    """Refuse to write over the input, over an existing file without force, or into a missing folder."""
+def output_format(path: str) -> str:
+    """The output's extension, lower case; raises OutputError when it is neither .npy nor an image format."""
     from pathlib import Path
 
     from PIL import Image
 
-    out = Path(path)
-    ext = out.suffix.lower()
+    ext = Path(path).suffix.lower()
     if ext != ".npy" and ext not in Image.registered_extensions():
         raise OutputError(
             f"cannot write {path}: unknown image format {ext or '(no extension)'}; use .png, .jpg, .tif, .webp or .npy"
         )
+    return ext
+
+
+def check_output(path: str, input_path: str, force: bool) -> str:
+    """Refuse an unknown format, writing over the input, over an existing file without force, or into a missing folder."""
+    from pathlib import Path
+
+    ext = output_format(path)
+    out = Path(path)
     if not out.parent.exists():
         raise OutputError(f"cannot write {path}: the folder {out.parent} does not exist")
     if out.exists():
@@ -367,36 +398,33 @@ def load_idx_dir(root: str):
     return splits[0], splits[1]
 
 
-MODEL_MARKER = "convcli-model 1"
-
-
-def save_model(path: str, meta: dict, params: dict, optimizer_state: dict) -> None:
+def save_model(path: str, model_file: ModelFile) -> None:
     """Write a model file (npz: marker, JSON metadata, parameters, optimizer state) atomically."""
     import json
 
     import numpy as np
 
-    arrays = {"__convcli__": np.array(MODEL_MARKER), "meta": np.array(json.dumps(meta))}
-    arrays.update({f"param/{k}": v for k, v in params.items()})
-    arrays.update({f"opt/{k}": v for k, v in optimizer_state.items()})
+    from convcli.core.checkpoint import MODEL_MARKER
 
-    def write(tmp):
+    arrays = {"__convcli__": np.array(MODEL_MARKER), "meta": np.array(json.dumps(model_file.to_meta()))}
+    arrays.update({f"param/{k}": v for k, v in model_file.params.items()})
+    arrays.update({f"opt/{k}": v for k, v in model_file.optimizer_state.items()})
+
+    def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)
 
     write_atomically(path, write)
 
 
-class ModelFileError(ConvcliError):
-    """A file that is not a convcli model."""
-
-
-def load_model_file(path: str) -> tuple[dict, dict, dict]:
-    """(meta, params, optimizer state) from a model file, loaded with allow_pickle=False."""
+def load_model(path: str) -> ModelFile:
+    """A model file, loaded with allow_pickle=False; raises ModelFileError for anything else."""
     import json
     import zipfile
 
     import numpy as np
+
+    from convcli.core.checkpoint import MODEL_MARKER, ModelFile, ModelFileError
 
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -405,11 +433,75 @@ def load_model_file(path: str) -> tuple[dict, dict, dict]:
             meta = json.loads(str(data["meta"]))
             params = {k[len("param/") :]: data[k] for k in data.files if k.startswith("param/")}
             state = {k[len("opt/") :]: data[k] for k in data.files if k.startswith("opt/")}
+    except ModelFileError:
+        raise
     except FileNotFoundError:
         raise ModelFileError(f"no such model file: {path}") from None
     except (zipfile.BadZipFile, ValueError, OSError, KeyError, json.JSONDecodeError) as err:
         raise ModelFileError(f"{path} is not a convcli model ({err})") from None
-    return meta, params, state
+    try:
+        return ModelFile.from_meta(meta, params, state)
+    except ModelFileError as err:
+        raise ModelFileError(f"{path}: {err}") from None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Images (N, 1, H, W) in 0..1 and integer labels, split; classes by label."""
+
+    x_train: Any
+    y_train: Any
+    x_test: Any
+    y_test: Any
+    classes: list[str]
+    description: str
+
+
+DATA_SEED = 20251122  # the built-in dataset and folder splits are fixed whatever --seed says
+
+
+def load_dataset(data: str, samples: int, size: tuple[int, int], test_split: float) -> Dataset:
+    """'shapes' (built in, ``samples`` images), a folder of class folders, or a folder of MNIST IDX files."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from convcli.core.synthetic import CLASSES, make_shapes
+
+    if data == "shapes":
+        x, y = make_shapes(samples, seed=DATA_SEED, size=size[0] if size[0] == size[1] else 28)
+        n_test = max(len(CLASSES), round(samples * 0.2))
+        return Dataset(
+            x[n_test:], y[n_test:], x[:n_test], y[:n_test], list(CLASSES), f"built-in shapes, {samples} images"
+        )
+    path = Path(data)
+    if not path.is_dir():
+        raise DataError(f"--data {data}: no such folder (use 'shapes', a folder of class folders, or an IDX folder)")
+    if any((path / (name + ext)).is_file() for name in IDX_FILES.values() for ext in ("", ".gz")):
+        (xtr, ytr), (xte, yte) = load_idx_dir(data)
+        classes = [str(i) for i in range(int(max(ytr.max(), yte.max())) + 1)]
+        return Dataset(xtr, ytr, xte, yte, classes, f"IDX files in {data}")
+    x, y, classes = load_image_folder(data, size)
+    order = np.random.default_rng(DATA_SEED).permutation(len(x))
+    n_test = round(len(x) * test_split)
+    test, train = order[:n_test], order[n_test:]
+    return Dataset(x[train], y[train], x[test], y[test], classes, f"image folders in {data}")
+
+
+def fit_half_blocks(pixels: Any, width: int, max_rows: int = 40) -> Any:
+    """An 8-bit image resized (box filter) to at most ``width`` columns and 2*max_rows rows, RGB, even height:
+    what render.images.half_blocks draws."""
+    import numpy as np
+    from PIL import Image
+
+    im = Image.fromarray(np.asarray(pixels)).convert("RGB")
+    w = max(1, min(width, im.width))
+    h = max(2, round(im.height * w / im.width))
+    if h > 2 * max_rows:
+        h = 2 * max_rows
+        w = max(1, round(im.width * h / im.height))
+    h += h % 2
+    return np.asarray(im.resize((w, h), Image.Resampling.BOX))
 
 
 def save_kernel_grid(path: str, weights) -> None:

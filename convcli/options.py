@@ -1,51 +1,145 @@
-"""Option types shared by the commands: ``2`` or ``2,1`` pairs for stride, padding and dilation."""
+"""Option types shared by the commands. Typer parses them: pairs through ``parser=``, choices as Literal.
+
+A bad value exits 2 from Typer itself, with the option named. ``2`` or ``2,1`` (height,width)
+for stride, padding and dilation; padding also takes ``same`` and ``valid``.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
 import typer
 
+Pair = tuple[int, int]
 
-def parse_pair(value: str, name: str, minimum: int, words: tuple[str, ...] = ()) -> tuple[int, int] | str:
-    text = value.strip().lower()
-    if text in words:
-        return text
-    hint_name = "'--" + name.replace(" ", "-") + "'"
-    parts = [p.strip() for p in text.split(",")]
+
+@dataclass(frozen=True)
+class PairArg:
+    """A parsed ``2`` or ``2,1``: (height, width), or a word such as ``same``."""
+
+    value: Pair | str
+
+    @property
+    def pair(self) -> Pair:
+        if isinstance(self.value, str):
+            raise TypeError(f"{self.value!r} is a word, not a pair")
+        return self.value
+
+
+def parse_pair(text: str, name: str, minimum: int, words: tuple[str, ...] = ()) -> PairArg:
+    """Read ``N`` or ``H,W`` (each >= minimum) or one of ``words``; raises typer.BadParameter."""
+    low = text.strip().lower()
+    if low in words:
+        return PairArg(low)
+    parts = [p.strip() for p in low.split(",")]
     hint = f"give one integer or two as H,W (e.g. 2 or 2,1){' or ' + ' or '.join(words) if words else ''}"
     if len(parts) not in (1, 2) or not all(p.lstrip("-").isdigit() for p in parts):
-        raise typer.BadParameter(f"{value!r} is not a valid {name}: {hint}", param_hint=hint_name)
+        raise typer.BadParameter(f"{text!r} is not a valid {name}: {hint}")
     numbers = [int(p) for p in parts]
     if min(numbers) < minimum:
-        raise typer.BadParameter(f"{name} must be at least {minimum}, got {value!r}", param_hint=hint_name)
-    return (numbers[0], numbers[-1])
+        raise typer.BadParameter(f"{name} must be at least {minimum}, got {text!r}")
+    return PairArg((numbers[0], numbers[-1]))
 
 
-def parse_stride(value: str | None) -> tuple[int, int] | None:
-    return None if value is None else parse_pair(value, "stride", 1)  # type: ignore[return-value]
+def _pair_parser(name: str, minimum: int, words: tuple[str, ...] = ()) -> Callable[[str], PairArg]:
+    def parse(text: str | PairArg) -> PairArg:
+        return text if isinstance(text, PairArg) else parse_pair(text, name, minimum, words)
+
+    return parse
 
 
-def parse_dilation(value: str | None) -> tuple[int, int] | None:
-    return None if value is None else parse_pair(value, "dilation", 1)  # type: ignore[return-value]
-
-
-def parse_padding(value: str | None) -> tuple[int, int] | str | None:
-    return None if value is None else parse_pair(value, "padding", 0, ("same", "valid"))
+def pair_or(value: PairArg | None, default: Pair) -> Pair:
+    return default if value is None else value.pair
 
 
 StrideOpt = Annotated[
-    str | None,
-    typer.Option("--stride", "-s", help="Stride: 2, or 2,1 for height,width. [default: 1]", show_default=False),
+    PairArg | None,
+    typer.Option(
+        "--stride",
+        "-s",
+        parser=_pair_parser("stride", 1),
+        metavar="S",
+        help="Stride: 2, or 2,1 for height,width. [default: 1]",
+        show_default=False,
+    ),
 ]
 PaddingOpt = Annotated[
-    str | None,
+    PairArg | None,
     typer.Option(
-        "--padding", "-p", help="Zero padding: 1, 1,2 (height,width), same or valid. [default: 0]", show_default=False
+        "--padding",
+        "-p",
+        parser=_pair_parser("padding", 0, ("same", "valid")),
+        metavar="P",
+        help="Zero padding: 1, 1,2 (height,width), same or valid. [default: 0]",
+        show_default=False,
     ),
 ]
 DilationOpt = Annotated[
-    str | None,
-    typer.Option("--dilation", "-d", help="Dilation: 2, or 2,1; 1 means none. [default: 1]", show_default=False),
+    PairArg | None,
+    typer.Option(
+        "--dilation",
+        "-d",
+        parser=_pair_parser("dilation", 1),
+        metavar="D",
+        help="Dilation: 2, or 2,1; 1 means none. [default: 1]",
+        show_default=False,
+    ),
+]
+OutputPaddingOpt = Annotated[
+    PairArg | None,
+    typer.Option(
+        "--output-padding",
+        parser=_pair_parser("output padding", 0),
+        metavar="OP",
+        help="With --transposed: 1, or 1,0. [default: 0]",
+        show_default=False,
+    ),
+]
+
+
+def _parse_at(text: str | PairArg) -> PairArg:
+    if isinstance(text, PairArg):
+        return text
+    if "," not in text:
+        raise typer.BadParameter("give the pixel as ROW,COL")
+    return parse_pair(text, "at", 0)
+
+
+AtOpt = Annotated[
+    PairArg | None,
+    typer.Option(
+        "--at",
+        parser=_parse_at,
+        metavar="ROW,COL",
+        help="Explain output pixel ROW,COL: window, kernel, products, sum.",
+        show_default=False,
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the numbers as JSON (no colour, no layout).")]
+
+# the geometry of one layer, as `convcli shape` (and the commands that draw its windows) take it
+HeightOpt = Annotated[int, typer.Option("--H", "--height", min=1, help="Input height.", show_default=False)]
+WidthOpt = Annotated[
+    int | None, typer.Option("--W", "--width", min=1, help="Input width. [default: H]", show_default=False)
+]
+KernelOpt = Annotated[
+    int | None, typer.Option("--K", "--kernel", min=1, help="Square kernel size.", show_default=False)
+]
+KernelHeightOpt = Annotated[
+    int | None, typer.Option("--KH", min=1, help="Kernel height. [default: K]", show_default=False)
+]
+KernelWidthOpt = Annotated[
+    int | None, typer.Option("--KW", min=1, help="Kernel width. [default: K]", show_default=False)
+]
+TransposedOpt = Annotated[bool, typer.Option("--transposed", help="A transposed convolution (ConvTranspose2d).")]
+PoolOpt = Annotated[
+    Literal["max", "avg"] | None,
+    typer.Option(
+        "--pool", help="A pooling layer instead: max or avg (stride defaults to the kernel).", show_default=False
+    ),
+]
+CeilModeOpt = Annotated[bool, typer.Option("--ceil-mode", help="Pooling rounds up, as PyTorch's ceil_mode=True.")]
+
+Mode = Literal["xcorr", "conv"]

@@ -139,7 +139,7 @@ def test_chain_json_and_table(run):
         (["--H", "8", "--K", "3", "--stride", "2,x"], 2, "is not a valid stride"),
         (["--H", "8", "--K", "3", "--padding", "full"], 2, "is not a valid padding"),
         (["--H", "8"], 2, "give the kernel size"),
-        (["--H", "8", "--K", "3", "--pool", "min"], 2, "use max or avg"),
+        (["--H", "8", "--K", "3", "--pool", "min"], 2, "'min' is not one of 'max', 'avg'"),
         (["--H", "8", "--K", "3", "--pool", "max", "--padding", "2"], 1, "more than half the kernel"),
         (["--H", "8", "--K", "3", "--pool", "avg", "--dilation", "2"], 2, "no dilation"),
         (

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from convcli.cli import app
 from convcli.core.synthetic import make_shapes
-from convcli.imageio import load_model_file
+from convcli.imageio import load_model
 
 SMALL = ["--samples", "300", "--epochs", "2", "--batch-size", "32"]
 
@@ -27,12 +27,12 @@ def test_train_json_and_model_file(tmp_path):
     assert 0 <= data["test_accuracy"] <= 1
     assert len(data["epoch_seconds"]) == 2
     assert data["train_samples"] == 240
-    meta, params, state = load_model_file(str(out))
-    assert meta["epoch"] == 2
-    assert meta["classes"] == ["circle", "square", "triangle", "plus", "cross", "bars"]
-    assert meta["input"]["size"] == [28, 28]
-    assert {"0.weight", "0.bias", "7.weight"} <= set(params)
-    assert any(k.endswith("/m") for k in state)
+    mf = load_model(str(out))
+    assert mf.epoch == 2
+    assert mf.classes == ["circle", "square", "triangle", "plus", "cross", "bars"]
+    assert mf.input.size == (28, 28)
+    assert {"0.weight", "0.bias", "7.weight"} <= set(mf.params)
+    assert any(k.endswith("/m") for k in mf.optimizer_state)
     assert (tmp_path / "m-kernels.png").exists()
 
 
@@ -57,13 +57,12 @@ def test_resume_continues_as_if_never_stopped(tmp_path):
     assert invoke("train", "--samples", "200", "--epochs", "1", "--out", halves).exit_code == 0
     resumed = invoke("train", "--epochs", "2", "--resume", "--out", halves)
     assert resumed.exit_code == 0, resumed.output
-    _, pa, sa = load_model_file(str(straight))
-    meta_b, pb, sb = load_model_file(str(halves))
-    assert meta_b["epoch"] == 2
-    for k in pa:
-        np.testing.assert_array_equal(pa[k], pb[k])
-    for k in sa:
-        np.testing.assert_array_equal(sa[k], sb[k])
+    a, b = load_model(str(straight)), load_model(str(halves))
+    assert b.epoch == 2
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], b.params[k])
+    for k in a.optimizer_state:
+        np.testing.assert_array_equal(a.optimizer_state[k], b.optimizer_state[k])
 
 
 def test_predict(tmp_path):
@@ -96,8 +95,7 @@ def test_image_folder_data(tmp_path):
     data = json.loads(result.stdout)
     assert data["classes"] == ["bars", "circle", "cross", "plus", "square", "triangle"]
     assert data["train_samples"] + data["test_samples"] == 60
-    meta, _, _ = load_model_file(str(tmp_path / "f.npz"))
-    assert meta["input"]["size"] == [20, 20]
+    assert load_model(str(tmp_path / "f.npz")).input.size == (20, 20)
 
 
 def write_idx(path, array, gz):
@@ -134,7 +132,7 @@ def test_divergence_keeps_a_clear_message(tmp_path):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--optimizer", "rmsprop"], 2, "use adam or sgd"),
+        (["--optimizer", "rmsprop"], 2, "'rmsprop' is not one of 'adam', 'sgd'"),
         (["--lr", "-1"], 2, "--lr must be positive"),
         (["--arch", "conv3"], 2, "give the output channels"),
         (["--arch", "conv3c4,blah"], 2, "unknown layer type"),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
-from convcli.options import DilationOpt, JsonOpt, PaddingOpt, StrideOpt, parse_dilation, parse_padding, parse_stride
+from convcli.options import DilationOpt, JsonOpt, Mode, PaddingOpt, StrideOpt
 
 EPILOG = """Examples:
 
@@ -60,7 +60,7 @@ def backprop(
     padding: PaddingOpt = None,
     dilation: DilationOpt = None,
     mode: Annotated[
-        str, typer.Option("--mode", help="xcorr (what CNNs compute) or conv (true convolution).")
+        Mode, typer.Option("--mode", help="xcorr (what CNNs compute) or conv (true convolution).")
     ] = "xcorr",
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="The whole walk: sizes, sums, vec(), Jacobians, formulas.")
@@ -68,7 +68,10 @@ def backprop(
     symbolic: Annotated[
         bool, typer.Option("--symbolic", help="The walk in symbols: X00, K10, dL/dO01 (one channel).")
     ] = False,
-    output_format: Annotated[str, typer.Option("--format", "-f", help="rich, markdown, latex or json.")] = "rich",
+    output_format: Annotated[
+        Literal["rich", "markdown", "md", "latex", "tex", "json"],
+        typer.Option("--format", "-f", help="rich, markdown, latex or json."),
+    ] = "rich",
     json_out: JsonOpt = False,
 ) -> None:
     """Derive every gradient of a convolution with your numbers, and prove each closing formula.
@@ -78,7 +81,7 @@ def backprop(
     """
     import numpy as np
 
-    from convcli.core.derivation import derive
+    from convcli.core.derivation import GradientShapeError, derive
     from convcli.imageio import MatrixSyntaxError, parse_matrix
 
     def matrix(text: str, option: str):
@@ -87,13 +90,7 @@ def backprop(
         except MatrixSyntaxError as err:
             raise typer.BadParameter(str(err).removeprefix(option + ": "), param_hint=f"'{option}'") from None
 
-    fmt = "json" if json_out else output_format.lower()
-    if fmt not in ("rich", "markdown", "md", "latex", "tex", "json"):
-        raise typer.BadParameter(f"{output_format!r}: use rich, markdown, latex or json", param_hint="'--format'")
-    if mode not in ("xcorr", "conv"):
-        raise typer.BadParameter(
-            f"{mode!r}: use xcorr (cross-correlation) or conv (true convolution)", param_hint="'--mode'"
-        )
+    fmt = "json" if json_out else output_format
     several = channels > 1 or filters > 1
     if several and (x is not None or k is not None):
         raise typer.BadParameter("--channels/--filters draw random values; drop --x and --k", param_hint="'--channels'")
@@ -137,71 +134,28 @@ def backprop(
             ks,
             b,
             g,
-            stride=parse_stride(stride) or 1,
-            padding=parse_padding(padding) or 0,
-            dilation=parse_dilation(dilation) or 1,
+            stride=1 if stride is None else stride.pair,
+            padding=0 if padding is None else padding.value,
+            dilation=1 if dilation is None else dilation.pair,
             mode=mode,
         )
-    except ValueError as err:
-        if g is not None and "dL/dO" in str(err):
-            raise type(err)(f"--grad: {err}") from None
-        raise
+    except GradientShapeError as err:
+        raise GradientShapeError(f"--grad: {err}") from None
 
     if fmt == "json":
-        typer.echo(json.dumps(_json_report(d), indent=2))
+        typer.echo(json.dumps(d.to_json(), indent=2))
         return
-    from convcli.document import to_latex, to_markdown
-    from convcli.walk import Walk
+    from convcli.explain.backprop import build_walk
+    from convcli.explain.document import to_latex, to_markdown
 
-    doc = Walk(d, symbolic=symbolic, loss_given=g is not None).build(verbose or symbolic)
+    doc = build_walk(d, verbose, symbolic=symbolic, loss_given=g is not None)
     if fmt in ("markdown", "md"):
         typer.echo(to_markdown(doc), nl=False)
     elif fmt in ("latex", "tex"):
         typer.echo(to_latex(doc), nl=False)
     else:
-        from convcli import render
-        from convcli.document import to_rich
+        from convcli.render import make_console
+        from convcli.render.document import document_view
 
-        console = render.make_console()
-        renderable, elided = to_rich(doc, console.width)
-        console.print(renderable)
-        if elided:
-            from rich.padding import Padding
-            from rich.text import Text
-
-            message = (
-                "Some matrices and sums were elided with ⋯ to fit this terminal's width; "
-                "--format markdown (or latex) writes the whole walk."
-            )
-            console.print(Padding(Text(message, style="yellow"), (1, 0, 0, 2)))
-
-
-def _json_report(d) -> dict:
-    def arr(a):
-        return a.tolist()
-
-    one = d.single_channel
-    report = {
-        "X": arr(d.x[0] if one else d.x),
-        "K": arr(d.k[0, 0] if one else d.k),
-        "b": float(d.b[0]) if one else arr(d.b),
-        "O": arr(d.out[0] if one else d.out),
-        "dL_dO": arr(d.grad[0] if one else d.grad),
-        "dL_dK": arr(d.dk[0, 0] if one else d.dk),
-        "dL_dX": arr(d.dx[0] if one else d.dx),
-        "dL_db": float(d.db[0]) if one else arr(d.db),
-        "config": {
-            "mode": d.mode,
-            "stride": list(d.stride),
-            "padding": [list(p) for p in d.padding],
-            "dilation": list(d.dilation),
-        },
-        "checks": {
-            **{k: v for k, v in d.verdicts().items() if v is not None},
-            "max_finite_difference_error": d.max_fd_error,
-        },
-    }
-    if one and d.jac_k is not None:
-        report["J_K"] = arr(d.jac_k)
-        report["J_X"] = arr(d.jac_x)
-    return report
+        console = make_console()
+        console.print(document_view(doc, console.width))

@@ -29,40 +29,31 @@ def predict(
     import numpy as np
 
     from convcli import imageio
-    from convcli.core.nn import build_model
 
-    meta, params, _ = imageio.load_model_file(model)
-    size = tuple(meta["input"]["size"])
-    net = build_model(meta["arch"], (1, *size), len(meta["classes"]))
-    net.load(params)
-    mean, std = meta["input"]["mean"], meta["input"]["std"]
-    batch = np.stack([(imageio.prepare_image(path, size) - mean) / std for path in images])[:, None].astype(np.float32)
-    probs = net.predict_proba(batch)
-    classes = meta["classes"]
-    results = [
-        {
-            "image": path,
-            "label": classes[int(p.argmax())],
-            "probabilities": {name: float(v) for name, v in zip(classes, p, strict=True)},
-        }
-        for path, p in zip(images, probs, strict=True)
-    ]
+    mf = imageio.load_model(model)
+    net = mf.model()
+    mean, std = mf.input.mean, mf.input.std
+    batch = np.stack([(imageio.prepare_image(path, mf.input.size) - mean) / std for path in images])
+    probs = net.predict_proba(batch[:, None].astype(np.float32))
+    classes = mf.classes
     if json_out:
+        results = [
+            {
+                "image": path,
+                "label": classes[int(p.argmax())],
+                "probabilities": {name: float(v) for name, v in zip(classes, p, strict=True)},
+            }
+            for path, p in zip(images, probs, strict=True)
+        ]
         typer.echo(json.dumps(results, indent=2))
         return
-    from rich.table import Table
+    from convcli.render import make_console
+    from convcli.render.train import predictions
 
-    from convcli import render
-
-    table = Table(box=None, padding=(0, 2), header_style="bold", show_edge=False)
-    table.add_column("image", overflow="fold")
-    table.add_column("prediction", style="bold green", no_wrap=True)
-    table.add_column(f"top {min(top, len(classes))}", no_wrap=True)
-    for r, p in zip(results, probs, strict=True):
+    rows = []
+    for path, p in zip(images, probs, strict=True):
         order = np.argsort(-p)[:top]
-        table.add_row(r["image"], r["label"], "  ".join(f"{classes[i]} {p[i]:.1%}" for i in order))
-    console = render.make_console()
-    console.print(table)
-    console.print(
-        f"  model {model}: trained {meta.get('epoch', '?')} epochs on {meta['data']['description']}", style="dim"
-    )
+        rows.append((path, classes[int(p.argmax())], "  ".join(f"{classes[i]} {p[i]:.1%}" for i in order)))
+    console = make_console()
+    console.print(predictions(rows, min(top, len(classes))))
+    console.print(f"  model {model}: trained {mf.epoch} epochs on {mf.data.description}", style="dim")

@@ -12,14 +12,13 @@ Both correlations run through im2col and one batched matmul.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 from .errors import ParameterError, ShapeError
 from .im2col import im2col, im2col_wide, pad_input
-from .shapes import PadPair, Pair, as_pair, conv2d_output_shape, resolve_padding
+from .shapes import ConvGeometry, as_pair, conv2d_geometry
 
 IntOrPair = int | Sequence[int]
 Padding = int | str | Sequence[int]
@@ -31,19 +30,6 @@ class Conv2dGrads(NamedTuple):
     x: np.ndarray | None  # None when conv2d_backward(..., input_grad=False)
     weight: np.ndarray
     bias: np.ndarray
-
-
-@dataclass(frozen=True)
-class ConvGeometry:
-    """A checked convolution configuration: every size as a pair, padding as ((top, bottom), (left, right))."""
-
-    in_size: Pair
-    kernel: Pair
-    stride: Pair
-    padding: PadPair
-    dilation: Pair
-    groups: int
-    out_size: Pair
 
 
 def compute_dtype(*arrays: np.ndarray) -> np.dtype:
@@ -88,11 +74,7 @@ def conv_geometry(
             f"weight {tuple(weight_shape)} expects {c_per_group * groups} input channels "
             f"(C_in/groups = {c_per_group}, groups = {groups}), but x has C_in = {c_in}"
         )
-    kernel = (kh, kw)
-    pads = resolve_padding(padding, kernel, dilation_p, stride_p)
-    size = (x_shape[2], x_shape[3])
-    out = conv2d_output_shape(size, kernel, stride_p, pads, dilation_p)
-    return ConvGeometry(size, kernel, stride_p, pads, dilation_p, groups, out)
+    return conv2d_geometry((x_shape[2], x_shape[3]), (kh, kw), stride_p, padding, dilation_p, groups)
 
 
 def _correlate_padded(xp: np.ndarray, weight: np.ndarray, g: ConvGeometry, wide: bool) -> np.ndarray:

@@ -9,6 +9,7 @@ Shapes are per image, without the batch axis: x (C, H, W), k (F, C, kH, kW), b (
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +17,12 @@ from .conv import conv2d, conv2d_backward, conv_geometry, dilate
 from .errors import ParameterError, ShapeError
 from .gradcheck import numerical_gradient
 from .jacobian import jacobian_wrt_input, jacobian_wrt_kernel, pad, rot180, unvec, vec
-from .shapes import PadPair, Pair, effective_kernel
+from .shapes import ConvGeometry, PadPair, Pair, effective_kernel
+
+
+class GradientShapeError(ShapeError):
+    """The given dL/dO does not have the output's shape."""
+
 
 MAX_JACOBIAN = 2_000_000  # entries of J_X (H_out*W_out x H*W); past that the Jacobians are left out (None)
 
@@ -29,11 +35,11 @@ class Derivation:
     k: np.ndarray
     b: np.ndarray
     grad: np.ndarray
-    stride: Pair
-    padding: PadPair
-    dilation: Pair
+    geometry: ConvGeometry
     mode: str
     out: np.ndarray
+    partials: np.ndarray  # (F, C, H_out, W_out): X_c correlated with filter f's kernel for channel c, no bias
+    x_padded: np.ndarray  # (C, Hp, Wp)
     dx: np.ndarray
     dk: np.ndarray
     db: np.ndarray
@@ -51,10 +57,44 @@ class Derivation:
     jac_x: np.ndarray | None
     dk_jac: np.ndarray | None
     dx_jac: np.ndarray | None
+    # which entry each Jacobian cell holds, 1-based in row-major order (0: padding or no tap), one channel
+    jac_k_index: np.ndarray | None  # (H_out*W_out, kH*kW): the X entry K(m, n) multiplies (any size)
+    jac_x_index: np.ndarray | None  # (H_out*W_out, H*W): the K entry that multiplies X(r, c) (as jac_x)
     # central differences
     dx_fd: np.ndarray
     dk_fd: np.ndarray
     db_fd: np.ndarray
+
+    @property
+    def stride(self) -> Pair:
+        return self.geometry.stride
+
+    @property
+    def padding(self) -> PadPair:
+        return self.geometry.padding
+
+    @property
+    def dilation(self) -> Pair:
+        return self.geometry.dilation
+
+    @property
+    def grad_vec(self) -> np.ndarray:
+        """vec(dL/dO) of the first filter, column-major."""
+        return vec(self.grad[0])
+
+    @property
+    def dk_jac_row(self) -> np.ndarray:
+        """vec(dL/dO)ᵀ J_K as the row it is before unvec (one channel, Jacobians computed)."""
+        if self.dk_jac is None:
+            raise ValueError("the Jacobians were not computed")
+        return vec(self.dk_jac[0, 0])
+
+    @property
+    def dx_jac_row(self) -> np.ndarray:
+        """vec(dL/dO)ᵀ J_X as a row."""
+        if self.dx_jac is None:
+            raise ValueError("the Jacobians were not computed")
+        return vec(self.dx_jac[0])
 
     @property
     def single_channel(self) -> bool:
@@ -87,6 +127,38 @@ class Derivation:
             "dL_dK_is_vec_dL_dO_times_J_K": self.agrees(self.dk, self.dk_jac),
             "dL_dX_is_vec_dL_dO_times_J_X": self.agrees(self.dx, self.dx_jac),
         }
+
+    def to_json(self) -> dict[str, Any]:
+        """Every number as nested lists (one channel: matrices, not 3-D arrays), the configuration, the verdicts."""
+        one = self.single_channel
+
+        def arr(a: np.ndarray) -> Any:
+            return a.tolist()
+
+        report: dict[str, Any] = {
+            "X": arr(self.x[0] if one else self.x),
+            "K": arr(self.k[0, 0] if one else self.k),
+            "b": float(self.b[0]) if one else arr(self.b),
+            "O": arr(self.out[0] if one else self.out),
+            "dL_dO": arr(self.grad[0] if one else self.grad),
+            "dL_dK": arr(self.dk[0, 0] if one else self.dk),
+            "dL_dX": arr(self.dx[0] if one else self.dx),
+            "dL_db": float(self.db[0]) if one else arr(self.db),
+            "config": {
+                "mode": self.mode,
+                "stride": list(self.stride),
+                "padding": [list(p) for p in self.padding],
+                "dilation": list(self.dilation),
+            },
+            "checks": {
+                **{k: v for k, v in self.verdicts().items() if v is not None},
+                "max_finite_difference_error": self.max_fd_error,
+            },
+        }
+        if one and self.jac_k is not None and self.jac_x is not None:
+            report["J_K"] = arr(self.jac_k)
+            report["J_X"] = arr(self.jac_x)
+        return report
 
 
 def _effective_kernel(k: np.ndarray, mode: str) -> np.ndarray:
@@ -128,7 +200,7 @@ def derive(
         grad = np.ones(out_shape)
     grad = np.asarray(grad, dtype=np.float64)
     if grad.shape != out_shape:
-        raise ShapeError(
+        raise GradientShapeError(
             f"dL/dO must have O's shape {'x'.join(map(str, out_shape[1:] if n_filters == 1 else out_shape))}, "
             f"got {'x'.join(map(str, grad.shape[1:] if n_filters == 1 and grad.ndim == 3 else grad.shape))}"
         )
@@ -144,8 +216,12 @@ def derive(
     dk_corr = _effective_kernel(dk_corr, mode)
     stuffed, padded, full_pad, k_rot, dx_full, dx_corr = _grad_input_by_correlation(grad, kc, x.shape, g)
 
-    jac_k = jac_x = dk_jac = dx_jac = None
+    partials = np.stack([conv2d(x[None], kc[f][:, None], **kw, groups=x.shape[0])[0] for f in range(n_filters)])
+    jac_k = jac_x = dk_jac = dx_jac = jk_index = jx_index = None
+    if x.shape[0] == 1 and n_filters == 1:
+        jk_index = _index_jacobian_k(x.shape[1:], k.shape[2:], g, mode)
     if x.shape[0] == 1 and n_filters == 1 and out[0].size * x[0].size <= MAX_JACOBIAN:
+        jx_index = _index_jacobian_x(x.shape[1:], k.shape[2:], g, mode)
         jac_k = jacobian_wrt_kernel(x[0], k.shape[2:], **kw)
         if mode == "conv":
             # O depends on K through rot180(K): permute the columns from rot180(K)'s vec order to K's
@@ -168,11 +244,11 @@ def derive(
         k=k,
         b=b,
         grad=grad,
-        stride=g.stride,
-        padding=g.padding,
-        dilation=g.dilation,
+        geometry=g,
         mode=mode,
         out=out,
+        partials=partials,
+        x_padded=pad(x, g.padding),
         dx=dx,
         dk=dk,
         db=db,
@@ -187,6 +263,8 @@ def derive(
         jac_x=jac_x,
         dk_jac=dk_jac,
         dx_jac=dx_jac,
+        jac_k_index=jk_index,
+        jac_x_index=jx_index,
         dx_fd=dx_fd,
         dk_fd=dk_fd,
         db_fd=db_fd,
@@ -216,3 +294,25 @@ def _grad_input_by_correlation(grad: np.ndarray, kc: np.ndarray, x_shape: tuple,
     # correlate each filter's padded gradient with its rotated kernels, summing over filters
     dx_full = conv2d(padded[None], k_rot.transpose(1, 0, 2, 3), dilation=g.dilation)[0]
     return stuffed, padded, full_pad, k_rot, dx_full, np.ascontiguousarray(dx_full[:, pt : pt + h, pl : pl + w])
+
+
+def _index_jacobian_k(x_shape: tuple[int, ...], k_shape: tuple[int, ...], g: ConvGeometry, mode: str) -> np.ndarray:
+    """J_K holding the 1-based row-major index of the X entry each cell multiplies (0: padding): the
+    Jacobian helper applied to an index matrix, so symbols and numbers follow one index rule."""
+    h, w = x_shape
+    kh, kw = k_shape
+    x_idx = np.arange(1, h * w + 1, dtype=float).reshape(h, w)
+    jk = jacobian_wrt_kernel(x_idx, (kh, kw), stride=g.stride, padding=g.padding, dilation=g.dilation)
+    if mode == "conv":
+        jk = jk[:, vec(np.arange(kh * kw).reshape(kh, kw, order="F")[::-1, ::-1])]
+    return jk.astype(int)
+
+
+def _index_jacobian_x(x_shape: tuple[int, ...], k_shape: tuple[int, ...], g: ConvGeometry, mode: str) -> np.ndarray:
+    """J_X holding the 1-based row-major index of the K entry that multiplies each X entry (0: none)."""
+    kh, kw = k_shape
+    k_idx = np.arange(1, kh * kw + 1, dtype=float).reshape(kh, kw)
+    jx = jacobian_wrt_input(
+        rot180(k_idx) if mode == "conv" else k_idx, x_shape, stride=g.stride, padding=g.padding, dilation=g.dilation
+    )
+    return jx.astype(int)

@@ -33,6 +33,7 @@ class NamedKernel:
     matrix: np.ndarray  # the kernel (for a magnitude kernel: the x kernel)
     display: str  # "clip", "abs" or "rescale"
     y_matrix: np.ndarray | None = None  # the y kernel of a magnitude kernel
+    source: str = "library"  # "library", "inline" or "file"
 
     @property
     def is_magnitude(self) -> bool:
@@ -254,6 +255,31 @@ def resolve_kernel(spec: str) -> NamedKernel:
     if isinstance(built, tuple):
         return NamedKernel(canonical, entry.description, built[0], entry.display, built[1])
     return NamedKernel(canonical, entry.description, built, entry.display)
+
+
+def default_display(matrix: np.ndarray) -> str:
+    """How a result becomes pixels when the kernel does not say: |value| for a zero-sum kernel, else clip."""
+    return "abs" if abs(float(np.sum(matrix))) < 1e-9 * max(1.0, float(np.abs(matrix).sum())) else "clip"
+
+
+def custom_kernel(matrix: np.ndarray, name: str, description: str, source: str) -> NamedKernel:
+    """A kernel from outside the library (typed inline or read from a file)."""
+    return NamedKernel(name, description, matrix, default_display(matrix), source=source)
+
+
+def normalized(kernel: NamedKernel) -> NamedKernel:
+    """The kernel divided by its sum; raises ParameterError for a magnitude or zero-sum kernel."""
+    total = float(np.sum(kernel.matrix))
+    if kernel.y_matrix is not None or abs(total) < 1e-12:
+        raise ParameterError(f"kernel {kernel.name} sums to 0 and cannot be normalised")
+    return NamedKernel(
+        kernel.name,
+        kernel.description + f", divided by its sum {total:g}",
+        kernel.matrix / total,
+        "clip",
+        None,
+        kernel.source,
+    )
 
 
 def describe(name: str) -> tuple[str, str]:

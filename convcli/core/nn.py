@@ -15,7 +15,7 @@ from numpy.lib.stride_tricks import as_strided
 from .conv import conv2d, conv2d_backward
 from .errors import ParameterError, ShapeError
 from .layerspec import LayerSpec, parse_layers
-from .shapes import conv_output_size, pool_axis
+from .shapes import ConvGeometry, conv2d_geometry, pool2d_geometry
 
 
 class Layer(ABC):
@@ -44,7 +44,11 @@ class Conv2d(Layer):
             "bias": np.zeros(c_out, dtype=np.float32),
         }
         self.kw = {"stride": stride, "padding": padding, "dilation": dilation}
+        self.kernel = kernel
         self.first = False  # set on a network's first layer: nothing upstream needs its dL/dX
+
+    def geometry(self, size: tuple[int, int]) -> ConvGeometry:
+        return conv2d_geometry(size, self.kernel, **self.kw)
 
     def forward(self, x):
         self.x = x
@@ -66,17 +70,20 @@ class ReLU(Layer):
 
 
 class MaxPool2d(Layer):
-    """Max pooling; the gradient goes to the position of each window's maximum (the first, on ties)."""
+    """Max pooling (dilation as torch.nn.MaxPool2d); the gradient goes to each window's first maximum."""
 
-    def __init__(self, kernel: tuple[int, int], stride: tuple[int, int], padding: int = 0):
+    def __init__(self, kernel: tuple[int, int], stride: tuple[int, int], padding: int = 0, dilation: int = 1):
         super().__init__()
-        self.k, self.s, self.p = kernel, stride, padding
+        self.k, self.s, self.p, self.d = kernel, stride, padding, (dilation, dilation)
 
-    def forward(self, x):
+    def geometry(self, size: tuple[int, int]) -> ConvGeometry:
+        return pool2d_geometry(size, self.k, self.s, self.p, self.d)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
         n, c, h, w = x.shape
-        k, s, p = self.k, self.s, self.p
+        k, s, p, d = self.k, self.s, self.p, self.d
         self.in_shape = x.shape
-        self.tiling = k == s and p == 0 and h % k[0] == 0 and w % k[1] == 0
+        self.tiling = k == s and p == 0 and d == (1, 1) and h % k[0] == 0 and w % k[1] == 0
         if self.tiling:
             # windows that tile the input: the maximum over k*k strided views, elementwise
             self.x = x
@@ -87,21 +94,20 @@ class MaxPool2d(Layer):
                         np.maximum(y, x[:, :, i :: k[0], j :: k[1]], out=y)
             self.y = y
             return y
-        else:
-            xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=-np.inf) if p else x
-            ho = pool_axis(h, k[0], s[0], p).out
-            wo = pool_axis(w, k[1], s[1], p).out
-            st = xp.strides
-            shape = (n, c, ho, wo, k[0], k[1])
-            windows = as_strided(xp, shape, (st[0], st[1], st[2] * s[0], st[3] * s[1], st[2], st[3]), writeable=False)
+        xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=-np.inf) if p else x
+        ho, wo = self.geometry((h, w)).out_size
+        st = xp.strides
+        shape = (n, c, ho, wo, k[0], k[1])
+        strides = (st[0], st[1], st[2] * s[0], st[3] * s[1], st[2] * d[0], st[3] * d[1])
+        windows = as_strided(xp, shape, strides, writeable=False)
         flat = windows.reshape(n, c, ho, wo, k[0] * k[1])
         self.arg = flat.argmax(axis=-1)  # the first maximum, so ties send the gradient once
         self.padded_shape = xp.shape
         return np.take_along_axis(flat, self.arg[..., None], axis=-1)[..., 0]
 
-    def backward(self, dy):
+    def backward(self, dy: np.ndarray) -> np.ndarray:
         n, c, h, w = self.in_shape
-        k, s, p = self.k, self.s, self.p
+        k, s, p, d = self.k, self.s, self.p, self.d
         ho, wo = dy.shape[2:]
         if self.tiling:
             # each window's gradient goes to its first maximum, in row-major order, like argmax
@@ -116,8 +122,8 @@ class MaxPool2d(Layer):
             return dx
         # overlapping windows can share a maximum: scatter-add
         dx = np.zeros(self.padded_shape, dtype=dy.dtype)
-        rows = np.arange(ho)[:, None] * s[0] + self.arg // k[1]
-        cols = np.arange(wo)[None, :] * s[1] + self.arg % k[1]
+        rows = np.arange(ho)[:, None] * s[0] + (self.arg // k[1]) * d[0]
+        cols = np.arange(wo)[None, :] * s[1] + (self.arg % k[1]) * d[1]
         ni = np.arange(n)[:, None, None, None]
         ci = np.arange(c)[None, :, None, None]
         np.add.at(dx, (ni, ci, rows, cols), dy)
@@ -125,21 +131,27 @@ class MaxPool2d(Layer):
 
 
 class AvgPool2d(Layer):
+    """Average pooling with zero padding counted, as torch.nn.AvgPool2d's default; no dilation, as there."""
+
     def __init__(self, kernel: tuple[int, int], stride: tuple[int, int], padding: int = 0):
         super().__init__()
         self.k, self.s, self.p = kernel, stride, padding
 
-    def forward(self, x):
+    def geometry(self, size: tuple[int, int]) -> ConvGeometry:
+        return pool2d_geometry(size, self.k, self.s, self.p)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
         c = x.shape[1]
         self.c = c
         self.in_shape = x.shape
-        w = np.full((c, 1, *self.k), 1.0 / (self.k[0] * self.k[1]), dtype=x.dtype)
-        self.w = w
-        return conv2d(x, w, stride=self.s, padding=self.p, groups=c)
+        self.w = np.full((c, 1, *self.k), 1.0 / (self.k[0] * self.k[1]), dtype=x.dtype)
+        return conv2d(x, self.w, stride=self.s, padding=self.p, groups=c)
 
-    def backward(self, dy):
+    def backward(self, dy: np.ndarray) -> np.ndarray:
         x = np.zeros(self.in_shape, dtype=dy.dtype)
-        return conv2d_backward(dy, x, self.w, stride=self.s, padding=self.p, groups=self.c).x
+        grads = conv2d_backward(dy, x, self.w, stride=self.s, padding=self.p, groups=self.c)
+        assert grads.x is not None  # input_grad defaults to True
+        return grads.x
 
 
 class Flatten(Layer):
@@ -245,27 +257,25 @@ def build_model(spec: str, input_shape: tuple[int, int, int], classes: int, seed
             flat = item.channels
         elif flat is not None:
             raise ShapeError(f"{where}: a spatial layer cannot follow fc; put conv and pool layers first")
-        elif item.kind in ("conv", "tconv"):
+        else:
+            spatial: Conv2d | MaxPool2d | AvgPool2d
             if item.kind == "tconv":
                 raise ParameterError(f"{where}: train does not support transposed convolutions")
-            if item.channels is None:
-                raise ParameterError(f"{where}: give the output channels, e.g. {item.text}c16")
+            if item.kind == "conv":
+                if item.channels is None:
+                    raise ParameterError(f"{where}: give the output channels, e.g. {item.text}c16")
+                spatial = Conv2d(c, item.channels, item.kernel, item.strides, item.padding, item.dilation, rng)
+            elif item.kind == "maxpool":
+                spatial = MaxPool2d(item.kernel, item.strides, item.padding, item.dilation)
+            else:
+                spatial = AvgPool2d(item.kernel, item.strides, item.padding)
             try:
-                h2 = conv_output_size(h, item.kernel[0], item.strides[0], item.padding, item.dilation)
-                w2 = conv_output_size(w, item.kernel[1], item.strides[1], item.padding, item.dilation)
+                h, w = spatial.geometry((h, w)).out_size
             except ValueError as err:
                 raise ShapeError(f"{where} on a {c}x{h}x{w} input: {err}") from None
-            layers.append(Conv2d(c, item.channels, item.kernel, item.strides, item.padding, item.dilation, rng))
-            c, h, w = item.channels, h2, w2
-        else:
-            try:
-                h2 = pool_axis(h, item.kernel[0], item.strides[0], item.padding, item.dilation).out
-                w2 = pool_axis(w, item.kernel[1], item.strides[1], item.padding, item.dilation).out
-            except ValueError as err:
-                raise ShapeError(f"{where} on a {c}x{h}x{w} input: {err}") from None
-            pool_cls = MaxPool2d if item.kind == "maxpool" else AvgPool2d
-            layers.append(pool_cls(item.kernel, item.strides, item.padding))
-            h, w = h2, w2
+            if isinstance(spatial, Conv2d):
+                c = spatial.params["weight"].shape[0]
+            layers.append(spatial)
         names.append(item.text)
     if flat is None:
         flat = c * h * w

@@ -7,6 +7,7 @@ Adam). ``state`` maps "<param>/<slot>" to arrays; ``step`` counts updates.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +33,21 @@ class Optimizer(ABC):
             if self.weight_decay:
                 g = g + self.weight_decay * p
             p -= self._update(name, g, p)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a checkpoint needs: name, lr, weight_decay, step and the slot arrays under "state"."""
+        return {
+            "name": self.name,
+            "lr": self.lr,
+            "weight_decay": self.weight_decay,
+            "step": self.step_count,
+            "state": {k: v.copy() for k, v in self.state.items()},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a state_dict(): the step count and slot arrays (as float32, as training keeps them)."""
+        self.step_count = int(state["step"])
+        self.state = {k: np.asarray(v, dtype=np.float32).copy() for k, v in state.get("state", {}).items()}
 
     def _slot(self, name: str, slot: str, like: np.ndarray) -> np.ndarray:
         key = f"{name}/{slot}"

@@ -131,6 +131,155 @@ def conv2d_output_shape(
     return h, w
 
 
+# --- one geometry: which input cells each output cell reads, and the reverse ---------------------
+
+
+def _taps(start: int, kernel: int, dilation: int) -> range:
+    return range(start, start + (kernel - 1) * dilation + 1, dilation)
+
+
+def _readers(cell: int, kernel: int, stride: int, pad_before: int, dilation: int, out: int) -> list[int]:
+    """Output positions along one axis whose window has a tap on input position ``cell``."""
+    found = []
+    for m in range(kernel - 1, -1, -1):
+        t = cell + pad_before - m * dilation
+        if t >= 0 and t % stride == 0 and t // stride < out:
+            found.append(t // stride)
+    return found
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """A checked window sweep over an (H, W) input: a convolution or a pooling layer.
+
+    Sizes are (H, W) pairs, padding ((top, bottom), (left, right)). Output cell (i, j) reads the
+    taps at input rows ``i*S_h - P_top + m*D_h`` for m in 0..kH-1 (and likewise for columns); taps
+    outside 0..H-1 fall in the padding.
+    """
+
+    in_size: Pair
+    kernel: Pair
+    stride: Pair
+    padding: PadPair
+    dilation: Pair
+    out_size: Pair
+    groups: int = 1
+
+    @property
+    def span(self) -> Pair:
+        """The dilated kernel's extent, D*(K-1) + 1, per axis."""
+        return effective_kernel(self.kernel[0], self.dilation[0]), effective_kernel(self.kernel[1], self.dilation[1])
+
+    @property
+    def padded_size(self) -> Pair:
+        return (self.in_size[0] + sum(self.padding[0]), self.in_size[1] + sum(self.padding[1]))
+
+    def window(self, axis: int, index: int) -> range:
+        """Input positions (padding included, so possibly < 0 or >= size) of output ``index``'s taps along ``axis``."""
+        start = index * self.stride[axis] - self.padding[axis][0]
+        return _taps(start, self.kernel[axis], self.dilation[axis])
+
+    def centres(self, axis: int) -> range:
+        """The input position at the centre of each output's window along ``axis`` (the upper middle when even)."""
+        first = (self.span[axis] - 1) // 2 - self.padding[axis][0]
+        return range(first, first + self.out_size[axis] * self.stride[axis], self.stride[axis])[: self.out_size[axis]]
+
+    def reads(self, i: int, j: int) -> list[tuple[int, int]]:
+        """The input cells (r, c) output cell (i, j) reads, row by row; padding taps are left out."""
+        h, w = self.in_size
+        rows = [r for r in self.window(0, i) if 0 <= r < h]
+        cols = [c for c in self.window(1, j) if 0 <= c < w]
+        return [(r, c) for r in rows for c in cols]
+
+    def readers(self, r: int, c: int) -> list[tuple[int, int]]:
+        """The output cells (i, j) whose window has a tap on input cell (r, c), row by row."""
+        rows = _readers(r, self.kernel[0], self.stride[0], self.padding[0][0], self.dilation[0], self.out_size[0])
+        cols = _readers(c, self.kernel[1], self.stride[1], self.padding[1][0], self.dilation[1], self.out_size[1])
+        return [(i, j) for i in rows for j in cols]
+
+
+def conv2d_geometry(
+    in_size: Pair,
+    kernel: Pair,
+    stride: int | Sequence[int] = 1,
+    padding: int | str | Sequence[int] | PadPair = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+) -> ConvGeometry:
+    """Check a convolution over an (H, W) input and size its output (PyTorch's floor rule).
+
+    Raises ParameterError for bad values, ShapeError when the dilated kernel outgrows the padded input.
+    """
+    size = as_pair(in_size, "input size")
+    k = as_pair(kernel, "kernel")
+    s = as_pair(stride, "stride")
+    d = as_pair(dilation, "dilation")
+    pads = resolve_padding(padding, k, d, s)
+    return ConvGeometry(size, k, s, pads, d, conv2d_output_shape(size, k, s, pads, d), groups)
+
+
+def pool2d_geometry(
+    in_size: Pair,
+    kernel: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    ceil_mode: bool = False,
+) -> ConvGeometry:
+    """A pooling layer's windows, as torch.nn.MaxPool2d sizes them (stride defaults to the kernel).
+
+    With ceil_mode the last window may run past the padded input; its taps there read nothing.
+    """
+    size = as_pair(in_size, "input size")
+    k = as_pair(kernel, "kernel")
+    s = k if stride is None else as_pair(stride, "stride")
+    p = as_pair(padding, "padding", minimum=0)
+    d = as_pair(dilation, "dilation")
+    axes = [pool_axis(size[a], k[a], s[a], p[a], d[a], ceil_mode) for a in (0, 1)]
+    return ConvGeometry(size, k, s, ((p[0], p[0]), (p[1], p[1])), d, (axes[0].out, axes[1].out))
+
+
+@dataclass(frozen=True)
+class TransposedGeometry:
+    """A transposed convolution (torch.nn.ConvTranspose2d): input cell (i, j) scatters its kernel-weighted
+    value to output rows ``i*S_h - P + m*D_h``; it is the convolution ``forward`` run backwards, whose
+    input is this layer's output."""
+
+    in_size: Pair
+    out_size: Pair
+    output_padding: Pair
+    forward: ConvGeometry  # the Conv2d this layer inverts: from out_size to in_size
+
+    def reads(self, y: int, x: int) -> list[tuple[int, int]]:
+        """The input cells whose scattered window covers output cell (y, x)."""
+        return self.forward.readers(y, x)
+
+    def readers(self, i: int, j: int) -> list[tuple[int, int]]:
+        """The output cells input cell (i, j) writes to (inside the output)."""
+        return self.forward.reads(i, j)
+
+
+def conv_transpose2d_geometry(
+    in_size: Pair,
+    kernel: int | Sequence[int],
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    output_padding: int | Sequence[int] = 0,
+) -> TransposedGeometry:
+    """Size a transposed convolution (see transposed_axis) and name the convolution it inverts."""
+    size = as_pair(in_size, "input size")
+    k = as_pair(kernel, "kernel")
+    s = as_pair(stride, "stride")
+    p = as_pair(padding, "padding", minimum=0)
+    d = as_pair(dilation, "dilation")
+    op = as_pair(output_padding, "output_padding", minimum=0)
+    axes = [transposed_axis(size[a], k[a], s[a], p[a], d[a], op[a]) for a in (0, 1)]
+    out = (axes[0].out, axes[1].out)
+    forward = ConvGeometry(out, k, s, ((p[0], p[0]), (p[1], p[1])), d, size)
+    return TransposedGeometry(size, out, op, forward)
+
+
 # --- explained arithmetic for `convcli shape` -----------------------------------------------
 
 
@@ -272,6 +421,11 @@ class PoolAxis:
     dropped: bool  # ceil_mode's extra window dropped: it would start in the right padding
     leftover: int
     unread_tail: int
+
+    @property
+    def numerator(self) -> int:
+        """size + 2P - span: what the stride divides."""
+        return self.size + 2 * self.padding - effective_kernel(self.kernel, self.dilation)
 
 
 def pool_axis(

@@ -111,3 +111,62 @@ def gradient_check(model: Model, x: np.ndarray, y: np.ndarray, eps: float = 1e-5
         mask = scale > max(1e-12, 1e-5 * float(scale.max()))
         errors[name] = float((np.abs(a - numeric)[mask] / scale[mask]).max()) if mask.any() else 0.0
     return errors
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """One epoch's training result and its evaluation on the held-out sets (None where a set is empty)."""
+
+    epoch: int  # 1-based
+    fit: EpochResult
+    val_accuracy: float | None
+    test_accuracy: float | None
+    confusion: np.ndarray
+    seconds: float
+
+    def record(self, history: dict[str, list[object]]) -> None:
+        """Append this epoch to a model file's history lists."""
+        history["loss"].append(self.fit.loss)
+        history["train_accuracy"].append(self.fit.accuracy)
+        history["val_accuracy"].append(self.val_accuracy)
+        history["test_accuracy"].append(self.test_accuracy)
+        history["epoch_seconds"].append(self.seconds)
+        history["step_losses"].extend(self.fit.losses)
+
+
+def train_epoch(
+    model: Model,
+    optimizer: Optimizer,
+    split: tuple[np.ndarray, ...],
+    batch_size: int,
+    seed: int,
+    epoch: int,
+    on_step: Callable[[int, float, float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> EpochReport:
+    """fit_epoch on split's (x_train, y_train), then evaluate on (x_val, y_val) and (x_test, y_test)."""
+    import time
+
+    x_tr, y_tr, x_val, y_val, x_te, y_te = split
+    classes = model.layers[-1].params["weight"].shape[0]
+    t0 = time.perf_counter()
+    fit = fit_epoch(model, optimizer, x_tr, y_tr, batch_size, seed, epoch, on_step, should_stop)
+    seconds = time.perf_counter() - t0
+    if fit.stopped or fit.diverged:
+        return EpochReport(epoch + 1, fit, None, None, np.zeros((classes, classes), dtype=np.int64), seconds)
+    _, val_acc, _ = evaluate(model, x_val, y_val, classes)
+    _, test_acc, confusion = evaluate(model, x_te, y_te, classes)
+    return EpochReport(
+        epoch + 1, fit, val_acc if len(x_val) else None, test_acc if len(x_te) else None, confusion, seconds
+    )
+
+
+def curve_levels(values: list[float], width: int = 60) -> list[float]:
+    """A curve squeezed to at most ``width`` points (means of equal chunks), scaled to 0..1: a sparkline's bars."""
+    if not values:
+        return []
+    v = np.asarray(values, dtype=float)
+    if v.size > width:
+        v = np.array([c.mean() for c in np.array_split(v, width)])
+    lo, hi = float(v.min()), float(v.max())
+    return [float(x) for x in (v - lo) / ((hi - lo) or 1)]

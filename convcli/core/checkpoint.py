@@ -1,0 +1,176 @@
+"""The model file's schema: what `convcli train` writes after every epoch and `convcli predict` reads.
+
+A model file is an npz (written by imageio) holding a marker, this metadata as JSON, the
+parameters under ``param/<layer>.<name>`` and the optimizer's arrays under ``opt/<param>/<slot>``.
+``ModelFile`` owns the metadata's fields, so the writer and the reader cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from .errors import ConvcliError
+from .nn import Model, build_model
+from .optim import Optimizer, make_optimizer
+
+MODEL_MARKER = "convcli-model 1"
+
+
+class ModelFileError(ConvcliError):
+    """A file that is not a convcli model, or whose metadata is incomplete."""
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """How images become the network's input: greyscale, resized to ``size``, scaled to 0..1, normalised."""
+
+    size: tuple[int, int]
+    mean: float
+    std: float
+    channels: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "channels": self.channels,
+            "size": list(self.size),
+            "gray": True,
+            "resize": "bilinear",
+            "scale": "0..1",
+            "mean": self.mean,
+            "std": self.std,
+        }
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Where the training data came from, so that --resume reloads the same split."""
+
+    source: str
+    description: str
+    samples: int
+    val_split: float
+    test_split: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "description": self.description,
+            "samples": self.samples,
+            "val_split": self.val_split,
+            "test_split": self.test_split,
+        }
+
+
+def empty_history() -> dict[str, list[Any]]:
+    return {
+        "loss": [],
+        "train_accuracy": [],
+        "val_accuracy": [],
+        "test_accuracy": [],
+        "epoch_seconds": [],
+        "step_losses": [],
+    }
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A trained (or training) model: architecture, preprocessing, classes, weights and optimizer state."""
+
+    arch: str
+    layers: list[str]
+    classes: list[str]
+    input: InputSpec
+    data: DataSpec
+    seed: int
+    batch_size: int
+    params: dict[str, np.ndarray]
+    optimizer: dict[str, Any]  # Optimizer.state_dict()
+    epoch: int = 0
+    history: dict[str, list[Any]] = field(default_factory=empty_history)
+    gradcheck_max_relative_error: float | None = None
+
+    def to_meta(self) -> dict[str, Any]:
+        """The JSON metadata (everything but the arrays)."""
+        meta: dict[str, Any] = {
+            "format": MODEL_MARKER,
+            "arch": self.arch,
+            "layers": self.layers,
+            "classes": self.classes,
+            "input": self.input.to_json(),
+            "data": self.data.to_json(),
+            "seed": self.seed,
+            "batch_size": self.batch_size,
+            "epoch": self.epoch,
+            "history": self.history,
+            "optimizer": {k: v for k, v in self.optimizer.items() if k != "state"},
+        }
+        if self.gradcheck_max_relative_error is not None:
+            meta["gradcheck_max_relative_error"] = self.gradcheck_max_relative_error
+        return meta
+
+    @property
+    def optimizer_state(self) -> dict[str, np.ndarray]:
+        state: dict[str, np.ndarray] = self.optimizer.get("state", {})
+        return state
+
+    @classmethod
+    def from_meta(
+        cls, meta: dict[str, Any], params: dict[str, np.ndarray], optimizer_state: dict[str, np.ndarray]
+    ) -> ModelFile:
+        """Rebuild from what a file holds; raises ModelFileError naming a missing or malformed field."""
+        try:
+            inp, data = meta["input"], meta["data"]
+            size = tuple(int(v) for v in inp["size"])
+            if len(size) != 2 or min(size) < 1:
+                raise ValueError(f"input size {inp['size']!r}")
+            return cls(
+                arch=str(meta["arch"]),
+                layers=[str(v) for v in meta["layers"]],
+                classes=[str(v) for v in meta["classes"]],
+                input=InputSpec((size[0], size[1]), float(inp["mean"]), float(inp["std"]), int(inp.get("channels", 1))),
+                data=DataSpec(
+                    str(data["source"]),
+                    str(data["description"]),
+                    int(data.get("samples", 0)),
+                    float(data.get("val_split", 0.0)),
+                    float(data.get("test_split", 0.2)),
+                ),
+                seed=int(meta["seed"]),
+                batch_size=int(meta["batch_size"]),
+                params=params,
+                optimizer={**meta["optimizer"], "state": optimizer_state},
+                epoch=int(meta.get("epoch", 0)),
+                history={**empty_history(), **meta.get("history", {})},
+                gradcheck_max_relative_error=meta.get("gradcheck_max_relative_error"),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise ModelFileError(f"the model's metadata is incomplete or malformed ({err})") from None
+
+    def model(self) -> Model:
+        """The network with these weights loaded."""
+        net = build_model(self.arch, (self.input.channels, *self.input.size), len(self.classes), seed=self.seed)
+        try:
+            net.load(self.params)
+        except KeyError as err:
+            raise ModelFileError(f"the model file lacks parameter {err}") from None
+        return net
+
+    def make_optimizer(self) -> Optimizer:
+        """The optimizer as it was after the last saved step."""
+        cfg = self.optimizer
+        opt = make_optimizer(cfg["name"], cfg["lr"], cfg["weight_decay"])
+        opt.load_state_dict(cfg)
+        return opt
+
+    def after_epoch(self, model: Model, optimizer: Optimizer, history: dict[str, list[Any]]) -> ModelFile:
+        """This file one epoch later."""
+        return replace(
+            self,
+            params=model.parameters(),
+            optimizer=optimizer.state_dict(),
+            epoch=self.epoch + 1,
+            history=history,
+        )

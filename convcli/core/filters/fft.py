@@ -1,0 +1,61 @@
+"""Large kernels by rfft2, overlap-save in bands of output rows."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..shapes import effective_kernel
+from .common import boundary_index
+
+
+def _fast_length(n: int) -> int:
+    """The smallest 2^a 3^b 5^c >= n: sizes pocketfft transforms fastest."""
+    best = 2 ** math.ceil(math.log2(max(n, 1)))
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            p = p35
+            while p < n:
+                p *= 2
+            best = min(best, p)
+            p35 *= 3
+        p5 *= 5
+    return best
+
+
+def fft_filter(x, pads, boundary, k, s, d, out_size) -> np.ndarray:
+    """Cross-correlation by rfft2, overlap-save in bands of output rows, one channel at a time.
+
+    Each band gathers the padded rows it needs through the boundary rule's index map (no padded
+    copy of the image) and is transformed at a small fixed size, so memory stays near the input
+    plus the output however large the image.
+    """
+    span = (effective_kernel(k.shape[0], d[0]), effective_kernel(k.shape[1], d[1]))
+    kd = np.zeros(span, dtype=np.float32)
+    kd[:: d[0], :: d[1]] = k
+    h, w, channels = x.shape
+    rows_index = boundary_index(h, *pads[0], boundary)
+    cols_index = boundary_index(w, *pads[1], boundary)
+    band = max(1, min(out_size[0], max(256 // s[0], 4 * span[0])))  # output rows per band
+    band_in = (band - 1) * s[0] + span[0]
+    shape = (_fast_length(band_in), _fast_length(cols_index.size))
+    kf = np.conj(np.fft.rfft2(kd, s=shape))
+    full_w = (out_size[1] - 1) * s[1] + 1
+    cols = np.clip(cols_index, 0, None)
+    zero_cols = cols_index < 0
+    out = np.empty((out_size[0], out_size[1], channels), dtype=np.float32)
+    for r0 in range(0, out_size[0], band):
+        n = min(band, out_size[0] - r0)
+        rows = rows_index[r0 * s[0] : r0 * s[0] + (n - 1) * s[0] + span[0]]
+        for c in range(channels):
+            block = x[np.clip(rows, 0, None)[:, None], cols[None, :], c]
+            block[rows < 0] = 0
+            block[:, zero_cols] = 0
+            spec = np.fft.rfft2(block, s=shape)
+            spec *= kf
+            full = np.fft.irfft2(spec, s=shape)
+            out[r0 : r0 + n, :, c] = full[: (n - 1) * s[0] + 1 : s[0], : full_w : s[1]]
+    return out

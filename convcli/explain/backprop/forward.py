@@ -1,0 +1,175 @@
+"""Sections of the walk: the configuration, the short summary, the forward pass, and the 1-D view."""
+
+from __future__ import annotations
+
+from convcli.explain.backprop.formulas import OUTPUT_SIZE
+from convcli.explain.backprop.symbols import (
+    DB,
+    DK,
+    DO,
+    DX,
+    EQ,
+    K_,
+    O_,
+    PLUS,
+    STAR,
+    X_,
+    Walk,
+    eq,
+    forward_tex,
+    join,
+    num,
+    paren,
+    sym,
+)
+from convcli.explain.document import Align, Document, Heading, M, note, para
+from convcli.explain.text import fmt_number as fmt
+from convcli.explain.text import pair_text
+
+
+def summary_config(walk: Walk) -> list:
+    d = walk.d
+    c, h, w = d.x.shape
+    f, _, kh, kw = d.k.shape
+    (pt, pb), (pl, pr) = d.padding
+    pad_text = f"{pt}" if pt == pb == pl == pr else f"top {pt}, bottom {pb}, left {pl}, right {pr}"
+    chan = f"{c} channel{'s' if c > 1 else ''}, {f} filter{'s' if f > 1 else ''}; " if not d.single_channel else ""
+    op = "true convolution O = X * K (the kernel flipped)" if walk.conv else "cross-correlation, as CNN layers compute"
+    loss = "dL/dO as given" if walk.loss_given else "L = sum(O), so dL/dO is all ones"
+    stride = pair_text(d.stride)
+    dil = pair_text(d.dilation)
+    return [
+        para(f"{chan}X is {h}×{w}, K is {kh}×{kw}, stride {stride}, padding {pad_text}, dilation {dil}; {op}; {loss}.")
+    ]
+
+
+def summary(walk: Walk, doc: Document) -> None:
+    d = walk.d
+    op = M("*", "*") if walk.conv else STAR
+    doc.add(
+        eq(
+            X_,
+            EQ,
+            num(d.x[0]),
+            M("  K", r"\quad K"),
+            EQ,
+            num(d.k[0, 0]),
+            M(f"  b = {fmt(d.b[0])}", rf"\quad b = {fmt(d.b[0])}"),
+        ),
+        eq(O_, EQ, X_, op, K_, M("+ b", "+ b"), EQ, num(d.out[0])),
+        eq(DO, EQ, num(d.grad[0])),
+    )
+    if walk.shapes["X"][0] == 1 and walk.shapes["K"][0] == 1:
+        one_d(walk, doc)
+    doc.add(
+        eq(DK, EQ, num(d.dk[0, 0])),
+        eq(DX, EQ, num(d.dx[0])),
+        eq(DB, EQ, M(fmt(d.db[0]), fmt(d.db[0]))),
+    )
+
+
+def forward(walk: Walk, doc: Document) -> None:
+    d = walk.d
+    doc.add(Heading("1. Forward pass"))
+    doc.add(para(f"Output size, per axis: {OUTPUT_SIZE}."))
+    rows = []
+    for axis, name in ((0, "H"), (1, "W")):
+        n = walk.shapes["X"][axis]
+        k = walk.shapes["K"][axis]
+        p0, p1 = d.padding[axis]
+        s, dl = d.stride[axis], d.dilation[axis]
+        numer = d.geometry.padded_size[axis] - d.geometry.span[axis]  # the numerator, from the one geometry
+        out = walk.shapes["O"][axis]
+        rows.append(
+            (
+                M(f"{name}_out", rf"{name}_{{\mathrm{{out}}}}"),
+                M(
+                    f"⌊({n} + {p0} + {p1} − {dl}·({k} − 1) − 1) / {s}⌋ + 1",
+                    rf"\left\lfloor \frac{{{n} + {p0} + {p1} - {dl}\cdot({k} - 1) - 1}}{{{s}}} \right\rfloor + 1",
+                ),
+                M(f"⌊{numer} / {s}⌋ + 1", rf"\lfloor {numer}/{s} \rfloor + 1"),
+                M(str(out), str(out)),
+            )
+        )
+    doc.add(Align(tuple(rows)))
+    formula = (
+        "O(i, j) = Σ_m Σ_n K(m, n) · X_pad(i·S + m·D, j·S + n·D) + b"
+        if not walk.conv
+        else "O(i, j) = Σ_m Σ_n K(kH−1−m, kW−1−n) · X_pad(i·S + m·D, j·S + n·D) + b  (the kernel flipped)"
+    )
+    doc.add(para("Each output entry is a sum of products, ", M(formula, forward_tex(walk.conv)), ":"))
+    jk, _ = walk.index_jacobians()
+    ho, wo = walk.shapes["O"]
+    kh, kw = walk.shapes["K"]
+    lines = []
+    touches_pad = False
+    for i in range(ho):
+        for j in range(wo):
+            row = jk[i + j * ho]
+            terms_sym, terms_num = [], []
+            for m in range(kh):
+                for n_ in range(kw):
+                    xi = row[m + n_ * kh]
+                    if xi == 0:
+                        touches_pad = True
+                        continue
+                    ksym, xsym = walk.ks(m, n_), walk.x_at(xi)
+                    terms_sym.append(M(f"{ksym.plain}·{xsym.plain}", f"{ksym.tex} {xsym.tex}"))
+                    xv = d.x[0].flat[xi - 1]
+                    kv, xs = paren(fmt(d.k[0, 0, m, n_])), paren(fmt(xv))
+                    terms_num.append(M(f"{kv}·{xs}", rf"{kv} \cdot {xs}"))
+            lhs = sym("O", "O", i, j, walk.big)
+            s_expr = join([*terms_sym, M("b", "b")], PLUS)
+            if walk.symbolic:
+                lines.append((lhs, s_expr))
+            else:
+                n_expr = join([*terms_num, M(fmt(d.b[0]), fmt(d.b[0]))], PLUS)
+                lines.append((lhs, s_expr, n_expr, M(fmt(d.out[0, i, j]), fmt(d.out[0, i, j]))))
+    doc.add(Align(tuple(lines)))
+    if touches_pad:
+        doc.add(para("Products that land in the zero padding are 0 and left out.", style="dim"))
+    if not walk.symbolic:
+        op = M("*", "*") if walk.conv else STAR
+        doc.add(eq(O_, EQ, X_, op, K_, M("+ b", "+ b"), EQ, num(d.out[0])))
+    if d.stride != (1, 1) or d.dilation != (1, 1):
+        doc.add(
+            note(
+                f"Stride {pair_text(d.stride)} moves each window {pair_text(d.stride)} pixels; dilation "
+                f"{pair_text(d.dilation)} spaces the kernel's taps {pair_text(d.dilation)} apart. The seed's formulas "
+                "assume both are 1; below, the stride reappears as a dilation of dL/dO and the dilation as the "
+                "correlation's step."
+            )
+        )
+
+
+def one_d(walk: Walk, doc: Document) -> None:
+    """Seed cnn-notes' 1-D picture: which X and W make each O; which O and W feed each dL/dX."""
+    d = walk.d
+    jk, jx = walk.index_jacobians()
+    n_out = walk.shapes["O"][1]
+    n_k = walk.shapes["K"][1]
+    n_x = walk.shapes["X"][1]
+    doc.add(Heading("The 1-D view (seed cnn-notes, counting from 1)", level=3))
+    rows = []
+    for i in range(n_out):
+        terms = [M(f"W{m + 1}·X{jk[i, m]}", f"W_{{{m + 1}}} X_{{{jk[i, m]}}}") for m in range(n_k) if jk[i, m] != 0]
+        rows.append((M(f"O{i + 1}", f"O_{{{i + 1}}}"), join(terms, PLUS)))
+    doc.add(Align(tuple(rows)))
+    rows = []
+    for x in range(n_x):
+        feeding = [(i, jx[i, x]) for i in range(n_out) if jx[i, x] != 0]
+        terms = [
+            M(f"dL/dO{i + 1}·W{k}", rf"\tfrac{{\partial L}}{{\partial O_{{{i + 1}}}}} W_{{{k}}}") for i, k in feeding
+        ]
+        value = M(fmt(d.dx[0, 0, x]), fmt(d.dx[0, 0, x]))
+        rows.append((M(f"dL/dX{x + 1}", rf"\tfrac{{\partial L}}{{\partial X_{{{x + 1}}}}}"), join(terms, PLUS), value))
+    doc.add(Align(tuple(rows)))
+    mid = n_x // 2
+    ws = [k for i, k in ((i, jx[i, mid]) for i in range(n_out)) if k]
+    if len(ws) > 1:
+        doc.add(
+            para(
+                f"X{mid + 1} meets " + ", ".join(f"W{k}" for k in ws) + " in turn as the window slides, so its "
+                "gradient gathers the kernel reversed: that is why dL/dX is a correlation with rot180(K)."
+            )
+        )

@@ -1,0 +1,435 @@
+"""`convcli shape`'s report: one layer or a chain, as frozen values with ``to_json()``.
+
+Every number comes from ``core.shapes`` (the one geometry) or ``core.layerspec``; this module adds
+the sentences: which rows no window reads and how to fix that, what ceil_mode did. Pure integers:
+importing it loads no NumPy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from convcli.core.errors import ParameterError
+from convcli.core.layerspec import ChainStep, chain
+from convcli.core.shapes import (
+    ConvAxis,
+    Pair,
+    PoolAxis,
+    TransposedAxis,
+    conv_axis,
+    padding_reading_all,
+    pool_axis,
+    resolve_padding,
+    tf_same,
+    tf_valid,
+    transposed_axis,
+)
+from convcli.explain.text import plural, sentence
+
+AXES = ("H", "W")
+EDGE = {"H": ("row", "bottom"), "W": ("column", "right")}
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Parameters and multiply-accumulates of a convolution layer, per image."""
+
+    in_channels: int
+    out_channels: int
+    groups: int
+    weights: int
+    params: int
+    macs: int
+    positions: Pair  # the (H, W) grid the weights are applied over: the output, or a tconv's input
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "groups": self.groups,
+            "params": self.params,
+            "weights": self.weights,
+            "macs": self.macs,
+        }
+
+
+def layer_counts(channels: tuple[int | None, int | None, int], kernel: Pair, positions: Pair) -> Counts | None:
+    """Counts for (C_in, C_out, groups), or None when a channel count is not given."""
+    c_in, c_out, groups = channels
+    if c_in is None or c_out is None:
+        return None
+    if c_in % groups or c_out % groups:
+        raise ParameterError(f"groups {groups} must divide in_channels {c_in} and out_channels {c_out}")
+    weights = c_out * (c_in // groups) * kernel[0] * kernel[1]
+    return Counts(c_in, c_out, groups, weights, weights + c_out, weights * positions[0] * positions[1], positions)
+
+
+@dataclass(frozen=True)
+class Frameworks:
+    """What PyTorch and TensorFlow give for the same layer."""
+
+    pytorch: tuple[tuple[Pair, Pair], Pair] | None  # (padding, output) as given; None: PyTorch refuses it
+    half_padding: Pair
+    half_out: Pair
+    tf_valid: tuple[int | None, int | None]
+    tf_same_out: Pair
+    tf_same_padding: tuple[Pair, Pair]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pytorch": None
+            if self.pytorch is None
+            else {
+                "padding": [list(p) for p in self.pytorch[0]],
+                "H_out": self.pytorch[1][0],
+                "W_out": self.pytorch[1][1],
+            },
+            "pytorch_half_padding": {
+                "padding": list(self.half_padding),
+                "H_out": self.half_out[0],
+                "W_out": self.half_out[1],
+            },
+            "tensorflow_valid": {"H_out": self.tf_valid[0], "W_out": self.tf_valid[1]},
+            "tensorflow_same": {
+                "H_out": self.tf_same_out[0],
+                "W_out": self.tf_same_out[1],
+                "padding": [list(p) for p in self.tf_same_padding],
+            },
+        }
+
+
+@dataclass(frozen=True)
+class ConvReport:
+    """A Conv2d's output size, explained per axis."""
+
+    axes: tuple[ConvAxis, ConvAxis]
+    padding_word: str | None
+    frameworks: Frameworks
+    notes: tuple[str, ...]
+    counts: Counts | None
+    kind: str = "conv"
+
+    @property
+    def out(self) -> Pair:
+        return self.axes[0].out, self.axes[1].out
+
+    def to_json(self) -> dict[str, Any]:
+        axes = {
+            name: {
+                "size": a.size,
+                "kernel": a.kernel,
+                "stride": a.stride,
+                "padding": list(a.padding),
+                "dilation": a.dilation,
+                "effective_kernel": a.span,
+                "numerator": a.padded - a.span,
+                "out": a.out,
+                "unread_rows": a.unread,
+                "unread_at_end": a.unread_tail,
+            }
+            for name, a in zip(AXES, self.axes, strict=True)
+        }
+        return {
+            "kind": self.kind,
+            "H_out": self.out[0],
+            "W_out": self.out[1],
+            "axes": axes,
+            "padding_word": self.padding_word,
+            "frameworks": self.frameworks.to_json(),
+            "notes": list(self.notes),
+            **(self.counts.to_json() if self.counts else {}),
+        }
+
+
+@dataclass(frozen=True)
+class TransposedReport:
+    """A ConvTranspose2d's output size, and the forward sizes it inverts."""
+
+    axes: tuple[TransposedAxis, TransposedAxis]
+    notes: tuple[str, ...]
+    counts: Counts | None
+    kind: str = "tconv"
+
+    @property
+    def out(self) -> Pair:
+        return self.axes[0].out, self.axes[1].out
+
+    def to_json(self) -> dict[str, Any]:
+        axes = {
+            name: {
+                "size": t.size,
+                "kernel": t.kernel,
+                "stride": t.stride,
+                "padding": t.padding,
+                "dilation": t.dilation,
+                "output_padding": t.output_padding,
+                "out": t.out,
+                "valid_output_padding": [0, t.max_output_padding],
+                "forward_inputs": list(t.forward_inputs),
+            }
+            for name, t in zip(AXES, self.axes, strict=True)
+        }
+        report: dict[str, Any] = {
+            "kind": self.kind,
+            "H_out": self.out[0],
+            "W_out": self.out[1],
+            "axes": axes,
+            "notes": list(self.notes),
+        }
+        return {**report, **(self.counts.to_json() if self.counts else {})}
+
+
+@dataclass(frozen=True)
+class PoolReport:
+    """A MaxPool2d's or AvgPool2d's output size, with ceil_mode's rule."""
+
+    kind: str  # "maxpool" or "avgpool"
+    ceil_mode: bool
+    axes: tuple[PoolAxis, PoolAxis]
+    notes: tuple[str, ...]
+
+    @property
+    def out(self) -> Pair:
+        return self.axes[0].out, self.axes[1].out
+
+    def to_json(self) -> dict[str, Any]:
+        axes = {
+            name: {
+                "size": p.size,
+                "kernel": p.kernel,
+                "stride": p.stride,
+                "padding": p.padding,
+                "dilation": p.dilation,
+                "numerator": p.numerator,
+                "floor_out": p.floor_out,
+                "ceil_out": p.ceil_out,
+                "dropped": p.dropped,
+                "out": p.out,
+            }
+            for name, p in zip(AXES, self.axes, strict=True)
+        }
+        return {
+            "kind": self.kind,
+            "ceil_mode": self.ceil_mode,
+            "H_out": self.out[0],
+            "W_out": self.out[1],
+            "axes": axes,
+            "notes": list(self.notes),
+        }
+
+
+LayerReport = ConvReport | TransposedReport | PoolReport
+
+
+def _number(f: Fraction) -> int | float:
+    return int(f) if f.denominator == 1 else float(f)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """Sizes, receptive fields and counts through a chain of layers."""
+
+    input: Pair
+    in_channels: int | None
+    steps: tuple[ChainStep, ...]
+
+    @property
+    def counted(self) -> bool:
+        return bool(self.steps) and all(s.params is not None for s in self.steps)
+
+    @property
+    def params(self) -> int:
+        return sum(s.params or 0 for s in self.steps)
+
+    @property
+    def macs(self) -> int:
+        return sum(s.macs or 0 for s in self.steps)
+
+    def to_json(self) -> dict[str, Any]:
+        rows = []
+        for s in self.steps:
+            row: dict[str, Any] = {
+                "layer": s.layer.text,
+                "kind": s.layer.kind,
+                "H_out": s.out_size[0],
+                "W_out": s.out_size[1],
+                "receptive_field": [_number(v) for v in s.receptive_field],
+                "jump": [_number(v) for v in s.jump],
+                "center": [_number(v) for v in s.center],
+                "warnings": s.warnings,
+            }
+            if s.channels is not None:
+                row["channels"] = s.channels
+            if s.params is not None:
+                row.update(params=s.params, macs=s.macs)
+            rows.append(row)
+        report: dict[str, Any] = {"input": list(self.input), "layers": rows}
+        if self.in_channels is not None:
+            report["in_channels"] = self.in_channels
+        if self.counted:
+            report.update(params=self.params, macs=self.macs)
+        return report
+
+
+# --- building -----------------------------------------------------------------------------------
+
+
+def _unread_notes(axes: tuple[ConvAxis, ConvAxis]) -> list[str]:
+    """Notes on input rows/columns no window reads, with fixes; said once when both axes agree."""
+    groups: list[tuple[str, ConvAxis, str]]
+    if axes[0] == axes[1]:
+        a = axes[0]
+        n = a.unread_tail
+        where = (
+            f"{n} input {'row' if n == 1 else 'rows'} at the bottom and "
+            f"{n} {'column' if n == 1 else 'columns'} at the right are"
+        )
+        groups = [("", a, where)]
+    else:
+        groups = []
+        for name, a in zip(AXES, axes, strict=True):
+            word, edge = EDGE[name]
+            n = a.unread_tail
+            groups.append((f"{name}: ", a, f"{plural(n, 'input ' + word)} at the {edge} {'is' if n == 1 else 'are'}"))
+    notes = []
+    for label, a, where in groups:
+        if a.unread_tail:
+            pads = f"{a.padding[0]} + {a.padding[1]}"
+            fixes = []
+            if a.padding[0] == a.padding[1]:
+                p = padding_reading_all(a.size, a.kernel, a.stride, a.padding[0], a.dilation)
+                out = conv_axis(a.size, a.kernel, a.stride, (p, p), a.dilation).out
+                fixes.append(f"padding {p} reads them all (output {out})")
+            fixes.append(f"an input of {a.size - a.unread_tail} gives the same {a.out} with nothing unused")
+            fixes.append(f"{a.size - a.unread_tail + a.stride} gives {a.out + 1}")
+            notes.append(
+                f"{label}{where} never read: size + padding − span = {a.size} + {pads} − {a.span} = {a.padded - a.span} "
+                f"leaves {a.leftover} after the last step of {a.stride}. " + sentence("; ".join(fixes))
+            )
+        holes = a.unread - a.unread_tail
+        if holes > 0:
+            what = "rows/columns" if not label else EDGE[label[0]][0] + "s"
+            notes.append(
+                f"{label}stride {a.stride} with kernel {a.kernel} and dilation {a.dilation} skips {holes} input "
+                f"{what} between taps: they never reach the output."
+            )
+    return notes
+
+
+def _once(same: bool, notes: list[str]) -> tuple[str, ...]:
+    """When both axes are the same, say each per-axis note once, without its axis label."""
+    if not same:
+        return tuple(notes)
+    return tuple(n.removeprefix("H: ") for n in notes if not n.startswith("W: "))
+
+
+def conv_report(
+    size: Pair,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair | str | None,
+    dilation: Pair,
+    channels: tuple[int | None, int | None, int] = (None, None, 1),
+) -> ConvReport:
+    """Explain a Conv2d; ``padding="same"`` with a stride shows TensorFlow's SAME, which PyTorch refuses."""
+    notes: list[str] = []
+    pytorch_refuses = padding == "same" and stride != (1, 1)
+    tf = [tf_same(size[a], kernel[a], stride[a], dilation[a]) for a in (0, 1)]
+    if pytorch_refuses:
+        pads = ((tf[0][1], tf[0][2]), (tf[1][1], tf[1][2]))
+        notes.append(
+            f"PyTorch refuses padding='same' with stride {stride[0]},{stride[1]} (it keeps the size only at stride 1); "
+            "shown is what TensorFlow's SAME does: output ceil(size / stride), the odd padding at the bottom/right."
+        )
+    else:
+        pads = resolve_padding(padding if padding is not None else 0, kernel, dilation, stride)
+    axes = (
+        conv_axis(size[0], kernel[0], stride[0], pads[0], dilation[0]),
+        conv_axis(size[1], kernel[1], stride[1], pads[1], dilation[1]),
+    )
+    notes += _unread_notes(axes)
+    half = ((dilation[0] * (kernel[0] - 1)) // 2, (dilation[1] * (kernel[1] - 1)) // 2)
+    out = (axes[0].out, axes[1].out)
+    frameworks = Frameworks(
+        pytorch=None if pytorch_refuses else (pads, out),
+        half_padding=half,
+        half_out=(
+            conv_axis(size[0], kernel[0], stride[0], (half[0], half[0]), dilation[0]).out,
+            conv_axis(size[1], kernel[1], stride[1], (half[1], half[1]), dilation[1]).out,
+        ),
+        tf_valid=(
+            tf_valid(size[0], kernel[0], stride[0], dilation[0]),
+            tf_valid(size[1], kernel[1], stride[1], dilation[1]),
+        ),
+        tf_same_out=(tf[0][0], tf[1][0]),
+        tf_same_padding=((tf[0][1], tf[0][2]), (tf[1][1], tf[1][2])),
+    )
+    return ConvReport(
+        axes,
+        padding if isinstance(padding, str) else None,
+        frameworks,
+        tuple(notes),
+        layer_counts(channels, kernel, out),
+    )
+
+
+def transposed_report(
+    size: Pair,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    output_padding: Pair,
+    channels: tuple[int | None, int | None, int] = (None, None, 1),
+) -> TransposedReport:
+    """Explain a ConvTranspose2d."""
+    axes = (
+        transposed_axis(size[0], kernel[0], stride[0], padding[0], dilation[0], output_padding[0]),
+        transposed_axis(size[1], kernel[1], stride[1], padding[1], dilation[1], output_padding[1]),
+    )
+    notes = [
+        f"{name}: output_padding {t.output_padding} is not below the stride {t.stride}: the matching Conv2d "
+        f"maps an input of {t.out} to a different size than {t.size}."
+        for name, t in zip(AXES, axes, strict=True)
+        if t.output_padding >= t.stride
+    ]
+    return TransposedReport(axes, _once(axes[0] == axes[1], notes), layer_counts(channels, kernel, size))
+
+
+def pool_report(
+    size: Pair, kernel: Pair, stride: Pair | None, padding: Pair, dilation: Pair, pool: str, ceil_mode: bool
+) -> PoolReport:
+    """Explain a MaxPool2d (``pool="max"``) or AvgPool2d (``"avg"``); the stride defaults to the kernel."""
+    axes = (
+        pool_axis(size[0], kernel[0], stride[0] if stride else None, padding[0], dilation[0], ceil_mode),
+        pool_axis(size[1], kernel[1], stride[1] if stride else None, padding[1], dilation[1], ceil_mode),
+    )
+    notes = []
+    for name, p in zip(AXES, axes, strict=True):
+        word, edge = EDGE[name]
+        if p.dropped:
+            notes.append(
+                f"{name}: ceil_mode would add a window starting at {(p.ceil_out - 1) * p.stride}, which is past the "
+                f"input and left padding ({p.size} + {p.padding}); PyTorch drops it, so the output stays {p.out}."
+            )
+        elif p.ceil_out > p.floor_out and ceil_mode:
+            notes.append(
+                f"{name}: ceil_mode adds a last, partial window over the {edge} {plural(p.leftover, word)} "
+                f"that floor mode leaves out ({p.floor_out} -> {p.out})."
+            )
+        elif p.unread_tail:
+            notes.append(
+                f"{name}: {plural(p.unread_tail, 'input ' + word)} at the {edge} never pooled; "
+                f"--ceil-mode would give {p.ceil_out - p.dropped}."
+            )
+    return PoolReport(f"{pool}pool", ceil_mode, axes, _once(axes[0] == axes[1], notes))
+
+
+def chain_report(size: Pair, layers_spec: str, ceil_mode: bool = False, in_channels: int | None = None) -> ChainReport:
+    """Walk an input through a ``--layers`` chain; raises LayerSpecError for a bad spec."""
+    from convcli.core.layerspec import parse_layers
+
+    steps = chain(size, parse_layers(layers_spec), ceil_mode=ceil_mode, in_channels=in_channels)
+    return ChainReport(size, in_channels, tuple(steps))

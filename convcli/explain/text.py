@@ -1,0 +1,52 @@
+"""Numbers and phrases as convcli prints them, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def fmt_number(v: float, digits: int = 4) -> str:
+    """Whole numbers without a decimal point (and never "-0"), others to ``digits`` significant digits."""
+    r = round(float(v))
+    if abs(v - r) < 1e-9 * max(1.0, abs(v)):
+        return str(int(r)) if r != 0 else "0"
+    return f"{v:.{digits}g}"
+
+
+def fmt_count(value: float) -> str:
+    """A count with thousands separators; a fraction (a receptive field after a transposed conv) as %g."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:g}"
+    return f"{int(value):,}"
+
+
+def pair_text(pair: Sequence[Any], sep: str = ",") -> str:
+    """An (h, w) pair as one value when both agree, else "h,w" (or with another separator)."""
+    a, b = pair
+    return str(a) if a == b else f"{a}{sep}{b}"
+
+
+def sentence(text: str) -> str:
+    """Capitalise the first letter only (str.capitalize lowercases the rest) and end with a full stop."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def plural(n: int, word: str) -> str:
+    """ "1 row", "2 rows"."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def integer_form(values: Any, max_denominator: int = 1024) -> tuple[int, Any] | None:
+    """(D, values*D) when every entry is a whole number over a common D (1/16 for setosa's blur), else None."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=np.float64)
+    nonzero = np.abs(v[v != 0])
+    if nonzero.size == 0:
+        return None
+    for d in range(1, max_denominator + 1):
+        scaled = v * d
+        if np.allclose(scaled, np.round(scaled), atol=1e-9 * d) and np.abs(scaled).max() < 10_000:
+            return d, np.round(scaled)
+    return None

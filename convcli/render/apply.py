@@ -1,0 +1,110 @@
+"""`convcli apply`'s views: the summary, one pixel explained, before and after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from convcli.explain.apply_report import ApplyReport, PixelReport
+from convcli.explain.text import fmt_number, pair_text
+from convcli.render.images import half_blocks
+from convcli.render.layout import key_values, side_by_side
+from convcli.render.matrices import kernel_matrix, matrix
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return f"{shape[0]}×{shape[1]} (H×W)" + (f", {shape[2]} channels" if len(shape) == 3 else "")
+
+
+def summary(r: ApplyReport) -> Group:
+    """What was applied to which image, how, and what came out."""
+    k = r.kernel
+    kernel_view: RenderableType = kernel_matrix(k.matrix, "x" if k.y_matrix is not None else None)
+    if k.y_matrix is not None:
+        kernel_view = side_by_side(kernel_view, kernel_matrix(k.y_matrix, "y"))
+    if r.mode == "conv":
+        kernel_view = side_by_side(kernel_view, kernel_matrix(k.matrix[::-1, ::-1], "applied (flipped)"))
+    g = r.result.geometry
+    (pt, pb), (pl, pr) = g.padding
+    lo, hi = r.value_range
+    mapping = {
+        "clip": f"clip to 0..{r.scale:g}",
+        "abs": f"|value|, clipped to 0..{r.scale:g}",
+        "rescale": "rescaled to 0..255 (zero is mid-grey when signed)",
+        None: "none: raw float32 saved",
+    }[r.display]
+    mode = (
+        "conv: true convolution, the kernel flipped before sliding"
+        if r.mode == "conv"
+        else "xcorr: cross-correlation, the kernel slides as written (as CNNs compute)"
+    )
+    border = (
+        f"{r.boundary}; padding top {pt}, bottom {pb}, left {pl}, right {pr}; "
+        f"stride {pair_text(g.stride)}; dilation {pair_text(g.dilation)}"
+    )
+    pairs: list[tuple[str, RenderableType]] = [
+        ("input", f"{r.input}  {_shape_text(r.input_shape)} ({r.input_kind})"),
+        ("output", f"{r.output}  {_shape_text(r.output_shape)}"),
+        ("kernel", Text(f"{k.name}: {k.description}")),
+        ("", kernel_view),
+        ("mode", mode),
+        ("border", border),
+        ("algorithm", r.result.method),
+        ("range", f"{fmt_number(lo)} .. {fmt_number(hi)}; display: {mapping}"),
+        ("time", f"filter {r.seconds[0] * 1000:.1f} ms, total {r.seconds[1] * 1000:.0f} ms"),
+    ]
+    if r.alpha is not None:
+        pairs.insert(2, ("alpha", "kept" if r.alpha == "kept" else "dropped: this format has no alpha channel"))
+    return Group(Text("convcli apply", style="bold cyan"), key_values(pairs))
+
+
+def pixel(p: PixelReport, colour: bool) -> Group:
+    """The window, the kernel as applied, the products and their sum, per channel, and the check."""
+    e0 = p.parts[0]
+    r_text = f"input rows {', '.join(map(str, e0.rows))}; columns {', '.join(map(str, e0.cols))}"
+    items: list[RenderableType] = [
+        Text(f"\nOutput pixel ({p.row}, {p.col})", style="bold cyan"),
+        Text(
+            f"  window from {r_text}" + ("; dim entries come from the border rule" if e0.from_boundary.any() else ""),
+            style="dim",
+        ),
+    ]
+    names = ["R", "G", "B", "A"] if colour else [""]
+    channels = e0.window.shape[2] if e0.window.ndim == 3 else 1
+    labelled = zip(("Gx", "Gy"), p.parts, strict=False) if p.magnitude else [("", e0)]
+    for which, e in labelled:
+        for c in range(channels):
+            win = e.window[:, :, c] if e.window.ndim == 3 else e.window
+            prod = e.products[:, :, c] if e.products.ndim == 3 else e.products
+            total = float(np.asarray(e.sums).reshape(-1)[c])
+            label = " ".join(x for x in (which, names[c] if colour else "") if x)
+            items.append(
+                side_by_side(
+                    matrix(win, f"window {label}".strip(), marks=e.from_boundary),
+                    Text("·"),
+                    matrix(e.kernel, "kernel as applied"),
+                    Text("→"),
+                    matrix(prod, "products"),
+                    Text(f"sum = {fmt_number(total)}", style="bold"),
+                    gap=1,
+                )
+            )
+    if p.magnitude:
+        items.append(Text("  sqrt(Gx² + Gy²) = " + ", ".join(fmt_number(v) for v in p.combined)))
+    values = ", ".join(fmt_number(v) for v in np.atleast_1d(p.value))
+    items.append(
+        Text(
+            ("  ✓ equals the filtered image's value " if p.agrees else "  ✗ differs from the filtered image: ")
+            + values,
+            style="green" if p.agrees else "red",
+        )
+    )
+    return Group(*items)
+
+
+def before_after(before: Any, after: Any) -> RenderableType:
+    """Two images already fitted to half the width (imageio.fit_half_blocks), side by side."""
+    return side_by_side(half_blocks(before), half_blocks(after))

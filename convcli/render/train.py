@@ -1,0 +1,154 @@
+"""`convcli train` and `convcli predict` views: progress, epoch rows, confusion matrix, kernels, predictions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from convcli.render.layout import titled
+from convcli.render.matrices import matrix
+
+
+class training_progress:
+    """A transient progress bar on ``console`` for one epoch; the context value is an on_step callback."""
+
+    def __init__(self, console: Console, title: str, total: int):
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}  acc {task.fields[acc]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task = self.progress.add_task(title, total=total, loss="-", acc="-")
+
+    def __enter__(self) -> Callable[[int, float, float], None]:
+        if self.progress.console.is_terminal:  # a bar makes no sense in a log file
+            self.progress.start()
+
+        def step(done: int, loss: float, acc: float) -> None:
+            self.progress.update(self.task, completed=done, loss=f"{loss:.4f}", acc=f"{acc:.1%}")
+
+        return step
+
+    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> None:
+        if self.progress.live.is_started:
+            self.progress.stop()
+
+
+def gradcheck_table(errors: dict[str, float]) -> Any:
+    """Largest relative error per parameter, and a verdict."""
+    worst = max(errors.values())
+    table = Table(box=None, padding=(0, 2), show_header=False)
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column(justify="right", no_wrap=True)
+    for name, value in errors.items():
+        table.add_row(name, f"{value:.1e}")
+    ok = worst < 1e-5
+    table.add_row(
+        Text("largest", style="bold"), Text(f"{worst:.1e} {'✓' if ok else '!'}", style="green" if ok else "yellow")
+    )
+    return titled("gradient check: backprop against central differences (float64, 4 random images)", table)
+
+
+def epoch_header(with_val: bool) -> Text:
+    cols = (
+        f"{'epoch':>5}  {'loss':>8}  {'train acc':>9}  "
+        + (f"{'val acc':>8}  " if with_val else "")
+        + f"{'test acc':>8}  {'time':>7}"
+    )
+    return Text(cols, style="bold")
+
+
+def epoch_row(
+    epoch: int, loss: float, train_acc: float, val_acc: float | None, test_acc: float | None, seconds: float
+) -> Text:
+    def pct(v: float | None) -> str:
+        return f"{v:>8.2%}" if v is not None else f"{'-':>8}"
+
+    text = (
+        f"{epoch:>5}  {loss:>8.4f}  {train_acc:>9.2%}  "
+        + (f"{pct(val_acc)}  " if val_acc is not None else "")
+        + f"{pct(test_acc)}  {seconds:>6.2f}s"
+    )
+    return Text(text)
+
+
+def confusion_matrix(confusion: Any, classes: Sequence[str]) -> Table:
+    table = Table(
+        title="confusion matrix (rows: true class, columns: predicted)", title_justify="left", box=None, padding=(0, 1)
+    )
+    table.add_column("", style="cyan", no_wrap=True)
+    for name in classes:
+        table.add_column(name[:8], justify="right", no_wrap=True)
+    for i, name in enumerate(classes):
+        cells = [
+            Text(str(v), style="bold green" if i == j else ("red" if v else "dim")) for j, v in enumerate(confusion[i])
+        ]
+        table.add_row(name, *cells)
+    return table
+
+
+def _heat_cell(v: float) -> str:
+    """A diverging colour for v in -1..1: blue negative, white zero, red positive."""
+    red = int(255 * min(1.0, 1 + min(v, 0)))
+    green = int(255 * (1 - abs(v)))
+    blue = int(255 * min(1.0, 1 - max(v, 0)))
+    return f"on rgb({red},{green},{blue})"
+
+
+def kernel_heatmaps(weights: Any, title: str, colour: bool = True, width: int = 80) -> Any:
+    """Each kernel (channel 0) of (C_out, C_in, kH, kW) as coloured cells scaled by the largest |weight|.
+
+    Without colour (piped, NO_COLOR) the kernels are shown as numbers instead.
+    """
+    k = weights[:, 0]
+    scale = float(abs(k).max()) or 1.0
+    maps: list[Any] = []
+    for kernel in k:
+        if not colour:
+            maps.append(matrix(kernel, digits=2))
+            continue
+        text = Text()
+        for r, row in enumerate(kernel):
+            for v in row:
+                text.append("  ", style=_heat_cell(float(v) / scale))
+            if r < kernel.shape[0] - 1:
+                text.append("\n")
+        maps.append(text)
+    per_row = len(maps) if colour else max(1, min(len(maps), width // (8 * k.shape[2] + 6)))
+    grid = Table.grid(padding=(0, 2))
+    for _ in range(per_row):
+        grid.add_column()
+    for i in range(0, len(maps), per_row):
+        chunk = maps[i : i + per_row]
+        grid.add_row(*chunk, *[""] * (per_row - len(chunk)))
+    return titled(title, grid)
+
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(levels: Sequence[float]) -> str:
+    """Values already scaled to 0..1 as one line of bars."""
+    top = len(SPARK_BARS) - 1
+    return "".join(SPARK_BARS[int(v * top)] for v in levels)
+
+
+def predictions(rows: Sequence[tuple[str, str, str]], top: int) -> Table:
+    """(image, label, "class p  class p ...") per image."""
+    table = Table(box=None, padding=(0, 2), header_style="bold", show_edge=False)
+    table.add_column("image", overflow="fold")
+    table.add_column("prediction", style="bold green", no_wrap=True)
+    table.add_column(f"top {top}", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    return table
