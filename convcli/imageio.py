@@ -130,9 +130,9 @@ def load_image(path: str, gray: bool = False, max_pixels: int | None = None) -> 
     if max_pixels is not None:
         Image.MAX_IMAGE_PIXELS = max_pixels
     try:
-        with Image.open(path) as im:
-            im.load()
-            im = ImageOps.exif_transpose(im)
+        with Image.open(path) as opened:
+            opened.load()
+            im = ImageOps.exif_transpose(opened)
     except FileNotFoundError:
         raise ImageReadError(f"no such file: {path}") from None
     except IsADirectoryError:
@@ -308,9 +308,8 @@ def prepare_image(path: str, size: tuple[int, int]):
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
-            im = im.convert("L")
+        with Image.open(path) as opened:
+            im = ImageOps.exif_transpose(opened).convert("L")
             if im.size != (size[1], size[0]):
                 im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
             return np.asarray(im, dtype=np.float32) / 255.0
@@ -412,7 +411,7 @@ def save_model(path: str, model_file: ModelFile) -> None:
 
     def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, **arrays)  # type: ignore[arg-type]
 
     write_atomically(path, write)
 

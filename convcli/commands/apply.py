@@ -116,7 +116,7 @@ def apply(
         "dilation": pair_or(dilation, (1, 1)),
         "method": method,
     }
-    display = display or chosen.display
+    shown_as: str = display or chosen.display
     out_path = output or str(Path(image).with_name(f"{Path(image).stem}-{_file_label(chosen.name)}.png"))
     if not Path(image).exists():
         raise imageio.ImageReadError(f"no such file: {image}")
@@ -149,7 +149,7 @@ def apply(
         if ext == ".npy":
             imageio.save_npy(out_path, res.image)
         else:
-            shown = imageio.to_display(res.image, loaded.scale, display)
+            shown = imageio.to_display(res.image, loaded.scale, shown_as)
             imageio.save_image(out_path, shown, None if alpha is None else alpha * (255.0 / loaded.scale))
     report = ApplyReport(
         input=image,
@@ -160,7 +160,7 @@ def apply(
         mode=mode,
         boundary=boundary,
         result=res,
-        display=None if ext == ".npy" else display,
+        display=None if ext == ".npy" else shown_as,
         alpha=None if alpha is None else ("kept" if ext in imageio.IMAGE_ALPHA_FORMATS else "dropped"),
         scale=loaded.scale,
         seconds=(t_filter, time.perf_counter() - t_start),
@@ -182,7 +182,7 @@ def apply(
             err_console.print("--show needs a colour terminal; skipped", style="yellow")
             return
         half = max(8, (console.width - 4) // 2)
-        after = shown if shown is not None else imageio.to_display(res.image, loaded.scale, display)
+        after = shown if shown is not None else imageio.to_display(res.image, loaded.scale, shown_as)
         before = imageio.to_display(loaded.pixels, loaded.scale, "clip")
         console.print(views.before_after(imageio.fit_half_blocks(before, half), imageio.fit_half_blocks(after, half)))
 

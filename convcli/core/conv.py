@@ -11,17 +11,13 @@ Both correlations run through im2col and one batched matmul.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 
 from .errors import ParameterError, ShapeError
 from .im2col import im2col, im2col_wide, pad_input
-from .shapes import ConvGeometry, as_pair, conv2d_geometry
-
-IntOrPair = int | Sequence[int]
-Padding = int | str | Sequence[int]
+from .shapes import ConvGeometry, IntOrPair, Padding, as_pair, conv2d_geometry
 
 
 class Conv2dGrads(NamedTuple):
@@ -89,7 +85,7 @@ def _correlate_padded(xp: np.ndarray, weight: np.ndarray, g: ConvGeometry, wide:
         cols = im2col(xp, g.kernel, g.stride, g.dilation, g.out_size)
     k = cols.shape[0] // groups
     w = weight.reshape(groups, c_out // groups, k)
-    out = np.matmul(w, cols.reshape(groups, k, cols.shape[1]))  # (G, C_out/G, N*P)
+    out: np.ndarray = np.matmul(w, cols.reshape(groups, k, cols.shape[1]))  # (G, C_out/G, N*P)
     row = xp.shape[3] if wide else wo
     return out.reshape(c_out, n, ho, row)[:, :, :, :wo].transpose(1, 0, 2, 3)
 
@@ -236,7 +232,8 @@ def _grad_weight(dout: np.ndarray, x: np.ndarray, weight_shape: tuple[int, ...],
         d = dout.transpose(1, 0, 2, 3)
     k = cols.shape[0] // groups
     d = d.reshape(groups, c_out // groups, cols.shape[1])
-    return np.matmul(d, cols.reshape(groups, k, cols.shape[1]).swapaxes(1, 2)).reshape(weight_shape)
+    dw: np.ndarray = np.matmul(d, cols.reshape(groups, k, cols.shape[1]).swapaxes(1, 2))
+    return dw.reshape(weight_shape)
 
 
 def _grad_input(dout: np.ndarray, weight: np.ndarray, g: ConvGeometry) -> np.ndarray:

@@ -98,7 +98,7 @@ class Derivation:
 
     @property
     def single_channel(self) -> bool:
-        return self.x.shape[0] == 1 and self.k.shape[0] == 1
+        return bool(self.x.shape[0] == 1 and self.k.shape[0] == 1)
 
     @property
     def span(self) -> Pair:
@@ -204,10 +204,12 @@ def derive(
             f"dL/dO must have O's shape {'x'.join(map(str, out_shape[1:] if n_filters == 1 else out_shape))}, "
             f"got {'x'.join(map(str, grad.shape[1:] if n_filters == 1 and grad.ndim == 3 else grad.shape))}"
         )
-    kw = {"stride": g.stride, "padding": g.padding, "dilation": g.dilation}
+    kw: dict[str, Any] = {"stride": g.stride, "padding": g.padding, "dilation": g.dilation}
     kc = _effective_kernel(k, mode)
     out = conv2d(x[None], kc, b, **kw)[0]
     grads = conv2d_backward(grad[None], x[None], kc, **kw)
+    if grads.x is None:  # input_grad defaults to True
+        raise RuntimeError("conv2d_backward returned no dL/dX")
     dx = grads.x[0]
     dk = _effective_kernel(grads.weight, mode)
     db = grads.bias
@@ -219,21 +221,21 @@ def derive(
     partials = np.stack([conv2d(x[None], kc[f][:, None], **kw, groups=x.shape[0])[0] for f in range(n_filters)])
     jac_k = jac_x = dk_jac = dx_jac = jk_index = jx_index = None
     if x.shape[0] == 1 and n_filters == 1:
-        jk_index = _index_jacobian_k(x.shape[1:], k.shape[2:], g, mode)
+        jk_index = _index_jacobian_k(g.in_size, g.kernel, mode, g)
     if x.shape[0] == 1 and n_filters == 1 and out[0].size * x[0].size <= MAX_JACOBIAN:
-        jx_index = _index_jacobian_x(x.shape[1:], k.shape[2:], g, mode)
+        jx_index = _index_jacobian_x(g.in_size, g.kernel, mode, g)
         jac_k = jacobian_wrt_kernel(x[0], k.shape[2:], **kw)
         if mode == "conv":
             # O depends on K through rot180(K): permute the columns from rot180(K)'s vec order to K's
             kh, kwid = k.shape[2:]
             order = vec(np.arange(kh * kwid).reshape(kh, kwid, order="F")[::-1, ::-1])
             jac_k = jac_k[:, order]
-        jac_x = jacobian_wrt_input(kc[0, 0], x.shape[1:], **kw)
+        jac_x = jacobian_wrt_input(kc[0, 0], g.in_size, **kw)
         g_row = vec(grad[0])
-        dk_jac = unvec(g_row @ jac_k, k.shape[2:])[None, None]
-        dx_jac = unvec(g_row @ jac_x, x.shape[1:])[None]
+        dk_jac = unvec(g_row @ jac_k, g.kernel)[None, None]
+        dx_jac = unvec(g_row @ jac_x, g.in_size)[None]
 
-    def loss(xx, kk, bb):
+    def loss(xx: np.ndarray, kk: np.ndarray, bb: np.ndarray) -> float:
         return float(np.vdot(conv2d(xx[None], _effective_kernel(kk, mode), bb, **kw)[0], grad))
 
     dx_fd = numerical_gradient(lambda v: loss(v, k, b), x.copy())
@@ -271,7 +273,9 @@ def derive(
     )
 
 
-def _grad_kernel_by_correlation(x: np.ndarray, grad: np.ndarray, k_shape: tuple, g) -> np.ndarray:
+def _grad_kernel_by_correlation(
+    x: np.ndarray, grad: np.ndarray, k_shape: tuple[int, ...], g: ConvGeometry
+) -> np.ndarray:
     """dL/dK[f, c] = X_pad[c] ⋆ dL/dO[f]: dL/dO is the kernel, dilated by the stride, stepping by the dilation."""
     xp = pad(x, g.padding)  # (C, Hp, Wp)
     kh, kw = k_shape[2:]
@@ -280,7 +284,9 @@ def _grad_kernel_by_correlation(x: np.ndarray, grad: np.ndarray, k_shape: tuple,
     return np.ascontiguousarray(full[:, :, :kh, :kw].transpose(1, 0, 2, 3))
 
 
-def _grad_input_by_correlation(grad: np.ndarray, kc: np.ndarray, x_shape: tuple, g):
+def _grad_input_by_correlation(
+    grad: np.ndarray, kc: np.ndarray, x_shape: tuple[int, ...], g: ConvGeometry
+) -> tuple[np.ndarray, np.ndarray, PadPair, np.ndarray, np.ndarray, np.ndarray]:
     """dL/dX[c] = sum_f crop(pad(dilate(dL/dO[f], s)) ⋆ rot180(K[f, c])), step by step."""
     (pt, pb), (pl, pr) = g.padding
     h, w = x_shape[1:]
@@ -296,7 +302,7 @@ def _grad_input_by_correlation(grad: np.ndarray, kc: np.ndarray, x_shape: tuple,
     return stuffed, padded, full_pad, k_rot, dx_full, np.ascontiguousarray(dx_full[:, pt : pt + h, pl : pl + w])
 
 
-def _index_jacobian_k(x_shape: tuple[int, ...], k_shape: tuple[int, ...], g: ConvGeometry, mode: str) -> np.ndarray:
+def _index_jacobian_k(x_shape: Pair, k_shape: Pair, mode: str, g: ConvGeometry) -> np.ndarray:
     """J_K holding the 1-based row-major index of the X entry each cell multiplies (0: padding): the
     Jacobian helper applied to an index matrix, so symbols and numbers follow one index rule."""
     h, w = x_shape
@@ -308,7 +314,7 @@ def _index_jacobian_k(x_shape: tuple[int, ...], k_shape: tuple[int, ...], g: Con
     return jk.astype(int)
 
 
-def _index_jacobian_x(x_shape: tuple[int, ...], k_shape: tuple[int, ...], g: ConvGeometry, mode: str) -> np.ndarray:
+def _index_jacobian_x(x_shape: Pair, k_shape: Pair, mode: str, g: ConvGeometry) -> np.ndarray:
     """J_X holding the 1-based row-major index of the K entry that multiplies each X entry (0: none)."""
     kh, kw = k_shape
     k_idx = np.arange(1, kh * kw + 1, dtype=float).reshape(kh, kw)

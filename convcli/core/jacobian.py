@@ -8,17 +8,13 @@ vec(dL/dK) = g @ J_K and vec(dL/dX) = g @ J_X (the seed writes dL/dO . dO/dK).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from .conv import dilate
-from .errors import ShapeError
-from .shapes import as_pair, conv2d_output_shape, resolve_padding
+from .errors import ParameterError, ShapeError
+from .shapes import IntOrPair, Padding, PadPair, Pair, as_pair, conv2d_output_shape, resolve_padding
 
 __all__ = ["dilate", "jacobian_wrt_input", "jacobian_wrt_kernel", "pad", "rot180", "unvec", "vec"]
-
-IntOrPair = int | Sequence[int]
 
 
 def vec(a: np.ndarray) -> np.ndarray:
@@ -42,20 +38,19 @@ def rot180(k: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(k)[..., ::-1, ::-1])
 
 
-def pad(a: np.ndarray, padding: IntOrPair | tuple[tuple[int, int], tuple[int, int]]) -> np.ndarray:
+def pad(a: np.ndarray, padding: IntOrPair | PadPair) -> np.ndarray:
     """Zero-pad the last two axes: an int, an (h, w) pair, or ((top, bottom), (left, right))."""
     a = np.asarray(a)
-    if isinstance(padding, Sequence) and len(padding) == 2 and all(isinstance(p, Sequence) for p in padding):
-        (pt, pb), (pl, pr) = (as_pair(padding[0], "padding", 0), as_pair(padding[1], "padding", 0))
-    else:
-        ph, pw = as_pair(padding, "padding", minimum=0)
-        pt = pb = ph
-        pl = pr = pw
+    if isinstance(padding, str):
+        raise ParameterError(f"pad takes numbers, got {padding!r}")
+    (pt, pb), (pl, pr) = resolve_padding(padding, (1, 1))
     width = [(0, 0)] * (a.ndim - 2) + [(pt, pb), (pl, pr)]
     return np.pad(a, width)
 
 
-def _index_grid(x_shape, k_shape, stride, padding, dilation):
+def _index_grid(
+    x_shape: Pair, k_shape: Pair, stride: IntOrPair, padding: Padding, dilation: IntOrPair
+) -> tuple[Pair, PadPair, tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
     """Per (output i, j; kernel m, n): the padded-input row and column that product reads."""
     s = as_pair(stride, "stride")
     d = as_pair(dilation, "dilation")
@@ -71,7 +66,7 @@ def jacobian_wrt_kernel(
     x: np.ndarray,
     kernel_shape: tuple[int, int],
     stride: IntOrPair = 1,
-    padding: IntOrPair | str = 0,
+    padding: Padding = 0,
     dilation: IntOrPair = 1,
 ) -> np.ndarray:
     """d vec(O) / d vec(K) for O = x ⋆ K, shape (H_out*W_out, kH*kW).
@@ -82,7 +77,9 @@ def jacobian_wrt_kernel(
     x = np.asarray(x)
     if x.ndim != 2:
         raise ShapeError(f"x must be a matrix for the Jacobian, got shape {x.shape}")
-    (ho, wo), pads, (i, j, m, n), rows, cols = _index_grid(x.shape, tuple(kernel_shape), stride, padding, dilation)
+    (ho, wo), pads, (i, j, m, n), rows, cols = _index_grid(
+        (x.shape[0], x.shape[1]), as_pair(kernel_shape, "kernel"), stride, padding, dilation
+    )
     xp = pad(x, pads)
     jac = np.zeros((ho * wo, kernel_shape[0] * kernel_shape[1]), dtype=np.result_type(x, np.float64))
     jac[i + j * ho, m + n * kernel_shape[0]] = xp[rows, cols]
@@ -93,7 +90,7 @@ def jacobian_wrt_input(
     k: np.ndarray,
     input_shape: tuple[int, int],
     stride: IntOrPair = 1,
-    padding: IntOrPair | str = 0,
+    padding: Padding = 0,
     dilation: IntOrPair = 1,
 ) -> np.ndarray:
     """d vec(O) / d vec(X) for O = X ⋆ k, shape (H_out*W_out, H*W).

@@ -49,7 +49,7 @@ class _Entry:
     display: str
 
 
-def _a(rows) -> np.ndarray:
+def _a(rows: list[list[float]]) -> np.ndarray:
     return np.array(rows, dtype=np.float64)
 
 
@@ -69,8 +69,8 @@ def _sigma(value: float, name: str) -> float:
 
 def _gaussian_1d(size: int, sigma: float) -> np.ndarray:
     x = np.arange(size) - (size - 1) / 2
-    g = np.exp(-(x**2) / (2 * sigma**2))
-    return g / g.sum()
+    g: np.ndarray = np.exp(-(x**2) / (2 * sigma**2))
+    return np.asarray(g / g.sum())
 
 
 def gaussian(size: float = 5, sigma: float | None = None) -> np.ndarray:
@@ -100,8 +100,8 @@ def log(size: float = 9, sigma: float = 1.4) -> np.ndarray:
     x = np.arange(n) - (n - 1) / 2
     xx, yy = np.meshgrid(x, x)
     r2 = (xx**2 + yy**2) / (2 * s**2)
-    k = -(1 - r2) * np.exp(-r2) / (math.pi * s**4)
-    return k - k.mean()
+    k: np.ndarray = -(1 - r2) * np.exp(-r2) / (math.pi * s**4)
+    return np.asarray(k - k.mean())
 
 
 def unsharp(size: float = 5, sigma: float = 1.0, amount: float = 1.0) -> np.ndarray:
@@ -109,7 +109,8 @@ def unsharp(size: float = 5, sigma: float = 1.0, amount: float = 1.0) -> np.ndar
     n = _size(size, "unsharp")
     if not amount > 0:
         raise ParameterError(f"unsharp amount must be positive, got {amount:g}")
-    return identity(n) + amount * (identity(n) - gaussian(n, sigma))
+    sharpened: np.ndarray = identity(n) + amount * (identity(n) - gaussian(n, sigma))
+    return sharpened
 
 
 SOBEL_X = _a([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])

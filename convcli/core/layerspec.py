@@ -139,7 +139,9 @@ class ChainStep:
     warnings: list[str] = field(default_factory=list)
 
 
-def _axis_step(layer: LayerSpec, axis: int, size: int, ceil_mode: bool):
+def _axis_step(
+    layer: LayerSpec, axis: int, size: int, ceil_mode: bool
+) -> tuple[int, Fraction, Fraction, Fraction, list[str]]:
     """(out, d_rf, jump factor, d_center, warnings) for one axis; d_* are in units of the incoming jump."""
     k = layer.kernel[axis]
     s = layer.strides[axis]

@@ -8,6 +8,7 @@ Conv2d runs on conv2d / conv2d_backward, the same functions `convcli backprop` e
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -15,7 +16,7 @@ from numpy.lib.stride_tricks import as_strided
 from .conv import conv2d, conv2d_backward
 from .errors import ParameterError, ShapeError
 from .layerspec import LayerSpec, parse_layers
-from .shapes import ConvGeometry, conv2d_geometry, pool2d_geometry
+from .shapes import ConvGeometry, IntOrPair, conv2d_geometry, pool2d_geometry
 
 
 class Layer(ABC):
@@ -31,11 +32,21 @@ class Layer(ABC):
     def forward(self, x: np.ndarray) -> np.ndarray: ...
 
     @abstractmethod
-    def backward(self, dy: np.ndarray) -> np.ndarray: ...
+    def backward(self, dy: np.ndarray) -> np.ndarray | None:
+        """dL/dx from dL/dy; None where nothing upstream needs it (a network's first layer)."""
 
 
 class Conv2d(Layer):
-    def __init__(self, c_in: int, c_out: int, kernel: tuple[int, int], stride=1, padding=0, dilation=1, rng=None):
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        kernel: tuple[int, int],
+        stride: IntOrPair = 1,
+        padding: int = 0,
+        dilation: int = 1,
+        rng: np.random.Generator | None = None,
+    ):
         super().__init__()
         rng = rng or np.random.default_rng(0)
         fan_in = c_in * kernel[0] * kernel[1]
@@ -43,29 +54,29 @@ class Conv2d(Layer):
             "weight": (rng.standard_normal((c_out, c_in, *kernel)) * np.sqrt(2.0 / fan_in)).astype(np.float32),
             "bias": np.zeros(c_out, dtype=np.float32),
         }
-        self.kw = {"stride": stride, "padding": padding, "dilation": dilation}
+        self.kw: dict[str, Any] = {"stride": stride, "padding": padding, "dilation": dilation}
         self.kernel = kernel
         self.first = False  # set on a network's first layer: nothing upstream needs its dL/dX
 
     def geometry(self, size: tuple[int, int]) -> ConvGeometry:
         return conv2d_geometry(size, self.kernel, **self.kw)
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         return conv2d(x, self.params["weight"], self.params["bias"], **self.kw)
 
-    def backward(self, dy):
+    def backward(self, dy: np.ndarray) -> np.ndarray | None:
         g = conv2d_backward(dy, self.x, self.params["weight"], **self.kw, input_grad=not self.first)
         self.grads = {"weight": g.weight, "bias": g.bias}
         return g.x
 
 
 class ReLU(Layer):
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self.mask = x > 0
         return x * self.mask
 
-    def backward(self, dy):
+    def backward(self, dy: np.ndarray) -> np.ndarray:
         return dy * self.mask
 
 
@@ -155,16 +166,16 @@ class AvgPool2d(Layer):
 
 
 class Flatten(Layer):
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self.shape = x.shape
         return x.reshape(x.shape[0], -1)
 
-    def backward(self, dy):
+    def backward(self, dy: np.ndarray) -> np.ndarray:
         return dy.reshape(self.shape)
 
 
 class Linear(Layer):
-    def __init__(self, n_in: int, n_out: int, rng=None):
+    def __init__(self, n_in: int, n_out: int, rng: np.random.Generator | None = None):
         super().__init__()
         rng = rng or np.random.default_rng(0)
         self.params = {
@@ -172,13 +183,13 @@ class Linear(Layer):
             "bias": np.zeros(n_out, dtype=np.float32),
         }
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        return x @ self.params["weight"].T + self.params["bias"]
+        return np.asarray(x @ self.params["weight"].T + self.params["bias"])
 
-    def backward(self, dy):
+    def backward(self, dy: np.ndarray) -> np.ndarray:
         self.grads = {"weight": dy.T @ self.x, "bias": dy.sum(axis=0)}
-        return dy @ self.params["weight"]
+        return np.asarray(dy @ self.params["weight"])
 
 
 def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -205,8 +216,10 @@ class Model:
         return x
 
     def backward(self, dlogits: np.ndarray) -> None:
-        d = dlogits
+        d: np.ndarray | None = dlogits
         for layer in reversed(self.layers):
+            if d is None:
+                raise RuntimeError(f"{type(layer).__name__} is not the first layer yet returned no gradient")
             d = layer.backward(d)
 
     def parameters(self) -> dict[str, np.ndarray]:
@@ -248,7 +261,7 @@ def build_model(spec: str, input_shape: tuple[int, int, int], classes: int, seed
         where = f"layer {index} '{item.text}'"
         if item.kind == "relu":
             layers.append(ReLU())
-        elif item.kind == "fc":
+        elif item.kind == "fc" and item.channels is not None:
             if flat is None:
                 flat = c * h * w
                 layers.append(Flatten())

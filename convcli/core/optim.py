@@ -69,7 +69,7 @@ class SGD(Optimizer):
         super().__init__(lr, weight_decay)
         self.momentum = momentum
 
-    def _update(self, name, g, p):
+    def _update(self, name: str, g: np.ndarray, p: np.ndarray) -> np.ndarray:
         if not self.momentum:
             return self.lr * g
         v = self._slot(name, "velocity", p)
@@ -90,7 +90,7 @@ class Adam(Optimizer):
         self.b1, self.b2 = betas
         self.eps = eps
 
-    def _update(self, name, g, p):
+    def _update(self, name: str, g: np.ndarray, p: np.ndarray) -> np.ndarray:
         m = self._slot(name, "m", p)
         v = self._slot(name, "v", p)
         m *= self.b1

@@ -8,9 +8,18 @@ from __future__ import annotations
 import numpy as np
 
 from .conv import conv_geometry
+from .shapes import IntOrPair, Padding
 
 
-def conv2d_loop(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> np.ndarray:
+def conv2d_loop(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None = None,
+    stride: IntOrPair = 1,
+    padding: Padding = 0,
+    dilation: IntOrPair = 1,
+    groups: int = 1,
+) -> np.ndarray:
     """O[n, o, i, j] = b[o] + sum_{c, m, k} K[o, c, m, k] * X_pad[n, g*Cg + c, i*sh + m*dh, j*sw + k*dw].
 
     Same arguments and shapes as conv.conv2d; float64 throughout.

@@ -13,13 +13,16 @@ from .errors import ParameterError, ShapeError
 
 Pair = tuple[int, int]
 PadPair = tuple[tuple[int, int], tuple[int, int]]
+IntOrPair = int | Sequence[int]
+Padding = int | str | Sequence[int] | PadPair  # N, (h, w), "same", "valid" or ((top, bottom), (left, right))
 
 
 def _as_int(value: object, name: str) -> int:
     # bool is an int subclass; True as a stride is always a mistake
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
+    index = getattr(value, "__index__", None)
+    if isinstance(value, bool) or index is None:
         raise ParameterError(f"{name} must be an integer, got {value!r}")
-    return value.__index__()  # type: ignore[attr-defined]
+    return int(index())
 
 
 def _require(minimum: int, **values: int) -> None:
@@ -58,7 +61,7 @@ def same_padding(kernel: int, dilation: int = 1) -> tuple[int, int]:
 
 
 def resolve_padding(
-    padding: int | str | Sequence[int],
+    padding: Padding,
     kernel: Pair,
     dilation: Pair = (1, 1),
     stride: Pair = (1, 1),
@@ -80,9 +83,11 @@ def resolve_padding(
                 )
             return same_padding(kernel[0], dilation[0]), same_padding(kernel[1], dilation[1])
         raise ParameterError(f"padding must be an integer, an (h, w) pair, 'same' or 'valid', got {padding!r}")
-    if isinstance(padding, Sequence) and len(padding) == 2 and all(isinstance(p, Sequence) for p in padding):
-        return as_pair(padding[0], "padding", minimum=0), as_pair(padding[1], "padding", minimum=0)
-    ph, pw = as_pair(padding, "padding", minimum=0)
+    if isinstance(padding, Sequence) and len(padding) == 2:
+        first, second = padding[0], padding[1]
+        if isinstance(first, Sequence) and isinstance(second, Sequence):
+            return as_pair(first, "padding", minimum=0), as_pair(second, "padding", minimum=0)  # type: ignore[arg-type]
+    ph, pw = as_pair(padding, "padding", minimum=0)  # type: ignore[arg-type]  # a PadPair returned above
     return (ph, ph), (pw, pw)
 
 
@@ -202,7 +207,7 @@ def conv2d_geometry(
     in_size: Pair,
     kernel: Pair,
     stride: int | Sequence[int] = 1,
-    padding: int | str | Sequence[int] | PadPair = 0,
+    padding: Padding = 0,
     dilation: int | Sequence[int] = 1,
     groups: int = 1,
 ) -> ConvGeometry:

@@ -15,24 +15,26 @@ CLASSES = ("circle", "square", "triangle", "plus", "cross", "bars")
 
 def _sdf(kind: int, x: np.ndarray, y: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Distance to the outline of shape ``kind`` of size r, in the shape's own frame (x, y: (N, H, W))."""
+    d: np.ndarray
     if kind == 0:  # circle
-        return np.abs(np.hypot(x, y) - r)
-    if kind == 1:  # square
-        return np.abs(np.maximum(np.abs(x), np.abs(y)) - r)
-    if kind == 2:  # equilateral triangle, apex up (image y grows downward); r is the circumradius
+        d = np.abs(np.hypot(x, y) - r)
+    elif kind == 1:  # square
+        d = np.abs(np.maximum(np.abs(x), np.abs(y)) - r)
+    elif kind == 2:  # equilateral triangle, apex up (image y grows downward); r is the circumradius
         k = np.sqrt(3.0)
         base = y - r / 2
         right = (k * x - y) / 2 - r / 2
         left = (-k * x - y) / 2 - r / 2
-        return np.abs(np.maximum(np.maximum(base, right), left))
-    if kind in (3, 4):  # plus; cross is a plus turned 45 degrees
+        d = np.abs(np.maximum(np.maximum(base, right), left))
+    elif kind in (3, 4):  # plus; cross is a plus turned 45 degrees
         if kind == 4:
             x, y = (x - y) / np.sqrt(2), (x + y) / np.sqrt(2)
         arm_x = np.maximum(np.abs(y), np.abs(x) - r)
         arm_y = np.maximum(np.abs(x), np.abs(y) - r)
-        return np.minimum(arm_x, arm_y)
-    # two parallel bars
-    return np.maximum(np.abs(np.abs(y) - r / 2), np.abs(x) - r)
+        d = np.minimum(arm_x, arm_y)
+    else:  # two parallel bars
+        d = np.maximum(np.abs(np.abs(y) - r / 2), np.abs(x) - r)
+    return d
 
 
 def make_shapes(n: int, seed: int = 0, size: int = 28) -> tuple[np.ndarray, np.ndarray]:

@@ -99,7 +99,7 @@ def gradient_check(model: Model, x: np.ndarray, y: np.ndarray, eps: float = 1e-5
     errors = {}
     for name, p in m.parameters().items():
 
-        def loss(values, p=p):
+        def loss(values: np.ndarray, p: np.ndarray = p) -> float:
             p[...] = values
             return softmax_cross_entropy(m.forward(x), y)[0]
 

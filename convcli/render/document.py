@@ -51,7 +51,7 @@ def _side_by_side(blocks: list[list[str]]) -> list[str]:
 def equation_lines(eq: Equation, width: int, max_rows: int = 12, max_cols: int = 10) -> tuple[list[str], bool]:
     """The equation as text lines no wider than ``width``; also whether anything was elided."""
     elided = False
-    blocks = []
+    blocks: list[list[str]] = []
     for t in eq.terms:
         if isinstance(t, Matrix):
             r, c = t.shape
@@ -65,7 +65,8 @@ def equation_lines(eq: Equation, width: int, max_rows: int = 12, max_cols: int =
         else:
             blocks.append([t.plain])
     # wrap onto further rows when the terms do not fit side by side
-    rows, current = [], []
+    rows: list[list[list[str]]] = []
+    current: list[list[str]] = []
     for b in blocks:
         if current and sum(max(len(s) for s in x) + 1 for x in [*current, b]) > width - 2:
             rows.append(current)
@@ -74,9 +75,8 @@ def equation_lines(eq: Equation, width: int, max_rows: int = 12, max_cols: int =
             current.append(b)
     rows.append(current)
     out: list[str] = []
-    for i, r in enumerate(rows):
-        lines = _side_by_side(r)
-        out += [("  " if i == 0 else "      ") + line for line in lines]
+    for i, row in enumerate(rows):
+        out += [("  " if i == 0 else "      ") + line for line in _side_by_side(row)]
         if i < len(rows) - 1:
             out.append("")
     return out, elided

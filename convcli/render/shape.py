@@ -268,9 +268,9 @@ def shape_chain(report: ChainReport) -> Group:
             str(i),
             s.layer.text,
             _size(s.channels, *s.out_size),
-            _pair(*map(_fraction, s.receptive_field)),
-            _pair(*map(_fraction, s.jump)),
-            _pair(*map(_fraction, s.center), sep=", "),
+            _pair(_fraction(s.receptive_field[0]), _fraction(s.receptive_field[1])),
+            _pair(_fraction(s.jump[0]), _fraction(s.jump[1])),
+            _pair(_fraction(s.center[0]), _fraction(s.center[1]), sep=", "),
         ]
         if with_counts:
             cells += [fmt_count(s.params or 0), fmt_count(s.macs or 0)]

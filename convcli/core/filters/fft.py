@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..shapes import effective_kernel
+from ..shapes import PadPair, Pair, effective_kernel
 from .common import boundary_index
 
 
@@ -23,10 +23,12 @@ def _fast_length(n: int) -> int:
             best = min(best, p)
             p35 *= 3
         p5 *= 5
-    return best
+    return int(best)
 
 
-def fft_filter(x, pads, boundary, k, s, d, out_size) -> np.ndarray:
+def fft_filter(
+    x: np.ndarray, pads: PadPair, boundary: str, k: np.ndarray, s: Pair, d: Pair, out_size: Pair
+) -> np.ndarray:
     """Cross-correlation by rfft2, overlap-save in bands of output rows, one channel at a time.
 
     Each band gathers the padded rows it needs through the boundary rule's index map (no padded

@@ -107,7 +107,7 @@ def filter_image(
     if chosen == "fft":  # reads the border through index maps band by band: no padded copy
         out = fft_filter(x, pads, boundary, k, s, d, out_size)
         return FilterResult(out[:, :, 0] if squeeze else out, "fft", pads, geometry)
-    xp = np.pad(x, (pads[0], pads[1], (0, 0)), mode=BOUNDARIES[boundary])
+    xp = np.pad(x, (pads[0], pads[1], (0, 0)), mode=BOUNDARIES[boundary])  # type: ignore[call-overload]
     if chosen == "separable":
         if factors is None:
             raise ParameterError(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import itertools
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 
-from .common import TILE_BYTES, tiled, weighted_sum
+from .common import TILE_BYTES, Pair, tiled, weighted_sum
 
 
 def rank_one_factors(kernel: np.ndarray, tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray] | None:
@@ -34,13 +35,16 @@ def is_constant(f: np.ndarray) -> bool:
     return f.size >= 8 and bool(np.all(f == f[0]))
 
 
-def separable(xp, factors, s, d, out_size, workers):
+def separable(
+    xp: np.ndarray, factors: tuple[np.ndarray, np.ndarray], s: Pair, d: Pair, out_size: Pair, workers: int
+) -> tuple[np.ndarray, str]:
+    """Filter the padded xp by outer(column, row): a vertical pass, then a horizontal one, per row tile."""
     col, row = factors
     if is_constant(col) and is_constant(row) and d == (1, 1) and s == (1, 1):
         return _running(xp, col.size, row.size, float(col[0] * row[0]), out_size, workers), "separable (running sums)"
     wp = xp.shape[1]
 
-    def fill(r0, r1, acc, tmp):
+    def fill(r0: int, r1: int, acc: np.ndarray, tmp: np.ndarray) -> None:
         # vertical pass over the full padded width, then the horizontal pass into acc
         n = r1 - r0
         vert = np.empty((n, wp, xp.shape[2]), dtype=np.float32)
@@ -50,7 +54,7 @@ def separable(xp, factors, s, d, out_size, workers):
     return tiled(xp, out_size, workers, fill), "separable"
 
 
-def _running(xp, kh, kw, scale, out_size, workers) -> np.ndarray:
+def _running(xp: np.ndarray, kh: int, kw: int, scale: float, out_size: Pair, workers: int) -> np.ndarray:
     """A constant kh x kw kernel (box) at stride 1 by running sums: O(1) per value at any size.
 
     Each thread takes a band of output rows. Down the band, a float64 row accumulator holds the
@@ -62,7 +66,7 @@ def _running(xp, kh, kw, scale, out_size, workers) -> np.ndarray:
     out = np.empty((ho, wo, channels), dtype=np.float32)
     block = max(1, min(ho, TILE_BYTES // (wp * channels * 8)))
 
-    def band(r0, r1):
+    def band(r0: int, r1: int) -> None:
         acc = xp[r0 : r0 + kh].sum(axis=0, dtype=np.float64)
         rows = np.empty((block, wp, channels), dtype=np.float64)
         csum = np.zeros((block, wp + 1, channels), dtype=np.float64)
@@ -89,12 +93,14 @@ def _running(xp, kh, kw, scale, out_size, workers) -> np.ndarray:
     return out
 
 
-def _pass(src, taps, axis, start, count, step, dil, out) -> None:
+def _pass(
+    src: np.ndarray, taps: np.ndarray, axis: int, start: int, count: int, step: int, dil: int, out: np.ndarray
+) -> None:
     """out = 1-D correlation of src with taps along axis: out[i] = sum_t taps[t] src[start + i*step + t*dil]."""
 
-    def window(t):
+    def window(t: int) -> np.ndarray:
         first = start + t * dil
         idx = slice(first, first + (count - 1) * step + 1, step)
         return src[idx] if axis == 0 else src[:, idx]
 
-    weighted_sum(((w, lambda t=t: window(t)) for t, w in enumerate(taps)), out, np.empty_like(out))
+    weighted_sum(((float(w), partial(window, t)) for t, w in enumerate(taps)), out, np.empty_like(out))

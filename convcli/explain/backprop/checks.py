@@ -13,17 +13,17 @@ def checks(walk: Walk, doc: Document) -> None:
     doc.add(Heading("Verified"))
     doc.add(
         check(
-            v["dL_db_is_sum_of_dL_dO"],
+            v["dL_db_is_sum_of_dL_dO"] is True,
             DB_IS_SUM,
         ),
         check(
-            v["dL_dK_is_X_corr_dL_dO"],
+            v["dL_dK_is_X_corr_dL_dO"] is True,
             DK_IS_CORR,
             " (as a correlation, equal to conv2d_backward"
             + (" and to vec(dL/dO)ᵀ J_K)" if v["dL_dK_is_vec_dL_dO_times_J_K"] else ")"),
         ),
         check(
-            v["dL_dX_is_pad_dL_dO_corr_rot180_K"],
+            v["dL_dX_is_pad_dL_dO_corr_rot180_K"] is True,
             DX_IS_CORR,
             " (as a correlation, equal to conv2d_backward"
             + (" and to vec(dL/dO)ᵀ J_X)" if v["dL_dX_is_vec_dL_dO_times_J_X"] else ")"),

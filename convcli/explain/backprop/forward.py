@@ -101,7 +101,7 @@ def forward(walk: Walk, doc: Document) -> None:
     jk, _ = walk.index_jacobians()
     ho, wo = walk.shapes["O"]
     kh, kw = walk.shapes["K"]
-    lines = []
+    lines: list[tuple[M, ...]] = []
     touches_pad = False
     for i in range(ho):
         for j in range(wo):
@@ -150,7 +150,7 @@ def one_d(walk: Walk, doc: Document) -> None:
     n_k = walk.shapes["K"][1]
     n_x = walk.shapes["X"][1]
     doc.add(Heading("The 1-D view (seed cnn-notes, counting from 1)", level=3))
-    rows = []
+    rows: list[tuple[M, ...]] = []
     for i in range(n_out):
         terms = [M(f"W{m + 1}·X{jk[i, m]}", f"W_{{{m + 1}}} X_{{{jk[i, m]}}}") for m in range(n_k) if jk[i, m] != 0]
         rows.append((M(f"O{i + 1}", f"O_{{{i + 1}}}"), join(terms, PLUS)))

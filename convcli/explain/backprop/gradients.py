@@ -5,7 +5,7 @@ from __future__ import annotations
 from convcli.explain.backprop.formulas import DK_CHAIN, DK_IS_CORR, DX_CHAIN, DX_IS_CORR
 from convcli.explain.backprop.jacobians import input_jacobian, kernel_jacobian, too_big
 from convcli.explain.backprop.symbols import DB, DK, DO, DX, EQ, PLUS, STAR, X_, Walk, eq, grad_sym, join, num
-from convcli.explain.document import Align, Document, Equation, Heading, M, note, para
+from convcli.explain.document import Align, Document, Equation, Heading, M, Matrix, note, para
 from convcli.explain.text import fmt_number as fmt
 from convcli.explain.text import pair_text, sentence
 
@@ -60,7 +60,7 @@ def kernel_section(walk: Walk, doc: Document) -> None:
     if not walk.symbolic:
         xp = d.x_padded[0]
         xm = M("X_pad", r"X_{\mathrm{pad}}") if d.padding != ((0, 0), (0, 0)) else X_
-        terms = [DK, EQ, xm, STAR, DO, EQ, num(xp), STAR, num(d.grad[0])]
+        terms: list[Matrix | M] = [DK, EQ, xm, STAR, DO, EQ, num(xp), STAR, num(d.grad[0])]
         if walk.conv:
             terms = [
                 DK,
@@ -139,7 +139,9 @@ def input_section(walk: Walk, doc: Document) -> None:
         eq(
             M(
                 "rot180(K)" if not walk.conv else "rot180(rot180(K)) = K",
-                r"\operatorname{rot180}(K)" if not walk.conv else r"\operatorname{rot180}(\operatorname{rot180}(K)) = K",
+                r"\operatorname{rot180}(K)"
+                if not walk.conv
+                else r"\operatorname{rot180}(\operatorname{rot180}(K)) = K",
             ),
             EQ,
             num(kc),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from convcli.explain.backprop.symbols import DK, DX, EQ, MAX_SHOWN, PLUS, Walk, eq, grad_sym, join, num, sym
+from convcli.explain.backprop.symbols import DK, DX, EQ, MAX_SHOWN, PLUS, Walk, computed, eq, grad_sym, join, num, sym
 from convcli.explain.document import Align, Document, Heading, M, Matrix, note, para
 
 
@@ -42,7 +42,7 @@ def kernel_jacobian(walk: Walk, doc: Document) -> None:
         doc.add(eq(jm, EQ, j_sym))
         doc.add(symbolic_products(walk, "K", jk))
     else:
-        doc.add(eq(jm, EQ, j_sym, EQ, num(d.jac_k)))
+        doc.add(eq(jm, EQ, j_sym, EQ, num(computed(d.jac_k))))
         g_row = d.grad_vec
         doc.add(
             eq(
@@ -56,7 +56,7 @@ def kernel_jacobian(walk: Walk, doc: Document) -> None:
             )
         )
         doc.add(para("Refilled column by column (the inverse of vec), that row is dL/dK:"))
-        doc.add(eq(DK, EQ, num(d.dk_jac[0, 0])))
+        doc.add(eq(DK, EQ, num(computed(d.dk_jac)[0, 0])))
 
 
 def input_jacobian(walk: Walk, doc: Document) -> None:
@@ -67,7 +67,7 @@ def input_jacobian(walk: Walk, doc: Document) -> None:
         doc.add(eq(M("J_X", "J_X"), EQ, j_sym))
         doc.add(symbolic_products(walk, "X", jx))
     else:
-        doc.add(eq(M("J_X", "J_X"), EQ, j_sym, EQ, num(d.jac_x)))
+        doc.add(eq(M("J_X", "J_X"), EQ, j_sym, EQ, num(computed(d.jac_x))))
         doc.add(
             eq(
                 M("vec(dL/dO)ᵀ J_X", r"\operatorname{vec}(\tfrac{\partial L}{\partial O})^\top J_X"),
@@ -76,7 +76,7 @@ def input_jacobian(walk: Walk, doc: Document) -> None:
             )
         )
         doc.add(para("Refilled column by column:"))
-        doc.add(eq(DX, EQ, num(d.dx_jac[0])))
+        doc.add(eq(DX, EQ, num(computed(d.dx_jac)[0])))
 
 
 def too_big(walk: Walk, name: str, rows: int, cols: int, doc: Document) -> bool:

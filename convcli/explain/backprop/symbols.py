@@ -93,6 +93,13 @@ class Walk:
         return self.ks((flat - 1) // kw, (flat - 1) % kw)
 
 
+def computed(a: np.ndarray | None) -> np.ndarray:
+    """A Derivation field the walk only reads where the core computed it (one channel, small enough)."""
+    if a is None:
+        raise ValueError("the walk asked for a Jacobian the derivation did not compute")
+    return a
+
+
 def paren(v: str) -> str:
     return f"({v})" if v.startswith("-") else v
 
