@@ -1,10 +1,14 @@
-.PHONY: check lint test bench
+.PHONY: check lint types test bench
 
-check: lint test
+check: lint types test
 
 lint:
 	ruff check convcli tests benchmarks
 	ruff format --check convcli tests benchmarks
+
+types:
+	mypy --strict convcli/core
+	mypy convcli
 
 test:
 	pytest

@@ -1,8 +1,36 @@
+"""Shared test settings: the hypothesis profiles, the CLI runner and the failure check."""
+
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+from typer.testing import CliRunner, Result
+
+from convcli.cli import app
 
 # CI keeps the whole suite well under a minute on two cores; `HYPOTHESIS_PROFILE=thorough` digs deeper.
 settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def invoke(*args: object, columns: int = 120, env: dict[str, str] | None = None) -> Result:
+    """Run convcli as a user would, with NO_COLOR and a fixed width unless ``env`` says otherwise."""
+    return CliRunner().invoke(
+        app, [str(a) for a in args], env={"NO_COLOR": "1", "COLUMNS": str(columns), **(env or {})}
+    )
+
+
+def assert_fails(result: Result, code: int, message: str, stdout_empty: bool = True) -> None:
+    """The run failed with ``code`` and ``message`` on stderr (rich's box folded away), no traceback, no output."""
+    assert result.exit_code == code, result.output
+    assert message in " ".join(result.stderr.replace("│", " ").split()), result.stderr
+    assert "Traceback" not in result.output
+    if stdout_empty:
+        assert result.stdout == ""
+
+
+@pytest.fixture
+def cli():
+    """The CLI runner as a fixture, for tests that take their helpers as arguments."""
+    return invoke

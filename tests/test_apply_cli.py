@@ -12,13 +12,9 @@ from typer.testing import CliRunner
 from convcli.cli import app
 from convcli.core.filters import filter_image
 from convcli.core.kernels import resolve_kernel
+from tests.conftest import assert_fails, invoke
 
 SAMPLES = Path(__file__).parent.parent / "samples"
-
-
-def invoke(*args, env=None, columns=120):
-    base = {"NO_COLOR": "1", "COLUMNS": str(columns)}
-    return CliRunner().invoke(app, [*map(str, args)], env={**base, **(env or {})})
 
 
 @pytest.fixture
@@ -188,9 +184,7 @@ def test_show(scene, tmp_path):
 def test_errors_leave_no_file(scene, args, code, message):
     before = set(scene.parent.iterdir())
     result = invoke("apply", scene, *args, columns=200)
-    assert result.exit_code == code, result.output
-    assert message in " ".join(result.stderr.replace("│", " ").split())
-    assert "Traceback" not in result.output
+    assert_fails(result, code, message)
     assert set(scene.parent.iterdir()) == before
 
 

@@ -14,6 +14,7 @@ from convcli.core import ShapeError
 
 @pytest.fixture
 def runner(monkeypatch):
+    """A bare runner, for the test apps built here; commands of the real app go through tests.conftest.invoke."""
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "100")
     return CliRunner()

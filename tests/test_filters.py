@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from convcli.core import ParameterError, ShapeError
@@ -122,7 +122,7 @@ def test_explain_pixel_equals_the_filtered_value(cfg, seed):
     try:
         out = filter_image(img, k, **kw).image
     except ShapeError:
-        return
+        assume(False)  # the kernel does not fit this image: not this property's case
     i, j = rng.integers(0, out.shape[0]), rng.integers(0, out.shape[1])
     e = explain_pixel(img, k, int(i), int(j), **kw)
     np.testing.assert_allclose(e.sums, out[i, j], rtol=1e-4, atol=2e-3)

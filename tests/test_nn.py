@@ -82,6 +82,32 @@ def test_pooling(kernel, stride, padding, shape):
     check_layer(AvgPool2d(kernel, stride, padding), x)
 
 
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding", "dilation", "shape"),
+    [
+        ((3, 3), (2, 2), 0, 2, (2, 2, 9, 8)),
+        ((2, 3), (1, 2), 1, 2, (1, 2, 7, 9)),
+        ((3, 3), (3, 3), 1, 3, (1, 1, 11, 10)),
+    ],
+)
+def test_dilated_max_pooling(kernel, stride, padding, dilation, shape):
+    """Dilated windows, as torch.nn.MaxPool2d(dilation=...): gradients by central differences."""
+    x = np.random.default_rng(3).standard_normal(shape)
+    check_layer(MaxPool2d(kernel, stride, padding, dilation), x)
+
+
+def test_a_dilated_pool_trains(tmp_path):
+    """The crash of `train --arch conv3p1c4,pool3d2`: sizes and layers come from one geometry now."""
+    model = build_model("conv3p1c4,pool3d2", (1, 28, 28), 6)
+    logits = model.forward(np.zeros((2, 1, 28, 28), dtype=np.float32))
+    assert logits.shape == (2, 6)
+    x, y = make_shapes(64, seed=1)
+    opt = make_optimizer("adam", 1e-3)
+    result = fit_epoch(model, opt, x, y, batch_size=16, seed=0, epoch=0)
+    assert result.steps == 4
+    assert np.isfinite(result.loss)
+
+
 def test_max_pool_sends_a_tied_gradient_once():
     x = np.zeros((1, 1, 2, 2))
     pool = MaxPool2d((2, 2), (2, 2))

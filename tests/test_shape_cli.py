@@ -3,23 +3,16 @@
 import json
 import subprocess
 import sys
+from functools import partial
 
 import pytest
-from typer.testing import CliRunner
 
-from convcli.cli import app
+from tests.conftest import assert_fails
 
 
 @pytest.fixture
-def run(monkeypatch):
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "120")
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(app, ["shape", *args])
-
-    return invoke
+def run(cli):
+    return partial(cli, "shape")
 
 
 def shape_json(run, *args):
@@ -155,11 +148,7 @@ def test_chain_json_and_table(run):
     ],
 )
 def test_errors(run, args, code, message):
-    result = run(*args)
-    assert result.exit_code == code, result.output
-    assert message in " ".join(result.stderr.split()).replace("│", " ") or message in result.stderr
-    assert result.stdout == ""
-    assert "Traceback" not in result.output
+    assert_fails(run(*args, columns=200), code, message)
 
 
 def test_help_has_examples(run):

@@ -3,7 +3,7 @@
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from convcli.core import ParameterError, ShapeError, conv_output_size, resolve_padding
@@ -101,8 +101,7 @@ def rows_read(size, kernel, stride, pad, dilation):
     dilation=st.integers(1, 3),
 )
 def test_conv_axis_unread_rows_match_a_sliding_loop(size, kernel, stride, pad, dilation):
-    if windows_placed(size, kernel, stride, pad, dilation) == 0:
-        return
+    assume(windows_placed(size, kernel, stride, pad, dilation) > 0)
     a = conv_axis(size, kernel, stride, (pad, pad), dilation)
     read, end = rows_read(size, kernel, stride, pad, dilation)
     assert a.unread == size - len(read)
@@ -265,7 +264,7 @@ def test_receptive_field_matches_backtracking_the_first_output(spec):
     try:
         steps = chain((64, 64), layers)
     except ValueError:
-        return
+        assume(False)  # a chain that does not fit 64x64: not this property's case
     # walk output 0 back to the input as an interval of positions, ignoring borders
     lo = hi = 0
     for layer in reversed(layers):

@@ -40,11 +40,6 @@ def _into_workspace(view: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return out.reshape(rows, cols)
 
 
-def release_workspace() -> None:
-    """Free the buffers im2col keeps between calls in this thread."""
-    _workspace.buffers = {}
-
-
 def pad_input(x: np.ndarray, padding: tuple[tuple[int, int], tuple[int, int]], extra_rows: int = 0) -> np.ndarray:
     """Zero-pad the last two axes of x by ((top, bottom), (left, right)); ``extra_rows`` more at the bottom."""
     (pt, pb), (pl, pr) = padding

@@ -47,6 +47,6 @@ def integer_form(values: Any, max_denominator: int = 1024) -> tuple[int, Any] | 
         return None
     for d in range(1, max_denominator + 1):
         scaled = v * d
-        if np.allclose(scaled, np.round(scaled), atol=1e-9 * d) and np.abs(scaled).max() < 10_000:
+        if np.allclose(scaled, np.round(scaled), rtol=0, atol=1e-9 * d) and np.abs(scaled).max() < 10_000:
             return d, np.round(scaled)
     return None
