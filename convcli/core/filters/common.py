@@ -71,4 +71,5 @@ def boundary_index(n: int, before: int, after: int, boundary: str) -> np.ndarray
     base = np.arange(n)
     if boundary == "zero":
         return np.pad(base, (before, after), constant_values=-1)
-    return np.pad(base, (before, after), mode=BOUNDARIES[boundary])  # type: ignore[call-overload,no-any-return]
+    index: np.ndarray = np.pad(base, (before, after), mode=BOUNDARIES[boundary])  # type: ignore[call-overload]
+    return index
