@@ -21,7 +21,7 @@ from convcli.core.nn import (
 )
 from convcli.core.optim import SGD, Adam, make_optimizer
 from convcli.core.synthetic import CLASSES, make_shapes
-from convcli.core.training import evaluate, fit_epoch, gradient_check
+from convcli.core.training import evaluate, fit_epoch, gradient_check, split_and_normalise
 
 
 def check_layer(layer, x, rtol=1e-6):
@@ -196,3 +196,18 @@ def test_should_stop_and_divergence():
     assert stopped.steps == 0
     wild = fit_epoch(model, make_optimizer("sgd", 1e12), x * 1e6, y, 16, 0, 0)
     assert wild.diverged
+
+
+def test_split_holds_out_the_first_images_and_normalises_by_the_rest():
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(0, 1, (10, 1, 4, 4)), np.arange(10)
+    xt, yt = rng.uniform(0, 1, (3, 1, 4, 4)), np.arange(3)
+    s = split_and_normalise(x, y, xt, yt, 0.2)
+    assert s.y_val.tolist() == [0, 1]
+    assert s.y_train.tolist() == list(range(2, 10))
+    assert (s.mean, s.std) == pytest.approx((x[2:].mean(), x[2:].std()))
+    np.testing.assert_allclose(s.x_test, (xt - s.mean) / s.std)
+    kept = split_and_normalise(x, y, xt, yt, 0.2, stats=(0.5, 2.0))
+    np.testing.assert_allclose(kept.x_val, (x[:2] - 0.5) / 2.0)
+    with pytest.raises(ParameterError, match="no training images left"):
+        split_and_normalise(x[:1], y[:1], xt, yt, 0.9)

@@ -284,7 +284,7 @@ def test_receptive_field_matches_backtracking_the_first_output(spec):
         ("conv3s2s1", r"'s' given twice"),
         ("conv3s0", r"'s' must be at least 1"),
         ("conv0", r"kernel size must be at least 1"),
-        (" , ", r"--layers is empty"),
+        (" , ", r"the layer list is empty"),
     ],
 )
 def test_bad_layer_items_are_pointed_at(spec, message):

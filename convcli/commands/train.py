@@ -92,10 +92,10 @@ def train(
     from convcli.core.errors import ParameterError, ShapeError
     from convcli.core.nn import DEFAULT_ARCH, build_model
     from convcli.core.optim import make_optimizer
-    from convcli.core.training import curve_levels, gradient_check, train_epoch
+    from convcli.core.training import curve_levels, gradient_check, split_and_normalise, train_epoch
+    from convcli.explain.train_report import TrainReport
     from convcli.render import make_console
     from convcli.render import train as views
-    from convcli.render.layout import key_values
 
     t_start = time.perf_counter()
     if lr is not None and not lr > 0:
@@ -107,8 +107,7 @@ def train(
         raise imageio.OutputError(f"{out} exists; add --resume to continue it or --force to replace it")
     if resume and not out_path.exists():
         raise imageio.OutputError(f"--resume: {out} does not exist; train without --resume first")
-    err = make_console(stderr=True)
-    console = make_console()
+    err, console = make_console(stderr=True), make_console()
 
     with err.status("Preparing the data…", spinner="dots"):
         saved = imageio.load_model(out) if resume else None
@@ -120,18 +119,15 @@ def train(
                 )
         else:
             ds = imageio.load_dataset(data, samples, (size, size), test_split)
-        n_val = round(len(ds.x_train) * (saved.data.val_split if saved else val_split))
-        x_val, y_val = ds.x_train[:n_val], ds.y_train[:n_val]
-        x_tr, y_tr = ds.x_train[n_val:], ds.y_train[n_val:]
-        if len(x_tr) == 0:
-            raise imageio.DataError("no training images left after the splits; lower --val-split or --test-split")
-        if saved is not None:
-            mean, std = saved.input.mean, saved.input.std
-        else:
-            mean, std = float(x_tr.mean()), float(x_tr.std()) or 1.0
-        split = (*((x_tr - mean) / std, y_tr), (x_val - mean) / std, y_val, (ds.x_test - mean) / std, ds.y_test)
+        stats = (saved.input.mean, saved.input.std) if saved else None
+        try:
+            split = split_and_normalise(
+                ds.x_train, ds.y_train, ds.x_test, ds.y_test, saved.data.val_split if saved else val_split, stats
+            )
+        except ParameterError as e:
+            raise imageio.DataError(f"{e}; lower --val-split or --test-split") from None
 
-    in_shape = (1, *x_tr.shape[2:])
+    in_shape = (1, *split.x_train.shape[2:])
     try:
         model = build_model(
             saved.arch if saved else (arch or DEFAULT_ARCH),
@@ -149,15 +145,14 @@ def train(
                 f"{out} has trained {saved.epoch} epochs already; ask for more with --epochs {saved.epoch + 5}"
             )
         model.load(saved.params)
-        opt = saved.make_optimizer()
-        mf = saved
+        opt, mf = saved.make_optimizer(), saved
     else:
         opt = make_optimizer(optimizer, lr, weight_decay)
         mf = ModelFile(
             arch=arch or DEFAULT_ARCH,
             layers=model.names,
             classes=ds.classes,
-            input=InputSpec((in_shape[1], in_shape[2]), mean, std),
+            input=InputSpec((in_shape[1], in_shape[2]), split.mean, split.std),
             data=DataSpec(data, ds.description, samples, val_split, test_split),
             seed=seed,
             batch_size=batch_size,
@@ -167,11 +162,14 @@ def train(
 
     if not json_out:
         n_params = sum(v.size for v in model.parameters().values())
-        console.print(key_values([
-            ("data", f"{ds.description}: {len(x_tr)} train, " + (f"{len(x_val)} validation, " if len(x_val) else "") + f"{len(ds.x_test)} test; classes {', '.join(ds.classes)}"),
-            ("model", f"{' → '.join(model.names)}  ({n_params:,} parameters)"),
-            ("training", f"{opt.__class__.__name__} lr {opt.lr:g}, batch {mf.batch_size}, epochs {mf.epoch + 1}..{epochs}, seed {mf.seed}" + (f", weight decay {opt.weight_decay:g}" if opt.weight_decay else "")),
-        ]))  # fmt: skip
+        decay = f", weight decay {opt.weight_decay:g}" if opt.weight_decay else ""
+        console.print(views.run_header(
+            ds.description,
+            (len(split.x_train), len(split.x_val), len(split.x_test)),
+            ds.classes,
+            f"{' → '.join(model.names)}  ({n_params:,} parameters)",
+            f"{opt.__class__.__name__} lr {opt.lr:g}, batch {mf.batch_size}, epochs {mf.epoch + 1}..{epochs}, seed {mf.seed}{decay}",
+        ))  # fmt: skip
 
     if gradcheck:
         # a random normal batch: real images hold exact ties (flat backgrounds) that put ReLU and
@@ -186,10 +184,9 @@ def train(
     stop = {"requested": False}
     previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.__setitem__("requested", True))
     confusion = None
-    header_printed = False
     try:
         for epoch in range(mf.epoch, epochs):
-            with views.training_progress(err, f"epoch {epoch + 1}/{epochs}", len(x_tr)) as step:
+            with views.training_progress(err, f"epoch {epoch + 1}/{epochs}", len(split.x_train)) as step:
                 report = train_epoch(model, opt, split, mf.batch_size, mf.seed, epoch, step, lambda: stop["requested"])
             fit = report.fit
             if fit.diverged:
@@ -212,9 +209,8 @@ def train(
             confusion = report.confusion
             imageio.save_model(out, mf)
             if not json_out:
-                if not header_printed:
-                    header_printed = True
-                    console.print(views.epoch_header(len(x_val) > 0))
+                if epoch == (saved.epoch if saved else 0):  # the first epoch of this run
+                    console.print(views.epoch_header(len(split.x_val) > 0))
                 console.print(
                     views.epoch_row(
                         report.epoch, fit.loss, fit.accuracy, report.val_accuracy, report.test_accuracy, report.seconds
@@ -223,43 +219,19 @@ def train(
     finally:
         signal.signal(signal.SIGINT, previous)
 
-    kernels_png = str(out_path.with_name(out_path.stem + "-kernels.png"))
     first_weight = next((v for v in model.parameters().values() if v.ndim == 4), None)
-    if first_weight is not None:
+    kernels_png = None if first_weight is None else str(out_path.with_name(out_path.stem + "-kernels.png"))
+    if first_weight is not None and kernels_png is not None:
         imageio.save_kernel_grid(kernels_png, first_weight)
-    total = time.perf_counter() - t_start
-    history = mf.history
-    final_test = history["test_accuracy"][-1]
+    closing = TrainReport(
+        mf, out, len(split.x_train), len(split.x_test), kernels_png, time.perf_counter() - t_start, gradcheck
+    )
     if json_out:
-        typer.echo(json.dumps({
-            "test_accuracy": final_test,
-            "val_accuracy": history["val_accuracy"][-1],
-            "train_accuracy": history["train_accuracy"][-1],
-            "loss": history["loss"],
-            "epoch_seconds": history["epoch_seconds"],
-            "epochs": len(history["loss"]),
-            "train_samples": len(x_tr),
-            "test_samples": len(ds.x_test),
-            "classes": ds.classes,
-            "model": out,
-            "kernels_png": kernels_png if first_weight is not None else None,
-            "wall_seconds": total,
-            **({"gradcheck_max_relative_error": mf.gradcheck_max_relative_error} if gradcheck else {}),
-        }, indent=2))  # fmt: skip
+        typer.echo(json.dumps(closing.to_json(), indent=2))
         return
-    if confusion is not None and len(ds.x_test):
-        console.print()
-        console.print(views.confusion_matrix(confusion, ds.classes))
+    if confusion is not None and len(split.x_test):
+        console.print("", views.confusion_matrix(confusion, ds.classes))
     if first_weight is not None:
         title = f"first layer's kernels (saved as {kernels_png})"
-        colour = console.color_system is not None
-        console.print()
-        console.print(views.kernel_heatmaps(first_weight, title, colour=colour, width=console.width))
-    console.print()
-    losses = history["step_losses"]
-    console.print(key_values([
-        ("loss curve", f"{views.sparkline(curve_levels(losses))}  {losses[0]:.3f} → {losses[-1]:.3f} over {len(losses)} steps" if losses else "-"),
-        ("model", f"{out} (epoch {mf.epoch}); predict with: convcli predict {out} IMAGE"),
-        ("result", f"test accuracy {final_test:.2%}" if final_test is not None else "no test images"),
-        ("time", f"{total:.1f} s, {np.mean(history['epoch_seconds']):.2f} s per epoch"),
-    ]))  # fmt: skip
+        console.print("", views.kernel_heatmaps(first_weight, title, console.color_system is not None, console.width))
+    console.print("", views.closing(closing, curve_levels(mf.history["step_losses"])))

@@ -71,7 +71,7 @@ def parse_layers(spec: str, extra: tuple[str, ...] = ()) -> list[LayerSpec]:
     items = [part.strip() for part in spec.replace("\n", ",").split(",")]
     items = [item for item in items if item]
     if not items:
-        raise LayerSpecError(f"--layers is empty; expected items like conv3p1,pool2 ({SYNTAX})")
+        raise LayerSpecError(f"the layer list is empty; expected items like conv3p1,pool2 ({SYNTAX})")
     layers = []
     for index, item in enumerate(items, start=1):
         low = item.lower()

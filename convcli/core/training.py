@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import ParameterError
 from .gradcheck import numerical_gradient
 from .nn import Model, softmax_cross_entropy
 from .optim import Optimizer
@@ -137,7 +138,7 @@ class EpochReport:
 def train_epoch(
     model: Model,
     optimizer: Optimizer,
-    split: tuple[np.ndarray, ...],
+    split: Split,
     batch_size: int,
     seed: int,
     epoch: int,
@@ -147,7 +148,7 @@ def train_epoch(
     """fit_epoch on split's (x_train, y_train), then evaluate on (x_val, y_val) and (x_test, y_test)."""
     import time
 
-    x_tr, y_tr, x_val, y_val, x_te, y_te = split
+    x_tr, y_tr, x_val, y_val, x_te, y_te = split.arrays()
     classes = model.layers[-1].params["weight"].shape[0]
     t0 = time.perf_counter()
     fit = fit_epoch(model, optimizer, x_tr, y_tr, batch_size, seed, epoch, on_step, should_stop)
@@ -170,3 +171,50 @@ def curve_levels(values: list[float], width: int = 60) -> list[float]:
         v = np.array([c.mean() for c in np.array_split(v, width)])
     lo, hi = float(v.min()), float(v.max())
     return [float(x) for x in (v - lo) / ((hi - lo) or 1)]
+
+
+@dataclass(frozen=True)
+class Split:
+    """Training, validation and test images (N, 1, H, W), normalised by the training set's mean and std."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    mean: float
+    std: float
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return self.x_train, self.y_train, self.x_val, self.y_val, self.x_test, self.y_test
+
+
+def split_and_normalise(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    val_fraction: float,
+    stats: tuple[float, float] | None = None,
+) -> Split:
+    """Hold out the first val_fraction of the training images, then normalise every set by (mean, std):
+    ``stats`` when given (a resumed model keeps its own), else the remaining training images'.
+
+    Raises ParameterError when no training image is left.
+    """
+    n_val = round(len(x_train) * val_fraction)
+    x_tr, y_tr = x_train[n_val:], y_train[n_val:]
+    if len(x_tr) == 0:
+        raise ParameterError("no training images left after holding out validation and test images")
+    mean, std = stats if stats is not None else (float(x_tr.mean()), float(x_tr.std()) or 1.0)
+    return Split(
+        (x_tr - mean) / std,
+        y_tr,
+        (x_train[:n_val] - mean) / std,
+        y_train[:n_val],
+        (x_test - mean) / std,
+        y_test,
+        mean,
+        std,
+    )

@@ -11,7 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from convcli.render.layout import titled
+from convcli.explain.train_report import TrainReport
+from convcli.render.layout import key_values, titled
 from convcli.render.matrices import matrix
 
 
@@ -152,3 +153,36 @@ def predictions(rows: Sequence[tuple[str, str, str]], top: int) -> Table:
     for row in rows:
         table.add_row(*row)
     return table
+
+
+def run_header(data: str, counts: tuple[int, int, int], classes: Sequence[str], model: str, training: str) -> Table:
+    """What is about to be trained: the data and its split, the layers, the optimizer."""
+    n_train, n_val, n_test = counts
+    held = (f"{n_val} validation, " if n_val else "") + f"{n_test} test"
+    return key_values(
+        [
+            ("data", f"{data}: {n_train} train, {held}; classes {', '.join(classes)}"),
+            ("model", model),
+            ("training", training),
+        ]
+    )
+
+
+def closing(report: TrainReport, curve: Sequence[float]) -> Table:
+    """The loss curve as a sparkline, where the model went, the test accuracy, the time."""
+    h = report.model_file.history
+    losses = h["step_losses"]
+    test = report.last("test_accuracy")
+    seconds = h["epoch_seconds"]
+    loss_line = f"{sparkline(curve)}  {losses[0]:.3f} → {losses[-1]:.3f} over {len(losses)} steps" if losses else "-"
+    return key_values(
+        [
+            ("loss curve", loss_line),
+            (
+                "model",
+                f"{report.out} (epoch {report.model_file.epoch}); predict with: convcli predict {report.out} IMAGE",
+            ),
+            ("result", f"test accuracy {test:.2%}" if test is not None else "no test images"),
+            ("time", f"{report.wall_seconds:.1f} s, {sum(seconds) / max(len(seconds), 1):.2f} s per epoch"),
+        ]
+    )

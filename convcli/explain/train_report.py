@@ -1,0 +1,45 @@
+"""`convcli train`'s closing report: what was trained, how well, where it was saved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from convcli.core.checkpoint import ModelFile
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    """A finished (or continued) run, read off its model file."""
+
+    model_file: ModelFile
+    out: str
+    train_samples: int
+    test_samples: int
+    kernels_png: str | None
+    wall_seconds: float
+    gradcheck: bool
+
+    def last(self, key: str) -> Any:
+        values = self.model_file.history[key]
+        return values[-1] if values else None
+
+    def to_json(self) -> dict[str, Any]:
+        h = self.model_file.history
+        report: dict[str, Any] = {
+            "test_accuracy": self.last("test_accuracy"),
+            "val_accuracy": self.last("val_accuracy"),
+            "train_accuracy": self.last("train_accuracy"),
+            "loss": h["loss"],
+            "epoch_seconds": h["epoch_seconds"],
+            "epochs": len(h["loss"]),
+            "train_samples": self.train_samples,
+            "test_samples": self.test_samples,
+            "classes": self.model_file.classes,
+            "model": self.out,
+            "kernels_png": self.kernels_png,
+            "wall_seconds": self.wall_seconds,
+        }
+        if self.gradcheck:
+            report["gradcheck_max_relative_error"] = self.model_file.gradcheck_max_relative_error
+        return report
