@@ -160,3 +160,22 @@ def test_bad_arguments(kwargs, exc, message):
     kernel = kwargs.pop("kernel", np.ones((3, 3)))
     with pytest.raises(exc, match=message):
         filter_image(np.zeros((6, 6), dtype=np.float32), kernel, **kwargs)
+
+
+def test_the_chooser_weighs_the_stride():
+    """FFT computes every position at full resolution, so a stride that keeps one in 16 makes it lose;
+    running sums serve only stride 1."""
+    from convcli.core.filters.choose import choose_method
+
+    k = np.random.default_rng(0).standard_normal((15, 15))
+    assert choose_method(k, None, (1000, 1000), (1, 1), (1, 1)) == "fft"
+    assert choose_method(k, None, (250, 250), (4, 4), (1, 1)) == "direct"
+    box = (np.ones(9), np.ones(9))
+    assert choose_method(np.ones((9, 9)), box, (500, 500), (1, 1), (1, 1)) == "separable"
+    img = np.random.default_rng(1).uniform(0, 1, (40, 40)).astype(np.float32)
+    assert filter_image(img, np.ones((9, 9)), stride=1).method == "separable (running sums)"
+    strided = filter_image(img, np.ones((9, 9)), stride=2)
+    assert strided.method == "separable"
+    np.testing.assert_allclose(
+        strided.image, filter_image(img, np.ones((9, 9)), stride=2, method="direct").image, rtol=1e-5
+    )

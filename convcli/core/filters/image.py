@@ -1,14 +1,4 @@
-"""Fast filtering of one image by one 2-D kernel: direct, separable and FFT paths.
-
-Images are channels-last, (H, W) or (H, W, C), float32; every channel is filtered on its own
-by the same kernel. The operation is cross-correlation, O(i, j) = sum_mn K(m, n) X_pad(i*s + m*d,
-j*s + n*d), like conv2d; ``mode="conv"`` flips the kernel first (true convolution).
-
-No im2col of a whole image (15x15 on 16 megapixels would need ~14 GB): the direct path sums
-shifted slices into row tiles that stay in cache, separable kernels run as two 1-D passes (a
-constant 1-D factor, as in a box blur, as running sums), and large kernels go through rfft2. Row
-tiles are spread over threads: NumPy releases the GIL inside its loops.
-"""
+"""filter_image, the one entry to the paths: checks, geometry, the path chosen, and the magnitude and alpha helpers."""
 
 from __future__ import annotations
 
