@@ -7,6 +7,7 @@ importing it loads no NumPy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -100,8 +101,32 @@ class Frameworks:
         }
 
 
+class _TwoAxes:
+    """What the one-layer reports share: an (H, W) pair of axis explanations."""
+
+    axes: tuple[Any, Any]
+
+    @property
+    def out(self) -> Pair:
+        return self.axes[0].out, self.axes[1].out
+
+    def _axes_json(self, extra: Callable[[Any], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Per axis: the fields every layer has, then the kind's own."""
+        return {
+            name: {
+                "size": a.size,
+                "kernel": a.kernel,
+                "stride": a.stride,
+                "padding": list(a.padding) if isinstance(a.padding, tuple) else a.padding,
+                "dilation": a.dilation,
+                **extra(a),
+            }
+            for name, a in zip(AXES, self.axes, strict=True)
+        }
+
+
 @dataclass(frozen=True)
-class ConvReport:
+class ConvReport(_TwoAxes):
     """A Conv2d's output size, explained per axis."""
 
     axes: tuple[ConvAxis, ConvAxis]
@@ -111,26 +136,16 @@ class ConvReport:
     counts: Counts | None
     kind: str = "conv"
 
-    @property
-    def out(self) -> Pair:
-        return self.axes[0].out, self.axes[1].out
-
     def to_json(self) -> dict[str, Any]:
-        axes = {
-            name: {
-                "size": a.size,
-                "kernel": a.kernel,
-                "stride": a.stride,
-                "padding": list(a.padding),
-                "dilation": a.dilation,
+        axes = self._axes_json(
+            lambda a: {
                 "effective_kernel": a.span,
                 "numerator": a.padded - a.span,
                 "out": a.out,
                 "unread_rows": a.unread,
                 "unread_at_end": a.unread_tail,
             }
-            for name, a in zip(AXES, self.axes, strict=True)
-        }
+        )
         return {
             "kind": self.kind,
             "H_out": self.out[0],
@@ -144,7 +159,7 @@ class ConvReport:
 
 
 @dataclass(frozen=True)
-class TransposedReport:
+class TransposedReport(_TwoAxes):
     """A ConvTranspose2d's output size, and the forward sizes it inverts."""
 
     axes: tuple[TransposedAxis, TransposedAxis]
@@ -152,25 +167,15 @@ class TransposedReport:
     counts: Counts | None
     kind: str = "tconv"
 
-    @property
-    def out(self) -> Pair:
-        return self.axes[0].out, self.axes[1].out
-
     def to_json(self) -> dict[str, Any]:
-        axes = {
-            name: {
-                "size": t.size,
-                "kernel": t.kernel,
-                "stride": t.stride,
-                "padding": t.padding,
-                "dilation": t.dilation,
+        axes = self._axes_json(
+            lambda t: {
                 "output_padding": t.output_padding,
                 "out": t.out,
                 "valid_output_padding": [0, t.max_output_padding],
                 "forward_inputs": list(t.forward_inputs),
             }
-            for name, t in zip(AXES, self.axes, strict=True)
-        }
+        )
         report: dict[str, Any] = {
             "kind": self.kind,
             "H_out": self.out[0],
@@ -182,7 +187,7 @@ class TransposedReport:
 
 
 @dataclass(frozen=True)
-class PoolReport:
+class PoolReport(_TwoAxes):
     """A MaxPool2d's or AvgPool2d's output size, with ceil_mode's rule."""
 
     kind: str  # "maxpool" or "avgpool"
@@ -190,26 +195,16 @@ class PoolReport:
     axes: tuple[PoolAxis, PoolAxis]
     notes: tuple[str, ...]
 
-    @property
-    def out(self) -> Pair:
-        return self.axes[0].out, self.axes[1].out
-
     def to_json(self) -> dict[str, Any]:
-        axes = {
-            name: {
-                "size": p.size,
-                "kernel": p.kernel,
-                "stride": p.stride,
-                "padding": p.padding,
-                "dilation": p.dilation,
+        axes = self._axes_json(
+            lambda p: {
                 "numerator": p.numerator,
                 "floor_out": p.floor_out,
                 "ceil_out": p.ceil_out,
                 "dropped": p.dropped,
                 "out": p.out,
             }
-            for name, p in zip(AXES, self.axes, strict=True)
-        }
+        )
         return {
             "kind": self.kind,
             "ceil_mode": self.ceil_mode,
