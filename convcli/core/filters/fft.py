@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..shapes import PadPair, Pair, effective_kernel
+from ..shapes import ConvGeometry
 from .common import boundary_index
 
 
@@ -26,16 +26,14 @@ def _fast_length(n: int) -> int:
     return int(best)
 
 
-def fft_filter(
-    x: np.ndarray, pads: PadPair, boundary: str, k: np.ndarray, s: Pair, d: Pair, out_size: Pair
-) -> np.ndarray:
+def fft_filter(x: np.ndarray, k: np.ndarray, g: ConvGeometry, boundary: str) -> np.ndarray:
     """Cross-correlation by rfft2, overlap-save in bands of output rows, one channel at a time.
 
     Each band gathers the padded rows it needs through the boundary rule's index map (no padded
     copy of the image) and is transformed at a small fixed size, so memory stays near the input
     plus the output however large the image.
     """
-    span = (effective_kernel(k.shape[0], d[0]), effective_kernel(k.shape[1], d[1]))
+    s, d, pads, out_size, span = g.stride, g.dilation, g.padding, g.out_size, g.span
     kd = np.zeros(span, dtype=np.float32)
     kd[:: d[0], :: d[1]] = k
     h, w, channels = x.shape

@@ -95,7 +95,7 @@ def filter_image(
     chosen = method if method != "auto" else choose_method(k, factors, out_size, s, d)
     workers = threads or min(4, os.cpu_count() or 1)
     if chosen == "fft":  # reads the border through index maps band by band: no padded copy
-        out = fft_filter(x, pads, boundary, k, s, d, out_size)
+        out = fft_filter(x, k, geometry, boundary)
         return FilterResult(out[:, :, 0] if squeeze else out, "fft", pads, geometry)
     xp = np.pad(x, (pads[0], pads[1], (0, 0)), mode=BOUNDARIES[boundary])  # type: ignore[call-overload]
     if chosen == "separable":
