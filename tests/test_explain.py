@@ -37,7 +37,7 @@ def test_conv_report_json_is_plain_and_its_notes_are_checked_by_the_geometry():
     assert (data["H_out"], data["W_out"]) == (13, 13)
     assert data["axes"]["H"]["unread_at_end"] == 1
     # the advice is the core's own: padding 1 gives 14 and reads every row
-    assert any("padding 1 reads them all (output 14)" in n.lower() for n in r.notes)
+    assert any("padding 1 reads every row (output 14)" in n.lower() for n in r.notes)
     fixed = conv_report((28, 28), (3, 3), (2, 2), (1, 1), (1, 1))
     assert fixed.out == (14, 14)
     assert fixed.axes[0].unread_tail == 0

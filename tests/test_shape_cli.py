@@ -28,7 +28,7 @@ def test_the_design_card_call(run):
     assert "⌊(28 + 2·0 − 1·(3 − 1) − 1) / 2⌋ + 1" in out
     assert "Output  13 × 13" in out
     assert "1 input row at the bottom and 1 column at the right are never read" in out
-    assert "Padding 1 reads them all (output 14)" in out
+    assert "Padding 1 reads every row (output 14)" in out
     assert "PyTorch padding=1" in out
     assert "TensorFlow 'SAME'" in out
     assert "0+1, 0+1" in out

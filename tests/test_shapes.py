@@ -75,7 +75,15 @@ def test_resolve_padding():
 # --- explained arithmetic, each against a brute-force loop -------------------------------------
 
 from convcli.core.layerspec import LayerSpecError, chain, parse_layers  # noqa: E402
-from convcli.core.shapes import conv_axis, pool_axis, tf_same, tf_valid, transposed_axis  # noqa: E402
+from convcli.core.shapes import (  # noqa: E402
+    conv_axis,
+    padding_reading_all,
+    pool_axis,
+    sizes_reading_all,
+    tf_same,
+    tf_valid,
+    transposed_axis,
+)
 
 
 def rows_read(size, kernel, stride, pad, dilation):
@@ -91,6 +99,47 @@ def rows_read(size, kernel, stride, pad, dilation):
         end = start + span - 1
         start += stride
     return read, end
+
+
+def reads_every_row(size, kernel, stride, pad, dilation):
+    read, end = rows_read(size, kernel, stride, pad, dilation)
+    return end >= 0 and len(read) == size
+
+
+def output_by_loop(size, kernel, stride, pad, dilation):
+    span, n = dilation * (kernel - 1) + 1, 0
+    while n * stride + span <= size + 2 * pad:
+        n += 1
+    return n
+
+
+@given(
+    size=st.integers(1, 30),
+    kernel=st.integers(1, 5),
+    stride=st.integers(1, 6),
+    pad=st.integers(0, 2),
+    dilation=st.integers(1, 3),
+)
+def test_the_fix_up_advice_holds_by_the_sliding_loop(size, kernel, stride, pad, dilation):
+    """Every padding or size the shape notes offer reads every row by a literal loop; None only when the loop
+    finds nothing in the searched range either."""
+    assume(output_by_loop(size, kernel, stride, pad, dilation) > 0)
+    span = dilation * (kernel - 1) + 1
+    p = padding_reading_all(size, kernel, stride, pad, dilation)
+    searched = range(pad, pad + stride + span + 1)
+    if p is None:
+        assert not any(reads_every_row(size, kernel, stride, q, dilation) for q in searched)
+    else:
+        assert reads_every_row(size, kernel, stride, p, dilation)
+        assert not any(reads_every_row(size, kernel, stride, q, dilation) for q in range(pad, p))
+    a = conv_axis(size, kernel, stride, (pad, pad), dilation)
+    same, more = sizes_reading_all(a)
+    if same is not None:
+        assert reads_every_row(same, kernel, stride, pad, dilation)
+        assert output_by_loop(same, kernel, stride, pad, dilation) == a.out
+    if more is not None:
+        assert reads_every_row(more, kernel, stride, pad, dilation)
+        assert output_by_loop(more, kernel, stride, pad, dilation) == a.out + 1
 
 
 @given(

@@ -344,13 +344,41 @@ def _count_unread(size: int, kernel: int, stride: int, pad_before: int, dilation
     return size - sum(1 for r in read if 0 <= r < size)
 
 
-def padding_reading_all(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
-    """The smallest symmetric padding >= ``padding`` after which no input row at the end is unread."""
-    for p in range(padding, padding + stride + 1):
-        axis = conv_axis(size, kernel, stride, (p, p), dilation)
-        if axis.unread_tail == 0:
+def _reads_all(size: int, kernel: int, stride: int, padding: tuple[int, int], dilation: int) -> ConvAxis | None:
+    """The axis if every input row is read by some tap (no tail, no holes), else None (also when it does not fit)."""
+    try:
+        a = conv_axis(size, kernel, stride, padding, dilation)
+    except ShapeError:
+        return None
+    return a if a.unread == 0 else None
+
+
+def padding_reading_all(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int | None:
+    """The smallest symmetric padding >= ``padding`` after which every input row is read, or None when none
+    does (a stride longer than the kernel's span leaves rows between windows whatever the padding)."""
+    for p in range(padding, padding + stride + effective_kernel(kernel, dilation) + 1):
+        if _reads_all(size, kernel, stride, (p, p), dilation) is not None:
             return p
-    return padding + stride  # unreachable: with padding >= stride - 1 every tail row is padding
+    return None
+
+
+def sizes_reading_all(a: ConvAxis) -> tuple[int | None, int | None]:
+    """Input sizes near ``a.size`` whose every row is read with a's kernel, stride, padding and dilation:
+    the largest one <= size with the same output, and the smallest one > size with one more output
+    (None where no size does)."""
+    k, s, p, d = a.kernel, a.stride, a.padding, a.dilation
+    same = next(
+        (n for n in range(a.size, 0, -1) if (r := _reads_all(n, k, s, p, d)) is not None and r.out == a.out), None
+    )
+    more = next(
+        (
+            n
+            for n in range(a.size + 1, a.size + 2 * s + a.span + 1)
+            if (r := _reads_all(n, k, s, p, d)) and r.out == a.out + 1
+        ),
+        None,
+    )
+    return same, more
 
 
 def tf_same(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> tuple[int, int, int]:
@@ -431,6 +459,19 @@ class PoolAxis:
     def numerator(self) -> int:
         """size + 2P - span: what the stride divides."""
         return self.size + 2 * self.padding - effective_kernel(self.kernel, self.dilation)
+
+    def rows_read(self, index: int) -> set[int]:
+        """The input positions (not padding) window ``index`` reads."""
+        start = index * self.stride - self.padding
+        return {r for r in _taps(start, self.kernel, self.dilation) if 0 <= r < self.size}
+
+    @property
+    def rows_only_ceil_reads(self) -> int:
+        """Input positions that only the window ceil_mode adds reads (0 when it adds none)."""
+        if not (self.ceil_mode and self.out > self.floor_out):
+            return 0
+        earlier = set().union(*(self.rows_read(i) for i in range(self.out - 1)))
+        return len(self.rows_read(self.out - 1) - earlier)
 
 
 def pool_axis(

@@ -23,6 +23,7 @@ from convcli.core.shapes import (
     padding_reading_all,
     pool_axis,
     resolve_padding,
+    sizes_reading_all,
     tf_same,
     tf_valid,
     transposed_axis,
@@ -77,6 +78,7 @@ class Frameworks:
     tf_valid: tuple[int | None, int | None]
     tf_same_out: Pair
     tf_same_padding: tuple[Pair, Pair]
+    tf_refuses: bool = False  # TensorFlow refuses a dilation above 1 together with a stride above 1
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -92,8 +94,10 @@ class Frameworks:
                 "H_out": self.half_out[0],
                 "W_out": self.half_out[1],
             },
-            "tensorflow_valid": {"H_out": self.tf_valid[0], "W_out": self.tf_valid[1]},
-            "tensorflow_same": {
+            "tensorflow_valid": None if self.tf_refuses else {"H_out": self.tf_valid[0], "W_out": self.tf_valid[1]},
+            "tensorflow_same": None
+            if self.tf_refuses
+            else {
                 "H_out": self.tf_same_out[0],
                 "W_out": self.tf_same_out[1],
                 "padding": [list(p) for p in self.tf_same_padding],
@@ -231,6 +235,12 @@ class ChainReport:
     steps: tuple[ChainStep, ...]
 
     @property
+    def averaged(self) -> bool:
+        """After a transposed convolution, neighbouring outputs see fields of different sizes: the table's
+        receptive field, jump and centre are then the linear recurrences' averages, not any one output's."""
+        return any(s.layer.kind == "tconv" for s in self.steps)
+
+    @property
     def counted(self) -> bool:
         return bool(self.steps) and all(s.params is not None for s in self.steps)
 
@@ -292,16 +302,9 @@ def _unread_notes(axes: tuple[ConvAxis, ConvAxis]) -> list[str]:
     for label, a, where in groups:
         if a.unread_tail:
             pads = f"{a.padding[0]} + {a.padding[1]}"
-            fixes = []
-            if a.padding[0] == a.padding[1]:
-                p = padding_reading_all(a.size, a.kernel, a.stride, a.padding[0], a.dilation)
-                out = conv_axis(a.size, a.kernel, a.stride, (p, p), a.dilation).out
-                fixes.append(f"padding {p} reads them all (output {out})")
-            fixes.append(f"an input of {a.size - a.unread_tail} gives the same {a.out} with nothing unused")
-            fixes.append(f"{a.size - a.unread_tail + a.stride} gives {a.out + 1}")
             notes.append(
                 f"{label}{where} never read: size + padding − span = {a.size} + {pads} − {a.span} = {a.padded - a.span} "
-                f"leaves {a.leftover} after the last step of {a.stride}. " + sentence("; ".join(fixes))
+                f"leaves {a.leftover} after the last step of {a.stride}. " + sentence("; ".join(_fixes(a)))
             )
         holes = a.unread - a.unread_tail
         if holes > 0:
@@ -311,6 +314,30 @@ def _unread_notes(axes: tuple[ConvAxis, ConvAxis]) -> list[str]:
                 f"{what} between taps: they never reach the output."
             )
     return notes
+
+
+def _fixes(a: ConvAxis) -> list[str]:
+    """Changes after which every input row is read, each found by search over the geometry and checked there."""
+    fixes = []
+    if a.padding[0] == a.padding[1]:
+        p = padding_reading_all(a.size, a.kernel, a.stride, a.padding[0], a.dilation)
+        if p is not None:
+            out = conv_axis(a.size, a.kernel, a.stride, (p, p), a.dilation).out
+            fixes.append(f"padding {p} reads every row (output {out})")
+    same, more = sizes_reading_all(a)
+    if same is not None:
+        fixes.append(f"an input of {same} gives the same {a.out} with every row read")
+    if more is not None:
+        fixes.append(f"{more} gives {a.out + 1}")
+    if not fixes:
+        gap = a.stride - a.span
+        fixes.append(
+            f"no padding or nearby input size reads every row: each step of {a.stride} moves past a window "
+            f"spanning {a.span}, skipping {gap} {'row' if gap == 1 else 'rows'} between windows"
+            if gap > 0
+            else "no padding or nearby input size reads every row"
+        )
+    return fixes
 
 
 def _once(same: bool, notes: list[str]) -> tuple[str, ...]:
@@ -360,6 +387,7 @@ def conv_report(
         ),
         tf_same_out=(tf[0][0], tf[1][0]),
         tf_same_padding=((tf[0][1], tf[0][2]), (tf[1][1], tf[1][2])),
+        tf_refuses=max(stride) > 1 and max(dilation) > 1,
     )
     return ConvReport(
         axes,
@@ -410,9 +438,13 @@ def pool_report(
                 f"input and left padding ({p.size} + {p.padding}); PyTorch drops it, so the output stays {p.out}."
             )
         elif p.ceil_out > p.floor_out and ceil_mode:
+            added = p.rows_only_ceil_reads
             notes.append(
-                f"{name}: ceil_mode adds a last, partial window over the {edge} {plural(p.leftover, word)} "
+                f"{name}: ceil_mode adds a last, partial window over the {edge} {plural(added, 'input ' + word)} "
                 f"that floor mode leaves out ({p.floor_out} -> {p.out})."
+                if added
+                else f"{name}: ceil_mode adds a last window ({p.floor_out} -> {p.out}) that reads no input {word} "
+                f"the others miss: it covers {word}s already pooled and the padding."
             )
         elif p.unread_tail:
             notes.append(

@@ -231,6 +231,9 @@ def _frameworks(fw: Frameworks) -> Table:
         f"{fw.half_out[0]} × {fw.half_out[1]}",
         pads([[half[0]] * 2, [half[1]] * 2]),
     )
+    if fw.tf_refuses:
+        table.add_row("TensorFlow", "refused", "dilation with a stride above 1")
+        return table
     valid = fw.tf_valid
     valid_out = "kernel does not fit" if None in valid else f"{valid[0]} × {valid[1]}"
     table.add_row("TensorFlow 'VALID'", valid_out, "0+0, 0+0")
@@ -294,7 +297,14 @@ def shape_chain(report: ChainReport) -> Group:
         Text(),
         para(
             "RF: receptive field and jump: effective stride, both in input pixels; centre: where the first "
-            "output's field is centred (pixel 0 is at 0).",
+            "output's field is centred (pixel 0 is at 0)."
+            + (
+                " From the first transposed convolution on, these are averages over the outputs: a transposed "
+                "convolution's outputs alternate between larger and smaller fields, so no one output need have "
+                "the value shown."
+                if report.averaged
+                else ""
+            ),
             style="dim",
         ),
     ]
