@@ -24,6 +24,36 @@ class GradientShapeError(ShapeError):
     """The given dL/dO does not have the output's shape."""
 
 
+@dataclass(frozen=True)
+class ClosingForm:
+    """Which steps the closing formulas take for one geometry and mode; the walk spells exactly these.
+
+    dL/dK = [rot180(] X_pad ⋆ [dilate(]dL/dO[)] [)], the correlation stepping D at a time;
+    dL/dX = [crop(] pad([dilate(]dL/dO[)]) ⋆ K' [)], K' = rot180(K) (xcorr) or K (conv: the flips
+    cancel), its taps D apart. ``read`` is the part of X_pad the forward pass reads.
+    """
+
+    padded: bool
+    strided: bool
+    dilated: bool
+    conv: bool
+    trimmed: bool  # X_pad has rows or columns past ``read`` that no window reaches
+    read: Pair
+
+
+def closing_form(g: ConvGeometry, mode: str) -> ClosingForm:
+    span = g.span
+    read = ((g.out_size[0] - 1) * g.stride[0] + span[0], (g.out_size[1] - 1) * g.stride[1] + span[1])
+    return ClosingForm(
+        padded=g.padding != ((0, 0), (0, 0)),
+        strided=g.stride != (1, 1),
+        dilated=g.dilation != (1, 1),
+        conv=mode == "conv",
+        trimmed=read != g.padded_size,
+        read=read,
+    )
+
+
 MAX_JACOBIAN = 2_000_000  # entries of J_X (H_out*W_out x H*W); past that the Jacobians are left out (None)
 
 
@@ -36,10 +66,12 @@ class Derivation:
     b: np.ndarray
     grad: np.ndarray
     geometry: ConvGeometry
+    form: ClosingForm
     mode: str
     out: np.ndarray
     partials: np.ndarray  # (F, C, H_out, W_out): X_c correlated with filter f's kernel for channel c, no bias
     x_padded: np.ndarray  # (C, Hp, Wp)
+    x_read: np.ndarray  # (C, read_h, read_w): the part of X_pad the forward pass reads
     dx: np.ndarray
     dk: np.ndarray
     db: np.ndarray
@@ -112,6 +144,17 @@ class Derivation:
             float(np.max(np.abs(self.db - self.db_fd))),
         )
 
+    @property
+    def max_fd_relative_error(self) -> float:
+        """The largest, over dL/dX, dL/dK and dL/db, of ||analytic - numeric|| / (||analytic|| + ||numeric||):
+        CS231n's relative error, blind to the scale of the numbers (0 when both are 0)."""
+
+        def rel(a: np.ndarray, n: np.ndarray) -> float:
+            scale = float(np.linalg.norm(a) + np.linalg.norm(n))
+            return float(np.linalg.norm(a - n)) / scale if scale > 0 else 0.0
+
+        return max(rel(self.dx, self.dx_fd), rel(self.dk, self.dk_fd), rel(self.db, self.db_fd))
+
     def agrees(self, a: np.ndarray | None, b: np.ndarray | None) -> bool | None:
         """Whether two routes to a gradient give the same numbers; None when a route was not taken."""
         if a is None or b is None:
@@ -120,10 +163,13 @@ class Derivation:
 
     def verdicts(self) -> dict[str, bool | None]:
         """Each closing formula against conv2d_backward, and the Jacobian products (None for several channels)."""
+        conv = self.mode == "conv"  # the flips: dL/dK = rot180(X ⋆ dL/dO), dL/dX = pad(dL/dO) ⋆ K
         return {
             "dL_db_is_sum_of_dL_dO": self.agrees(self.db, self.grad.sum(axis=(1, 2))),
-            "dL_dK_is_X_corr_dL_dO": self.agrees(self.dk, self.dk_corr),
-            "dL_dX_is_pad_dL_dO_corr_rot180_K": self.agrees(self.dx, self.dx_corr),
+            "dL_dK_is_rot180_X_corr_dL_dO" if conv else "dL_dK_is_X_corr_dL_dO": self.agrees(self.dk, self.dk_corr),
+            "dL_dX_is_pad_dL_dO_corr_K" if conv else "dL_dX_is_pad_dL_dO_corr_rot180_K": self.agrees(
+                self.dx, self.dx_corr
+            ),
             "dL_dK_is_vec_dL_dO_times_J_K": self.agrees(self.dk, self.dk_jac),
             "dL_dX_is_vec_dL_dO_times_J_X": self.agrees(self.dx, self.dx_jac),
         }
@@ -153,6 +199,7 @@ class Derivation:
             "checks": {
                 **{k: v for k, v in self.verdicts().items() if v is not None},
                 "max_finite_difference_error": self.max_fd_error,
+                "max_finite_difference_relative_error": self.max_fd_relative_error,
             },
         }
         if one and self.jac_k is not None and self.jac_x is not None:
@@ -214,9 +261,10 @@ def derive(
     dk = _effective_kernel(grads.weight, mode)
     db = grads.bias
 
-    dk_corr = _grad_kernel_by_correlation(x, grad, k.shape, g)
-    dk_corr = _effective_kernel(dk_corr, mode)
+    form = closing_form(g, mode)
+    x_read = pad(x, g.padding)[:, : form.read[0], : form.read[1]]
     stuffed, padded, full_pad, k_rot, dx_full, dx_corr = _grad_input_by_correlation(grad, kc, x.shape, g)
+    dk_corr = _effective_kernel(_grad_kernel_by_correlation(x_read, stuffed, g), mode)
 
     partials = np.stack([conv2d(x[None], kc[f][:, None], **kw, groups=x.shape[0])[0] for f in range(n_filters)])
     jac_k = jac_x = dk_jac = dx_jac = jk_index = jx_index = None
@@ -247,10 +295,12 @@ def derive(
         b=b,
         grad=grad,
         geometry=g,
+        form=form,
         mode=mode,
         out=out,
         partials=partials,
         x_padded=pad(x, g.padding),
+        x_read=x_read,
         dx=dx,
         dk=dk,
         db=db,
@@ -273,15 +323,12 @@ def derive(
     )
 
 
-def _grad_kernel_by_correlation(
-    x: np.ndarray, grad: np.ndarray, k_shape: tuple[int, ...], g: ConvGeometry
-) -> np.ndarray:
-    """dL/dK[f, c] = X_pad[c] ⋆ dL/dO[f]: dL/dO is the kernel, dilated by the stride, stepping by the dilation."""
-    xp = pad(x, g.padding)  # (C, Hp, Wp)
-    kh, kw = k_shape[2:]
+def _grad_kernel_by_correlation(x_read: np.ndarray, stuffed: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """dL/dK[f, c] = X_read[c] ⋆ dilate(dL/dO[f]): a valid correlation stepping by the dilation, which is
+    exactly kH x kW because X_read holds only what the forward pass reads."""
     # channels of X as a batch, filters of dL/dO as output channels
-    full = conv2d(xp[:, None], grad[:, None], stride=g.dilation, dilation=g.stride)  # (C, F, >=kH, >=kW)
-    return np.ascontiguousarray(full[:, :, :kh, :kw].transpose(1, 0, 2, 3))
+    full = conv2d(x_read[:, None], stuffed[:, None], stride=g.dilation)  # (C, F, kH, kW)
+    return np.ascontiguousarray(full.transpose(1, 0, 2, 3))
 
 
 def _grad_input_by_correlation(

@@ -35,7 +35,7 @@ class Para:
 
 @dataclass(frozen=True)
 class Note:
-    """A remark that matters: where the textbook formula changes, or the seed slipped."""
+    """A remark that matters: where the textbook formula changes, or a classic derivation slipped."""
 
     parts: tuple[Inline, ...]
 

@@ -1,4 +1,4 @@
-"""The backprop walk: the seed's derivation redone with the user's numbers, as a Document.
+"""The backprop walk: the classic textbook derivation redone with the user's numbers, as a Document.
 
 Every number comes from the core's Derivation (conv2d, conv2d_backward, the Jacobian helpers, the
 correlations, central differences); symbols (X00, K10, dL/dO01) come from the same Jacobian helpers
@@ -10,7 +10,7 @@ from __future__ import annotations
 from convcli.core.derivation import Derivation
 from convcli.explain.backprop.channels import multi_channel
 from convcli.explain.backprop.checks import checks
-from convcli.explain.backprop.forward import forward, one_d, summary, summary_config
+from convcli.explain.backprop.forward import forward, is_one_d, one_d, summary, summary_config
 from convcli.explain.backprop.gradients import bias_section, fd_section, input_section, kernel_section
 from convcli.explain.backprop.jacobians import vec_section
 from convcli.explain.backprop.symbols import Walk
@@ -29,7 +29,7 @@ def build(walk: Walk, verbose: bool) -> Document:
         multi_channel(walk, doc, verbose)
     elif verbose:
         forward(walk, doc)
-        if walk.shapes["X"][0] == 1 and walk.shapes["K"][0] == 1:
+        if is_one_d(walk):
             one_d(walk, doc)
         vec_section(walk, doc)
         kernel_section(walk, doc)

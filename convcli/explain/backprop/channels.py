@@ -1,10 +1,14 @@
-"""The walk for several channels and filters: per-channel correlations summed, per-pair gradients."""
+"""The walk for several channels and filters: per-channel correlations summed, per-pair gradients.
+
+It states the same closing formulas as the one-channel walk (padding, zero-stuffing, crop and the
+true-convolution flips included), with channel and filter subscripts.
+"""
 
 from __future__ import annotations
 
-from convcli.explain.backprop.formulas import MULTI_CHANNEL_FORWARD
+from convcli.explain.backprop.formulas import MULTI_CHANNEL_FORWARD, MULTI_CHANNEL_FORWARD_CONV, dk_rhs, dx_rhs
 from convcli.explain.backprop.symbols import DB, EQ, PLUS, STAR, Walk, eq, num, paren
-from convcli.explain.document import Document, Equation, Heading, M, note, para
+from convcli.explain.document import Document, Equation, Heading, M, Matrix, note, para
 from convcli.explain.text import fmt_number as fmt
 
 
@@ -15,21 +19,25 @@ def multi_channel(walk: Walk, doc: Document, verbose: bool) -> None:
     doc.add(Heading("Forward pass: each filter sums one kernel per input channel"))
     doc.add(
         para(
-            f"{MULTI_CHANNEL_FORWARD}: every input channel has its own kernel in each filter; the per-channel "
-            "correlations are added, then the bias. Several filters give several output channels."
+            f"{MULTI_CHANNEL_FORWARD_CONV if walk.conv else MULTI_CHANNEL_FORWARD}: every input channel has its own "
+            "kernel in each filter; the per-channel results are added, then the bias. Several filters give several "
+            "output channels."
         )
     )
     for c in range(c_n):
         doc.add(eq(M(f"X_{c}", f"X_{{{c}}}"), EQ, num(d.x[c])))
+    op = M("*", "*") if walk.conv else STAR
     for f in range(f_n):
-        terms: list = [M(f"O_{f}", f"O_{{{f}}}"), EQ]
+        kernels: list[Matrix | M] = []
         for c in range(c_n):
-            partial = d.partials[f, c]
-            if verbose:
-                terms += [M(f"(X_{c}", f"(X_{{{c}}}"), STAR, num(d.k[f, c]), M(")", ")")]
-            else:
-                terms += [num(partial)]
-            terms.append(PLUS)
+            kernels += [M(f"K_{f}{c}", f"K_{{{f}{c}}}"), EQ, num(d.k[f, c])]
+        doc.add(Equation(tuple(kernels)))
+        if verbose:  # each channel's own result first
+            for c in range(c_n):
+                doc.add(eq(M(f"X_{c}", f"X_{{{c}}}"), op, M(f"K_{f}{c}", f"K_{{{f}{c}}}"), EQ, num(d.partials[f, c])))
+        terms: list[Matrix | M] = [M(f"O_{f}", f"O_{{{f}}}"), EQ]
+        for c in range(c_n):
+            terms += [num(d.partials[f, c]), PLUS]
         terms += [M(paren(fmt(d.b[f])), paren(fmt(d.b[f]))), EQ, num(d.out[f])]
         doc.add(Equation(tuple(terms)))
     doc.add(Heading("Gradients, per channel"))
@@ -41,7 +49,7 @@ def multi_channel(walk: Walk, doc: Document, verbose: bool) -> None:
                 eq(
                     M(f"dL/dK_{f}{c}", rf"\frac{{\partial L}}{{\partial K_{{{f}{c}}}}}"),
                     EQ,
-                    M(f"X_{c} ⋆ dL/dO_{f}", rf"X_{{{c}}} \star \frac{{\partial L}}{{\partial O_{{{f}}}}}"),
+                    dk_rhs(d.form, str(f), str(c)),
                     EQ,
                     num(d.dk[f, c]),
                 )
@@ -51,10 +59,7 @@ def multi_channel(walk: Walk, doc: Document, verbose: bool) -> None:
             eq(
                 M(f"dL/dX_{c}", rf"\frac{{\partial L}}{{\partial X_{{{c}}}}}"),
                 EQ,
-                M(
-                    f"Σ_f pad(dL/dO_f) ⋆ rot180(K_f{c})",
-                    rf"\sum_f \operatorname{{pad}}(\tfrac{{\partial L}}{{\partial O_f}}) \star \operatorname{{rot180}}(K_{{f{c}}})",
-                ),
+                dx_rhs(d.form, str(c), over_filters=True),
                 EQ,
                 num(d.dx[c]),
             )

@@ -24,7 +24,7 @@ from convcli.explain.backprop.symbols import (
 )
 from convcli.explain.document import Align, Document, Heading, M, note, para
 from convcli.explain.text import fmt_number as fmt
-from convcli.explain.text import pair_text
+from convcli.explain.text import pair_text, sentence
 
 
 def summary_config(walk: Walk) -> list:
@@ -59,7 +59,7 @@ def summary(walk: Walk, doc: Document) -> None:
         eq(O_, EQ, X_, op, K_, M("+ b", "+ b"), EQ, num(d.out[0])),
         eq(DO, EQ, num(d.grad[0])),
     )
-    if walk.shapes["X"][0] == 1 and walk.shapes["K"][0] == 1:
+    if is_one_d(walk):
         one_d(walk, doc)
     doc.add(
         eq(DK, EQ, num(d.dk[0, 0])),
@@ -71,6 +71,19 @@ def summary(walk: Walk, doc: Document) -> None:
 def forward(walk: Walk, doc: Document) -> None:
     d = walk.d
     doc.add(Heading("1. Forward pass"))
+    if not walk.symbolic:  # every operand on the page before the first formula that uses it
+        doc.add(
+            eq(
+                X_,
+                EQ,
+                num(d.x[0]),
+                M("  K", r"\quad K"),
+                EQ,
+                num(d.k[0, 0]),
+                M(f"  b = {fmt(d.b[0])}", rf"\quad b = {fmt(d.b[0])}"),
+            ),
+            eq(DO, EQ, num(d.grad[0])),
+        )
     doc.add(para(f"Output size, per axis: {OUTPUT_SIZE}."))
     rows = []
     for axis, name in ((0, "H"), (1, "W")):
@@ -131,25 +144,47 @@ def forward(walk: Walk, doc: Document) -> None:
     if not walk.symbolic:
         op = M("*", "*") if walk.conv else STAR
         doc.add(eq(O_, EQ, X_, op, K_, M("+ b", "+ b"), EQ, num(d.out[0])))
-    if d.stride != (1, 1) or d.dilation != (1, 1):
+    moves = []
+    if d.stride != (1, 1):
+        moves.append(f"stride {pair_text(d.stride)} moves each window {pair_text(d.stride)} pixels at a time")
+    if d.dilation != (1, 1):
+        moves.append(f"dilation {pair_text(d.dilation)} spaces the kernel's taps {pair_text(d.dilation)} apart")
+    if moves:
         doc.add(
             note(
-                f"Stride {pair_text(d.stride)} moves each window {pair_text(d.stride)} pixels; dilation "
-                f"{pair_text(d.dilation)} spaces the kernel's taps {pair_text(d.dilation)} apart. The seed's formulas "
-                "assume both are 1; below, the stride reappears as a dilation of dL/dO and the dilation as the "
-                "correlation's step."
+                sentence("; ".join(moves))
+                + " The classic textbook derivation assumes stride and dilation 1; below, the stride reappears as a "
+                "dilation of dL/dO and the dilation as the correlation's step."
+            )
+        )
+    if walk.seed_shaped:
+        doc.add(
+            note(
+                "The classic derivation runs the sum for dL/db over i, j up to N, the kernel's width; it runs over "
+                "every output entry, H_out·W_out of them."
             )
         )
 
 
+def is_one_d(walk: Walk) -> bool:
+    """X, K and O are all single rows: the 1-D picture holds (padding rows can make O taller than X)."""
+    return walk.shapes["X"][0] == 1 and walk.shapes["K"][0] == 1 and walk.shapes["O"][0] == 1
+
+
 def one_d(walk: Walk, doc: Document) -> None:
-    """Seed cnn-notes' 1-D picture: which X and W make each O; which O and W feed each dL/dX."""
+    """The 1-D picture of lecture notes: which X and W make each O; which O and W feed each dL/dX."""
     d = walk.d
     jk, jx = walk.index_jacobians()
     n_out = walk.shapes["O"][1]
     n_k = walk.shapes["K"][1]
     n_x = walk.shapes["X"][1]
-    doc.add(Heading("The 1-D view (seed cnn-notes, counting from 1)", level=3))
+    doc.add(Heading("The 1-D view (counting from 1, as 1-D lecture notes do)", level=3))
+    doc.add(
+        para(
+            f"The kernel W moves across X by the stride ({d.stride[1]} here) and is applied at each stop; notes that "
+            "say it moves by the kernel size describe only the case stride = kernel size."
+        )
+    )
     rows: list[tuple[M, ...]] = []
     for i in range(n_out):
         terms = [M(f"W{m + 1}·X{jk[i, m]}", f"W_{{{m + 1}}} X_{{{jk[i, m]}}}") for m in range(n_k) if jk[i, m] != 0]
@@ -167,9 +202,12 @@ def one_d(walk: Walk, doc: Document) -> None:
     mid = n_x // 2
     ws = [k for i, k in ((i, jx[i, mid]) for i in range(n_out)) if k]
     if len(ws) > 1:
-        doc.add(
-            para(
-                f"X{mid + 1} meets " + ", ".join(f"W{k}" for k in ws) + " in turn as the window slides, so its "
-                "gradient gathers the kernel reversed: that is why dL/dX is a correlation with rot180(K)."
+        met = ", ".join(f"W{k}" for k in ws)
+        if ws == sorted(ws, reverse=True):
+            why = "gathers the kernel reversed: that is why dL/dX is a correlation with rot180(K)"
+        else:
+            why = (
+                "gathers the kernel in its written order: true convolution flipped it once on the way forward, "
+                "the backward pass flips it again, and the flips cancel, so dL/dX is a correlation with K itself"
             )
-        )
+        doc.add(para(f"X{mid + 1} meets {met} in turn as the window slides, so its gradient {why}."))

@@ -1,17 +1,35 @@
-"""Sections of the walk: dL/dK, dL/dX, dL/db, and the central differences."""
+"""Sections of the walk: dL/dK, dL/dX, dL/db, and the central differences.
+
+Each closing formula is spelled from the Derivation's ClosingForm and followed by the operands it
+names and its value, all read from the Derivation: the words are the computation.
+"""
 
 from __future__ import annotations
 
-from convcli.explain.backprop.formulas import DK_CHAIN, DK_IS_CORR, DX_CHAIN, DX_IS_CORR
+from convcli.explain.backprop.formulas import (
+    DK_CHAIN,
+    DX_CHAIN,
+    dk_formula,
+    dk_rhs,
+    dx_formula,
+    grad_out,
+    kernel_operand,
+)
 from convcli.explain.backprop.jacobians import input_jacobian, kernel_jacobian, too_big
-from convcli.explain.backprop.symbols import DB, DK, DO, DX, EQ, PLUS, STAR, X_, Walk, eq, grad_sym, join, num
+from convcli.explain.backprop.symbols import DB, DK, DX, EQ, PLUS, STAR, Walk, eq, grad_sym, join, num
 from convcli.explain.document import Align, Document, Equation, Heading, M, Matrix, note, para
 from convcli.explain.text import fmt_number as fmt
-from convcli.explain.text import pair_text, sentence
+from convcli.explain.text import pair_text, plural, sentence
+
+
+def _apart(pair: tuple[int, int], what: str) -> str:
+    """ "2 apart" or "2 apart down and 1 across", for strides and dilations."""
+    return f"{pair[0]} {what}" if pair[0] == pair[1] else f"{pair[0]} {what} down and {pair[1]} across"
 
 
 def kernel_section(walk: Walk, doc: Document) -> None:
     d = walk.d
+    form = d.form
     ho, wo = walk.shapes["O"]
     kh, kw = walk.shapes["K"]
     doc.add(Heading("3. dL/dK"))
@@ -24,62 +42,60 @@ def kernel_section(walk: Walk, doc: Document) -> None:
         )
     )
     if walk.seed_shaped:
-        doc.add(note("The seed writes this product as dL/dO · dL/dK; the second factor is the Jacobian dO/dK."))
+        doc.add(
+            note(
+                "The classic textbook derivation writes this product as dL/dO · dL/dK; its second factor is the "
+                "Jacobian dO/dK, not a gradient of L."
+            )
+        )
     if not too_big(walk, "J_K", ho * wo, kh * kw, doc):
         kernel_jacobian(walk, doc)
     if walk.seed_shaped:
         doc.add(
             note(
-                "The seed then writes dL/dO as [[dL/dO00, dL/dO10], [dL/dO01, dL/dO11]] (vec's order typed row by "
-                "row, i.e. transposed) before a note puts it back; refilling by columns gives "
+                "The classic derivation then writes dL/dO as [[dL/dO00, dL/dO10], [dL/dO01, dL/dO11]] (vec's order "
+                "typed row by row, i.e. transposed) and puts it back in a later note; refilling by columns gives "
                 "[[dL/dO00, dL/dO01], [dL/dO10, dL/dO11]] directly."
             )
         )
     doc.add(
-        para(
-            "The same numbers as one correlation, the seed's closing formula ",
-            DK_IS_CORR,
-            ": slide dL/dO over X and sum the products.",
-        )
+        para("The same numbers as one correlation: ", dk_formula(form), ". Slide dL/dO over X and sum the products.")
     )
-    notes = []
-    if d.padding != ((0, 0), (0, 0)):
-        notes.append("X is the zero-padded input X_pad")
-    if d.stride != (1, 1):
-        notes.append(
-            f"with stride {pair_text(d.stride)}, dL/dO acts as a kernel whose taps are {pair_text(d.stride)} apart (dilated by the stride)"
+    pieces = []
+    if form.padded or form.trimmed:
+        (rh, rw), (hp, wp) = form.read, d.geometry.padded_size
+        what = "X_pad is the input with its zero padding" if form.padded else "X_pad is the input"
+        if form.trimmed:
+            what += (
+                f", cut to the {rh}×{rw} rows and columns the forward pass reads (of {hp}×{wp}): the rest never "
+                "meets dL/dO"
+            )
+        pieces.append(what)
+    if form.strided:
+        pieces.append(
+            f"dilate(dL/dO) puts stride − 1 zeros between the entries of dL/dO, so it acts as a kernel whose taps "
+            f"are {_apart(d.stride, 'apart')}"
         )
-    if d.dilation != (1, 1):
-        notes.append(
-            f"with dilation {pair_text(d.dilation)}, the correlation steps {pair_text(d.dilation)} pixels at a time"
+    if form.dilated:
+        pieces.append(f"the correlation steps {_apart(d.dilation, 'pixels at a time')}, the kernel's dilation")
+    if form.conv:
+        pieces.append(
+            "true convolution is O = X ⋆ rot180(K), so the correlation gives the gradient of rot180(K), and a "
+            "second rot180 turns it back into dL/dK"
         )
-    if walk.conv:
-        notes.append("for true convolution O = X ⋆ rot180(K), so dL/dK = rot180(X ⋆ dL/dO)")
-    if notes:
-        doc.add(note(sentence("; ".join(notes))))
-    if not walk.symbolic:
-        xp = d.x_padded[0]
-        xm = M("X_pad", r"X_{\mathrm{pad}}") if d.padding != ((0, 0), (0, 0)) else X_
-        terms: list[Matrix | M] = [DK, EQ, xm, STAR, DO, EQ, num(xp), STAR, num(d.grad[0])]
-        if walk.conv:
-            terms = [
-                DK,
-                EQ,
-                M("rot180(", r"\operatorname{rot180}\big("),
-                xm,
-                STAR,
-                DO,
-                M(")", r"\big)"),
-                EQ,
-                num(d.dk_corr[0, 0]),
-            ]
-        else:
-            terms += [EQ, num(d.dk_corr[0, 0])]
-        doc.add(Equation(tuple(terms)))
+    if pieces:
+        doc.add(note(sentence("; ".join(pieces))))
+    if walk.symbolic:
+        return
+    body: list[Matrix | M] = [num(d.x_read[0]), STAR, num(d.grad_stuffed[0])]
+    if form.conv:
+        body = [M("rot180(", r"\operatorname{rot180}\big("), *body, M(")", r"\big)")]
+    doc.add(Equation((DK, EQ, dk_rhs(form), EQ, *body, EQ, num(d.dk_corr[0, 0]))))
 
 
 def input_section(walk: Walk, doc: Document) -> None:
     d = walk.d
+    form = d.form
     ho, wo = walk.shapes["O"]
     h, w = walk.shapes["X"]
     doc.add(Heading("4. dL/dX"))
@@ -96,71 +112,61 @@ def input_section(walk: Walk, doc: Document) -> None:
     if walk.seed_shaped:
         doc.add(
             note(
-                "The seed's list gives dL/dX02 = dL/dO10·K01; O10 never reads X02. X02 is read by O01 through "
-                "K01, so dL/dX02 = dL/dO01·K01."
+                "The classic derivation lists dL/dX02 = dL/dO10·K01, but O10 never reads X02: X02 is read by O01 "
+                "through K01, so dL/dX02 = dL/dO01·K01."
             )
+        )
+    doc.add(para("As one correlation: ", dx_formula(form), ". Step by step:"))
+    gp, gt = grad_out(form)
+    if form.strided:
+        doc.add(
+            para(
+                f"dilate(dL/dO): put stride − 1 zeros between the entries of dL/dO (stride {pair_text(d.stride)}), so "
+                "each gradient sits where its window started."
+            )
+        )
+        if not walk.symbolic:
+            doc.add(eq(M(gp, gt), EQ, num(d.grad_stuffed[0])))
+    (ft, fb), (fl, fr) = d.full_padding
+    span = d.span
+    spans = (
+        f"{span[0] - 1}" if span[0] == span[1] else f"{plural(span[0] - 1, 'row')} and {plural(span[1] - 1, 'column')}"
+    )
+    extra = ""
+    if (fb, fr) != (ft, fl):
+        extra = (
+            f", and {plural(fb - ft, 'more row')} at the bottom and {plural(fr - fl, 'more column')} at the right "
+            "for the input the forward pass never read"
         )
     doc.add(
         para(
-            "As one correlation, the seed's closing formula ",
-            DX_IS_CORR,
-            ":",
+            f"pad(…): pad by the dilated kernel's span − 1 = {spans} on every side (top {ft}, bottom {fb}, left {fl}, "
+            f"right {fr}){extra}."
         )
     )
+    kp, kt = kernel_operand(form)
+    if form.conv:
+        doc.add(
+            para(
+                "True convolution flipped K on the way forward, and the backward pass flips it back: the flips cancel and the correlation uses K as written."
+            )
+        )
+    else:
+        doc.add(para("rot180(K): the kernel turned by 180°."))
+    if form.dilated:
+        doc.add(note(f"The kernel keeps its taps {_apart(d.dilation, 'apart')} in this correlation too."))
     if walk.symbolic:
         return
-    if d.stride != (1, 1):
-        doc.add(
-            para(
-                f"Stride {pair_text(d.stride)}: first put stride − 1 zeros between the entries of dL/dO "
-                "(zero-stuffing), so each gradient sits where its window started:"
-            )
-        )
-        doc.add(
-            eq(
-                M("dilate(dL/dO)", r"\operatorname{dilate}(\tfrac{\partial L}{\partial O})"),
-                EQ,
-                num(d.grad_stuffed[0]),
-            )
-        )
-    (ft, fb), (fl, fr) = d.full_padding
-    span = d.span
-    pad_words = f"span − 1 = {span[0] - 1}" + (f", {span[1] - 1}" if span[0] != span[1] else "")
-    extra = " (and the rows/columns the forward pass never read, at the bottom/right)" if (fb != ft or fr != fl) else ""
-    doc.add(para(f"Pad by the dilated kernel's {pad_words} on every side{extra}, and rotate the kernel by 180°:"))
-    kc = d.k_rot[0, 0]
-    padded = (
-        M("pad(dilate(dL/dO))", r"\operatorname{pad}(\operatorname{dilate}(\tfrac{\partial L}{\partial O}))")
-        if d.stride != (1, 1)
-        else M("pad(dL/dO)", r"\operatorname{pad}(\tfrac{\partial L}{\partial O})")
-    )
-    doc.add(
-        eq(padded, EQ, num(d.grad_padded[0])),
-        eq(
-            M(
-                "rot180(K)" if not walk.conv else "rot180(rot180(K)) = K",
-                r"\operatorname{rot180}(K)"
-                if not walk.conv
-                else r"\operatorname{rot180}(\operatorname{rot180}(K)) = K",
-            ),
-            EQ,
-            num(kc),
-        ),
-    )
-    if d.dilation != (1, 1):
-        doc.add(
-            note(
-                f"With dilation {pair_text(d.dilation)} the rotated kernel keeps its taps {pair_text(d.dilation)} apart in this correlation too."
-            )
-        )
-    full = M(f"{padded.plain} ⋆ rot180(K)", rf"{padded.tex} \star \operatorname{{rot180}}(K)")
+    padded = M(f"pad({gp})", rf"\operatorname{{pad}}\big({gt}\big)")
+    doc.add(eq(padded, EQ, num(d.grad_padded[0])), eq(M(kp, kt), EQ, num(d.k_rot[0, 0])))
+    full = M(f"{padded.plain} ⋆ {kp}", rf"{padded.tex} \star {kt}")
     doc.add(eq(full, EQ, num(d.dx_full[0])))
-    (pt, pb), (pl, pr) = d.padding
-    if (pt, pb, pl, pr) != (0, 0, 0, 0):
+    if form.padded:
+        (pt, pb), (pl, pr) = d.padding
         doc.add(
             para(
-                f"That is the gradient of the padded input; crop the padding (top {pt}, bottom {pb}, left {pl}, "
-                f"right {pr}) to get dL/dX:"
+                f"That is the gradient of the padded input; crop(…) removes the padding (top {pt}, bottom {pb}, "
+                f"left {pl}, right {pr}) and leaves dL/dX."
             )
         )
         doc.add(eq(DX, EQ, num(d.dx_corr[0])))
@@ -169,7 +175,7 @@ def input_section(walk: Walk, doc: Document) -> None:
 def bias_section(walk: Walk, doc: Document) -> None:
     d = walk.d
     doc.add(Heading("5. dL/db"))
-    doc.add(para("Every O(i, j) holds +b once, so ∂O(i, j)/∂b = 1 and the bias gradient sums dL/dO:"))
+    doc.add(para("Every O(i, j) holds +b once, so ∂O(i, j)/∂b = 1 and the bias gradient sums dL/dO."))
     if walk.symbolic:
         ho, wo = walk.shapes["O"]
         terms = [grad_sym("O", i, j, walk.big) for i in range(ho) for j in range(wo)]
@@ -193,9 +199,12 @@ def fd_section(walk: Walk, doc: Document) -> None:
     doc.add(
         para(
             f"Nudge each of the {n} entries of X, K and b by ±ε (ε = 1e-6) and measure "
-            "(L(θ + ε) − L(θ − ε)) / 2ε, with L = Σ O ⊙ dL/dO:"
+            "(L(θ + ε) − L(θ − ε)) / 2ε, with L = Σ O ⊙ dL/dO."
         )
     )
+    if walk.symbolic:
+        doc.add(para("The symbolic walk has no numbers to nudge; run it without --symbolic to see the differences."))
+        return
     doc.add(
         eq(M("numerical dL/dK", r"\widehat{\tfrac{\partial L}{\partial K}}"), EQ, num(d.dk_fd[0, 0], 6)),
         eq(M("numerical dL/dX", r"\widehat{\tfrac{\partial L}{\partial X}}"), EQ, num(d.dx_fd[0], 6)),

@@ -27,7 +27,7 @@ def vec_section(walk: Walk, doc: Document) -> None:
     if walk.seed_shaped:
         doc.add(
             note(
-                "The seed's dL/dX products write dL/dO as the row (O00, O10, O01, O11) but multiply it with a "
+                "The classic derivation's dL/dX products write dL/dO as the row (O00, O10, O01, O11) but multiply it with a "
                 "column listed as O00, O01, O10, O11 (row-major); here every vector is column-major."
             )
         )
@@ -61,6 +61,15 @@ def kernel_jacobian(walk: Walk, doc: Document) -> None:
 
 def input_jacobian(walk: Walk, doc: Document) -> None:
     d = walk.d
+    if walk.seed_shaped:
+        ho, wo = walk.shapes["O"]
+        h, w = walk.shapes["X"]
+        doc.add(
+            note(
+                f"The classic derivation declares this Jacobian in R^({ho * wo}×{ho * wo}); it is {ho * wo}×{h * w}: "
+                "one row per output entry, one column per input entry."
+            )
+        )
     _, jx = walk.index_jacobians()
     j_sym = Matrix(tuple(tuple(walk.k_at(v) if v else M("0", "0") for v in row) for row in jx))
     if walk.symbolic:
