@@ -87,6 +87,17 @@ DilationOpt = Annotated[
         show_default=False,
     ),
 ]
+ImagePaddingOpt = Annotated[
+    PairArg | None,
+    typer.Option(
+        "--padding",
+        "-p",
+        parser=_pair_parser("padding", 0, ("same", "valid")),
+        metavar="P",
+        help="Padding: same (keep the size), valid (none), N or H,W; filled as --boundary says. [default: same]",
+        show_default=False,
+    ),
+]
 OutputPaddingOpt = Annotated[
     PairArg | None,
     typer.Option(

@@ -42,7 +42,8 @@ def test_terminal_report(tmp_path):
     for piece in (
         "gradient check",
         "largest",
-        "epoch      loss  train acc   val acc  test acc",
+        "epoch     loss*  train acc*   val acc  test acc",
+        "* running means over the epoch's minibatches",
         "confusion matrix",
         "first layer's kernels",
         "loss curve",

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from convcli.options import AtOpt, DilationOpt, JsonOpt, Mode, PaddingOpt, StrideOpt, pair_or
+from convcli.options import AtOpt, DilationOpt, ImagePaddingOpt, JsonOpt, Mode, StrideOpt, pair_or
 
 EPILOG = """Examples:
 
@@ -61,7 +61,7 @@ def apply(
             help="How the border is filled: zero, reflect, symmetric, edge or wrap (numpy.pad's meanings).",
         ),
     ] = "reflect",
-    padding: PaddingOpt = None,
+    padding: ImagePaddingOpt = None,
     stride: StrideOpt = None,
     dilation: DilationOpt = None,
     gray: Annotated[bool, typer.Option("--gray", help="Convert to luminance first.")] = False,

@@ -218,6 +218,8 @@ def train(
                 )
     finally:
         signal.signal(signal.SIGINT, previous)
+    if not json_out:
+        console.print(views.epoch_footnote())
 
     first_weight = next((v for v in model.parameters().values() if v.ndim == 4), None)
     kernels_png = None if first_weight is None else str(out_path.with_name(out_path.stem + "-kernels.png"))

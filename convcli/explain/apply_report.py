@@ -90,8 +90,8 @@ class PixelReport:
         for name, e in zip(("x", "y"), self.parts, strict=False):
             window = np.moveaxis(e.window, -1, 0) if e.window.ndim == 3 else e.window
             out[name if self.magnitude else "window"] = {
-                "input_rows": e.rows.tolist(),
-                "input_cols": e.cols.tolist(),
+                "input_rows": [None if r < 0 else r for r in e.rows.tolist()],  # None: zero padding
+                "input_cols": [None if c < 0 else c for c in e.cols.tolist()],
                 "from_boundary": e.from_boundary.tolist(),
                 "window": window.tolist(),
                 "kernel": e.kernel.tolist(),

@@ -121,7 +121,7 @@ def to_markdown(doc: Document) -> str:
     out = [f"# {doc.title}", ""]
     for b in doc.blocks:
         if isinstance(b, Heading):
-            out += ["#" * (b.level + 1) + " " + b.text, ""]
+            out += ["#" * b.level + " " + b.text, ""]  # the title is level 1
         elif isinstance(b, Para):
             out += [_md_inline(b.parts), ""]
         elif isinstance(b, Note):

@@ -64,7 +64,11 @@ def summary(r: ApplyReport) -> Group:
 def pixel(p: PixelReport, colour: bool) -> Group:
     """The window, the kernel as applied, the products and their sum, per channel, and the check."""
     e0 = p.parts[0]
-    r_text = f"input rows {', '.join(map(str, e0.rows))}; columns {', '.join(map(str, e0.cols))}"
+
+    def cells(index: Any) -> str:  # -1: a tap in the zero padding, which reads no input row or column
+        return ", ".join("pad" if i < 0 else str(i) for i in index)
+
+    r_text = f"input rows {cells(e0.rows)}; columns {cells(e0.cols)}"
     items: list[RenderableType] = [
         Text(f"\nOutput pixel ({p.row}, {p.col})", style="bold cyan"),
         Text(

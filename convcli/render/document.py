@@ -13,6 +13,7 @@ from rich.text import Text
 from convcli.explain.document import Align, Check, Document, Equation, Heading, Inline, M, Matrix, Note, Para
 
 ALIGN_ROWS = 12  # lines of an Align shown in the terminal before "… N more"
+MAX_ROWS, MAX_COLS = 12, 10  # a matrix's rows and columns shown before ⋮ and ⋯
 
 
 def _elide(cells: tuple[tuple[M, ...], ...], max_rows: int, max_cols: int) -> list[list[str]]:
@@ -48,7 +49,9 @@ def _side_by_side(blocks: list[list[str]]) -> list[str]:
     return [line.rstrip() for line in out]
 
 
-def equation_lines(eq: Equation, width: int, max_rows: int = 12, max_cols: int = 10) -> tuple[list[str], bool]:
+def equation_lines(
+    eq: Equation, width: int, max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS
+) -> tuple[list[str], bool]:
     """The equation as text lines no wider than ``width``; also whether anything was elided."""
     elided = False
     blocks: list[list[str]] = []
@@ -133,8 +136,8 @@ def to_rich(doc: Document, width: int) -> tuple[Any, bool]:
 
 
 ELIDED_MESSAGE = (
-    "Some matrices and sums were elided with ⋯ to fit this terminal's width; "
-    "--format markdown (or latex) writes the whole walk."
+    f"Matrices past {MAX_ROWS} rows or {MAX_COLS} columns (fewer columns on a narrow terminal) and sums past "
+    f"{ALIGN_ROWS} lines are elided with ⋯ or …; --format markdown (or latex) writes the whole walk."
 )
 
 

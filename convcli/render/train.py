@@ -62,7 +62,7 @@ def gradcheck_table(errors: dict[str, float]) -> Any:
 
 def epoch_header(with_val: bool) -> Text:
     cols = (
-        f"{'epoch':>5}  {'loss':>8}  {'train acc':>9}  "
+        f"{'epoch':>5}  {'loss*':>8}  {'train acc*':>10}  "
         + (f"{'val acc':>8}  " if with_val else "")
         + f"{'test acc':>8}  {'time':>7}"
     )
@@ -76,11 +76,21 @@ def epoch_row(
         return f"{v:>8.2%}" if v is not None else f"{'-':>8}"
 
     text = (
-        f"{epoch:>5}  {loss:>8.4f}  {train_acc:>9.2%}  "
+        f"{epoch:>5}  {loss:>8.4f}  {train_acc:>10.2%}  "
         + (f"{pct(val_acc)}  " if val_acc is not None else "")
         + f"{pct(test_acc)}  {seconds:>6.2f}s"
     )
     return Text(text)
+
+
+EPOCH_FOOTNOTE = (
+    "* running means over the epoch's minibatches, taken while the weights changed; "
+    "validation and test accuracy use the weights at the epoch's end."
+)
+
+
+def epoch_footnote() -> Text:
+    return Text(EPOCH_FOOTNOTE, style="dim")
 
 
 def confusion_matrix(confusion: Any, classes: Sequence[str]) -> Table:
