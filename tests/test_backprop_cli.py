@@ -199,12 +199,25 @@ def test_markdown_is_well_formed():
     assert "- ✓ " in md
 
 
-def test_latex_is_well_formed(tmp_path):
-    tex = invoke("-v", "--format", "latex").stdout
+LATEX_VARIANTS = [
+    ["-v"],
+    ["-v", "--symbolic"],
+    ["-v", "--random", "--H", "5", "--W", "6", "--K", "3", "--stride", "2", "--padding", "1"],
+    ["-v", "--mode", "conv", "--random", "--H", "6", "--K", "3", "--dilation", "2"],
+    ["-v", "--channels", "2", "--filters", "2", "--H", "4", "--K", "2"],
+    ["-v", "--random", "--H", "9", "--W", "30", "--K", "3"],
+    ["-v", "--symbolic", "--random", "--H", "5", "--K", "3"],
+]
+
+
+@pytest.mark.parametrize("args", LATEX_VARIANTS, ids=lambda a: " ".join(a))
+def test_latex_is_well_formed_and_fits_the_page(tmp_path, args):
+    tex = invoke(*args, "--format", "latex").stdout
     begins = re.findall(r"\\begin\{(\w+\*?)\}", tex)
     ends = re.findall(r"\\end\{(\w+\*?)\}", tex)
     assert sorted(begins) == sorted(ends)
     assert tex.count(r"\[") == tex.count(r"\]")
+    assert "X\\_pad" not in tex  # subscripts in prose are set in math too
     if shutil.which("pdflatex") is None:
         pytest.skip("no TeX here to compile with")
     (tmp_path / "walk.tex").write_text(tex, encoding="utf-8")
@@ -215,6 +228,8 @@ def test_latex_is_well_formed(tmp_path):
         text=True,
     )
     assert run.returncode == 0, run.stdout[-2000:]
+    log = (tmp_path / "walk.log").read_text(encoding="utf-8", errors="replace")
+    assert "Overfull" not in log, [line for line in log.splitlines() if "Overfull" in line]
 
 
 @pytest.mark.parametrize(

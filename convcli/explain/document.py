@@ -7,6 +7,7 @@ blocks that GitHub and KaTeX render; LaTeX is a complete article with amsmath's 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -109,11 +110,30 @@ def _md_inline(parts: tuple[Inline, ...]) -> str:
     return "".join(p if isinstance(p, str) else f"${p.tex}$" for p in parts)
 
 
+ALIGN_LINE = 72  # characters of a sum on one line before it breaks at a +
+
+
+def _broken(term: M) -> str:
+    """A long sum's TeX broken at its + signs into lines of about ALIGN_LINE characters."""
+    plain, tex = term.plain.split(" + "), term.tex.split(" + ")
+    if len(term.plain) <= ALIGN_LINE or len(plain) != len(tex):
+        return term.tex
+    lines, current, width = [], [], 0
+    for p, t in zip(plain, tex, strict=True):
+        if current and width + len(p) + 3 > ALIGN_LINE:
+            lines.append(" + ".join(current))
+            current, width = [], 0
+        current.append(t)
+        width += len(p) + 3
+    lines.append(" + ".join(current))
+    return " \\\\\n &\\quad + ".join(lines)
+
+
 def _tex_align_rows(a: Align, sep: str) -> str:
     lines = []
     for row in a.rows:
         lhs, *rest = row
-        lines.append(lhs.tex + " &= " + " \\\\\n &= ".join(r.tex for r in rest))
+        lines.append(lhs.tex + " &= " + " \\\\\n &= ".join(_broken(r) for r in rest))
     return sep.join(lines)
 
 
@@ -177,8 +197,23 @@ def tex_escape(text: str) -> str:
     return "".join(_TEX_ESCAPES.get(ch, ch) for ch in text)
 
 
+# a subscripted name in prose (X_pad, H_out, J_K, K_fc, O_f): set in math, as the formulas are
+_SUBSCRIPTED = re.compile(r"\b([A-Za-z]+)_([A-Za-z0-9]+(?:,[A-Za-z0-9]+)?)\b")
+
+
+def _tex_prose(text: str) -> str:
+    out, last = [], 0
+    for match in _SUBSCRIPTED.finditer(text):
+        name, index = match.groups()
+        index_tex = rf"\mathrm{{{index}}}" if index.isalpha() and len(index) > 2 else index
+        out += [tex_escape(text[last : match.start()]), f"${name}_{{{index_tex}}}$"]
+        last = match.end()
+    out.append(tex_escape(text[last:]))
+    return "".join(out)
+
+
 def _tex_inline(parts: tuple[Inline, ...]) -> str:
-    return "".join(tex_escape(p) if isinstance(p, str) else f"${p.tex}$" for p in parts)
+    return "".join(_tex_prose(p) if isinstance(p, str) else f"${p.tex}$" for p in parts)
 
 
 def to_latex(doc: Document) -> str:
@@ -189,7 +224,14 @@ def to_latex(doc: Document) -> str:
     out = [
         r"\documentclass{article}",
         r"\usepackage[margin=2cm]{geometry}",
-        r"\usepackage{amsmath,amssymb}",
+        r"\usepackage{amsmath,amssymb,graphicx}",
+        # \fitmath sets a display at its natural size, or scaled down to the line's width and the page's height
+        r"\newsavebox{\fitbox}\newlength{\fitw}\newlength{\fith}",
+        r"\newcommand{\fitmath}[1]{\sbox{\fitbox}{$\displaystyle #1$}%",
+        r"  \setlength{\fitw}{\wd\fitbox}\setlength{\fith}{\dimexpr\ht\fitbox+\dp\fitbox\relax}%",
+        r"  \ifdim\fitw>\linewidth\setlength{\fith}{\dimexpr\fith*\numexpr\linewidth/65536\relax/\numexpr\fitw/65536\relax\relax}\fi%",
+        r"  \ifdim\fith>0.85\textheight\resizebox*{!}{0.85\textheight}{\usebox{\fitbox}}%",
+        r"  \else\ifdim\fitw>\linewidth\resizebox{\linewidth}{!}{\usebox{\fitbox}}\else\usebox{\fitbox}\fi\fi}",
         r"\setcounter{MaxMatrixCols}{" + str(max(10, widest)) + "}",
         r"\allowdisplaybreaks",
         r"\begin{document}",
@@ -204,7 +246,7 @@ def to_latex(doc: Document) -> str:
         elif isinstance(b, Note):
             out += [r"\paragraph{Note.} " + _tex_inline(b.parts), ""]
         elif isinstance(b, Equation):
-            out += [r"\[", _tex_terms(b.terms), r"\]", ""]
+            out += [r"\[", r"\fitmath{" + _tex_terms(b.terms) + "}", r"\]", ""]
         elif isinstance(b, Align):
             out += [r"\begin{align*}", _tex_align_rows(b, " \\\\\n"), r"\end{align*}", ""]
         elif isinstance(b, Check):

@@ -157,13 +157,6 @@ def forward(walk: Walk, doc: Document) -> None:
                 "dilation of dL/dO and the dilation as the correlation's step."
             )
         )
-    if walk.seed_shaped:
-        doc.add(
-            note(
-                "The classic derivation runs the sum for dL/db over i, j up to N, the kernel's width; it runs over "
-                "every output entry, H_out·W_out of them."
-            )
-        )
 
 
 def is_one_d(walk: Walk) -> bool:

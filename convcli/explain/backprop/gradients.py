@@ -176,6 +176,14 @@ def bias_section(walk: Walk, doc: Document) -> None:
     d = walk.d
     doc.add(Heading("5. dL/db"))
     doc.add(para("Every O(i, j) holds +b once, so ∂O(i, j)/∂b = 1 and the bias gradient sums dL/dO."))
+    if walk.seed_shaped:
+        ho, wo = walk.shapes["O"]
+        doc.add(
+            note(
+                "The classic derivation runs this sum over i, j up to N, the kernel's width; it runs over every "
+                f"output entry, H_out·W_out = {ho * wo} of them."
+            )
+        )
     if walk.symbolic:
         ho, wo = walk.shapes["O"]
         terms = [grad_sym("O", i, j, walk.big) for i in range(ho) for j in range(wo)]
