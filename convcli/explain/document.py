@@ -118,7 +118,9 @@ def _broken(term: M) -> str:
     plain, tex = term.plain.split(" + "), term.tex.split(" + ")
     if len(term.plain) <= ALIGN_LINE or len(plain) != len(tex):
         return term.tex
-    lines, current, width = [], [], 0
+    lines: list[str] = []
+    current: list[str] = []
+    width = 0
     for p, t in zip(plain, tex, strict=True):
         if current and width + len(p) + 3 > ALIGN_LINE:
             lines.append(" + ".join(current))
