@@ -11,7 +11,7 @@ from convcli.options import DilationOpt, JsonOpt, Mode, PaddingOpt, StrideOpt
 
 EPILOG = """Examples:
 
-  convcli backprop                                    the seed's 3x3 input and 2x2 kernel, L = sum(O)
+  convcli backprop                                    the classic textbook example: 3x3 X, 2x2 K, L = sum(O)
 
   convcli backprop --verbose                          the whole walk: vec(), Jacobians, closing formulas
 
@@ -21,7 +21,7 @@ EPILOG = """Examples:
 
   convcli backprop --random --H 5 --W 6 --K 3 --stride 2 --padding 1 --seed 0 -v
 
-  convcli backprop --x "1,2,3,4,5" --k "1,0,-1"         the 1-D case of the seed's notes
+  convcli backprop --x "1,2,3,4,5" --k "1,0,-1"         the 1-D case lecture notes draw
 
   convcli backprop --channels 2 --filters 3 --H 4 --K 2
 
