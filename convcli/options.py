@@ -54,59 +54,47 @@ def pair_or(value: PairArg | None, default: Pair) -> Pair:
     return default if value is None else value.pair
 
 
+def _pair_option(
+    flags: tuple[str, ...], name: str, minimum: int, metavar: str, help: str, words: tuple[str, ...] = ()
+) -> typer.models.OptionInfo:
+    return typer.Option(
+        *flags, parser=_pair_parser(name, minimum, words), metavar=metavar, help=help, show_default=False
+    )
+
+
 StrideOpt = Annotated[
     PairArg | None,
-    typer.Option(
-        "--stride",
-        "-s",
-        parser=_pair_parser("stride", 1),
-        metavar="S",
-        help="Stride: 2, or 2,1 for height,width. [default: 1]",
-        show_default=False,
-    ),
+    _pair_option(("--stride", "-s"), "stride", 1, "S", "Stride: 2, or 2,1 for height,width. [default: 1]"),
 ]
 PaddingOpt = Annotated[
     PairArg | None,
-    typer.Option(
-        "--padding",
-        "-p",
-        parser=_pair_parser("padding", 0, ("same", "valid")),
-        metavar="P",
-        help="Zero padding: 1, 1,2 (height,width), same or valid. [default: 0]",
-        show_default=False,
+    _pair_option(
+        ("--padding", "-p"),
+        "padding",
+        0,
+        "P",
+        "Zero padding: 1, 1,2 (height,width), same or valid. [default: 0]",
+        ("same", "valid"),
     ),
 ]
 DilationOpt = Annotated[
     PairArg | None,
-    typer.Option(
-        "--dilation",
-        "-d",
-        parser=_pair_parser("dilation", 1),
-        metavar="D",
-        help="Dilation: 2, or 2,1; 1 means none. [default: 1]",
-        show_default=False,
-    ),
+    _pair_option(("--dilation", "-d"), "dilation", 1, "D", "Dilation: 2, or 2,1; 1 means none. [default: 1]"),
 ]
 ImagePaddingOpt = Annotated[
     PairArg | None,
-    typer.Option(
-        "--padding",
-        "-p",
-        parser=_pair_parser("padding", 0, ("same", "valid")),
-        metavar="P",
-        help="Padding: same (keep the size), valid (none), N or H,W; filled as --boundary says. [default: same]",
-        show_default=False,
+    _pair_option(
+        ("--padding", "-p"),
+        "padding",
+        0,
+        "P",
+        "Padding: same (keep the size), valid (none), N or H,W; filled as --boundary says. [default: same]",
+        ("same", "valid"),
     ),
 ]
 OutputPaddingOpt = Annotated[
     PairArg | None,
-    typer.Option(
-        "--output-padding",
-        parser=_pair_parser("output padding", 0),
-        metavar="OP",
-        help="With --transposed: 1, or 1,0. [default: 0]",
-        show_default=False,
-    ),
+    _pair_option(("--output-padding",), "output padding", 0, "OP", "With --transposed: 1, or 1,0. [default: 0]"),
 ]
 
 

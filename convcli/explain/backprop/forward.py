@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from convcli.core.derivation import Derivation
 from convcli.explain.backprop.formulas import OUTPUT_SIZE
 from convcli.explain.backprop.symbols import (
     DB,
@@ -22,7 +23,7 @@ from convcli.explain.backprop.symbols import (
     paren,
     sym,
 )
-from convcli.explain.document import Align, Document, Heading, M, note, para
+from convcli.explain.document import Align, Document, Equation, Heading, M, note, para
 from convcli.explain.text import fmt_number as fmt
 from convcli.explain.text import pair_text, sentence
 
@@ -43,19 +44,17 @@ def summary_config(walk: Walk) -> list:
     ]
 
 
+def operands(d: Derivation) -> Equation:
+    """X, K and b side by side, as the walk shows them before using them."""
+    b = fmt(d.b[0])
+    return eq(X_, EQ, num(d.x[0]), M("  K", r"\quad K"), EQ, num(d.k[0, 0]), M(f"  b = {b}", rf"\quad b = {b}"))
+
+
 def summary(walk: Walk, doc: Document) -> None:
     d = walk.d
     op = M("*", "*") if walk.conv else STAR
     doc.add(
-        eq(
-            X_,
-            EQ,
-            num(d.x[0]),
-            M("  K", r"\quad K"),
-            EQ,
-            num(d.k[0, 0]),
-            M(f"  b = {fmt(d.b[0])}", rf"\quad b = {fmt(d.b[0])}"),
-        ),
+        operands(d),
         eq(O_, EQ, X_, op, K_, M("+ b", "+ b"), EQ, num(d.out[0])),
         eq(DO, EQ, num(d.grad[0])),
     )
@@ -73,15 +72,7 @@ def forward(walk: Walk, doc: Document) -> None:
     doc.add(Heading("1. Forward pass"))
     if not walk.symbolic:  # every operand on the page before the first formula that uses it
         doc.add(
-            eq(
-                X_,
-                EQ,
-                num(d.x[0]),
-                M("  K", r"\quad K"),
-                EQ,
-                num(d.k[0, 0]),
-                M(f"  b = {fmt(d.b[0])}", rf"\quad b = {fmt(d.b[0])}"),
-            ),
+            operands(d),
             eq(DO, EQ, num(d.grad[0])),
         )
     doc.add(para(f"Output size, per axis: {OUTPUT_SIZE}."))
