@@ -64,7 +64,7 @@ def _pair_option(
 
 StrideOpt = Annotated[
     PairArg | None,
-    _pair_option(("--stride", "-s"), "stride", 1, "S", "Stride: 2, or 2,1 for height,width. [default: 1]"),
+    _pair_option(("--stride", "-s"), "stride", 1, "S", "Stride: 2, or 2,1 for height,width. \\[default: 1]"),
 ]
 PaddingOpt = Annotated[
     PairArg | None,
@@ -73,13 +73,13 @@ PaddingOpt = Annotated[
         "padding",
         0,
         "P",
-        "Zero padding: 1, 1,2 (height,width), same or valid. [default: 0]",
+        "Zero padding: 1, 1,2 (height,width), same or valid. \\[default: 0]",
         ("same", "valid"),
     ),
 ]
 DilationOpt = Annotated[
     PairArg | None,
-    _pair_option(("--dilation", "-d"), "dilation", 1, "D", "Dilation: 2, or 2,1; 1 means none. [default: 1]"),
+    _pair_option(("--dilation", "-d"), "dilation", 1, "D", "Dilation: 2, or 2,1; 1 means none. \\[default: 1]"),
 ]
 ImagePaddingOpt = Annotated[
     PairArg | None,
@@ -88,13 +88,13 @@ ImagePaddingOpt = Annotated[
         "padding",
         0,
         "P",
-        "Padding: same (keep the size), valid (none), N or H,W; filled as --boundary says. [default: same]",
+        "Padding: same (keep the size), valid (none), N or H,W; filled as --boundary says. \\[default: same]",
         ("same", "valid"),
     ),
 ]
 OutputPaddingOpt = Annotated[
     PairArg | None,
-    _pair_option(("--output-padding",), "output padding", 0, "OP", "With --transposed: 1, or 1,0. [default: 0]"),
+    _pair_option(("--output-padding",), "output padding", 0, "OP", "With --transposed: 1, or 1,0. \\[default: 0]"),
 ]
 
 
@@ -121,16 +121,16 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the numbers as JSON
 # the geometry of one layer, as `convcli shape` (and the commands that draw its windows) take it
 HeightOpt = Annotated[int, typer.Option("--H", "--height", min=1, help="Input height.", show_default=False)]
 WidthOpt = Annotated[
-    int | None, typer.Option("--W", "--width", min=1, help="Input width. [default: H]", show_default=False)
+    int | None, typer.Option("--W", "--width", min=1, help="Input width. \\[default: H]", show_default=False)
 ]
 KernelOpt = Annotated[
     int | None, typer.Option("--K", "--kernel", min=1, help="Square kernel size.", show_default=False)
 ]
 KernelHeightOpt = Annotated[
-    int | None, typer.Option("--KH", min=1, help="Kernel height. [default: K]", show_default=False)
+    int | None, typer.Option("--KH", min=1, help="Kernel height. \\[default: K]", show_default=False)
 ]
 KernelWidthOpt = Annotated[
-    int | None, typer.Option("--KW", min=1, help="Kernel width. [default: K]", show_default=False)
+    int | None, typer.Option("--KW", min=1, help="Kernel width. \\[default: K]", show_default=False)
 ]
 TransposedOpt = Annotated[bool, typer.Option("--transposed", help="A transposed convolution (ConvTranspose2d).")]
 PoolOpt = Annotated[

@@ -46,7 +46,7 @@ def apply(
         typer.Option(
             "--output",
             "-o",
-            help="Where to write: an image by extension, or .npy for the raw float32 result. [default: <stem>-<kernel>.png beside the input]",
+            help="Where to write: an image by extension, or .npy for the raw float32 result. \\[default: <stem>-<kernel>.png beside the input]",
             show_default=False,
         ),
     ] = None,
@@ -69,7 +69,7 @@ def apply(
     display: Annotated[
         Literal["clip", "abs", "rescale"] | None,
         typer.Option(
-            "--display", help="Result to pixels: clip, abs or rescale. [default: per kernel]", show_default=False
+            "--display", help="Result to pixels: clip, abs or rescale. \\[default: per kernel]", show_default=False
         ),
     ] = None,
     force: Annotated[

@@ -36,16 +36,16 @@ MAX_INPUT = 4096  # entries of X: the walk explains small examples, and checks e
 def backprop(
     x: Annotated[str | None, typer.Option("--x", help='Input matrix, rows split by ";": "1,2,3;4,5,6;7,8,9".')] = None,
     k: Annotated[str | None, typer.Option("--k", help='Kernel matrix: "1,0;0,-1".')] = None,
-    bias: Annotated[float | None, typer.Option("--bias", help="Bias b. [default: 0]", show_default=False)] = None,
+    bias: Annotated[float | None, typer.Option("--bias", help="Bias b. \\[default: 0]", show_default=False)] = None,
     grad: Annotated[
         str | None,
-        typer.Option("--grad", help="dL/dO, shaped like O. [default: all ones, i.e. L = sum(O)]", show_default=False),
+        typer.Option("--grad", help="dL/dO, shaped like O. \\[default: all ones, i.e. L = sum(O)]", show_default=False),
     ] = None,
     random: Annotated[bool, typer.Option("--random", help="Random X and K of the sizes below.")] = False,
     height: Annotated[int, typer.Option("--H", "--height", min=1, help="With --random: input height.")] = 4,
     width: Annotated[
         int | None,
-        typer.Option("--W", "--width", min=1, help="With --random: input width. [default: H]", show_default=False),
+        typer.Option("--W", "--width", min=1, help="With --random: input width. \\[default: H]", show_default=False),
     ] = None,
     kernel: Annotated[int, typer.Option("--K", "--kernel", min=1, help="With --random: kernel size.")] = 3,
     seed: Annotated[int, typer.Option("--seed", help="Seed for --random.")] = 0,

@@ -53,7 +53,7 @@ def train(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Minibatch size.")] = 64,
     lr: Annotated[
         float | None,
-        typer.Option("--lr", help="Learning rate. [default: 0.001 for adam, 0.05 for sgd]", show_default=False),
+        typer.Option("--lr", help="Learning rate. \\[default: 0.001 for adam, 0.05 for sgd]", show_default=False),
     ] = None,
     optimizer: Annotated[
         Literal["adam", "sgd"], typer.Option("--optimizer", help="adam or sgd (with momentum 0.9).")
