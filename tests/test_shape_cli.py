@@ -165,3 +165,37 @@ def test_shape_never_imports_numpy():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected", "absent"),
+    [
+        (["--H", "6", "--K", "3", "--stride", "5"], "an input of 3 gives the same 1 with every row read", "Padding"),
+        (
+            ["--H", "10", "--K", "2", "--stride", "3"],
+            "no padding or nearby input size reads every row",
+            "reads every row (",
+        ),
+        (["--H", "11", "--K", "1", "--stride", "4"], "skipping 3 rows between windows", "gives the same"),
+    ],
+)
+def test_advice_is_only_what_the_geometry_confirms(run, args, expected, absent):
+    notes = " ".join(shape_json(run, *args)["notes"])
+    assert expected in notes.lower()
+    assert absent not in notes
+
+
+def test_ceil_mode_note_counts_input_rows_only_and_tensorflow_refusals(run):
+    notes = shape_json(run, "--H", "6", "--K", "3", "--stride", "2", "--padding", "1", "--pool", "max", "--ceil-mode")[
+        "notes"
+    ]
+    assert any("reads no input row the others miss" in n for n in notes)
+    data = shape_json(run, "--H", "10", "--K", "3", "--stride", "2", "--dilation", "2")
+    assert data["frameworks"]["tensorflow_same"] is None
+    assert "refused" in run("--H", "10", "--K", "3", "--stride", "2", "--dilation", "2").stdout
+
+
+def test_help_shows_the_defaults(run):
+    out = " ".join(run("--help", columns=200).stdout.split())
+    assert "[default: 1]" in out
+    assert "[default: 0]" in out
