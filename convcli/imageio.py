@@ -8,6 +8,7 @@ interrupted run leaves nothing half-written.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +87,26 @@ def load_kernel_file(path: str):
     return k
 
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def split_kernel_list(text: str) -> list[str]:
+    """ "sobel-x,sobel-y,gaussian:9,2" -> ["sobel-x", "sobel-y", "gaussian:9,2"]: a number after a name:params
+    item is one more parameter. An inline matrix or a file name is one kernel, commas and all."""
+    from pathlib import Path
+
+    t = text.strip()
+    if not t or t[:1] in "0123456789-+.[" or ";" in t or Path(t).is_file():
+        return [t]
+    items: list[str] = []
+    for token in (part.strip() for part in t.split(",")):
+        if items and ":" in items[-1] and _NUMBER.fullmatch(token):
+            items[-1] += "," + token
+        else:
+            items.append(token)
+    return items
+
+
 def read_kernel(text: str) -> NamedKernel:
     """--kernel's value: a .txt/.csv/.npy file, an inline matrix ("1,0,-1;2,0,-2;1,0,-1") or a library name.
 
@@ -122,29 +143,65 @@ class ImageReadError(ConvcliError):
     """A file that is missing, unreadable, truncated, or too large for Pillow's safety limit."""
 
 
+STDIO = "-"  # a path of "-" means standard input (or output)
+
+
+@dataclass(frozen=True)
+class LoadedFrames:
+    """Every frame of an image file (one for most), with the timing an animation needs."""
+
+    frames: list[LoadedImage]
+    durations: list[int]  # milliseconds per frame (0 when the file gives none)
+    loop: int | None
+    format: str | None  # Pillow's name of the file's format ("PNG", "GIF", ...)
+
+
 def load_image(path: str, gray: bool = False, max_pixels: int | None = None) -> LoadedImage:
-    """Read any image Pillow reads, EXIF orientation applied; ``gray`` converts to luminance (ITU-R 601)."""
-    import numpy as np
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    """Read the first frame of any image Pillow reads ("-": standard input), EXIF orientation applied;
+    ``gray`` converts to luminance (ITU-R 601)."""
+    return load_frames(path, gray, max_pixels, first_only=True).frames[0]
+
+
+def load_frames(path: str, gray: bool = False, max_pixels: int | None = None, first_only: bool = False) -> LoadedFrames:
+    """Every frame of an image file (animated GIF, APNG, WebP, multi-page TIFF), each as load_image reads one."""
+    import io
+    import sys
+
+    from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
     if max_pixels is not None:
         Image.MAX_IMAGE_PIXELS = max_pixels
+    name = "standard input" if path == STDIO else path
     try:
-        with Image.open(path) as opened:
-            opened.load()
-            im = ImageOps.exif_transpose(opened)
+        source = io.BytesIO(sys.stdin.buffer.read()) if path == STDIO else path
+        with Image.open(source) as opened:
+            fmt = opened.format
+            loop = opened.info.get("loop")
+            images, durations = [], []
+            for frame in ImageSequence.Iterator(opened):
+                frame.load()
+                images.append(_loaded(ImageOps.exif_transpose(frame), gray))
+                durations.append(int(frame.info.get("duration", 0) or 0))
+                if first_only:
+                    break
     except FileNotFoundError:
-        raise ImageReadError(f"no such file: {path}") from None
+        raise ImageReadError(f"no such file: {name}") from None
     except IsADirectoryError:
-        raise ImageReadError(f"{path} is a folder, not an image") from None
+        raise ImageReadError(f"{name} is a folder, not an image") from None
     except UnidentifiedImageError:
-        raise ImageReadError(f"{path} is not an image Pillow can read") from None
+        raise ImageReadError(f"{name} is not an image Pillow can read") from None
     except Image.DecompressionBombError as err:
         raise ImageReadError(
-            f"{path} is larger than Pillow's safety limit ({err}); if you trust it, raise the limit with --max-pixels N"
+            f"{name} is larger than Pillow's safety limit ({err}); if you trust it, raise the limit with --max-pixels N"
         ) from None
     except OSError as err:
-        raise ImageReadError(f"{path} could not be read: {err}") from None
+        raise ImageReadError(f"{name} could not be read: {err}") from None
+    return LoadedFrames(images, durations, loop, fmt)
+
+
+def _loaded(im: Any, gray: bool) -> LoadedImage:
+    """One Pillow image as float32 pixels on its own scale, alpha apart."""
+    import numpy as np
 
     mode = im.mode
     description = {
@@ -191,8 +248,9 @@ def load_image(path: str, gray: bool = False, max_pixels: int | None = None) -> 
     return LoadedImage(np.ascontiguousarray(data), alpha, scale, description)
 
 
-def to_display(result, scale: float, display: str):
-    """Map a filter result to 8-bit pixels: clip to [0, scale], |x| clipped, or rescale (0 -> mid-grey if signed)."""
+def to_display(result, scale: float, display: str, bits: int = 8):
+    """Map a filter result to 8-bit (or 16-bit) pixels: clip to [0, scale], |x| clipped, or rescale
+    (0 -> mid-grey if signed)."""
     import numpy as np
 
     x = np.asarray(result, dtype=np.float32)
@@ -209,7 +267,8 @@ def to_display(result, scale: float, display: str):
             y = (x - lo) / ((hi - lo) or 1.0)
     else:
         raise ConvcliError(f"display must be clip, abs or rescale, got {display!r}")
-    return np.clip(np.rint(y * 255), 0, 255).astype(np.uint8)
+    top = 65535 if bits == 16 else 255
+    return np.clip(np.rint(y * top), 0, top).astype(np.uint16 if bits == 16 else np.uint8)
 
 
 IMAGE_ALPHA_FORMATS = {".png", ".webp", ".tif", ".tiff", ".gif"}
@@ -219,13 +278,16 @@ class OutputError(ConvcliError):
     """An output path that cannot or must not be written."""
 
 
-def output_format(path: str) -> str:
-    """The output's extension, lower case; raises OutputError when it is neither .npy nor an image format."""
+def output_format(path: str, fmt: str | None = None) -> str:
+    """The output's extension, lower case (from ``fmt`` such as "png" for "-", standard output); raises
+    OutputError when it is neither .npy nor an image format Pillow writes."""
     from pathlib import Path
 
     from PIL import Image
 
-    ext = Path(path).suffix.lower()
+    ext = ("." + fmt.lower().lstrip(".")) if fmt else Path(path).suffix.lower()
+    if path == STDIO and not fmt:
+        raise OutputError("writing to standard output (-o -) needs --format, e.g. --format png")
     if ext != ".npy" and ext not in Image.registered_extensions():
         raise OutputError(
             f"cannot write {path}: unknown image format {ext or '(no extension)'}; use .png, .jpg, .tif, .webp or .npy"
@@ -238,11 +300,13 @@ def check_output(path: str, input_path: str, force: bool) -> str:
     from pathlib import Path
 
     ext = output_format(path)
+    if path == STDIO:
+        return ext
     out = Path(path)
     if not out.parent.exists():
         raise OutputError(f"cannot write {path}: the folder {out.parent} does not exist")
     if out.exists():
-        if out.resolve() == Path(input_path).resolve() or out.samefile(input_path):
+        if input_path != STDIO and (out.resolve() == Path(input_path).resolve() or out.samefile(input_path)):
             raise OutputError(f"{path} is the input image; convcli never writes over its input")
         if not force:
             raise OutputError(f"{path} exists; add --force to overwrite it")
@@ -269,18 +333,73 @@ def write_atomically(path: str, write) -> None:
         raise
 
 
-def save_image(path: str, pixels, alpha=None) -> None:
-    """Save 8-bit pixels ((H, W) or (H, W, 3)) with an optional 8-bit alpha, atomically; format by extension."""
-    from pathlib import Path
+SIXTEEN_BIT_FORMATS = {".png", ".tif", ".tiff"}  # where Pillow writes 16-bit greyscale
+FLOAT_FORMATS = {".tif", ".tiff"}  # where Pillow writes 32-bit float (one channel)
+FRAME_FORMATS = {".gif", ".png", ".apng", ".webp", ".tif", ".tiff"}  # where Pillow writes several frames
 
+
+def _pil_frame(pixels: Any, alpha: Any) -> Any:
+    """A Pillow image of 8-bit, 16-bit (greyscale) or float32 (greyscale) pixels, with 8-bit alpha if given."""
     import numpy as np
     from PIL import Image
 
-    ext = Path(path).suffix.lower()
-    im = Image.fromarray(pixels)
-    if alpha is not None and ext in IMAGE_ALPHA_FORMATS:
+    arr = np.asarray(pixels)
+    if arr.dtype == np.uint16:
+        if arr.ndim == 3:
+            raise OutputError("16-bit output holds one channel in Pillow; add --gray, use --depth 8, or write .npy")
+    elif arr.dtype == np.float32 and arr.ndim == 3:
+        raise OutputError("float TIFF holds one channel in Pillow; add --gray, or write .npy for colour")
+    im = Image.fromarray(arr)  # uint16 (H, W) is I;16, float32 (H, W) is F
+    if alpha is not None and arr.dtype == np.uint8:
         im.putalpha(Image.fromarray(np.clip(np.rint(alpha), 0, 255).astype(np.uint8)))
-    write_atomically(path, lambda tmp: im.save(tmp, format=Image.registered_extensions()[ext]))
+    return im
+
+
+def save_image(
+    path: str,
+    pixels: Any,
+    alpha: Any = None,
+    fmt: str | None = None,
+    quality: int | None = None,
+    durations: list[int] | None = None,
+    loop: int | None = None,
+) -> None:
+    """Save pixels, atomically (or to standard output for "-"); format by extension or ``fmt``.
+
+    ``pixels``: (H, W) or (H, W, 3) uint8; (H, W) uint16 or float32; or a list of such frames (an
+    animation or pages, with ``durations`` in ms). ``alpha``: matching 8-bit alpha (or a list).
+    ``quality``: JPEG/WebP quality.
+    """
+    import sys
+    from pathlib import Path
+
+    from PIL import Image
+
+    ext = output_format(path, fmt)
+    frames = pixels if isinstance(pixels, list) else [pixels]
+    alphas = alpha if isinstance(alpha, list) else [alpha] * len(frames)
+    if ext not in IMAGE_ALPHA_FORMATS:
+        alphas = [None] * len(frames)
+    images = [_pil_frame(p, a) for p, a in zip(frames, alphas, strict=True)]
+    pil_format = "PNG" if ext == ".apng" else Image.registered_extensions()[ext]
+    options: dict[str, Any] = {}
+    if quality is not None:
+        options["quality"] = quality
+    if len(images) > 1:
+        options.update(save_all=True, append_images=images[1:])
+        if durations:
+            options["duration"] = durations
+        if loop is not None:
+            options["loop"] = loop
+
+    def write(target: Any) -> None:
+        images[0].save(target, format=pil_format, **options)
+
+    if path == STDIO:
+        write(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return
+    write_atomically(str(Path(path)), write)
 
 
 def save_npy(path: str, array) -> None:
@@ -526,3 +645,48 @@ def save_kernel_grid(path: str, weights) -> None:
         r, c = divmod(i, cols)
         canvas[gap + r * (kh + gap) : gap + r * (kh + gap) + kh, gap + c * (kw + gap) : gap + c * (kw + gap) + kw] = rgb
     write_atomically(path, lambda tmp: Image.fromarray(canvas).save(tmp, format="PNG"))
+
+
+def _sheet_font(size: int) -> Any:
+    """A monospaced system font (DejaVu Sans Mono), else Pillow's bundled one, so matrix columns line up."""
+    from PIL import ImageFont
+
+    for name in ("DejaVuSansMono.ttf", "LiberationMono-Regular.ttf", "Menlo.ttc", "consola.ttf"):
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size=size)
+
+
+def save_contact_sheet(path: str, tiles: list[tuple[str, Any, list[str]]], side: int = 280) -> None:
+    """A PNG grid of (title, 8-bit image, caption lines) tiles, each image fitted in side x side, atomically."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    font, title_font = _sheet_font(12), _sheet_font(15)
+    line = 15
+    first = np.asarray(tiles[0][1])
+    h, w = first.shape[:2]
+    scale = min(side / w, side / h, 1.0)
+    tw, th = max(1, round(w * scale)), max(1, round(h * scale))
+    caption = max(len(lines) for _, _, lines in tiles) * line + 26
+    cols = min(len(tiles), 3)
+    rows = -(-len(tiles) // cols)
+    # each column as wide as its widest image or caption, measured in the font
+    widths = [tw] * cols
+    for i, (title, _, lines) in enumerate(tiles):
+        texts = [(title, title_font), *((text, font) for text in lines)]
+        widths[i % cols] = max(widths[i % cols], *(int(f.getlength(t)) + 1 for t, f in texts))
+    lefts = [8 + sum(w + 24 for w in widths[:c]) for c in range(cols)]
+    sheet = Image.new("RGB", (lefts[-1] + widths[-1] + 8, rows * (th + caption + 12)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for i, (title, pixels, lines) in enumerate(tiles):
+        r, c = divmod(i, cols)
+        x0, y0 = lefts[c], r * (th + caption + 12) + 8
+        im = Image.fromarray(np.asarray(pixels)).convert("RGB").resize((tw, th), Image.Resampling.LANCZOS)
+        sheet.paste(im, (x0, y0))
+        draw.text((x0, y0 + th + 4), title, fill=(20, 20, 20), font=title_font)
+        for j, text in enumerate(lines):
+            draw.text((x0, y0 + th + 24 + j * line), text, fill=(70, 70, 70), font=font)
+    write_atomically(path, lambda tmp: sheet.save(tmp, format="PNG"))

@@ -9,6 +9,7 @@ import numpy as np
 
 from convcli.core.filters import FilterResult, PixelExplanation
 from convcli.core.kernels import NamedKernel
+from convcli.explain.text import fmt_number, integer_form
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class ApplyReport:
     alpha: str | None  # None: the input had none; "kept"; "dropped" by a format without alpha
     scale: float  # the input's full white
     seconds: tuple[float, float]  # (filter, total)
+    frames: int = 1  # an animation's or a multi-page file's frames, each filtered
+    bits: int | None = 8  # bits per sample written: 8, 16, 32 (float); None for .npy
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -61,6 +64,8 @@ class ApplyReport:
             "display": self.display,
             "alpha": self.alpha == "kept",
             "seconds": {"filter": round(self.seconds[0], 4), "total": round(self.seconds[1], 4)},
+            "frames": self.frames,
+            "bits": self.bits,
         }
 
 
@@ -98,3 +103,28 @@ class PixelReport:
                 "sum": np.asarray(e.sums).tolist(),
             }
         return out
+
+
+def kernel_caption(kernel: NamedKernel, max_side: int = 9) -> list[str]:
+    """A kernel's matrix as text lines for a figure: "1/16 ×" whole numbers where it has that form, else
+    to 3 significant digits; a magnitude kernel's x and y side by side; large ones elided with …."""
+
+    def lines(m: np.ndarray) -> list[str]:
+        form = integer_form(m)
+        values, prefix = (form[1], f"1/{form[0]} × ") if form and form[0] > 1 else (m, "")
+        rows = [[fmt_number(v, 3) for v in row] for row in values]
+        if len(rows) > max_side:
+            rows = [*rows[: max_side - 1], ["…"] * len(rows[0])]
+        if rows and len(rows[0]) > max_side:
+            rows = [[*r[: max_side - 1], "…"] for r in rows]
+        width = max(len(v) for r in rows for v in r)
+        body = ["  ".join(v.rjust(width) for v in r) for r in rows]
+        pad = " " * len(prefix)
+        return [(prefix if i == len(body) // 2 else pad) + line for i, line in enumerate(body)]
+
+    x = lines(kernel.matrix)
+    if kernel.y_matrix is None:
+        return x
+    y = lines(kernel.y_matrix)
+    wx = max(len(line) for line in x)
+    return [f"{a.ljust(wx)}   {b}" for a, b in zip(x, y, strict=False)]

@@ -19,6 +19,12 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return f"{shape[0]}×{shape[1]} (H×W)" + (f", {shape[2]} channels" if len(shape) == 3 else "")
 
 
+def _written(r: ApplyReport) -> str:
+    frames = f", {r.frames} frames (each filtered)" if r.frames > 1 else ""
+    bits = {16: ", 16-bit", 32: ", 32-bit float (the raw result)"}.get(r.bits or 8, "")
+    return frames + bits
+
+
 def summary(r: ApplyReport) -> Group:
     """What was applied to which image, how, and what came out."""
     k = r.kernel
@@ -47,7 +53,7 @@ def summary(r: ApplyReport) -> Group:
     )
     pairs: list[tuple[str, RenderableType]] = [
         ("input", f"{r.input}  {_shape_text(r.input_shape)} ({r.input_kind})"),
-        ("output", f"{r.output}  {_shape_text(r.output_shape)}"),
+        ("output", f"{r.output}  {_shape_text(r.output_shape)}" + _written(r)),
         ("kernel", Text(f"{k.name}: {k.description}")),
         ("", kernel_view),
         ("mode", mode),
@@ -112,3 +118,35 @@ def pixel(p: PixelReport, colour: bool) -> Group:
 def before_after(before: Any, after: Any) -> RenderableType:
     """Two images already fitted to half the width (imageio.fit_half_blocks), side by side."""
     return side_by_side(half_blocks(before), half_blocks(after))
+
+
+def file_line(r: ApplyReport) -> Text:
+    """One file of a batch: input -> output, size, kernel, algorithm, time."""
+    shape = r.output_shape
+    frames = f", {r.frames} frames" if r.frames > 1 else ""
+    text = Text(f"{r.input} → ", style="dim")
+    text.append(r.output, style="bold")
+    text.append(f"  {r.kernel.name}  {shape[0]}×{shape[1]}{frames}  {r.seconds[1] * 1000:.0f} ms")
+    return text
+
+
+def batch_total(done: int, failed: int, seconds: float) -> Text:
+    text = Text(f"{done} written", style="bold green")
+    if failed:
+        text.append(f", {failed} failed", style="bold red")
+    text.append(f" in {seconds:.1f} s")
+    return text
+
+
+def sheet_grid(tiles: list[tuple[str, Any]], per_row: int) -> RenderableType:
+    """Half-block previews (fitted by imageio.fit_half_blocks) in a grid, each with its kernel's name."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    for _ in range(per_row):
+        grid.add_column()
+    cells = [Group(Text(name, style="bold"), half_blocks(pixels)) for name, pixels in tiles]
+    for i in range(0, len(cells), per_row):
+        row = cells[i : i + per_row]
+        grid.add_row(*row, *[""] * (per_row - len(row)))
+    return grid
