@@ -196,3 +196,18 @@ def test_kernel_lists_keep_their_parameters():
     ]
     assert imageio.split_kernel_list("1,0,-1;2,0,-2") == ["1,0,-1;2,0,-2"]
     assert imageio.split_kernel_list("unsharp:5,1,1.5") == ["unsharp:5,1,1.5"]
+
+
+def test_usage_errors_of_several_outputs(folder):
+    both = [folder / "scene.png", folder / "badge.png"]
+    assert_fails(invoke("apply", *both, "-k", "blur", "-o", "-", columns=200), 2, "standard output takes one image")
+    assert_fails(
+        invoke("apply", *both, "-k", "blur", "--sheet", folder / "s.png", columns=200),
+        2,
+        "a contact sheet shows one image",
+    )
+    assert_fails(invoke("apply", *both, "-k", "blur", "--show", columns=200), 2, "use --sheet for several kernels")
+    (folder / "file.txt").write_text("x")
+    assert_fails(
+        invoke("apply", *both, "-k", "blur", "-o", folder / "file.txt", columns=200), 2, "several outputs need a folder"
+    )
