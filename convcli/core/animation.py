@@ -1,0 +1,214 @@
+"""The sliding window as a sequence of frames, drawn on a grid: which cells each step reads and writes.
+
+Pure integers (no NumPy), from the one geometry in ``shapes``. The grid is what a figure draws as
+the input side: the padded input for a convolution or a pooling layer (with the rows a ceil_mode
+window runs past the padding), and for a transposed convolution, as Dumoulin and Visin draw it,
+the input with stride - 1 zeros inserted between cells and the implied padding around it, over
+which a stride-1 convolution gives the output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ParameterError
+from .shapes import ConvGeometry, Pair, TransposedGeometry
+
+INPUT, PADDING, ZERO = "input", "padding", "zero"  # what a grid cell is
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The drawn input side: ``size`` cells; input cell (r, c) sits at ``origin + (r, c) * step``."""
+
+    size: Pair
+    input_size: Pair
+    origin: Pair
+    step: Pair  # 1, or the stride for a transposed convolution's inserted zeros
+
+    def role(self, gr: int, gc: int) -> str:
+        """input, padding, or an inserted zero, for grid cell (gr, gc)."""
+        cell = self.input_cell(gr, gc)
+        if cell is not None:
+            return INPUT
+        r, c = gr - self.origin[0], gc - self.origin[1]
+        inside = 0 <= r <= (self.input_size[0] - 1) * self.step[0] and 0 <= c <= (self.input_size[1] - 1) * self.step[1]
+        return ZERO if inside else PADDING
+
+    def input_cell(self, gr: int, gc: int) -> Pair | None:
+        """The input cell at grid cell (gr, gc), or None for padding and inserted zeros."""
+        r, c = gr - self.origin[0], gc - self.origin[1]
+        if r < 0 or c < 0 or r % self.step[0] or c % self.step[1]:
+            return None
+        r, c = r // self.step[0], c // self.step[1]
+        return (r, c) if r < self.input_size[0] and c < self.input_size[1] else None
+
+    def to_grid(self, cell: Pair) -> Pair:
+        return self.origin[0] + cell[0] * self.step[0], self.origin[1] + cell[1] * self.step[1]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One step: output cell ``output`` and the grid cells of its window's taps (all of them, padding too)."""
+
+    output: Pair
+    taps: tuple[Pair, ...]  # grid cells, row by row over the kernel
+    reads: tuple[Pair, ...]  # the input cells among them, in the input's own coordinates
+
+
+@dataclass(frozen=True)
+class WindowSweep:
+    """Every window of a sweep over a grid, one frame per output cell in row-major order: windows step by
+    ``stride`` from grid (0, 0), their taps ``dilation`` apart."""
+
+    kind: str  # "conv", "transposed" or "pool"
+    grid: Grid
+    kernel: Pair
+    output_size: Pair
+    stride: Pair = (1, 1)
+    dilation: Pair = (1, 1)
+
+    def frames(self) -> Iterator[Frame]:
+        for i in range(self.output_size[0]):
+            for j in range(self.output_size[1]):
+                yield self.frame(i, j)
+
+    def frame(self, i: int, j: int) -> Frame:
+        rows = [i * self.stride[0] + m * self.dilation[0] for m in range(self.kernel[0])]
+        cols = [j * self.stride[1] + n * self.dilation[1] for n in range(self.kernel[1])]
+        taps = tuple((r, c) for r in rows for c in cols)
+        reads = tuple(cell for t in taps if (cell := self.grid.input_cell(*t)) is not None)
+        return Frame((i, j), taps, reads)
+
+
+def conv_sweep(g: ConvGeometry, kind: str = "conv") -> WindowSweep:
+    """A convolution's (or pooling layer's) windows over its padded input; the grid grows past the padding
+    where a ceil_mode window does."""
+    need = [(g.out_size[a] - 1) * g.stride[a] + g.span[a] for a in (0, 1)]
+    size = (max(g.padded_size[0], need[0]), max(g.padded_size[1], need[1]))
+    grid = Grid(size, g.in_size, (g.padding[0][0], g.padding[1][0]), (1, 1))
+    return WindowSweep(kind, grid, g.kernel, g.out_size, g.stride, g.dilation)
+
+
+def transposed_sweep(t: TransposedGeometry) -> WindowSweep:
+    """A transposed convolution as the equivalent direct convolution: stride - 1 zeros between input cells,
+    D(K - 1) - P around them (output_padding more at the bottom and right), a stride-1 window with the
+    kernel's dilation. Raises ParameterError when the padding exceeds the kernel's span - 1 (the implied
+    padding would be negative: draw the scatter view instead)."""
+    f = t.forward
+    implied = [f.dilation[a] * (f.kernel[a] - 1) - f.padding[a][0] for a in (0, 1)]
+    if min(implied) < 0:
+        raise ParameterError(
+            f"padding {f.padding[0][0]},{f.padding[1][0]} is more than the kernel's span - 1, so the equivalent "
+            "direct convolution would crop the input; draw the scatter view instead"
+        )
+    stuffed = [(t.in_size[a] - 1) * f.stride[a] + 1 for a in (0, 1)]
+    size = (stuffed[0] + 2 * implied[0] + t.output_padding[0], stuffed[1] + 2 * implied[1] + t.output_padding[1])
+    grid = Grid(size, t.in_size, (implied[0], implied[1]), f.stride)
+    return WindowSweep("transposed", grid, f.kernel, t.out_size, (1, 1), f.dilation)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """One step of the scatter view: input cell ``source`` stamps the kernel onto these output cells."""
+
+    source: Pair
+    targets: tuple[Pair, ...]  # output cells, row by row over the kernel (inside the output only)
+
+
+def scatter_stamps(t: TransposedGeometry) -> list[Stamp]:
+    """A transposed convolution as each input cell stamping the kernel onto the output, in row-major order."""
+    return [Stamp((i, j), tuple(t.readers(i, j))) for i in range(t.in_size[0]) for j in range(t.in_size[1])]
+
+
+def overlap_counts(t: TransposedGeometry) -> list[list[int]]:
+    """How many stamps reach each output cell: the uneven overlap behind checkerboard artefacts."""
+    counts = [[0] * t.out_size[1] for _ in range(t.out_size[0])]
+    for stamp in scatter_stamps(t):
+        for y, x in stamp.targets:
+            counts[y][x] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class Gather:
+    """One step of the backward view: input cell ``cell`` gathers dL/dO from the outputs that read it."""
+
+    cell: Pair
+    sources: tuple[tuple[Pair, Pair], ...]  # (output cell, kernel tap (m, n)) pairs
+
+
+def gathers(g: ConvGeometry) -> list[Gather]:
+    """For each input cell, row-major: the output cells whose window reads it and through which tap."""
+    out = []
+    for r in range(g.in_size[0]):
+        for c in range(g.in_size[1]):
+            sources = []
+            for i, j in g.readers(r, c):
+                m = (r + g.padding[0][0] - i * g.stride[0]) // g.dilation[0]
+                n = (c + g.padding[1][0] - j * g.stride[1]) // g.dilation[1]
+                sources.append(((i, j), (m, n)))
+            out.append(Gather((r, c), tuple(sources)))
+    return out
+
+
+def sweep_numbers(
+    sweep: WindowSweep, x: Any, weight: Any = None, pool: str = "max", bias: float = 0.0
+) -> dict[str, Any]:
+    """The numbers a --values animation shows, from the core's own operations.
+
+    x: the (H, W) input; weight: the (kH, kW) kernel (conv, transposed). Returns the grid's values
+    (zeros in the padding and between inserted cells), the kernel as the window applies it (rot180(K)
+    for a transposed convolution's equivalent direct one), per frame the (weight, value) terms, and the
+    output computed by conv2d, conv2d_backward (the transposed convolution) or the pooling window.
+    """
+    import numpy as np
+
+    from .conv import conv2d, conv2d_backward
+
+    x = np.asarray(x, dtype=np.float64)
+    grid = np.zeros(sweep.grid.size)
+    for r in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            grid[sweep.grid.to_grid((r, c))] = x[r, c]
+    frames = list(sweep.frames())
+    if sweep.kind == "pool":
+        values = [
+            [grid[t] if sweep.grid.input_cell(*t) is not None or pool == "avg" else -np.inf for t in f.taps]
+            for f in frames
+        ]
+        if pool == "max":
+            results = [max(v) for v in values]
+        else:  # count_include_pad, as torch.nn.AvgPool2d by default
+            results = [sum(v) / len(v) for v in values]
+        pooled = [[(None, float(v)) for v in vals] for vals in values]
+        out = np.array(results).reshape(sweep.output_size)
+        return {"grid": grid, "kernel": None, "terms": pooled, "results": results, "output": out, "pool": pool}
+    k = np.asarray(weight, dtype=np.float64)
+    applied = k[::-1, ::-1] if sweep.kind == "transposed" else k
+    if sweep.kind == "transposed":
+        g = sweep.grid
+        stride, padding = g.step, (g.origin[0], g.origin[1])
+        # the layer's own padding, from the implied padding the grid drew: P = D(K - 1) - implied
+        layer_padding = tuple((sweep.kernel[a] - 1) * sweep.dilation[a] - padding[a] for a in (0, 1))
+        zeros = np.zeros((1, 1, *sweep.output_size))
+        scattered = conv2d_backward(
+            x[None, None], zeros, k[None, None], stride=stride, padding=layer_padding, dilation=sweep.dilation
+        ).x
+        out = (scattered[0, 0] if scattered is not None else np.zeros(sweep.output_size)) + bias
+    else:
+        out = conv2d(grid[None, None], k[None, None], np.array([bias]), stride=sweep.stride, dilation=sweep.dilation)[
+            0, 0
+        ]
+    terms = [
+        [
+            (float(applied[m, n]), float(grid[f.taps[m * sweep.kernel[1] + n]]))
+            for m in range(sweep.kernel[0])
+            for n in range(sweep.kernel[1])
+        ]
+        for f in frames
+    ]
+    results = [float(out[f.output]) for f in frames]
+    return {"grid": grid, "kernel": applied, "terms": terms, "results": results, "output": out, "bias": bias}

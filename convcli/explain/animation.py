@@ -1,0 +1,194 @@
+"""`convcli animate`'s frames as a figure model: what each frame shows on the input and output grids,
+and its caption. Terminal, GIF/APNG and SVG renderers draw this one model.
+
+Three views: ``windows`` (a window per output cell, as conv_arithmetic draws convolutions, pooling
+and, over the zero-inserted input, transposed convolutions), ``scatter`` (each input cell stamping
+the kernel onto a transposed convolution's output) and ``gather`` (each input cell's dL/dX
+gathering dL/dO through the taps that read it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from convcli.core.animation import (
+    Grid,
+    WindowSweep,
+    gathers,
+    overlap_counts,
+    scatter_stamps,
+)
+from convcli.core.shapes import ConvGeometry, Pair, TransposedGeometry
+from convcli.explain.text import fmt_number, pair_text
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One frame: cells lit on the input grid and on the output grid, the current output, and a caption."""
+
+    lit_input: tuple[Pair, ...]  # grid cells (the window's taps, or the stamping cell)
+    lit_output: tuple[Pair, ...]  # output cells lit this frame (the cell written, or the stamp's targets)
+    written: int  # output cells already written, in row-major order (windows view)
+    caption: str
+    numbers: str = ""  # with --values: the products and their sum
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A whole animation: its grids, its frames, its legend."""
+
+    kind: str  # "conv", "transposed" or "pool"
+    view: str  # "windows", "scatter" or "gather"
+    title: str
+    grid: Grid
+    output_size: Pair
+    roles: tuple[tuple[str, ...], ...]  # per grid cell: input, padding or zero
+    pictures: tuple[Picture, ...]
+    reads: tuple[tuple[Pair, tuple[Pair, ...]], ...]  # per output cell, row-major: the input cells it reads
+    note: str = ""  # what the drawing means (the transposed convolution's equivalence)
+    input_values: tuple[tuple[str, ...], ...] | None = None  # the numbers in the grid's cells
+    output_values: tuple[tuple[str, ...], ...] | None = None
+    overlaps: tuple[tuple[int, ...], ...] | None = None  # scatter view: stamps per output cell
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "input": list(self.grid.input_size),
+            "output": list(self.output_size),
+            "frames": [{"output": list(o), "reads": [list(c) for c in cells]} for o, cells in self.reads],
+        }
+
+
+def _span(values: list[int]) -> str:
+    lo, hi = min(values), max(values)
+    step = values[1] - values[0] if len(values) > 1 else 1
+    text = f"{lo}..{hi}" if lo != hi else str(lo)
+    return text + (f" every {step}" if step > 1 else "")
+
+
+def _roles(grid: Grid) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(grid.role(r, c) for c in range(grid.size[1])) for r in range(grid.size[0]))
+
+
+def windows_figure(
+    sweep: WindowSweep, title: str, formula: str, note: str = "", numbers: dict[str, Any] | None = None
+) -> Figure:
+    """A window per output cell. ``numbers`` (from core.animation.sweep_numbers): grid values, kernel,
+    per-frame products and results."""
+    pictures, reads = [], []
+    g = sweep.grid
+    for index, frame in enumerate(sweep.frames()):
+        i, j = frame.output
+        rows = sorted({r - g.origin[0] for r, _ in frame.taps})
+        cols = sorted({c - g.origin[1] for _, c in frame.taps})
+        if sweep.kind == "transposed":
+            where = f"grid rows {_span(sorted({r for r, _ in frame.taps}))}, columns {_span(sorted({c for _, c in frame.taps}))}"
+            got = ", ".join(f"X({r}, {c})" for r, c in frame.reads) or "only inserted zeros and padding"
+            caption = f"O({i}, {j}) reads {where} of the zero-inserted grid: {got}"
+        else:
+            caption = f"O({i}, {j}) reads rows {_span(rows)}, columns {_span(cols)}" + (
+                "" if len(frame.reads) == len(frame.taps) else f" ({len(frame.taps) - len(frame.reads)} in the padding)"
+            )
+        text = "" if numbers is None else _numbers_line(numbers, index)
+        pictures.append(Picture(frame.taps, ((i, j),), index, caption, text))
+        reads.append(((i, j), frame.reads))
+    return Figure(
+        sweep.kind,
+        "windows",
+        title + "\n" + formula,
+        g,
+        sweep.output_size,
+        _roles(g),
+        tuple(pictures),
+        tuple(reads),
+        note,
+        None if numbers is None else tuple(tuple(fmt_number(v) for v in row) for row in numbers["grid"]),
+        None if numbers is None else tuple(tuple(fmt_number(v) for v in row) for row in numbers["output"]),
+    )
+
+
+def _paren(v: float) -> str:
+    text = fmt_number(v)
+    return f"({text})" if text.startswith("-") else text
+
+
+def _numbers_line(numbers: dict[str, Any], index: int) -> str:
+    """The frame's products and their sum (or the pool's values and their max or mean), as computed."""
+    terms, result = numbers["terms"][index], fmt_number(numbers["results"][index])
+    if numbers["kernel"] is None:
+        shown = ", ".join("pad" if v == float("-inf") else fmt_number(v) for _, v in terms)
+        return f"{numbers['pool']}({shown}) = {result}"
+    bias = numbers.get("bias", 0.0)
+    body = " + ".join(f"{_paren(k)}·{_paren(v)}" for k, v in terms)
+    return f"{body}{f' + {_paren(bias)}' if bias else ''} = {result}"
+
+
+def scatter_figure(t: TransposedGeometry, title: str, windows: WindowSweep | None) -> Figure:
+    """Each input cell stamping the kernel onto the output; overlaps counted."""
+    stamps = scatter_stamps(t)
+    grid = Grid(t.in_size, t.in_size, (0, 0), (1, 1))
+    pictures = tuple(
+        Picture(
+            (s.source,),
+            s.targets,
+            0,
+            f"X({s.source[0]}, {s.source[1]}) stamps the kernel onto O rows "
+            f"{_span(sorted({y for y, _ in s.targets}))}, columns {_span(sorted({x for _, x in s.targets}))}",
+        )
+        for s in stamps
+    )
+    counts = overlap_counts(t)
+    lo, hi = min(min(r) for r in counts), max(max(r) for r in counts)
+    note = (
+        f"Each output cell sums {lo}..{hi} stamps: uneven overlap, the checkerboard of transposed convolutions."
+        if lo != hi
+        else f"Every output cell sums {lo} stamps."
+    )
+    reads = tuple(((y, x), tuple(t.reads(y, x))) for y in range(t.out_size[0]) for x in range(t.out_size[1]))
+    return Figure(
+        "transposed",
+        "scatter",
+        title,
+        grid,
+        t.out_size,
+        _roles(grid),
+        pictures,
+        reads,
+        note,
+        overlaps=tuple(tuple(r) for r in counts),
+    )
+
+
+def gather_figure(g: ConvGeometry, sweep: WindowSweep, title: str) -> Figure:
+    """dL/dX built cell by cell: each input cell gathers dL/dO(i, j)·K(m, n) from the outputs that read it."""
+    pictures = []
+    for gather in gathers(g):
+        r, c = gather.cell
+        terms = (
+            " + ".join(f"dL/dO({i}, {j})·K({m}, {n})" for (i, j), (m, n) in gather.sources) or "0 (no window reads it)"
+        )
+        pictures.append(
+            Picture(
+                (sweep.grid.to_grid(gather.cell),), tuple(o for o, _ in gather.sources), 0, f"dL/dX({r}, {c}) = {terms}"
+            )
+        )
+    reads = tuple((f.output, f.reads) for f in sweep.frames())
+    note = (
+        f"Stride {pair_text(g.stride)}: each dL/dO(i, j) sits where its window started, so between them lie "
+        "stride - 1 zeros (the zero-stuffing of dL/dX = pad(dilate(dL/dO)) ⋆ rot180(K))."
+        if g.stride != (1, 1)
+        else "Each input cell gathers dL/dO through every tap that touched it: dL/dX = pad(dL/dO) ⋆ rot180(K)."
+    )
+    return Figure("conv", "gather", title, sweep.grid, g.out_size, _roles(sweep.grid), tuple(pictures), reads, note)
+
+
+def legend(fig: Figure) -> str:
+    """Which grid is which, with the sizes (conv_arithmetic's colours confused its readers)."""
+    h, w = fig.grid.input_size
+    ho, wo = fig.output_size
+    grid = "" if fig.grid.size == fig.grid.input_size else f" on a {fig.grid.size[0]}×{fig.grid.size[1]} grid"
+    extra = {"conv": "padding", "pool": "padding", "transposed": "inserted zeros and padding"}[fig.kind]
+    if fig.view == "scatter":
+        return f"input {h}×{w} (left, blue); output {ho}×{wo} (right, cyan), darker where more stamps overlap"
+    return f"input {h}×{w} (left, blue){grid}, {extra} pale; window shaded; output {ho}×{wo} (right, cyan)"
