@@ -81,11 +81,12 @@ def main() -> None:
 
 
 def _register() -> None:
-    from convcli.commands import apply, backprop, kernels, predict, shape, train
+    from convcli.commands import animate, apply, backprop, kernels, predict, shape, train
 
     app.command("apply", epilog=apply.EPILOG, no_args_is_help=True)(apply.apply)
     app.command("kernels", epilog=kernels.EPILOG)(kernels.kernels)
     app.command("shape", epilog=shape.EPILOG, no_args_is_help=True)(shape.shape)
+    app.command("animate", epilog=animate.EPILOG, no_args_is_help=True)(animate.animate)
     app.command("backprop", epilog=backprop.EPILOG)(backprop.backprop)
     app.command("train", epilog=train.EPILOG)(train.train)
     app.command("predict", epilog=predict.EPILOG, no_args_is_help=True)(predict.predict)

@@ -18,7 +18,7 @@ ALLOWED = {
     "core": set(),
     "explain": {"core"},
     "render": {"explain", "core"},
-    "imageio": {"core"},
+    "imageio": {"explain", "core"},  # figures draw explain's figure model
     "options": set(),
     "commands": {"render", "explain", "core", "imageio", "options"},
     "cli": {"commands", "core", "options"},

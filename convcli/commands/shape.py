@@ -21,6 +21,7 @@ from convcli.options import (
     KernelWidthOpt,
     OutputPaddingOpt,
     PaddingOpt,
+    PairArg,
     PoolOpt,
     StrideOpt,
     TransposedOpt,
@@ -97,17 +98,48 @@ def shape(
         except LayerSpecError as err:
             raise typer.BadParameter(str(err), param_hint="'--layers'") from None
         return _emit(report, json_out)
-    kernel_h, kernel_w = kh or k, kw or k
-    if kernel_h is None or kernel_w is None:
-        raise typer.BadParameter("give the kernel size with --K, or --KH and --KW", param_hint="'--K'")
-    kernel = (kernel_h, kernel_w)
-    dilation_p = pair_or(dilation, (1, 1))
-    padding_v = None if padding is None else padding.value
     if in_channels and out_channels and (in_channels % groups or out_channels % groups):
         raise ConvcliError(
             f"--groups {groups} must divide --in-channels {in_channels} and --out-channels {out_channels}"
         )
     channels = (in_channels, out_channels, groups)
+    report = layer_report(
+        size, (k, kh, kw), stride, padding, dilation, transposed, output_padding, pool, ceil_mode, channels
+    )
+    _emit(report, json_out)
+
+
+def _emit(report: sr.LayerReport | sr.ChainReport, json_out: bool) -> None:
+    if json_out:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+        return
+    from convcli.render import make_console  # rich only when something is drawn
+    from convcli.render.shape import shape_chain, shape_layer
+
+    make_console().print(shape_chain(report) if isinstance(report, sr.ChainReport) else shape_layer(report))
+
+
+def layer_report(
+    size: tuple[int, int],
+    kernels: tuple[int | None, int | None, int | None],
+    stride: PairArg | None,
+    padding: PairArg | None,
+    dilation: PairArg | None,
+    transposed: bool,
+    output_padding: PairArg | None,
+    pool: str | None,
+    ceil_mode: bool,
+    channels: tuple[int | None, int | None, int] = (None, None, 1),
+) -> sr.LayerReport:
+    """One layer from shape's geometry options (shared with animate), with shape's usage errors."""
+    k, kh, kw = kernels
+    kernel_h, kernel_w = kh or k, kw or k
+    if kernel_h is None or kernel_w is None:
+        raise typer.BadParameter("give the kernel size with --K, or --KH and --KW", param_hint="'--K'")
+    kernel = (kernel_h, kernel_w)
+    report: sr.LayerReport
+    dilation_p = pair_or(dilation, (1, 1))
+    padding_v = None if padding is None else padding.value
     if pool is not None:
         if transposed:
             raise typer.BadParameter(
@@ -130,14 +162,4 @@ def shape(
         if output_padding is not None:
             raise typer.BadParameter("--output-padding goes with --transposed", param_hint="'--output-padding'")
         report = sr.conv_report(size, kernel, pair_or(stride, (1, 1)), padding_v, dilation_p, channels)
-    _emit(report, json_out)
-
-
-def _emit(report: sr.LayerReport | sr.ChainReport, json_out: bool) -> None:
-    if json_out:
-        typer.echo(json.dumps(report.to_json(), indent=2))
-        return
-    from convcli.render import make_console  # rich only when something is drawn
-    from convcli.render.shape import shape_chain, shape_layer
-
-    make_console().print(shape_chain(report) if isinstance(report, sr.ChainReport) else shape_layer(report))
+    return report

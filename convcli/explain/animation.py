@@ -50,6 +50,7 @@ class Figure:
     input_values: tuple[tuple[str, ...], ...] | None = None  # the numbers in the grid's cells
     output_values: tuple[tuple[str, ...], ...] | None = None
     overlaps: tuple[tuple[int, ...], ...] | None = None  # scatter view: stamps per output cell
+    labels: tuple[str, str] = ("input", "output")  # the grids' names, drawn above them
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -180,7 +181,18 @@ def gather_figure(g: ConvGeometry, sweep: WindowSweep, title: str) -> Figure:
         if g.stride != (1, 1)
         else "Each input cell gathers dL/dO through every tap that touched it: dL/dX = pad(dL/dO) ⋆ rot180(K)."
     )
-    return Figure("conv", "gather", title, sweep.grid, g.out_size, _roles(sweep.grid), tuple(pictures), reads, note)
+    return Figure(
+        "conv",
+        "gather",
+        title,
+        sweep.grid,
+        g.out_size,
+        _roles(sweep.grid),
+        tuple(pictures),
+        reads,
+        note,
+        labels=("dL/dX (the input's gradient)", "dL/dO (the output's)"),
+    )
 
 
 def legend(fig: Figure) -> str:
@@ -190,5 +202,5 @@ def legend(fig: Figure) -> str:
     grid = "" if fig.grid.size == fig.grid.input_size else f" on a {fig.grid.size[0]}×{fig.grid.size[1]} grid"
     extra = {"conv": "padding", "pool": "padding", "transposed": "inserted zeros and padding"}[fig.kind]
     if fig.view == "scatter":
-        return f"input {h}×{w} (left, blue); output {ho}×{wo} (right, cyan), darker where more stamps overlap"
+        return f"input {h}×{w} (left, blue); output {ho}×{wo} (right, cyan), each cell numbered with the stamps that reach it"
     return f"input {h}×{w} (left, blue){grid}, {extra} pale; window shaded; output {ho}×{wo} (right, cyan)"

@@ -1,0 +1,172 @@
+"""`convcli animate` in the terminal: one frame as coloured cells (or plain characters when piped), and a
+player that steps through them (space pauses, arrows step, q quits)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from convcli.core.animation import INPUT, PADDING, ZERO
+from convcli.explain.animation import Figure, legend
+
+# conv_arithmetic's look, with a palette a colour-blind reader can tell apart (blue / pale / orange shadow)
+STYLE = {
+    INPUT: "on rgb(76,114,176)",
+    PADDING: "on rgb(220,220,220)",
+    ZERO: "on rgb(245,245,245)",
+    "lit": "on rgb(230,159,0)",
+    "written": "on rgb(86,180,233)",
+    "current": "on rgb(0,114,178)",
+    "empty": "on rgb(235,245,250)",
+}
+PLAIN = {INPUT: "x", PADDING: ".", ZERO: "0", "written": "o", "empty": "·"}
+
+
+def _cell_width(fig: Figure) -> int:
+    values = [v for rows in (fig.input_values or ()) for v in rows] + [
+        v for rows in (fig.output_values or ()) for v in rows
+    ]
+    return max(2, *(len(v) + 1 for v in values)) if values else 2
+
+
+def _grid_text(
+    rows: int,
+    cols: int,
+    style_of: Callable[[int, int], str],
+    label_of: Callable[[int, int], str],
+    width: int,
+    colour: bool,
+) -> Text:
+    text = Text()
+    for r in range(rows):
+        for c in range(cols):
+            label = label_of(r, c)
+            if colour:
+                text.append(label.rjust(width), style=style_of(r, c))
+            else:
+                text.append(label.rjust(width) + " ")
+        if r < rows - 1:
+            text.append("\n")
+    return text
+
+
+def frame_view(fig: Figure, index: int, colour: bool) -> RenderableType:
+    """Frame ``index``: the input grid with the window lit, the output grid as written so far, the caption."""
+    pic = fig.pictures[index]
+    lit_in, lit_out = set(pic.lit_input), set(pic.lit_output)
+    width = _cell_width(fig)
+
+    def in_style(r: int, c: int) -> str:
+        return STYLE["lit"] if (r, c) in lit_in else STYLE[fig.roles[r][c]]
+
+    def in_label(r: int, c: int) -> str:
+        if fig.input_values is not None:
+            return fig.input_values[r][c] if fig.roles[r][c] == INPUT else ("0" if colour else ".")
+        if colour:
+            return ""
+        mark = PLAIN[fig.roles[r][c]]
+        return f"[{mark}]" if (r, c) in lit_in else mark
+
+    written = fig.output_size[0] * fig.output_size[1] if fig.view != "windows" else pic.written
+
+    def out_state(i: int, j: int) -> str:
+        if (i, j) in lit_out:
+            return "current"
+        if fig.view == "windows":
+            return "written" if i * fig.output_size[1] + j < written else "empty"
+        return "written"
+
+    def out_label(i: int, j: int) -> str:
+        state = out_state(i, j)
+        if fig.overlaps is not None:
+            return str(fig.overlaps[i][j]) if colour or state != "current" else f"[{fig.overlaps[i][j]}]"
+        if fig.output_values is not None and state != "empty":
+            return fig.output_values[i][j] if colour or state != "current" else f"[{fig.output_values[i][j]}]"
+        if colour:
+            return ""
+        return "[o]" if state == "current" else PLAIN["written" if state == "written" else "empty"]
+
+    if not colour:
+        width = max(width, 3)
+    left = _grid_text(*fig.grid.size, in_style, in_label, width, colour)
+    right = _grid_text(*fig.output_size, lambda i, j: STYLE[out_state(i, j)], out_label, width, colour)
+    side = Table.grid(padding=(0, 3))
+    side.add_column()
+    side.add_column(vertical="middle")
+    side.add_column()
+    side.add_row(Text(fig.labels[0], style="bold"), "", Text(fig.labels[1], style="bold"))
+    side.add_row(left, Text("→"), right)
+    parts: list[RenderableType] = [Text(fig.title, style="bold cyan"), side]
+    parts.append(Text(f"frame {index + 1}/{len(fig.pictures)}: {pic.caption}"))
+    if pic.numbers:
+        parts.append(Text(pic.numbers, style="bold"))
+    if fig.note:
+        parts.append(Text(fig.note, style="dim"))
+    parts.append(Text(legend(fig), style="dim"))
+    return Group(*parts)
+
+
+def play(console: Console, fig: Figure, fps: float, loop: bool) -> None:
+    """Play on a terminal: space pauses, left and right arrows step, q (or Ctrl-C) quits."""
+    keys = _Keys()
+    index, paused, last = 0, False, time.monotonic()
+    with keys, Live(frame_view(fig, 0, True), console=console, auto_refresh=False, transient=False) as live:
+        while True:
+            key = keys.read(0.02)
+            if key in ("q", "\x1b", "\x03"):
+                break
+            if key == " ":
+                paused = not paused
+            elif key in ("right", "left"):
+                paused = True
+                index = (index + (1 if key == "right" else -1)) % len(fig.pictures)
+                live.update(frame_view(fig, index, True), refresh=True)
+            if not paused and time.monotonic() - last >= 1 / fps:
+                last = time.monotonic()
+                if index == len(fig.pictures) - 1 and not loop:
+                    break
+                index = (index + 1) % len(fig.pictures)
+                live.update(frame_view(fig, index, True), refresh=True)
+
+
+class _Keys:
+    """Single keys from a terminal in cbreak mode (restored on exit); arrows as "left" and "right"."""
+
+    def __enter__(self) -> _Keys:
+        self.saved = None
+        if sys.stdin.isatty():
+            import termios
+            import tty
+
+            self.saved = termios.tcgetattr(sys.stdin)
+            tty.setcbreak(sys.stdin.fileno())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.saved is not None:
+            import termios
+
+            termios.tcsetattr(sys.stdin, termios.TCSADRAIN, self.saved)
+
+    def read(self, timeout: float) -> str | None:
+        if self.saved is None:
+            time.sleep(timeout)
+            return None
+        import select
+
+        ready, _, _ = select.select([sys.stdin], [], [], timeout)
+        if not ready:
+            return None
+        ch = sys.stdin.read(1)
+        if ch == "\x1b":
+            more, _, _ = select.select([sys.stdin], [], [], 0.01)
+            if more:
+                seq = sys.stdin.read(2)
+                return {"[C": "right", "[D": "left"}.get(seq, None)
+        return ch

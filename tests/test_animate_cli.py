@@ -1,0 +1,105 @@
+"""`convcli animate` as a user runs it: JSON frames, files that open, stills, plain text, and shape's errors."""
+
+import json
+import xml.dom.minidom
+
+import pytest
+from PIL import Image
+
+from convcli.core.shapes import conv2d_geometry, conv_transpose2d_geometry, pool2d_geometry
+from tests.conftest import assert_fails, invoke
+
+
+def frames_json(*args):
+    result = invoke("animate", *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_json_frames_are_the_geometry_reads():
+    data = frames_json(
+        "--H", "5", "--W", "6", "--KH", "3", "--KW", "2", "--stride", "2,3", "--padding", "1", "--dilation", "1,2"
+    )
+    g = conv2d_geometry((5, 6), (3, 2), (2, 3), 1, (1, 2))
+    assert data["kind"] == "conv"
+    assert (data["input"], data["output"]) == ([5, 6], list(g.out_size))
+    assert [f["output"] for f in data["frames"]] == [[i, j] for i in range(g.out_size[0]) for j in range(g.out_size[1])]
+    for f in data["frames"]:
+        assert sorted(map(tuple, f["reads"])) == sorted(g.reads(*f["output"]))
+
+
+def test_json_for_transposed_and_pool():
+    data = frames_json(
+        "--H", "3", "--K", "3", "--stride", "2", "--padding", "1", "--transposed", "--output-padding", "1"
+    )
+    t = conv_transpose2d_geometry((3, 3), 3, 2, 1, 1, 1)
+    assert (data["kind"], data["output"]) == ("transposed", [6, 6])
+    for f in data["frames"]:
+        assert sorted(map(tuple, f["reads"])) == sorted(t.reads(*f["output"]))
+    pool = frames_json("--H", "6", "--W", "5", "--K", "3", "--stride", "2", "--pool", "max", "--ceil-mode")
+    g = pool2d_geometry((6, 5), 3, 2, 0, 1, ceil_mode=True)
+    assert (pool["kind"], pool["output"]) == ("pool", list(g.out_size))
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".png"])
+def test_animation_files_have_a_frame_per_output_cell(tmp_path, suffix):
+    out = tmp_path / f"a{suffix}"
+    result = invoke("animate", "--H", "5", "--K", "3", "--stride", "2", "--padding", "1", "-o", out)
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as im:
+        assert im.n_frames == 9
+    again = invoke("animate", "--H", "5", "--K", "3", "-o", out, columns=200)
+    assert_fails(again, 1, "exists; add --force")
+
+
+def test_svg_is_valid_xml_with_an_animation_per_frame(tmp_path):
+    out = tmp_path / "a.svg"
+    assert invoke("animate", "--H", "2", "--K", "3", "--stride", "2", "--transposed", "-o", out).exit_code == 0
+    doc = xml.dom.minidom.parse(str(out))
+    visibility = [a for a in doc.getElementsByTagName("animate") if a.getAttribute("attributeName") == "visibility"]
+    assert len(visibility) == 25
+
+
+def test_stills_and_plain_frames(tmp_path):
+    out = tmp_path / "s.png"
+    assert (
+        invoke("animate", "--H", "4", "--K", "3", "--values", "--seed", "3", "--frame", "1,3", "-o", out).exit_code == 0
+    )
+    with Image.open(out) as im:
+        assert getattr(im, "n_frames", 1) == 1
+    plain = invoke("animate", "--H", "4", "--K", "3", "--frames")
+    assert plain.exit_code == 0
+    assert plain.stdout.count("frame ") == 4
+    assert "\x1b[" not in plain.stdout
+    assert "O(1, 1) reads rows 1..3, columns 1..3" in plain.stdout
+
+
+def test_values_show_the_products_and_the_sum():
+    out = invoke("animate", "--H", "3", "--K", "2", "--x", "1,2,3;4,5,6;7,8,9", "--k", "1,0;0,-1", "--frames").stdout
+    assert "1·1 + 0·2 + 0·4 + (-1)·5 = -4" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--H", "4", "--K", "9"], 1, "kernel 9 is larger than the padded input 4"),
+        (["--H", "8", "--K", "3", "--stride", "0"], 2, "stride must be at least 1"),
+        (["--H", "4", "--K", "3", "--view", "scatter"], 2, "add --transposed"),
+        (["--H", "4", "--K", "3", "--frame", "9", "-o", "x.png"], 2, "frame 9 is not among 1..4"),
+        (["--H", "4", "--K", "3", "-o", "x.bmp"], 2, "write .gif, .png or .svg"),
+        (["--H", "4", "--K", "3", "--x", "1,2;3,4"], 2, "--x is 2×2 but --H/--W say 4×4"),
+    ],
+)
+def test_errors(tmp_path, args, code, message):
+    result = invoke("animate", *[str(tmp_path / a) if a.endswith((".png", ".bmp")) else a for a in args], columns=200)
+    assert_fails(result, code, message)
+
+
+def test_bad_geometry_gets_shapes_words():
+    animate = invoke("animate", "--H", "6", "--K", "3", "--stride", "2", "--padding", "same", columns=200)
+    shape = invoke("shape", "--H", "6", "--K", "3", "--stride", "2", "--padding", "same", "--transposed", columns=200)
+    assert animate.exit_code == 0  # shape shows TensorFlow's SAME here; animate draws it
+    assert shape.exit_code == 2
+    a = invoke("animate", "--H", "4", "--K", "3", "--pool", "avg", "--dilation", "2", columns=200)
+    s = invoke("shape", "--H", "4", "--K", "3", "--pool", "avg", "--dilation", "2", columns=200)
+    assert a.stderr == s.stderr.replace("convcli shape", "convcli animate")
