@@ -119,7 +119,7 @@ def play(console: Console, fig: Figure, fps: float, loop: bool) -> None:
     with keys, Live(frame_view(fig, 0, True), console=console, auto_refresh=False, transient=False) as live:
         while True:
             key = keys.read(0.02)
-            if key in ("q", "\x1b", "\x03"):
+            if key in ("q", "Q", "\x03"):
                 break
             if key == " ":
                 paused = not paused
@@ -158,15 +158,15 @@ class _Keys:
         if self.saved is None:
             time.sleep(timeout)
             return None
+        import os
         import select
 
-        ready, _, _ = select.select([sys.stdin], [], [], timeout)
+        fd = sys.stdin.fileno()
+        ready, _, _ = select.select([fd], [], [], timeout)
         if not ready:
             return None
-        ch = sys.stdin.read(1)
-        if ch == "\x1b":
-            more, _, _ = select.select([sys.stdin], [], [], 0.01)
-            if more:
-                seq = sys.stdin.read(2)
-                return {"[C": "right", "[D": "left"}.get(seq, None)
-        return ch
+        # the file descriptor, not sys.stdin: its buffer would swallow the rest of an escape sequence
+        data = os.read(fd, 16).decode(errors="replace")
+        if data.startswith("\x1b"):  # an arrow: ESC [ C, or ESC O C in application cursor mode
+            return {"[C": "right", "OC": "right", "[D": "left", "OD": "left"}.get(data[1:3])
+        return data[:1]
