@@ -51,6 +51,7 @@ class Figure:
     output_values: tuple[tuple[str, ...], ...] | None = None
     overlaps: tuple[tuple[int, ...], ...] | None = None  # scatter view: stamps per output cell
     labels: tuple[str, str] = ("input", "output")  # the grids' names, drawn above them
+    output_zeros: frozenset[Pair] = frozenset()  # output-side cells that are inserted zeros (gather view)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -162,23 +163,24 @@ def scatter_figure(t: TransposedGeometry, title: str, windows: WindowSweep | Non
 
 
 def gather_figure(g: ConvGeometry, sweep: WindowSweep, title: str) -> Figure:
-    """dL/dX built cell by cell: each input cell gathers dL/dO(i, j)·K(m, n) from the outputs that read it."""
+    """dL/dX built cell by cell: each input cell gathers dL/dO(i, j)·K(m, n) from the outputs that read it.
+    The right-hand grid is dL/dO zero-stuffed by the stride, as the backward correlation sees it."""
+    s = g.stride
+    stuffed = ((g.out_size[0] - 1) * s[0] + 1, (g.out_size[1] - 1) * s[1] + 1)
     pictures = []
     for gather in gathers(g):
         r, c = gather.cell
         terms = (
             " + ".join(f"dL/dO({i}, {j})·K({m}, {n})" for (i, j), (m, n) in gather.sources) or "0 (no window reads it)"
         )
-        pictures.append(
-            Picture(
-                (sweep.grid.to_grid(gather.cell),), tuple(o for o, _ in gather.sources), 0, f"dL/dX({r}, {c}) = {terms}"
-            )
-        )
+        lit = tuple((i * s[0], j * s[1]) for (i, j), _ in gather.sources)
+        pictures.append(Picture((sweep.grid.to_grid(gather.cell),), lit, 0, f"dL/dX({r}, {c}) = {terms}"))
+    zeros = frozenset((y, x) for y in range(stuffed[0]) for x in range(stuffed[1]) if y % s[0] or x % s[1])
     reads = tuple((f.output, f.reads) for f in sweep.frames())
     note = (
-        f"Stride {pair_text(g.stride)}: each dL/dO(i, j) sits where its window started, so between them lie "
-        "stride - 1 zeros (the zero-stuffing of dL/dX = pad(dilate(dL/dO)) ⋆ rot180(K))."
-        if g.stride != (1, 1)
+        f"Stride {pair_text(s)}: dL/dO is drawn zero-stuffed, each dL/dO(i, j) where its window started with "
+        "stride - 1 zeros between (dL/dX = pad(dilate(dL/dO)) ⋆ rot180(K))."
+        if s != (1, 1)
         else "Each input cell gathers dL/dO through every tap that touched it: dL/dX = pad(dL/dO) ⋆ rot180(K)."
     )
     return Figure(
@@ -186,12 +188,13 @@ def gather_figure(g: ConvGeometry, sweep: WindowSweep, title: str) -> Figure:
         "gather",
         title,
         sweep.grid,
-        g.out_size,
+        stuffed,
         _roles(sweep.grid),
         tuple(pictures),
         reads,
         note,
-        labels=("dL/dX (the input's gradient)", "dL/dO (the output's)"),
+        labels=("dL/dX (the input's gradient)", "dilate(dL/dO)" if s != (1, 1) else "dL/dO (the output's)"),
+        output_zeros=zeros,
     )
 
 
@@ -201,6 +204,9 @@ def legend(fig: Figure) -> str:
     ho, wo = fig.output_size
     grid = "" if fig.grid.size == fig.grid.input_size else f" on a {fig.grid.size[0]}×{fig.grid.size[1]} grid"
     extra = {"conv": "padding", "pool": "padding", "transposed": "inserted zeros and padding"}[fig.kind]
+    if fig.view == "gather":
+        zeros = ", zero-stuffed (zeros pale)" if fig.output_zeros else ""
+        return f"dL/dX {h}×{w} (left, blue), the cell being built shaded; dL/dO (right{zeros}), the terms it gathers dark"
     if fig.view == "scatter":
         return f"input {h}×{w} (left, blue); output {ho}×{wo} (right, cyan), each cell numbered with the stamps that reach it"
     return f"input {h}×{w} (left, blue){grid}, {extra} pale; window shaded; output {ho}×{wo} (right, cyan)"

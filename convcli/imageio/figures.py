@@ -125,7 +125,8 @@ class _Painter:
         oh, ow = fig.output_size
         for i in range(oh):
             for j in range(ow):
-                self._cell(base, self.lay.output_origin, i, j, 7 if fig.view == "windows" else 5)
+                colour = 3 if (i, j) in fig.output_zeros else (7 if fig.view == "windows" else 5)
+                self._cell(base, self.lay.output_origin, i, j, colour)
         draw = ImageDraw.Draw(base)
         for k, line in enumerate(self.lay.title):
             draw.text((cell, 6 + LINE * k), line, fill=8, font=self.text_font)
@@ -258,7 +259,7 @@ def svg_text(fig: Figure, cell: int, duration: int, loop: bool, indices: list[in
     def output_cell(i: int, j: int, page: int | None) -> str:
         index = i * fig.output_size[1] + j
         if fig.view != "windows":
-            return rect(lay.output_origin, i, j, 5)
+            return rect(lay.output_origin, i, j, 3 if (i, j) in fig.output_zeros else 5)
         if page is not None:  # a still: written if its window has passed
             return rect(lay.output_origin, i, j, 5 if index < fig.pictures[page].written else 7)
         t = min(1.0, (index + 1) / n)

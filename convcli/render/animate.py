@@ -76,6 +76,8 @@ def frame_view(fig: Figure, index: int, colour: bool) -> RenderableType:
     written = fig.output_size[0] * fig.output_size[1] if fig.view != "windows" else pic.written
 
     def out_state(i: int, j: int) -> str:
+        if (i, j) in fig.output_zeros:
+            return ZERO
         if (i, j) in lit_out:
             return "current"
         if fig.view == "windows":
@@ -90,6 +92,8 @@ def frame_view(fig: Figure, index: int, colour: bool) -> RenderableType:
             return fig.output_values[i][j] if colour or state != "current" else f"[{fig.output_values[i][j]}]"
         if colour:
             return ""
+        if state == ZERO:
+            return PLAIN[ZERO]
         return "[o]" if state == "current" else PLAIN["written" if state == "written" else "empty"]
 
     if not colour:
