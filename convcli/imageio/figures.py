@@ -115,7 +115,7 @@ class _Painter:
         self.font = _font(max(9, min(14, int(cell * 0.55))))
         self.text_font = _font(13)
         # thousands of captions: Pillow's bitmap font draws them several times faster than a TrueType one
-        self.caption_font = self.text_font if len(fig.pictures) <= 400 else ImageFont.load_default()
+        self.caption_font = self.text_font if len(fig.pictures) <= 400 else ImageFont.load_default_imagefont()
         base = Image.new("P", (self.lay.width, self.lay.height), 0)
         base.putpalette([v for rgb in COLOURS for v in rgb])
         gh, gw = fig.grid.size
@@ -205,7 +205,7 @@ def save_animation(path: str, fig: Figure, cell: int, duration: int, loop: bool)
     # GIF: frames are drawn as the encoder asks for them, so memory holds a frame or two, not thousands;
     # Pillow's APNG writer reads the list twice (modes first), so it gets a list
     rest: Any = frames if fmt == "GIF" else list(frames)
-    options: dict[str, Any] = {"save_all": True, "append_images": rest, "duration": duration}
+    options: dict[str, Any] = {"save_all": True, "append_images": rest, "duration": duration, "optimize": False}
     if loop:
         options["loop"] = 0  # for ever; without the key a GIF plays once
     elif fmt == "PNG":
