@@ -70,3 +70,79 @@ def test_trained_model_predicts_as_pytorch_does(tmp_path, arch):
         theirs = torch.softmax(torch_net(mf)(torch.from_numpy(x.astype(np.float64))), dim=1).numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
     assert (ours.argmax(axis=1) == theirs.argmax(axis=1)).all()
+
+
+def _cells_read(fn, shape, out_shape):
+    """For each output cell, the input cells its value depends on: autograd of that cell through fn."""
+    reads = {}
+    for i in range(out_shape[0]):
+        for j in range(out_shape[1]):
+            x = torch.rand((1, 1, *shape), dtype=torch.float64, requires_grad=True)
+            fn(x)[0, 0, i, j].backward()
+            reads[(i, j)] = {tuple(map(int, c)) for c in torch.nonzero(x.grad[0, 0]).tolist()}
+    return reads
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--H", "5", "--W", "7", "--KH", "3", "--KW", "2", "--stride", "2,3", "--padding", "1", "--dilation", "1,2"],
+        [
+            "--H",
+            "3",
+            "--W",
+            "4",
+            "--K",
+            "3",
+            "--stride",
+            "2",
+            "--padding",
+            "1",
+            "--transposed",
+            "--output-padding",
+            "1",
+        ],
+        ["--H", "4", "--K", "2", "--stride", "3", "--dilation", "2", "--transposed"],
+        ["--H", "7", "--W", "6", "--K", "3", "--stride", "2", "--padding", "1", "--pool", "max", "--ceil-mode"],
+        ["--H", "6", "--K", "3", "--stride", "2", "--padding", "1", "--pool", "avg", "--ceil-mode"],
+    ],
+)
+def test_animation_frames_read_what_pytorch_reads(args):
+    import json
+
+    F = torch.nn.functional
+    data = json.loads(invoke("animate", *args, "--json").stdout)
+    flags = {"--transposed", "--ceil-mode"}
+    opts, rest = {}, list(args)
+    while rest:
+        key = rest.pop(0)
+        opts[key] = True if key in flags else rest.pop(0)
+
+    def pair(key, default):
+        parts = [int(v) for v in str(opts.get(key, default)).split(",")]
+        return (parts[0], parts[-1])
+
+    k = (int(opts.get("--KH", opts.get("--K"))), int(opts.get("--KW", opts.get("--K"))))
+    s, p, d = pair("--stride", 1), pair("--padding", 0), pair("--dilation", 1)
+    shape = tuple(data["input"])
+    weight = torch.ones((1, 1, *k), dtype=torch.float64)
+    if "--transposed" in opts:
+        op = pair("--output-padding", 0)
+
+        def fn(x):
+            return F.conv_transpose2d(x, weight, stride=s, padding=p, output_padding=op, dilation=d)
+
+    elif "--pool" in opts:  # which cells each window covers: max and avg pooling share the windows
+
+        def fn(x):
+            return F.avg_pool2d(x, k, s, p, ceil_mode=True, count_include_pad=False)
+
+    else:
+
+        def fn(x):
+            return F.conv2d(x, weight, stride=s, padding=p, dilation=d)
+
+    expected = _cells_read(fn, shape, data["output"])
+    assert [list(o) for o in expected] == [f["output"] for f in data["frames"]]
+    for f in data["frames"]:
+        assert {tuple(c) for c in f["reads"]} == expected[tuple(f["output"])], f["output"]
