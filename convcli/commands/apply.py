@@ -173,23 +173,10 @@ def apply(
             "--show draws one image and one kernel; use --sheet for several kernels", param_hint="'--show'"
         )
     jobs = _plan(images, kernels, output, output_format)
+    settings = _Settings(options, display, depth, quality, output_format, gray, force, max_pixels)
     if len(jobs) == 1:
         image, chosen, out_path = jobs[0]
-        report, pixel, shown = _run(
-            image,
-            chosen,
-            out_path,
-            options,
-            display,
-            depth,
-            quality,
-            output_format,
-            gray,
-            force,
-            max_pixels,
-            at,
-            t_start,
-        )
+        report, pixel, shown = _run(image, chosen, out_path, settings, at, t_start)
         console = make_console(stderr=out_path == imageio.STDIO)  # never mix text into an image on stdout
         if json_out:
             data = report.to_json()
@@ -212,7 +199,21 @@ def apply(
                 views.before_after(imageio.fit_half_blocks(before, half), imageio.fit_half_blocks(after, half))
             )
         return
-    _batch(jobs, options, display, depth, quality, output_format, gray, force, max_pixels, json_out, err_console)
+    _batch(jobs, settings, json_out, err_console)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """How every file of one run is filtered and written."""
+
+    options: dict[str, Any]  # filter_image's: mode, boundary, padding, stride, dilation, method
+    display: str | None
+    depth: str | None
+    quality: int | None
+    fmt: str | None
+    gray: bool
+    force: bool
+    max_pixels: int | None
 
 
 def _kernels(texts: list[str], normalize: bool) -> list[NamedKernel]:
@@ -262,25 +263,21 @@ def _plan(
 
 
 def _run(
-    image: str,
-    chosen: NamedKernel,
-    out_path: str,
-    options: dict[str, Any],
-    display: str | None,
-    depth: str | None,
-    quality: int | None,
-    fmt: str | None,
-    gray: bool,
-    force: bool,
-    max_pixels: int | None,
-    at: Any,
-    t_start: float,
+    image: str, chosen: NamedKernel, out_path: str, settings: _Settings, at: Any, t_start: float
 ) -> tuple[ApplyReport, PixelReport | None, tuple[Any, Any]]:
     """Read, filter (every frame), write; the report, the pixel explained, and (before, after) for --show."""
+    options, display, depth, quality, fmt = (
+        settings.options,
+        settings.display,
+        settings.depth,
+        settings.quality,
+        settings.fmt,
+    )
+    gray, force, max_pixels = settings.gray, settings.force, settings.max_pixels
     import numpy as np
 
     from convcli import imageio
-    from convcli.core.filters import explain_pixel, filter_image, filter_magnitude, resample_alpha
+    from convcli.core.filters import apply_kernel, explain_pixel, resample_alpha
     from convcli.explain.apply_report import ApplyReport, PixelReport
 
     if image != imageio.STDIO and not Path(image).exists():
@@ -308,10 +305,7 @@ def _run(
     t0 = time.perf_counter()
     results = []
     for frame in frames:
-        if chosen.y_matrix is not None:
-            results.append(filter_magnitude(frame.pixels, chosen.matrix, chosen.y_matrix, **options))
-        else:
-            results.append(filter_image(frame.pixels, chosen.matrix, **options))
+        results.append(apply_kernel(frame.pixels, chosen.matrix, chosen.y_matrix, **options))
     t_filter = time.perf_counter() - t0
     res = results[0]
     alpha = None if loaded.alpha is None else resample_alpha(loaded.alpha, res.geometry)
@@ -385,19 +379,7 @@ class _Tally:
     failed: int = 0
 
 
-def _batch(
-    jobs: list[tuple[str, NamedKernel, str]],
-    options: dict[str, Any],
-    display: str | None,
-    depth: str | None,
-    quality: int | None,
-    fmt: str | None,
-    gray: bool,
-    force: bool,
-    max_pixels: int | None,
-    json_out: bool,
-    err: Any,
-) -> None:
+def _batch(jobs: list[tuple[str, NamedKernel, str]], settings: _Settings, json_out: bool, err: Any) -> None:
     """Every (image, kernel): a file each, a line each; a failure is reported and the rest go on (exit 1 at the end)."""
     from convcli.core.errors import ConvcliError
     from convcli.render import apply as views
@@ -410,21 +392,7 @@ def _batch(
     with file_progress(err, "Filtering", len(jobs)) as advance:
         for image, chosen, out_path in jobs:
             try:
-                report, _, _ = _run(
-                    image,
-                    chosen,
-                    out_path,
-                    options,
-                    display,
-                    depth,
-                    quality,
-                    fmt,
-                    gray,
-                    force,
-                    max_pixels,
-                    None,
-                    time.perf_counter(),
-                )
+                report, _, _ = _run(image, chosen, out_path, settings, None, time.perf_counter())
             except (ConvcliError, OSError, typer.BadParameter) as e:
                 tally.failed += 1
                 message = (
@@ -462,7 +430,7 @@ def _sheet(
 ) -> None:
     """One image under every kernel: a contact sheet PNG with each kernel's name and matrix, and --show's grid."""
     from convcli import imageio
-    from convcli.core.filters import filter_image, filter_magnitude
+    from convcli.core.filters import apply_kernel
     from convcli.explain.apply_report import kernel_caption
     from convcli.render import make_console
 
@@ -473,10 +441,7 @@ def _sheet(
     tiles = [("original", imageio.to_display(loaded.pixels, loaded.scale, "clip"), [loaded.description])]
     summaries = []
     for k in kernels:
-        if k.y_matrix is not None:
-            res = filter_magnitude(loaded.pixels, k.matrix, k.y_matrix, **options)
-        else:
-            res = filter_image(loaded.pixels, k.matrix, **options)
+        res = apply_kernel(loaded.pixels, k.matrix, k.y_matrix, **options)
         tiles.append((k.name, imageio.to_display(res.image, loaded.scale, display or k.display), kernel_caption(k, 5)))
         summaries.append(
             {"kernel": k.name, "method": res.method, "range": [float(res.image.min()), float(res.image.max())]}

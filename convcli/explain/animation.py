@@ -206,7 +206,9 @@ def legend(fig: Figure) -> str:
     extra = {"conv": "padding", "pool": "padding", "transposed": "inserted zeros and padding"}[fig.kind]
     if fig.view == "gather":
         zeros = ", zero-stuffed (zeros pale)" if fig.output_zeros else ""
-        return f"dL/dX {h}×{w} (left, blue), the cell being built shaded; dL/dO (right{zeros}), the terms it gathers dark"
+        return (
+            f"dL/dX {h}×{w} (left, blue), the cell being built shaded; dL/dO (right{zeros}), the terms it gathers dark"
+        )
     if fig.view == "scatter":
         return f"input {h}×{w} (left, blue); output {ho}×{wo} (right, cyan), each cell numbered with the stamps that reach it"
     return f"input {h}×{w} (left, blue){grid}, {extra} pale; window shaded; output {ho}×{wo} (right, cyan)"

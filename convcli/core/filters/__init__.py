@@ -13,7 +13,14 @@ releases the GIL inside its loops.
 
 from .common import BOUNDARIES, METHODS, boundary_index
 from .explain import PixelExplanation, explain_pixel
-from .image import FilterResult, filter_image, filter_magnitude, resample_alpha, resolve_image_padding
+from .image import (
+    FilterResult,
+    apply_kernel,
+    filter_image,
+    filter_magnitude,
+    resample_alpha,
+    resolve_image_padding,
+)
 from .separable import rank_one_factors
 
 __all__ = [
@@ -21,6 +28,7 @@ __all__ = [
     "METHODS",
     "FilterResult",
     "PixelExplanation",
+    "apply_kernel",
     "boundary_index",
     "explain_pixel",
     "filter_image",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -116,6 +117,15 @@ def filter_magnitude(image: np.ndarray, kernel_x: np.ndarray, kernel_y: np.ndarr
     gy = filter_image(image, kernel_y, **options)  # type: ignore[arg-type]
     method = f"{gx.method} for x and {gy.method} for y, then sqrt(Gx² + Gy²)"
     return replace(gx, image=np.hypot(gx.image, gy.image), method=method)
+
+
+def apply_kernel(
+    image: np.ndarray, kernel: np.ndarray, y_kernel: np.ndarray | None = None, **options: Any
+) -> FilterResult:
+    """filter_image by ``kernel``, or the magnitude of ``kernel`` and ``y_kernel`` when a magnitude kernel has both."""
+    if y_kernel is None:
+        return filter_image(image, kernel, **options)
+    return filter_magnitude(image, kernel, y_kernel, **options)
 
 
 def resample_alpha(alpha: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
