@@ -44,6 +44,8 @@ app = typer.Typer(
         "Examples:\n\n"
         "  convcli shape --H 28 --K 3 --stride 2\n\n"
         "  convcli shape --H 224 --layers samples/vgg16.txt --in-channels 3\n\n"
+        "  convcli animate --H 5 --K 3 --stride 2 --padding 1 -o conv.gif\n\n"
+        "  convcli apply samples/chelsea.png -k sobel-x,sobel-y,emboss --sheet sheet.png\n\n"
         "  convcli backprop --verbose\n\n"
         "  convcli backprop -v --format markdown > walk.md\n\n"
         "Run convcli COMMAND --help for each command's options and more examples."
