@@ -169,7 +169,7 @@ def animate(
                 numbers = sweep_numbers(sweep, numbers_x, numbers_k, "max" if report.kind == "maxpool" else "avg")
             fig = anim.windows_figure(sweep, title, formula, numbers=numbers)
     elif view == "scatter":
-        fig = anim.scatter_figure(t, title + "\nEach input cell stamps the kernel onto the output", None)
+        fig = anim.scatter_figure(t, title + "\nEach input cell stamps the kernel onto the output")
     else:
         try:
             tsweep = transposed_sweep(t)

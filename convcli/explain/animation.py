@@ -126,7 +126,7 @@ def _numbers_line(numbers: dict[str, Any], index: int) -> str:
     return f"{body}{f' + {_paren(bias)}' if bias else ''} = {result}"
 
 
-def scatter_figure(t: TransposedGeometry, title: str, windows: WindowSweep | None) -> Figure:
+def scatter_figure(t: TransposedGeometry, title: str) -> Figure:
     """Each input cell stamping the kernel onto the output; overlaps counted."""
     stamps = scatter_stamps(t)
     grid = Grid(t.in_size, t.in_size, (0, 0), (1, 1))
