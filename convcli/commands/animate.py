@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from convcli.explain.animation import Figure
     from convcli.explain.shape_report import LayerReport
 
+MAX_FRAMES = 100_000  # a frame per output cell: past this, files and the terminal would take minutes
+
 EPILOG = """Examples:
 
   convcli animate --H 5 --K 3 --stride 2 --padding 1               plays in the terminal
@@ -120,6 +122,13 @@ def animate(
     )
     h, w = report.axes
     size2 = (h.size, w.size)
+    steps = report.out[0] * report.out[1] if not (grad or view == "scatter") else h.size * w.size
+    if steps > MAX_FRAMES:
+        raise typer.BadParameter(
+            f"that is {steps:,} frames; animate draws at most {MAX_FRAMES:,} (an input of about 300×300 at stride 1): "
+            "use a smaller --H/--W, or convcli shape for the sizes alone",
+            param_hint="'--H'",
+        )
     kernel = (h.kernel, w.kernel)
     if view == "scatter" and not transposed:
         raise typer.BadParameter(
