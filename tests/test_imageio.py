@@ -163,3 +163,21 @@ def test_save_keeps_alpha_where_the_format_can(tmp_path):
     assert Image.open(tmp_path / "a.png").mode == "RGBA"
     save_image(str(tmp_path / "a.jpg"), px, alpha)
     assert Image.open(tmp_path / "a.jpg").mode == "RGB"
+
+
+def test_outputs_follow_the_umask_and_keep_a_replaced_files_mode(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.bin"
+        write_atomically(str(fresh), lambda tmp: open(tmp, "wb").close())
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+        kept = tmp_path / "kept.bin"
+        kept.write_bytes(b"x")
+        kept.chmod(0o640)
+        write_atomically(str(kept), lambda tmp: open(tmp, "wb").close())
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+    finally:
+        os.umask(old)

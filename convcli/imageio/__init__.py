@@ -313,12 +313,15 @@ def check_output(path: str, input_path: str, force: bool) -> str:
     return ext
 
 
-def write_atomically(path: str, write) -> None:
+def write_atomically(path: str, write: Any) -> None:
     """Call write(tmp_path) on a temporary file beside ``path``, then rename it over ``path``.
 
-    A failed or interrupted write leaves no partial file behind.
+    A failed or interrupted write leaves no partial file behind. The file gets the mode a plain
+    open() would give it (0666 less the umask; mkstemp's is 0600), or, when it replaces a file,
+    that file's mode.
     """
     import os
+    import stat
     import tempfile
     from pathlib import Path
 
@@ -327,6 +330,13 @@ def write_atomically(path: str, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        if out.is_file():
+            mode = stat.S_IMODE(out.stat().st_mode)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
