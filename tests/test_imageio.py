@@ -177,7 +177,7 @@ def test_outputs_follow_the_umask_and_keep_a_replaced_files_mode(tmp_path):
         kept = tmp_path / "kept.bin"
         kept.write_bytes(b"x")
         kept.chmod(0o640)
-        write_atomically(str(kept), lambda tmp: open(tmp, "wb").close())
+        write_atomically(str(kept), lambda tmp: open(tmp, "wb").close(), replace=True)
         assert stat.S_IMODE(kept.stat().st_mode) == 0o640
     finally:
         os.umask(old)

@@ -269,7 +269,7 @@ def _indices(frame: str | None, sheet: bool, n: int) -> list[int] | None:
 def _write(
     path: str, fig: Figure, size: int | None, duration: int, loop: bool, indices: list[int] | None, force: bool
 ) -> None:
-    from convcli.imageio import OutputError
+    from convcli.imageio import refuse_overwrite
     from convcli.imageio.figures import save_animation, save_stills, save_svg
 
     out = Path(path)
@@ -278,18 +278,15 @@ def _write(
         raise typer.BadParameter(f"{path}: write .gif, .png or .svg", param_hint="'--output'")
     if indices is not None and ext == ".gif":
         raise typer.BadParameter("stills go to .png or .svg", param_hint="'--output'")
-    if not out.parent.exists():
-        raise OutputError(f"cannot write {path}: the folder {out.parent} does not exist")
-    if out.exists() and not force:
-        raise OutputError(f"{path} exists; add --force to overwrite it")
+    refuse_overwrite(path, [], force)
     gh, gw = fig.grid.size
     oh, ow = fig.output_size
     cell = size or max(4, min(40, 720 // max(1, gw + ow + 4), 480 // max(1, gh, oh)))
     if ext == ".svg":
-        save_svg(path, fig, cell, duration, loop, indices)
+        save_svg(path, fig, cell, duration, loop, indices, replace=force)
     elif indices is not None:
-        save_stills(path, fig, cell, indices)
+        save_stills(path, fig, cell, indices, replace=force)
     else:
-        save_animation(path, fig, cell, duration, loop)
+        save_animation(path, fig, cell, duration, loop, replace=force)
     frames = len(indices) if indices is not None else len(fig.pictures)
     typer.echo(f"{path}: {frames} frame{'s' if frames != 1 else ''}, {cell}-pixel cells", err=True)

@@ -229,6 +229,11 @@ def _kernels(texts: list[str], normalize: bool) -> list[NamedKernel]:
         raise typer.BadParameter(str(err), param_hint="'--kernel'") from None
 
 
+def _kernel_files(k: NamedKernel) -> list[str]:
+    """The file a kernel was read from, which is an input too."""
+    return [k.description.removeprefix("from ")] if k.source == "file" else []
+
+
 def _file_label(label: str) -> str:
     return label.replace(":", "-").replace(",", "_")
 
@@ -289,7 +294,7 @@ def _run(
     except imageio.OutputError as err:
         raise typer.BadParameter(str(err), param_hint="'--output'") from None
     if not to_stdout:
-        imageio.check_output(out_path, image, force)
+        imageio.check_output(out_path, [image, *_kernel_files(chosen)], force)
     loaded_all = imageio.load_frames(image, gray=gray, max_pixels=max_pixels)
     if to_stdout and fmt is None:
         fmt = (loaded_all.format or "png").lower()
@@ -318,9 +323,9 @@ def _run(
         pixel = PixelReport(row, col, parts, res.image[row, col], chosen.y_matrix is not None)
     shown = None
     if ext == ".npy":
-        imageio.save_npy(out_path, res.image if len(results) == 1 else np.stack([r.image for r in results]))
+        imageio.save_npy(out_path, res.image if len(results) == 1 else np.stack([r.image for r in results]), force)
     elif bits == 32:
-        imageio.save_image(out_path, [r.image.astype(np.float32) for r in results], fmt=fmt)
+        imageio.save_image(out_path, [r.image.astype(np.float32) for r in results], fmt=fmt, replace=force)
     else:
         shown = [imageio.to_display(r.image, loaded.scale, shown_as, bits) for r in results]
         alphas = [
@@ -328,7 +333,14 @@ def _run(
             for f in frames
         ]
         imageio.save_image(
-            out_path, shown, alphas, fmt=fmt, quality=quality, durations=loaded_all.durations, loop=loaded_all.loop
+            out_path,
+            shown,
+            alphas,
+            fmt=fmt,
+            quality=quality,
+            durations=loaded_all.durations,
+            loop=loaded_all.loop,
+            replace=force,
         )
     kept_alpha = alpha is not None and ext in imageio.IMAGE_ALPHA_FORMATS and bits == 8
     report = ApplyReport(
@@ -436,7 +448,7 @@ def _sheet(
 
     if Path(sheet).suffix.lower() != ".png":
         raise typer.BadParameter("the contact sheet is a PNG; give --sheet a .png name", param_hint="'--sheet'")
-    imageio.check_output(sheet, image, force)
+    imageio.check_output(sheet, [image, *(f for k in kernels for f in _kernel_files(k))], force)
     loaded = imageio.load_image(image, gray=gray, max_pixels=max_pixels)
     tiles = [("original", imageio.to_display(loaded.pixels, loaded.scale, "clip"), [loaded.description])]
     summaries = []
@@ -446,7 +458,7 @@ def _sheet(
         summaries.append(
             {"kernel": k.name, "method": res.method, "range": [float(res.image.min()), float(res.image.max())]}
         )
-    imageio.save_contact_sheet(sheet, tiles)
+    imageio.save_contact_sheet(sheet, tiles, replace=force)
     if json_out:
         typer.echo(json.dumps({"input": image, "sheet": sheet, "tiles": summaries}, indent=2))
         return

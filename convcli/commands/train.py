@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 from dataclasses import replace
@@ -103,8 +104,15 @@ def train(
     out_path = Path(out)
     if not out_path.parent.exists():
         raise imageio.OutputError(f"cannot write {out}: the folder {out_path.parent} does not exist")
-    if out_path.exists() and not (resume or force):
+    if os.path.lexists(out_path) and not (resume or force):  # a dangling symlink counts: writing would follow it
         raise imageio.OutputError(f"{out} exists; add --resume to continue it or --force to replace it")
+    kernels_path = out_path.with_name(out_path.stem + "-kernels.png")
+    if not (resume or force):  # the kernels' picture is written at the end: refuse now, not after training
+        imageio.refuse_overwrite(str(kernels_path), [], False)
+    if data != "shapes" and Path(data).is_dir():
+        for written in (out_path, kernels_path):  # an existing file under --data is training data: never replaced
+            if os.path.lexists(written) and Path(data).resolve() in written.resolve().parents:
+                raise imageio.OutputError(f"{written} is a file of the training data {data}; write the model elsewhere")
     if resume and not out_path.exists():
         raise imageio.OutputError(f"--resume: {out} does not exist; train without --resume first")
     err, console = make_console(stderr=True), make_console()
@@ -185,6 +193,7 @@ def train(
     previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.__setitem__("requested", True))
     confusion = None
     try:
+        first_epoch = mf.epoch
         for epoch in range(mf.epoch, epochs):
             with views.training_progress(err, f"epoch {epoch + 1}/{epochs}", len(split.x_train)) as step:
                 report = train_epoch(model, opt, split, mf.batch_size, mf.seed, epoch, step, lambda: stop["requested"])
@@ -207,7 +216,7 @@ def train(
             report.record(history)
             mf = mf.after_epoch(model, opt, history)
             confusion = report.confusion
-            imageio.save_model(out, mf)
+            imageio.save_model(out, mf, replace=resume or force or epoch > first_epoch)
             if not json_out:
                 if epoch == (saved.epoch if saved else 0):  # the first epoch of this run
                     console.print(views.epoch_header(len(split.x_val) > 0))
@@ -222,9 +231,9 @@ def train(
         console.print(views.epoch_footnote())
 
     first_weight = next((v for v in model.parameters().values() if v.ndim == 4), None)
-    kernels_png = None if first_weight is None else str(out_path.with_name(out_path.stem + "-kernels.png"))
+    kernels_png = None if first_weight is None else str(kernels_path)
     if first_weight is not None and kernels_png is not None:
-        imageio.save_kernel_grid(kernels_png, first_weight)
+        imageio.save_kernel_grid(kernels_png, first_weight, replace=True)  # checked before training began
     closing = TrainReport(
         mf, out, len(split.x_train), len(split.x_test), kernels_png, time.perf_counter() - t_start, gradcheck
     )

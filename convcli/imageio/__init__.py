@@ -61,6 +61,9 @@ def parse_matrix(text: str, name: str):
 # --- kernels from files ---------------------------------------------------------------------------
 
 
+MAX_KERNEL_ENTRIES = 1_000_000  # a 1000x1000 kernel; beyond that a file is not a kernel
+
+
 def load_kernel_file(path: str):
     """A 2-D kernel from .npy (allow_pickle=False) or text (.txt/.csv, as numpy.loadtxt reads them)."""
     import numpy as np
@@ -68,13 +71,22 @@ def load_kernel_file(path: str):
     lower = path.lower()
     try:
         if lower.endswith(".npy"):
-            k = np.load(path, allow_pickle=False)
+            # read the header first: a kernel is a small matrix of numbers, whatever the header claims
+            header = np.load(path, allow_pickle=False, mmap_mode="r")
+            if header.dtype.kind not in "biuf":
+                raise MatrixSyntaxError(f"kernel file {path} holds {header.dtype} values, not real numbers")
+            if header.size > MAX_KERNEL_ENTRIES:
+                raise MatrixSyntaxError(
+                    f"kernel file {path} claims {header.size:,} entries (shape {header.shape}); "
+                    f"a kernel has at most {MAX_KERNEL_ENTRIES:,}"
+                )
+            k = np.array(header)
         else:
             k = np.loadtxt(path, delimiter="," if lower.endswith(".csv") else None, ndmin=2)
     except OSError:
         raise
-    except ValueError as err:
-        raise MatrixSyntaxError(f"kernel file {path}: {err}") from None
+    except ValueError as err:  # not a matrix of numbers, or an .npy whose header claims more than it holds
+        raise MatrixSyntaxError(f"kernel file {path} cannot be read as a matrix ({err})") from None
     k = np.asarray(k, dtype=np.float64)
     if k.ndim != 2 or k.size == 0:
         raise MatrixSyntaxError(f"kernel file {path} must hold a non-empty matrix, got shape {k.shape}")
@@ -114,16 +126,22 @@ def read_kernel(text: str) -> NamedKernel:
     """
     from pathlib import Path
 
+    from convcli.core.errors import ParameterError
     from convcli.core.kernels import custom_kernel, resolve_kernel
 
     path = Path(text)
-    if text.lower().endswith((".txt", ".csv", ".npy")) or path.is_file():
-        if not path.is_file():
-            raise MatrixSyntaxError(f"no kernel file {text!r}")
-        return custom_kernel(load_kernel_file(text), path.stem, f"from {text}", "file")
+    looks_like_path = text.lower().endswith((".txt", ".csv", ".npy")) or "/" in text or "\\" in text
     if text[:1] in "0123456789-+.[" or (";" in text and ":" not in text):
         return custom_kernel(parse_matrix(text, "kernel"), "custom", "inline matrix", "inline")
-    return resolve_kernel(text)
+    if not looks_like_path:  # a library name wins over a file of that name in the current folder (./name for the file)
+        try:
+            return resolve_kernel(text)
+        except ParameterError:
+            if not path.is_file():
+                raise
+    if not path.is_file():
+        raise MatrixSyntaxError(f"no kernel file {text!r}")
+    return custom_kernel(load_kernel_file(text), path.stem, f"from {text}", "file")
 
 
 # --- images -----------------------------------------------------------------------------------
@@ -288,6 +306,12 @@ def output_format(path: str, fmt: str | None = None) -> str:
     ext = ("." + fmt.lower().lstrip(".")) if fmt else Path(path).suffix.lower()
     if path == STDIO and not fmt:
         raise OutputError("writing to standard output (-o -) needs --format, e.g. --format png")
+    Image.init()
+    known = Image.registered_extensions()
+    if ext in known and known[ext] not in Image.SAVE and ext != ".apng":
+        raise OutputError(
+            f"cannot write {path}: Pillow reads {ext} but cannot write it; use .png, .jpg, .tif, .webp or .npy"
+        )
     if ext != ".npy" and ext not in Image.registered_extensions():
         raise OutputError(
             f"cannot write {path}: unknown image format {ext or '(no extension)'}; use .png, .jpg, .tif, .webp or .npy"
@@ -295,30 +319,43 @@ def output_format(path: str, fmt: str | None = None) -> str:
     return ext
 
 
-def check_output(path: str, input_path: str, force: bool) -> str:
-    """Refuse an unknown format, writing over the input, over an existing file without force, or into a missing folder."""
+def refuse_overwrite(path: str, inputs: list[str], force: bool, what: str = "input") -> None:
+    """Refuse a path that is one of ``inputs`` (however spelled, --force or not), or that exists (a dangling
+    symlink too) without ``force``, or whose folder is missing."""
+    import os
     from pathlib import Path
 
-    ext = output_format(path)
-    if path == STDIO:
-        return ext
     out = Path(path)
     if not out.parent.exists():
         raise OutputError(f"cannot write {path}: the folder {out.parent} does not exist")
-    if out.exists():
-        if input_path != STDIO and (out.resolve() == Path(input_path).resolve() or out.samefile(input_path)):
-            raise OutputError(f"{path} is the input image; convcli never writes over its input")
+    if os.path.lexists(out):
+        for source in inputs:
+            if (
+                source != STDIO
+                and out.exists()
+                and Path(source).exists()
+                and (out.resolve() == Path(source).resolve() or out.samefile(source))
+            ):
+                raise OutputError(f"{path} is {what} {source}; convcli never writes over its inputs")
         if not force:
             raise OutputError(f"{path} exists; add --force to overwrite it")
+
+
+def check_output(path: str, input_path: str | list[str], force: bool) -> str:
+    """Refuse an unknown format, writing over an input, over an existing file without force, or into a missing folder."""
+    ext = output_format(path)
+    if path != STDIO:
+        refuse_overwrite(path, [input_path] if isinstance(input_path, str) else input_path, force)
     return ext
 
 
-def write_atomically(path: str, write: Any) -> None:
-    """Call write(tmp_path) on a temporary file beside ``path``, then rename it over ``path``.
+def write_atomically(path: str, write: Any, replace: bool = False) -> None:
+    """Call write(tmp_path) on a temporary file beside ``path``, then move it to ``path``.
 
-    A failed or interrupted write leaves no partial file behind. The file gets the mode a plain
-    open() would give it (0666 less the umask; mkstemp's is 0600), or, when it replaces a file,
-    that file's mode.
+    A failed or interrupted write leaves no partial file behind. Without ``replace`` the file is
+    created exclusively (a hard link, which fails if ``path`` appeared meanwhile, say from a second
+    run): nothing is overwritten that the user did not ask to overwrite. The file gets the mode a
+    plain open() would give it (0666 less the umask; mkstemp's is 0600), or a replaced file's mode.
     """
     import os
     import stat
@@ -337,10 +374,28 @@ def write_atomically(path: str, write: Any) -> None:
             os.umask(umask)
             mode = 0o666 & ~umask
         os.chmod(tmp, mode)
-        os.replace(tmp, out)
+        if replace:
+            os.replace(tmp, out)
+        else:
+            _create_exclusively(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _create_exclusively(tmp: str, out: Any) -> None:
+    import os
+
+    try:
+        os.link(tmp, out)
+    except FileExistsError:
+        raise OutputError(f"{out} appeared while convcli was writing it; add --force to overwrite it") from None
+    except OSError:  # a file system without hard links: check, then rename
+        if os.path.lexists(out):
+            raise OutputError(f"{out} exists; add --force to overwrite it") from None
+        os.replace(tmp, out)
+        return
+    os.unlink(tmp)
 
 
 SIXTEEN_BIT_FORMATS = {".png", ".tif", ".tiff"}  # where Pillow writes 16-bit greyscale
@@ -373,6 +428,7 @@ def save_image(
     quality: int | None = None,
     durations: list[int] | None = None,
     loop: int | None = None,
+    replace: bool = False,
 ) -> None:
     """Save pixels, atomically (or to standard output for "-"); format by extension or ``fmt``.
 
@@ -403,19 +459,22 @@ def save_image(
             options["loop"] = loop
 
     def write(target: Any) -> None:
-        images[0].save(target, format=pil_format, **options)
+        try:
+            images[0].save(target, format=pil_format, **options)
+        except (ValueError, KeyError, TypeError) as err:  # a writer that takes only some modes (BLP, ...)
+            raise OutputError(f"cannot write {path}: Pillow's {pil_format} writer refused this image ({err})") from None
 
     if path == STDIO:
         write(sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return
-    write_atomically(str(Path(path)), write)
+    write_atomically(str(Path(path)), write, replace)
 
 
-def save_npy(path: str, array) -> None:
+def save_npy(path: str, array: Any, replace: bool = False) -> None:
     import numpy as np
 
-    write_atomically(path, lambda tmp: np.save(tmp, np.asarray(array, dtype=np.float32)))
+    write_atomically(path, lambda tmp: np.save(tmp, np.asarray(array, dtype=np.float32)), replace)
 
 
 # --- datasets and model files (train, predict) ----------------------------------------------------
@@ -526,7 +585,7 @@ def load_idx_dir(root: str):
     return splits[0], splits[1]
 
 
-def save_model(path: str, model_file: ModelFile) -> None:
+def save_model(path: str, model_file: ModelFile, replace: bool = False) -> None:
     """Write a model file (npz: marker, JSON metadata, parameters, optimizer state) atomically."""
     import json
 
@@ -542,7 +601,7 @@ def save_model(path: str, model_file: ModelFile) -> None:
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)  # type: ignore[arg-type]
 
-    write_atomically(path, write)
+    write_atomically(path, write, replace)
 
 
 def load_model(path: str) -> ModelFile:
@@ -632,7 +691,7 @@ def fit_half_blocks(pixels: Any, width: int, max_rows: int = 40) -> Any:
     return np.asarray(im.resize((w, h), Image.Resampling.BOX))
 
 
-def save_kernel_grid(path: str, weights) -> None:
+def save_kernel_grid(path: str, weights: Any, replace: bool = False) -> None:
     """The first layer's kernels (C_out, C_in, kH, kW), channel 0, as a PNG grid: red positive, blue negative."""
     import numpy as np
     from PIL import Image
@@ -654,7 +713,7 @@ def save_kernel_grid(path: str, weights) -> None:
         rgb[..., 2] = 255 * np.clip(1 - np.maximum(v, 0), 0, 1)
         r, c = divmod(i, cols)
         canvas[gap + r * (kh + gap) : gap + r * (kh + gap) + kh, gap + c * (kw + gap) : gap + c * (kw + gap) + kw] = rgb
-    write_atomically(path, lambda tmp: Image.fromarray(canvas).save(tmp, format="PNG"))
+    write_atomically(path, lambda tmp: Image.fromarray(canvas).save(tmp, format="PNG"), replace)
 
 
 def _sheet_font(size: int) -> Any:
@@ -669,7 +728,9 @@ def _sheet_font(size: int) -> Any:
     return ImageFont.load_default(size=size)
 
 
-def save_contact_sheet(path: str, tiles: list[tuple[str, Any, list[str]]], side: int = 280) -> None:
+def save_contact_sheet(
+    path: str, tiles: list[tuple[str, Any, list[str]]], side: int = 280, replace: bool = False
+) -> None:
     """A PNG grid of (title, 8-bit image, caption lines) tiles, each image fitted in side x side, atomically."""
     import numpy as np
     from PIL import Image, ImageDraw
@@ -699,4 +760,4 @@ def save_contact_sheet(path: str, tiles: list[tuple[str, Any, list[str]]], side:
         draw.text((x0, y0 + th + 4), title, fill=(20, 20, 20), font=title_font)
         for j, text in enumerate(lines):
             draw.text((x0, y0 + th + 24 + j * line), text, fill=(70, 70, 70), font=font)
-    write_atomically(path, lambda tmp: sheet.save(tmp, format="PNG"))
+    write_atomically(path, lambda tmp: sheet.save(tmp, format="PNG"), replace)

@@ -195,7 +195,7 @@ class _Painter:
             yield im
 
 
-def save_animation(path: str, fig: Figure, cell: int, duration: int, loop: bool) -> None:
+def save_animation(path: str, fig: Figure, cell: int, duration: int, loop: bool, replace: bool = False) -> None:
     """Every frame as an animated GIF or PNG (APNG), one frame per picture."""
     from pathlib import Path
 
@@ -210,10 +210,10 @@ def save_animation(path: str, fig: Figure, cell: int, duration: int, loop: bool)
         options["loop"] = 0  # for ever; without the key a GIF plays once
     elif fmt == "PNG":
         options["loop"] = 1
-    write_atomically(path, lambda tmp: first.save(tmp, format=fmt, **options))
+    write_atomically(path, lambda tmp: first.save(tmp, format=fmt, **options), replace)
 
 
-def save_stills(path: str, fig: Figure, cell: int, indices: list[int]) -> None:
+def save_stills(path: str, fig: Figure, cell: int, indices: list[int], replace: bool = False) -> None:
     """Chosen frames as one PNG, stacked top to bottom (a sheet when they are all of them)."""
     from PIL import Image
 
@@ -226,7 +226,7 @@ def save_stills(path: str, fig: Figure, cell: int, indices: list[int]) -> None:
     sheet = Image.new("RGB", (cols * w, rows * h), "white")
     for k, im in enumerate(chosen):
         sheet.paste(im, ((k % cols) * w, (k // cols) * h))
-    write_atomically(path, lambda tmp: sheet.save(tmp, format="PNG"))
+    write_atomically(path, lambda tmp: sheet.save(tmp, format="PNG"), replace)
 
 
 def svg_text(fig: Figure, cell: int, duration: int, loop: bool, indices: list[int] | None = None) -> str:
@@ -325,11 +325,19 @@ def svg_text(fig: Figure, cell: int, duration: int, loop: bool, indices: list[in
     return "\n".join(out) + "\n"
 
 
-def save_svg(path: str, fig: Figure, cell: int, duration: int, loop: bool, indices: list[int] | None = None) -> None:
+def save_svg(
+    path: str,
+    fig: Figure,
+    cell: int,
+    duration: int,
+    loop: bool,
+    indices: list[int] | None = None,
+    replace: bool = False,
+) -> None:
     text = svg_text(fig, cell, duration, loop, indices)
 
     def write(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
 
-    write_atomically(path, write)
+    write_atomically(path, write, replace)

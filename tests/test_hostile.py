@@ -1,0 +1,147 @@
+"""Hostile and unusual input: nothing breaks convcli, and nothing of the user's is lost or overwritten.
+
+Each case: one line on stderr, the right exit code, no traceback, no file left half-written.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convcli import imageio
+from tests.conftest import assert_fails, invoke
+
+SAMPLES = Path(__file__).parent.parent / "samples"
+UNWRITABLE = [
+    ".fits",
+    ".psd",
+    ".blp",
+    ".cur",
+    ".dcx",
+    ".fit",
+    ".flc",
+    ".fli",
+    ".ftc",
+    ".ftu",
+    ".gbr",
+    ".iim",
+    ".mpeg",
+    ".mpg",
+    ".pcd",
+    ".pxr",
+    ".ras",
+    ".xpm",
+]
+
+
+@pytest.fixture
+def scene(tmp_path):
+    shutil.copy(SAMPLES / "scene.png", tmp_path / "scene.png")
+    return tmp_path / "scene.png"
+
+
+def leftovers(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+@pytest.mark.parametrize("suffix", UNWRITABLE)
+def test_formats_pillow_cannot_write_are_refused(scene, suffix):
+    result = invoke("apply", scene, "-k", "blur", "-o", scene.with_name("out" + suffix), columns=300)
+    assert result.exit_code in (1, 2), result.output
+    assert "cannot write" in result.stderr
+    assert "Traceback" not in result.output
+    assert not scene.with_name("out" + suffix).exists()
+    assert leftovers(scene.parent) == []
+
+
+def test_a_kernel_file_is_an_input_too(scene):
+    kernel = scene.with_name("k.npy")
+    np.save(kernel, np.ones((3, 3)) / 9)
+    before = kernel.read_bytes()
+    assert_fails(
+        invoke("apply", scene, "-k", kernel, "-o", kernel, "--force", columns=300), 1, "never writes over its inputs"
+    )
+    assert kernel.read_bytes() == before
+
+
+def test_a_dangling_symlink_is_not_replaced_without_force(scene):
+    link = scene.with_name("out.png")
+    link.symlink_to(scene.with_name("nowhere.png"))
+    assert_fails(invoke("apply", scene, "-k", "blur", "-o", link, columns=300), 1, "exists; add --force")
+    assert link.is_symlink()
+
+
+def test_a_second_writer_does_not_overwrite_the_first(tmp_path):
+    target = tmp_path / "out.bin"
+
+    def write(tmp):  # another run creates the target while this one writes
+        target.write_bytes(b"first")
+        Path(tmp).write_bytes(b"second")
+
+    with pytest.raises(imageio.OutputError, match="appeared while convcli was writing it"):
+        imageio.write_atomically(str(target), write)
+    assert target.read_bytes() == b"first"
+    assert leftovers(tmp_path) == []
+
+
+def test_train_refuses_an_existing_kernels_picture_before_training(tmp_path):
+    precious = tmp_path / "m-kernels.png"
+    precious.write_text("precious")
+    result = invoke("train", "--epochs", "1", "--samples", "100", "--out", tmp_path / "m.npz", columns=300)
+    assert_fails(result, 1, "m-kernels.png exists; add --force", stdout_empty=False)
+    assert precious.read_text() == "precious"
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_train_never_replaces_a_training_image(tmp_path):
+    data = tmp_path / "ds"
+    for name in ("a", "b"):
+        (data / name).mkdir(parents=True)
+        for i in range(3):
+            shutil.copy(SAMPLES / "badge.png", data / name / f"{i}.png")
+    image = data / "a" / "0.png"
+    before = image.read_bytes()
+    result = invoke("train", "--data", data, "--out", image, "--force", "--epochs", "1", columns=300)
+    assert_fails(result, 1, "is a file of the training data", stdout_empty=False)
+    assert image.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("array", "message"),
+    [
+        (np.array([["a", "b"], ["c", "d"]]), "not real numbers"),
+        (np.zeros(3, dtype=[("a", "i4"), ("b", "f4")]), "not real numbers"),
+    ],
+)
+def test_kernel_files_of_the_wrong_kind(scene, array, message):
+    path = scene.with_name("k.npy")
+    np.save(path, array)
+    assert_fails(invoke("apply", scene, "-k", path, columns=300), 2, message)
+
+
+def test_a_kernel_file_whose_header_lies_about_its_size(scene):
+    path = scene.with_name("liar.npy")
+    np.save(path, np.zeros((2, 2)))
+    path.write_bytes(path.read_bytes().replace(b"(2, 2), }", b"(100000, 100000), }"))
+    result = invoke("apply", scene, "-k", path, columns=300)
+    assert_fails(result, 2, "liar.npy")
+
+
+def test_library_names_win_over_files_of_the_same_name(scene, monkeypatch):
+    monkeypatch.chdir(scene.parent)
+    Path("sobel").write_text("not a kernel")
+    result = invoke("apply", "scene.png", "-k", "sobel", "-o", "o.png", columns=300)
+    assert result.exit_code == 0, result.output
+    assert "sobel: gradient magnitude" in result.stdout
+    assert_fails(invoke("apply", "scene.png", "-k", "./sobel", "-o", "o2.png", columns=300), 2, "sobel")
+
+
+def test_outputs_are_not_private(scene):
+    old = os.umask(0o022)
+    try:
+        assert invoke("apply", scene, "-k", "blur", "-o", scene.with_name("o.png")).exit_code == 0
+        assert scene.with_name("o.png").stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(old)
