@@ -75,6 +75,9 @@ def root(
 
 def main() -> None:
     """Console-script entry point."""
+    for stream in (sys.stdout, sys.stderr):  # PYTHONIOENCODING=ascii and the like: say ? rather than fail
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     try:
         app(prog_name="convcli")
     except BrokenPipeError:  # `convcli ... | head` closed the pipe: not an error worth a traceback

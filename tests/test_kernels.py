@@ -61,7 +61,7 @@ def test_parameters():
         ("sharpen:3", ParameterError, "takes no parameters"),
         ("gaussian:a", ParameterError, "must be numbers"),
         ("gaussian:5,1,2", ParameterError, "at most size,sigma"),
-        ("gaussian:5,0", ParameterError, "sigma must be positive"),
+        ("gaussian:5,0", ParameterError, "sigma must be between 0.01 and 1000"),
         ("box:2.5", ParameterError, "positive integer"),
         ("box:0", ParameterError, "positive integer"),
         ("box:inf", ParameterError, "finite"),

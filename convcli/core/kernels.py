@@ -62,8 +62,9 @@ def _size(value: float, name: str) -> int:
 
 
 def _sigma(value: float, name: str) -> float:
-    if not value > 0:
-        raise ParameterError(f"{name} sigma must be positive, got {value:g}")
+    # below 0.01 a Gaussian is a single 1 whose neighbours underflow; above 1000 it is flat at any size here
+    if not 0.01 <= value <= 1000:
+        raise ParameterError(f"{name} sigma must be between 0.01 and 1000, got {value:g}")
     return float(value)
 
 
@@ -220,6 +221,9 @@ LIBRARY: dict[str, _Entry] = {
 ALIASES = {"mean": "box", "laplacian4": "laplacian", "gauss": "gaussian", "unsharp-mask": "unsharp"}
 
 
+MAX_ENTRY = 1e6  # a library kernel's entries stay within this: larger ones only overflow an image's range
+
+
 def kernel_names() -> list[str]:
     return list(LIBRARY)
 
@@ -251,7 +255,11 @@ def resolve_kernel(spec: str) -> NamedKernel:
             raise ParameterError(f"kernel {name} takes at most {entry.params}, got {spec!r}")
         if not all(math.isfinite(v) for v in values):
             raise ParameterError(f"kernel {name} parameters must be finite, got {spec!r}")
-    built = entry.build(*values)
+    with np.errstate(all="ignore"):  # an overflow is caught just below, with the parameters named
+        built = entry.build(*values)
+    matrices = built if isinstance(built, tuple) else (built,)
+    if not all(np.all(np.isfinite(m)) and np.abs(m).max() <= MAX_ENTRY for m in matrices):
+        raise ParameterError(f"kernel {spec!r} has entries beyond ±{MAX_ENTRY:g}; use smaller parameters")
     canonical = name + (":" + ",".join(f"{v:g}" for v in values) if values else "")
     if isinstance(built, tuple):
         return NamedKernel(canonical, entry.description, built[0], entry.display, built[1])

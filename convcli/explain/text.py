@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 
 def fmt_number(v: float, digits: int = 4) -> str:
     """Whole numbers without a decimal point (and never "-0"), others to ``digits`` significant digits."""
+    if not math.isfinite(v):
+        return str(float(v))  # inf, -inf, nan: said as they are rather than failing to round
     r = round(float(v))
     if abs(v - r) < 1e-9 * max(1.0, abs(v)):
         return str(int(r)) if r != 0 else "0"
@@ -44,6 +47,8 @@ def integer_form(values: Any, max_denominator: int = 1024) -> tuple[int, Any] | 
     v = np.asarray(values, dtype=np.float64)
     nonzero = np.abs(v[v != 0])
     if nonzero.size == 0:
+        return None
+    if nonzero.max() * max_denominator > 1e12:  # too large for whole numbers over a denominator
         return None
     for d in range(1, max_denominator + 1):
         scaled = v * d

@@ -97,7 +97,7 @@ def filter_image(
     workers = threads or min(4, os.cpu_count() or 1)
     if chosen == "fft":  # reads the border through index maps band by band: no padded copy
         out = fft_filter(x, k, geometry, boundary)
-        return FilterResult(out[:, :, 0] if squeeze else out, "fft", pads, geometry)
+        return _finite(FilterResult(out[:, :, 0] if squeeze else out, "fft", pads, geometry))
     xp = np.pad(x, (pads[0], pads[1], (0, 0)), mode=BOUNDARIES[boundary])  # type: ignore[call-overload]
     if chosen == "separable":
         if factors is None:
@@ -108,7 +108,16 @@ def filter_image(
     else:
         out = tiled(xp, out_size, workers, lambda r0, r1, acc, tmp: direct_rows(xp, k, s, d, r0, r1, acc, tmp))
         label = "direct"
-    return FilterResult(out[:, :, 0] if squeeze else out, label, pads, geometry)
+    return _finite(FilterResult(out[:, :, 0] if squeeze else out, label, pads, geometry))
+
+
+def _finite(result: FilterResult) -> FilterResult:
+    """No inf or NaN reaches a user: a result float32 cannot hold is refused, with its cause."""
+    if not np.all(np.isfinite(result.image)):
+        raise ParameterError(
+            "the filtered image overflows float32 (or the input holds NaN or inf); use a kernel with smaller entries"
+        )
+    return result
 
 
 def filter_magnitude(image: np.ndarray, kernel_x: np.ndarray, kernel_y: np.ndarray, **options: object) -> FilterResult:
