@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+import math
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -48,7 +49,7 @@ def backprop(
         typer.Option("--W", "--width", min=1, help="With --random: input width. \\[default: H]", show_default=False),
     ] = None,
     kernel: Annotated[int, typer.Option("--K", "--kernel", min=1, help="With --random: kernel size.")] = 3,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for --random.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for --random.")] = 0,
     real: Annotated[
         bool, typer.Option("--float", help="With --random: real values instead of small integers.")
     ] = False,
@@ -82,6 +83,7 @@ def backprop(
     import numpy as np
 
     from convcli.core.derivation import GradientShapeError, derive
+    from convcli.core.errors import ParameterError
     from convcli.imageio import MatrixSyntaxError, parse_matrix
 
     def matrix(text: str, option: str):
@@ -103,10 +105,13 @@ def backprop(
     if random and (x is not None or k is not None):
         raise typer.BadParameter("--random draws X and K; drop --x and --k", param_hint="'--random'")
 
+    if bias is not None and not math.isfinite(bias):
+        raise typer.BadParameter(f"{bias} is not a finite number", param_hint="'--bias'")
     if random or several:
-        rng = np.random.default_rng(seed)
         shape_x = (channels, height, width or height)
         shape_k = (filters, channels, kernel, kernel)
+        _check_sizes(shape_x, shape_k, stride, padding, dilation)  # before drawing a single random number
+        rng = np.random.default_rng(seed)
         if real:
             xs = np.round(rng.standard_normal(shape_x), 2)
             ks = np.round(rng.standard_normal(shape_k), 2)
@@ -127,20 +132,26 @@ def backprop(
             f"X has {xs.size} entries; backprop explains small examples (at most {MAX_INPUT}, e.g. 64x64)",
             param_hint="'--H'",
         )
+    _check_sizes(xs.shape, ks.shape, stride, padding, dilation)
     g = None if grad is None else matrix(grad, "--grad")[None]
     try:
-        d = derive(
-            xs,
-            ks,
-            b,
-            g,
-            stride=1 if stride is None else stride.pair,
-            padding=0 if padding is None else padding.value,
-            dilation=1 if dilation is None else dilation.pair,
-            mode=mode,
-        )
+        with np.errstate(all="ignore"):  # an overflow is reported below, in words, not as warnings
+            d = derive(
+                xs,
+                ks,
+                b,
+                g,
+                stride=1 if stride is None else stride.pair,
+                padding=0 if padding is None else padding.value,
+                dilation=1 if dilation is None else dilation.pair,
+                mode=mode,
+            )
     except GradientShapeError as err:
         raise GradientShapeError(f"--grad: {err}") from None
+    if not d.finite:
+        raise ParameterError(
+            "the numbers overflow float64 (a product or sum passes about 1.8e308); use smaller values in --x, --k, --grad"
+        )
 
     if fmt == "json":
         typer.echo(json.dumps(d.to_json(), indent=2))
@@ -159,3 +170,37 @@ def backprop(
 
         console = make_console()
         console.print(document_view(doc, console.width))
+
+
+MAX_OUTPUT = 16384  # entries of O: each is written out as a sum in the walk
+MAX_WEIGHTS = 4096  # entries of K over all filters and channels
+
+
+def _check_sizes(shape_x: tuple[int, ...], shape_k: tuple[int, ...], stride: Any, padding: Any, dilation: Any) -> None:
+    """Refuse, before any array is made, examples larger than a walk explains (or than memory holds)."""
+    from convcli.core.shapes import conv2d_geometry
+
+    c, h, w = shape_x
+    f, _, kh, kw = shape_k
+    if c * h * w > MAX_INPUT:
+        raise typer.BadParameter(
+            f"X has {c * h * w:,} entries; backprop explains small examples (at most {MAX_INPUT}, e.g. 64x64)",
+            param_hint="'--H'",
+        )
+    if f * c * kh * kw > MAX_WEIGHTS:
+        raise typer.BadParameter(
+            f"K has {f * c * kh * kw:,} entries (filters × channels × kH × kW); backprop explains at most {MAX_WEIGHTS}",
+            param_hint="'--K'",
+        )
+    g = conv2d_geometry(
+        (h, w),
+        (kh, kw),
+        1 if stride is None else stride.pair,
+        0 if padding is None else padding.value,
+        1 if dilation is None else dilation.pair,
+    )
+    if f * g.out_size[0] * g.out_size[1] > MAX_OUTPUT:
+        raise typer.BadParameter(
+            f"O would be {g.out_size[0]}×{g.out_size[1]} per filter; backprop explains at most {MAX_OUTPUT:,} outputs",
+            param_hint="'--padding'",
+        )

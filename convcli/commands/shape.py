@@ -51,7 +51,13 @@ def read_layers(value: str) -> str:
     if path.suffix.lower() in (".txt", ".layers") or path.is_file():
         if not path.is_file():
             raise typer.BadParameter(f"no layer file {value!r}", param_hint="'--layers'")
-        lines = [line.split("#", 1)[0] for line in path.read_text(encoding="utf-8").splitlines()]
+        try:  # utf-8-sig: a byte-order mark, as some editors write, is not part of the first layer
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise typer.BadParameter(
+                f"{value} is not UTF-8 text (byte {err.start}); save it as UTF-8", param_hint="'--layers'"
+            ) from None
+        lines = [line.split("#", 1)[0] for line in text.splitlines()]
         return ",".join(line.strip() for line in lines if line.strip())
     return value
 

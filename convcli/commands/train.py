@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import time
@@ -38,7 +39,10 @@ def train(
         typer.Option("--data", help="'shapes' (built in), a folder of class folders, or a folder of MNIST IDX files."),
     ] = "shapes",
     samples: Annotated[
-        int, typer.Option("--samples", min=20, help="Built-in data: how many images (a fifth held out for testing).")
+        int,
+        typer.Option(
+            "--samples", min=20, max=500_000, help="Built-in data: how many images (a fifth held out for testing)."
+        ),
     ] = 10_000,
     size: Annotated[
         int, typer.Option("--size", min=4, max=512, help="Image folders: the side images are resized to.")
@@ -61,7 +65,7 @@ def train(
     ] = "adam",
     weight_decay: Annotated[float, typer.Option("--weight-decay", min=0.0, help="L2 weight decay.")] = 0.0,
     seed: Annotated[
-        int, typer.Option("--seed", help="Initialisation and shuffling; the same seed gives the same run.")
+        int, typer.Option("--seed", min=0, help="Initialisation and shuffling; the same seed gives the same run.")
     ] = 0,
     out: Annotated[str, typer.Option("--out", "-o", help="The model file, written after every epoch.")] = "model.npz",
     resume: Annotated[bool, typer.Option("--resume", help="Continue the model in --out from its last epoch.")] = False,
@@ -99,8 +103,10 @@ def train(
     from convcli.render import train as views
 
     t_start = time.perf_counter()
-    if lr is not None and not lr > 0:
-        raise typer.BadParameter(f"--lr must be positive, got {lr}", param_hint="'--lr'")
+    if lr is not None and not (lr > 0 and math.isfinite(lr)):
+        raise typer.BadParameter(f"--lr must be a positive, finite number, got {lr}", param_hint="'--lr'")
+    if not math.isfinite(weight_decay):
+        raise typer.BadParameter(f"--weight-decay must be finite, got {weight_decay}", param_hint="'--weight-decay'")
     out_path = Path(out)
     if not out_path.parent.exists():
         raise imageio.OutputError(f"cannot write {out}: the folder {out_path.parent} does not exist")

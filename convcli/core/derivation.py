@@ -129,6 +129,12 @@ class Derivation:
         return vec(self.dx_jac[0])
 
     @property
+    def finite(self) -> bool:
+        """Whether every number of the walk is finite (float64 overflows past about 1.8e308)."""
+        arrays = (self.out, self.dx, self.dk, self.db, self.dx_fd, self.dk_fd, self.db_fd)
+        return all(bool(np.all(np.isfinite(a))) for a in arrays)
+
+    @property
     def single_channel(self) -> bool:
         return bool(self.x.shape[0] == 1 and self.k.shape[0] == 1)
 

@@ -243,6 +243,13 @@ class Model:
 
 
 DEFAULT_ARCH = "conv3p1c8,relu,pool2,conv3p1c16,relu,pool2"
+MAX_LAYER_WEIGHTS = 20_000_000  # 80 MB of float32 per layer: a tiny CNN on a laptop, not a model zoo
+
+
+def _check_weights(where: str, count: int) -> None:
+    """Refuse a layer before allocating it when its weights would not fit a tiny CNN's budget."""
+    if count > MAX_LAYER_WEIGHTS:
+        raise ParameterError(f"{where} would have {count:,} weights; a layer here holds at most {MAX_LAYER_WEIGHTS:,}")
 
 
 def build_model(spec: str, input_shape: tuple[int, int, int], classes: int, seed: int = 0) -> Model:
@@ -266,6 +273,7 @@ def build_model(spec: str, input_shape: tuple[int, int, int], classes: int, seed
                 flat = c * h * w
                 layers.append(Flatten())
                 names.append("flatten")
+            _check_weights(where, flat * item.channels)
             layers.append(Linear(flat, item.channels, rng))
             flat = item.channels
         elif flat is not None:
@@ -277,6 +285,7 @@ def build_model(spec: str, input_shape: tuple[int, int, int], classes: int, seed
             if item.kind == "conv":
                 if item.channels is None:
                     raise ParameterError(f"{where}: give the output channels, e.g. {item.text}c16")
+                _check_weights(where, item.channels * c * item.kernel[0] * item.kernel[1])
                 spatial = Conv2d(c, item.channels, item.kernel, item.strides, item.padding, item.dilation, rng)
             elif item.kind == "maxpool":
                 spatial = MaxPool2d(item.kernel, item.strides, item.padding, item.dilation)
@@ -294,6 +303,7 @@ def build_model(spec: str, input_shape: tuple[int, int, int], classes: int, seed
         flat = c * h * w
         layers.append(Flatten())
         names.append("flatten")
+    _check_weights("the final layer", flat * classes)
     layers.append(Linear(flat, classes, rng))
     names.append(f"fc{classes}")
     first = layers[0]
