@@ -142,7 +142,7 @@ def test_divergence_keeps_a_clear_message(tmp_path):
     ("args", "code", "message"),
     [
         (["--optimizer", "rmsprop"], 2, "'rmsprop' is not one of 'adam', 'sgd'"),
-        (["--lr", "-1"], 2, "--lr must be positive"),
+        (["--lr", "-1"], 2, "--lr must be a positive, finite number"),
         (["--arch", "conv3"], 2, "give the output channels"),
         (["--arch", "conv3c4,blah"], 2, "unknown layer type"),
         (["--arch", "conv29c4"], 2, "larger than the padded input"),
