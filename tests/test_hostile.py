@@ -145,3 +145,105 @@ def test_outputs_are_not_private(scene):
         assert scene.with_name("o.png").stat().st_mode & 0o777 == 0o644
     finally:
         os.umask(old)
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("model")
+    out = folder / "m.npz"
+    assert invoke("train", "--samples", "100", "--epochs", "1", "--out", out).exit_code == 0
+    return out
+
+
+def rewritten(model, target, meta_change=None, drop=None, params=None):
+    import json
+
+    data = dict(np.load(model, allow_pickle=False))
+    meta = json.loads(str(data["meta"]))
+    if meta_change:
+        meta_change(meta)
+    data["meta"] = np.array(json.dumps(meta))
+    if drop:
+        data.pop(drop)
+    data.update(params or {})
+    np.savez(target, **data)
+    return target
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "message"),
+    [
+        ("arch", {"meta_change": lambda m: m.update(arch="conv5p2c4,relu,pool2")}, "for its architecture"),
+        ("missing", {"drop": "param/0.weight"}, "lacks 0.weight"),
+        ("classes", {"meta_change": lambda m: m.update(classes=[])}, "needs at least 2"),
+        ("huge", {"meta_change": lambda m: m["input"].update(size=[100000, 100000])}, "each side 1..4096"),
+        ("std", {"meta_change": lambda m: m["input"].update(std=0.0)}, "std above 0"),
+        ("nan", {"params": {"param/0.weight": np.full((8, 1, 3, 3), np.nan, np.float32)}}, "holds NaN or inf"),
+        ("shape", {"params": {"param/0.weight": np.zeros((3, 1, 3, 3), np.float32)}}, "needs (8, 1, 3, 3)"),
+    ],
+)
+def test_predict_refuses_models_that_do_not_hold_together(model_file, tmp_path, name, change, message):
+    bad = rewritten(model_file, tmp_path / f"{name}.npz", **change)
+    assert_fails(invoke("predict", bad, SAMPLES / "scene.png", columns=300), 1, message)
+
+
+def test_predict_refuses_files_that_are_not_models(tmp_path):
+    np.save(tmp_path / "plain.npy", np.zeros(3))
+    assert_fails(invoke("predict", tmp_path / "plain.npy", SAMPLES / "scene.png", columns=300), 1, "a single array")
+    np.savez(tmp_path / "empty.npz")
+    assert_fails(
+        invoke("predict", tmp_path / "empty.npz", SAMPLES / "scene.png", columns=300), 1, "not a convcli model"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["kernels", "gaussian:5,1e-200"], 2, "sigma must be between"),
+        (["kernels", "log:9,1e-100"], 2, "sigma must be between"),
+        (["kernels", "unsharp:5,1,1e308"], 2, "entries beyond"),
+        (["backprop", "--bias", "inf"], 2, "not a finite number"),
+        (["backprop", "--x", "1e308,1e308,1e308", "--k", "1e308"], 1, "overflow float64"),
+        (["backprop", "--random", "--K", "100000"], 2, "backprop explains at most"),
+        (["backprop", "--filters", "1000000000"], 2, "backprop explains at most"),
+        (["backprop", "--random", "--seed", "-1"], 2, "greater than or equal to 0"),
+        (["backprop", "--padding", "1000000000"], 2, "outputs"),
+        (["backprop", "--channels", "4096", "--filters", "4096"], 2, "small examples"),
+        (["train", "--samples", "1000000000"], 2, "less than or equal to 500000"),
+        (["train", "--arch", "fc1000000000", "--samples", "100"], 2, "a layer here holds at most"),
+        (["train", "--seed", "-1"], 2, "greater than or equal to 0"),
+        (["train", "--lr", "inf"], 2, "finite"),
+        (["train", "--weight-decay", "inf"], 2, "finite"),
+        (["shape", "--H", "9" * 5000, "--K", "3"], 2, "--H"),
+    ],
+)
+def test_hostile_numbers(tmp_path, monkeypatch, args, code, message):
+    monkeypatch.chdir(tmp_path)
+    assert_fails(invoke(*args, columns=300), code, message, stdout_empty=False)
+
+
+def test_layer_files_in_latin1_or_with_a_bom(tmp_path):
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("conv3p1 # café\n".encode("latin-1"))
+    assert_fails(invoke("shape", "--H", "64", "--layers", latin, columns=300), 2, "is not UTF-8 text")
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes(b"\xef\xbb\xbfconv3p1\n")
+    assert invoke("shape", "--H", "64", "--layers", bom).exit_code == 0
+    many = tmp_path / "many.txt"
+    many.write_text(",".join(["conv3p1"] * 10_000))
+    assert invoke("shape", "--H", "64", "--layers", many, "--json").exit_code == 0
+
+
+def test_an_unwritable_folder_names_the_users_path(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("running as a user who can write anywhere")
+        result = invoke("apply", SAMPLES / "scene.png", "-k", "blur", "-o", folder / "o.png", columns=300)
+        assert result.exit_code == 1
+        assert str(folder / "o.png") in result.stderr
+        assert ".o." not in result.stderr
+    finally:
+        folder.chmod(0o700)

@@ -7,6 +7,7 @@ parameters under ``param/<layer>.<name>`` and the optimizer's arrays under ``opt
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,6 +18,7 @@ from .nn import Model, build_model
 from .optim import Optimizer, make_optimizer
 
 MODEL_MARKER = "convcli-model 1"
+MAX_SIDE = 4096  # an input side a model here can have
 
 
 class ModelFileError(ConvcliError):
@@ -124,8 +126,16 @@ class ModelFile:
         try:
             inp, data = meta["input"], meta["data"]
             size = tuple(int(v) for v in inp["size"])
-            if len(size) != 2 or min(size) < 1:
-                raise ValueError(f"input size {inp['size']!r}")
+            if len(size) != 2 or min(size) < 1 or max(size) > MAX_SIDE:
+                raise ValueError(f"input size {inp['size']!r} (each side 1..{MAX_SIDE})")
+            if len(meta["classes"]) < 2:
+                raise ValueError(f"{len(meta['classes'])} classes (a classifier needs at least 2)")
+            mean, std = float(inp["mean"]), float(inp["std"])
+            if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
+                raise ValueError(f"input mean {mean} and std {std} (finite, std above 0)")
+            bad = [k for k, v in params.items() if not np.all(np.isfinite(v))]
+            if bad:
+                raise ValueError(f"parameter {bad[0]} holds NaN or inf: the run that wrote it diverged")
             return cls(
                 arch=str(meta["arch"]),
                 layers=[str(v) for v in meta["layers"]],
@@ -150,12 +160,24 @@ class ModelFile:
             raise ModelFileError(f"the model's metadata is incomplete or malformed ({err})") from None
 
     def model(self) -> Model:
-        """The network with these weights loaded."""
+        """The network with these weights loaded; raises ModelFileError when they do not fit its architecture."""
         net = build_model(self.arch, (self.input.channels, *self.input.size), len(self.classes), seed=self.seed)
-        try:
-            net.load(self.params)
-        except KeyError as err:
-            raise ModelFileError(f"the model file lacks parameter {err}") from None
+        expected = {k: v.shape for k, v in net.parameters().items()}
+        missing = sorted(set(expected) - set(self.params))
+        extra = sorted(set(self.params) - set(expected))
+        if missing or extra:
+            which = f"lacks {missing[0]}" if missing else f"holds {extra[0]}, which"
+            raise ModelFileError(
+                f"the model file {which} its architecture {self.arch!r} does not have; was it written for another one?"
+                if extra and not missing
+                else f"the model file {which} for its architecture {self.arch!r}"
+            )
+        for k, shape in expected.items():
+            if self.params[k].shape != shape:
+                raise ModelFileError(
+                    f"parameter {k} is {self.params[k].shape} but the architecture {self.arch!r} needs {shape}"
+                )
+        net.load(self.params)
         return net
 
     def make_optimizer(self) -> Optimizer:

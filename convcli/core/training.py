@@ -59,7 +59,10 @@ def fit_epoch(
         if not math.isfinite(loss):
             return EpochResult(loss, correct / max(seen, 1), len(losses), int(seen), losses, False, True)
         model.backward(dlogits)
-        optimizer.step(model.parameters(), model.gradients())
+        with np.errstate(over="ignore", invalid="ignore"):
+            optimizer.step(model.parameters(), model.gradients())
+        if not all(np.isfinite(p).all() for p in model.parameters().values()):  # diverged before the loss showed it
+            return EpochResult(float("inf"), correct / max(seen, 1), len(losses), int(seen), losses, False, True)
         losses.append(loss)
         total_loss += loss * len(idx)
         correct += float((logits.argmax(axis=1) == y[idx]).sum())

@@ -366,7 +366,10 @@ def write_atomically(path: str, write: Any, replace: bool = False) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)
     os.close(fd)
     try:
-        write(tmp)
+        try:
+            write(tmp)
+        except OSError as err:  # name the user's path, never the hidden temporary file
+            raise OutputError(f"cannot write {path}: {err.strerror or err}") from None
         if out.is_file():
             mode = stat.S_IMODE(out.stat().st_mode)
         else:
@@ -614,7 +617,12 @@ def load_model(path: str) -> ModelFile:
     from convcli.core.checkpoint import MODEL_MARKER, ModelFile, ModelFileError
 
     try:
-        with np.load(path, allow_pickle=False) as data:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise ModelFileError(
+                f"{path} is a single array, not a convcli model (an .npz); train one with convcli train"
+            )
+        with loaded as data:
             if "__convcli__" not in data.files or str(data["__convcli__"]) != MODEL_MARKER:
                 raise ModelFileError(f"{path} is not a convcli model (no convcli marker); train one with convcli train")
             meta = json.loads(str(data["meta"]))
