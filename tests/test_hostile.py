@@ -247,3 +247,71 @@ def test_an_unwritable_folder_names_the_users_path(tmp_path):
         assert ".o." not in result.stderr
     finally:
         folder.chmod(0o700)
+
+
+def test_data_files_that_lie_or_inflate(tmp_path):
+    import gzip
+
+    def idx(path, dims, body, gz=False):
+        header = bytes([0, 0, 8, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims)
+        data = header + body
+        path.write_bytes(gzip.compress(data) if gz else data)
+
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    idx(folder / names[0], (65536, 65536, 1 << 20), b"")  # a product far past the data, not wrapping to 0
+    idx(folder / names[1], (3,), b"\0\1\2")
+    idx(folder / names[2], (1, 2, 2), b"\0" * 4)
+    idx(folder / names[3], (1,), b"\0")
+    assert_fails(
+        invoke("train", "--data", folder, "--out", tmp_path / "m.npz", columns=300),
+        1,
+        "does not match its header",
+        stdout_empty=False,
+    )
+    idx(folder / names[0], (0, 28, 28), b"")
+    assert_fails(
+        invoke("train", "--data", folder, "--out", tmp_path / "m.npz", columns=300),
+        1,
+        "holds no data",
+        stdout_empty=False,
+    )
+    (folder / names[0]).write_bytes(b"\0\0\x08\x03\0\0")
+    assert_fails(
+        invoke("train", "--data", folder, "--out", tmp_path / "m.npz", columns=300),
+        1,
+        "ends inside its header",
+        stdout_empty=False,
+    )
+
+
+def test_a_model_that_inflates_is_refused_before_inflating(tmp_path, monkeypatch):
+    monkeypatch.setattr(imageio, "MAX_MODEL_BYTES", 1000)
+    np.savez_compressed(tmp_path / "bomb.npz", __convcli__=np.array("convcli-model 1"), big=np.zeros(10_000))
+    from convcli.core.checkpoint import ModelFileError
+
+    with pytest.raises(ModelFileError, match="inflates to"):
+        imageio.load_model(str(tmp_path / "bomb.npz"))
+
+
+def test_non_finite_pixels_and_empty_kernel_files(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.array([[np.nan, 1.0], [2.0, 3.0]], dtype=np.float32)).save(tmp_path / "nan.tif")
+    assert_fails(
+        invoke("apply", tmp_path / "nan.tif", "-k", "blur", "-o", tmp_path / "o.npy", columns=300),
+        1,
+        "nan.tif: the image holds NaN",
+    )
+    (tmp_path / "empty.txt").write_text("")
+    result = invoke("apply", SAMPLES / "scene.png", "-k", tmp_path / "empty.txt", "-o", tmp_path / "e.png", columns=300)
+    assert_fails(result, 2, "non-empty matrix")
+    assert "Warning" not in result.stderr
+
+
+def test_max_pixels_past_this_machines_memory(tmp_path):
+    result = invoke(
+        "apply", SAMPLES / "scene.png", "-k", "blur", "--max-pixels", str(10**15), "-o", tmp_path / "o.png", columns=300
+    )
+    assert_fails(result, 1, "this machine has")

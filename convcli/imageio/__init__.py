@@ -82,7 +82,11 @@ def load_kernel_file(path: str):
                 )
             k = np.array(header)
         else:
-            k = np.loadtxt(path, delimiter="," if lower.endswith(".csv") else None, ndmin=2)
+            import warnings
+
+            with warnings.catch_warnings():  # an empty file: said below as convcli's own error, not numpy's warning
+                warnings.simplefilter("ignore")
+                k = np.loadtxt(path, delimiter="," if lower.endswith(".csv") else None, ndmin=2)
     except OSError:
         raise
     except ValueError as err:  # not a matrix of numbers, or an .npy whose header claims more than it holds
@@ -174,6 +178,18 @@ class LoadedFrames:
     format: str | None  # Pillow's name of the file's format ("PNG", "GIF", ...)
 
 
+BYTES_PER_PIXEL = 4 * 4 * 3  # float32, about four working copies, three channels
+
+
+def _physical_memory() -> int | None:
+    import os
+
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def load_image(path: str, gray: bool = False, max_pixels: int | None = None) -> LoadedImage:
     """Read the first frame of any image Pillow reads ("-": standard input), EXIF orientation applied;
     ``gray`` converts to luminance (ITU-R 601)."""
@@ -187,9 +203,16 @@ def load_frames(path: str, gray: bool = False, max_pixels: int | None = None, fi
 
     from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-    if max_pixels is not None:
-        Image.MAX_IMAGE_PIXELS = max_pixels
     name = "standard input" if path == STDIO else path
+    if max_pixels is not None:
+        need = max_pixels * BYTES_PER_PIXEL
+        memory = _physical_memory()
+        if memory and need > memory:
+            raise ImageReadError(
+                f"--max-pixels {max_pixels:,} would admit images needing about {need / 2**30:.0f} GiB while filtering; "
+                f"this machine has {memory / 2**30:.0f} GiB"
+            )
+        Image.MAX_IMAGE_PIXELS = max_pixels
     try:
         source = io.BytesIO(sys.stdin.buffer.read()) if path == STDIO else path
         with Image.open(source) as opened:
@@ -202,6 +225,8 @@ def load_frames(path: str, gray: bool = False, max_pixels: int | None = None, fi
                 durations.append(int(frame.info.get("duration", 0) or 0))
                 if first_only:
                     break
+    except ImageReadError as err:
+        raise ImageReadError(f"{name}: {err}") from None
     except FileNotFoundError:
         raise ImageReadError(f"no such file: {name}") from None
     except IsADirectoryError:
@@ -254,6 +279,10 @@ def _loaded(im: Any, gray: bool) -> LoadedImage:
     if im.mode == "I":
         scale = 65535.0 if data.max(initial=0) <= 65535 else float(data.max())
     data = data.astype(np.float32)
+    if not np.all(np.isfinite(data)):
+        raise ImageReadError(
+            "the image holds NaN or infinite values (a float image); convcli filters finite pixels only"
+        )
     alpha = None
     if im.mode in ("RGBA", "LA"):
         alpha = data[..., -1].copy()
@@ -543,6 +572,9 @@ IDX_FILES = {
 }
 
 
+MAX_IDX_BYTES = 1 << 30  # 1 GiB: MNIST's largest file is 47 MB
+
+
 def _read_idx(path, expect_dims: int):
     import gzip
 
@@ -551,16 +583,24 @@ def _read_idx(path, expect_dims: int):
     opener = gzip.open if str(path).endswith(".gz") else open
     try:
         with opener(path, "rb") as f:
-            data = f.read()
+            # read at most the limit and a byte: a gzip that inflates past it is refused, not inflated
+            data = f.read(MAX_IDX_BYTES + 1)
     except (OSError, EOFError) as err:
         raise DataError(f"{path} could not be read: {err}") from None
+    if len(data) > MAX_IDX_BYTES:
+        raise DataError(f"{path} holds more than {MAX_IDX_BYTES:,} bytes; an IDX data set here is at most that")
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08 or data[3] != expect_dims:
         raise DataError(f"{path} is not an IDX file of unsigned bytes with {expect_dims} dimension(s)")
     header = 4 + 4 * expect_dims
+    if len(data) < header:
+        raise DataError(f"{path} ends inside its header ({len(data)} bytes of {header})")
     dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(expect_dims))
+    count = math.prod(dims)  # Python integers: a product of 32-bit sizes cannot wrap round to 0 here
+    if count == 0:
+        raise DataError(f"{path} holds no data: its header says {dims}")
     body = np.frombuffer(data, dtype=np.uint8, offset=header)
-    if body.size != int(np.prod(dims)):
-        raise DataError(f"{path} is truncated: its header says {dims}, it holds {body.size} bytes of data")
+    if body.size != count:
+        raise DataError(f"{path} does not match its header: it says {dims}, it holds {body.size:,} bytes of data")
     return body.reshape(dims)
 
 
@@ -607,6 +647,9 @@ def save_model(path: str, model_file: ModelFile, replace: bool = False) -> None:
     write_atomically(path, write, replace)
 
 
+MAX_MODEL_BYTES = 1 << 30  # 1 GiB of arrays: far past any model this tool trains
+
+
 def load_model(path: str) -> ModelFile:
     """A model file, loaded with allow_pickle=False; raises ModelFileError for anything else."""
     import json
@@ -617,6 +660,13 @@ def load_model(path: str) -> ModelFile:
     from convcli.core.checkpoint import MODEL_MARKER, ModelFile, ModelFileError
 
     try:
+        if zipfile.is_zipfile(path):  # sizes from the directory first: a small file can inflate to gigabytes
+            with zipfile.ZipFile(path) as archive:
+                inflated = sum(info.file_size for info in archive.infolist())
+            if inflated > MAX_MODEL_BYTES:
+                raise ModelFileError(
+                    f"{path} inflates to {inflated:,} bytes; a model here is at most {MAX_MODEL_BYTES:,}"
+                )
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):
             raise ModelFileError(
