@@ -29,9 +29,13 @@ class ConvcliGroup(TyperGroup):
             return super().invoke(ctx)
         except ConvcliError as err:
             raise _fail(str(err), 1) from None
+        except BrokenPipeError:  # the reader went away (`| head`): quietly, as cat does
+            raise typer.Exit(0) from None
         except OSError as err:
             where = f": {err.filename}" if getattr(err, "filename", None) else ""
             raise _fail(f"{err.strerror or err}{where}", 1) from None
+        except MemoryError:
+            raise _fail("out of memory: try a smaller input (fewer pixels, samples or layers)", 1) from None
         except KeyboardInterrupt:
             raise _fail("interrupted", 130) from None
 
@@ -73,16 +77,59 @@ def root(
     """See what a convolution does and check its math."""
 
 
+class _ClosablePipe:
+    """stdout that stops writing, silently, once its reader has gone (`convcli train | head -1`): the work
+    goes on and its files are written; only the text is dropped."""
+
+    def __init__(self, stream: Any):
+        self._stream, self.closed_by_reader = stream, False
+
+    def write(self, text: str) -> int:
+        if not self.closed_by_reader:
+            try:
+                return int(self._stream.write(text))
+            except BrokenPipeError:
+                self.closed_by_reader = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_by_reader:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self.closed_by_reader = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    """SIGTERM as Ctrl-C: the same clean-up of temporary files, the same stop."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point."""
+    import signal
+
     for stream in (sys.stdout, sys.stderr):  # PYTHONIOENCODING=ascii and the like: say ? rather than fail
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
+    sys.stdout = _ClosablePipe(sys.stdout)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app(prog_name="convcli")
-    except BrokenPipeError:  # `convcli ... | head` closed the pipe: not an error worth a traceback
-        sys.stderr.close()
-        sys.exit(0)
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+        if isinstance(sys.stdout, _ClosablePipe) and sys.stdout.closed_by_reader:
+            # stop Python flushing the closed pipe again at exit ("Exception ignored ... BrokenPipeError")
+            import os
+
+            if sys.__stdout__ is not None:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
 
 
 def _register() -> None:

@@ -315,3 +315,126 @@ def test_max_pixels_past_this_machines_memory(tmp_path):
         "apply", SAMPLES / "scene.png", "-k", "blur", "--max-pixels", str(10**15), "-o", tmp_path / "o.png", columns=300
     )
     assert_fails(result, 1, "this machine has")
+
+
+def run_convcli(*args, **kwargs):
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "convcli", *map(str, args)], **kwargs)
+
+
+def test_a_closed_pipe_is_quiet_and_loses_no_work(tmp_path):
+    import subprocess
+
+    proc = run_convcli("kernels", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()  # `| head -1`
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert b"Error" not in err
+    assert b"Traceback" not in err
+    out = tmp_path / "m.npz"
+    proc = run_convcli(
+        "train", "--samples", "200", "--epochs", "2", "--out", out, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    proc.stdout.readline()
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert imageio.load_model(str(out)).epoch == 2  # the run went on to the end
+
+
+def test_sigterm_mid_write_leaves_nothing(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    script = textwrap.dedent(
+        f"""
+        import signal, sys, time
+        from convcli import cli, imageio
+        signal.signal(signal.SIGTERM, cli._terminate)
+        def slow(tmp):
+            open(tmp, "wb").write(b"partial")
+            print("writing", flush=True)
+            time.sleep(30)
+        try:
+            imageio.write_atomically({str(tmp_path / "out.png")!r}, slow)
+        except KeyboardInterrupt:
+            sys.exit(130)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    assert proc.stdout.readline().strip() == b"writing"
+    time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 130
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_sigterm_during_training_keeps_the_last_epoch(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    out = tmp_path / "m.npz"
+    proc = run_convcli(
+        "train", "--samples", "3000", "--epochs", "50", "--out", out, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.time() + 60
+    while not out.exists() and time.time() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert imageio.load_model(str(out)).epoch >= 1
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_out_of_memory_is_one_line(tmp_path):
+    import resource
+    import subprocess
+    import sys
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (900 * 2**20, 900 * 2**20))
+
+    run = subprocess.run(
+        [sys.executable, "-m", "convcli", "train", "--samples", "400000", "--out", str(tmp_path / "m.npz")],
+        capture_output=True,
+        preexec_fn=cap,
+        timeout=300,
+        env={"NO_COLOR": "1", "PATH": ""},
+    )
+    assert run.returncode == 1, run.stderr[-500:]
+    assert b"out of memory" in run.stderr
+    assert b"Traceback" not in run.stderr
+    assert not (tmp_path / "m.npz").exists()
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 65500)])
+def test_tiny_and_thin_images(tmp_path, size):
+    from PIL import Image
+
+    Image.new("L", (size[1], size[0]), 128).save(tmp_path / "in put.png")  # a space in the name too
+    result = invoke("apply", tmp_path / "in put.png", "-k", "blur", "-b", "edge", "-o", tmp_path / "o.png")
+    assert result.exit_code == 0, result.output
+    assert Image.open(tmp_path / "o.png").size == (size[1], size[0])
+
+
+def test_a_path_with_a_leading_dash(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(SAMPLES / "scene.png", tmp_path / "-scene.png")
+    result = invoke("apply", "-k", "blur", "-o", "o.png", "--", "-scene.png")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("env", [{"TERM": "dumb"}, {"COLUMNS": "20"}])
+def test_odd_terminals(env):
+    for args in (["shape", "--H", "28", "--K", "3", "--stride", "2"], ["kernels", "sobel"], ["backprop"]):
+        result = invoke(*args, env=env)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.strip()

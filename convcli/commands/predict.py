@@ -34,7 +34,12 @@ def predict(
     net = mf.model()
     mean, std = mf.input.mean, mf.input.std
     batch = np.stack([(imageio.prepare_image(path, mf.input.size) - mean) / std for path in images])
-    probs = net.predict_proba(batch[:, None].astype(np.float32))
+    with np.errstate(all="ignore"):
+        probs = net.predict_proba(batch[:, None].astype(np.float32))
+    if not np.all(np.isfinite(probs)):
+        from convcli.core.checkpoint import ModelFileError
+
+        raise ModelFileError(f"{model} gives non-finite probabilities: its weights come from a run that diverged")
     classes = mf.classes
     if json_out:
         results = [

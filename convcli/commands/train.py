@@ -196,7 +196,12 @@ def train(
         mf = replace(mf, gradcheck_max_relative_error=max(errors.values()))
 
     stop = {"requested": False}
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.__setitem__("requested", True))
+
+    def request_stop(signum: int, frame: object) -> None:  # Ctrl-C or SIGTERM: finish the step, keep the last epoch
+        stop["requested"] = True
+
+    previous = signal.signal(signal.SIGINT, request_stop)
+    previous_term = signal.signal(signal.SIGTERM, request_stop)
     confusion = None
     try:
         first_epoch = mf.epoch
@@ -233,6 +238,7 @@ def train(
                 )
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
     if not json_out:
         console.print(views.epoch_footnote())
 

@@ -19,6 +19,8 @@ from .gradcheck import numerical_gradient
 from .nn import Model, softmax_cross_entropy
 from .optim import Optimizer
 
+MAX_WEIGHT = 1e6  # a weight past this means the run diverged (a NaN loss follows a few steps later)
+
 
 @dataclass(frozen=True)
 class EpochResult:
@@ -61,7 +63,8 @@ def fit_epoch(
         model.backward(dlogits)
         with np.errstate(over="ignore", invalid="ignore"):
             optimizer.step(model.parameters(), model.gradients())
-        if not all(np.isfinite(p).all() for p in model.parameters().values()):  # diverged before the loss showed it
+        # diverged before the loss showed it: weights non-finite, or grown far past anything a net here learns
+        if not all(np.isfinite(p).all() and np.abs(p).max(initial=0) < MAX_WEIGHT for p in model.parameters().values()):
             return EpochResult(float("inf"), correct / max(seen, 1), len(losses), int(seen), losses, False, True)
         losses.append(loss)
         total_loss += loss * len(idx)
