@@ -438,3 +438,13 @@ def test_odd_terminals(env):
         result = invoke(*args, env=env)
         assert result.exit_code == 0, result.output
         assert result.stdout.strip()
+
+
+@pytest.mark.parametrize("args", [["--padding", "100000000"], ["--dilation", "100000"], ["--padding", "5000"]])
+@pytest.mark.parametrize("boundary", ["zero", "reflect"])
+def test_a_canvas_mostly_of_border_is_refused_before_allocation(scene, args, boundary):
+    result = invoke("apply", scene, "-k", "blur", "-b", boundary, *args, "-o", scene.with_name("o.png"), columns=300)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "out of memory" not in result.stderr
+    assert not scene.with_name("o.png").exists()

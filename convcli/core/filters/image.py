@@ -85,6 +85,12 @@ def filter_image(
             + (f" with dilation {d[0]},{d[1]} spans {span[0]}x{span[1]}" if d != (1, 1) else "")
             + f", larger than the padded image {padded_size[0]}x{padded_size[1]}; use padding 'same' or a smaller kernel"
         )
+    widest = max(*pads[0], *pads[1])
+    if widest > 2 * max(h, w):  # a canvas mostly of border: refused before it is allocated
+        raise ParameterError(
+            f"padding {widest} (as given, or the dilated kernel's span for 'same') is more than twice the image's "
+            f"larger side {max(h, w)}; the result would be mostly border: use less padding or dilation"
+        )
     if boundary == "reflect" and (max(pads[0]) >= h or max(pads[1]) >= w):
         raise ShapeError(
             f"reflect padding of {max(max(pads[0]), max(pads[1]))} needs an image larger than that, got {h}x{w}; "
