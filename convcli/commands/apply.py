@@ -176,7 +176,7 @@ def apply(
     settings = _Settings(options, display, depth, quality, output_format, gray, force, max_pixels)
     if len(jobs) == 1:
         image, chosen, out_path = jobs[0]
-        report, pixel, shown = _run(image, chosen, out_path, settings, at, t_start)
+        report, pixel, shown = _run(image, chosen, out_path, settings, at, t_start, show=show)
         console = make_console(stderr=out_path == imageio.STDIO)  # never mix text into an image on stdout
         if json_out:
             data = report.to_json()
@@ -194,6 +194,7 @@ def apply(
                 err_console.print("--show needs a colour terminal; skipped", style="yellow")
                 return
             half = max(8, (console.width - 4) // 2)
+            assert shown is not None
             before, after = shown
             console.print(
                 views.before_after(imageio.fit_half_blocks(before, half), imageio.fit_half_blocks(after, half))
@@ -268,17 +269,10 @@ def _plan(
 
 
 def _run(
-    image: str, chosen: NamedKernel, out_path: str, settings: _Settings, at: Any, t_start: float
-) -> tuple[ApplyReport, PixelReport | None, tuple[Any, Any]]:
-    """Read, filter (every frame), write; the report, the pixel explained, and (before, after) for --show."""
-    options, display, depth, quality, fmt = (
-        settings.options,
-        settings.display,
-        settings.depth,
-        settings.quality,
-        settings.fmt,
-    )
-    gray, force, max_pixels = settings.gray, settings.force, settings.max_pixels
+    image: str, chosen: NamedKernel, out_path: str, settings: _Settings, at: Any, t_start: float, show: bool = False
+) -> tuple[ApplyReport, PixelReport | None, tuple[Any, Any] | None]:
+    """Read, filter (every frame), write; the report, the pixel explained, and with show (before, after) pixels."""
+    options, fmt, force = settings.options, settings.fmt, settings.force
     import numpy as np
 
     from convcli import imageio
@@ -295,7 +289,7 @@ def _run(
         raise typer.BadParameter(str(err), param_hint="'--output'") from None
     if not to_stdout:
         imageio.check_output(out_path, [image, *_kernel_files(chosen)], force)
-    loaded_all = imageio.load_frames(image, gray=gray, max_pixels=max_pixels)
+    loaded_all = imageio.load_frames(image, gray=settings.gray, max_pixels=settings.max_pixels)
     if to_stdout and fmt is None:
         fmt = (loaded_all.format or "png").lower()
     ext = imageio.output_format(out_path, fmt if to_stdout else None)
@@ -305,15 +299,14 @@ def _run(
             f"{image} has {len(frames)} frames and {ext} holds one; write .gif, .png, .webp or .tif to keep them all"
         )
     loaded = frames[0]
-    shown_as: str = display or chosen.display
-    bits = _bits(depth, ext, loaded.scale, loaded.pixels.ndim == 2)
+    shown_as: str = settings.display or chosen.display
+    bits = _bits(settings.depth, ext, loaded.scale, loaded.pixels.ndim == 2)
     t0 = time.perf_counter()
     results = []
     for frame in frames:
         results.append(apply_kernel(frame.pixels, chosen.matrix, chosen.y_matrix, **options))
     t_filter = time.perf_counter() - t0
     res = results[0]
-    alpha = None if loaded.alpha is None else resample_alpha(loaded.alpha, res.geometry)
     pixel = None
     if at is not None:  # before writing: a pixel outside the output is an error, and no file
         row, col = at.pair
@@ -321,28 +314,27 @@ def _run(
         kernels = [chosen.matrix] if chosen.y_matrix is None else [chosen.matrix, chosen.y_matrix]
         parts = tuple(explain_pixel(loaded.pixels, k, row, col, **explain) for k in kernels)
         pixel = PixelReport(row, col, parts, res.image[row, col], chosen.y_matrix is not None)
-    shown = None
     if ext == ".npy":
         imageio.save_npy(out_path, res.image if len(results) == 1 else np.stack([r.image for r in results]), force)
     elif bits == 32:
         imageio.save_image(out_path, [r.image.astype(np.float32) for r in results], fmt=fmt, replace=force)
     else:
-        shown = [imageio.to_display(r.image, loaded.scale, shown_as, bits) for r in results]
+        pictures = [imageio.to_display(r.image, loaded.scale, shown_as, bits) for r in results]
         alphas = [
             None if f.alpha is None or bits != 8 else resample_alpha(f.alpha, res.geometry) * (255.0 / f.scale)
             for f in frames
         ]
         imageio.save_image(
             out_path,
-            shown,
+            pictures,
             alphas,
             fmt=fmt,
-            quality=quality,
+            quality=settings.quality,
             durations=loaded_all.durations,
             loop=loaded_all.loop,
             replace=force,
         )
-    kept_alpha = alpha is not None and ext in imageio.IMAGE_ALPHA_FORMATS and bits == 8
+    kept_alpha = loaded.alpha is not None and ext in imageio.IMAGE_ALPHA_FORMATS and bits == 8
     report = ApplyReport(
         input="standard input" if image == imageio.STDIO else image,
         output="standard output" if out_path == imageio.STDIO else out_path,
@@ -353,12 +345,14 @@ def _run(
         boundary=options["boundary"],
         result=res,
         display=None if ext == ".npy" or bits == 32 else shown_as,
-        alpha=None if alpha is None else ("kept" if kept_alpha else "dropped"),
+        alpha=None if loaded.alpha is None else ("kept" if kept_alpha else "dropped"),
         scale=loaded.scale,
         seconds=(t_filter, time.perf_counter() - t_start),
         frames=len(frames),
         bits=None if ext == ".npy" else bits,
     )
+    if not show:
+        return report, pixel, None
     before = imageio.to_display(loaded.pixels, loaded.scale, "clip")
     after = imageio.to_display(res.image, loaded.scale, shown_as)
     return report, pixel, (before, after)
