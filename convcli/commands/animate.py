@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 
 from convcli.commands.shape import layer_report
-from convcli.explain.text import pair_text
 from convcli.options import (
     CeilModeOpt,
     DilationOpt,
@@ -28,7 +27,6 @@ from convcli.options import (
 
 if TYPE_CHECKING:
     from convcli.explain.animation import Figure
-    from convcli.explain.shape_report import LayerReport
 
 MAX_FRAMES = 100_000  # a frame per output cell: past this, files and the terminal would take minutes
 
@@ -109,13 +107,8 @@ def animate(
     prints plain frames when piped, or writes a GIF, animated PNG or animated SVG in the look of
     Dumoulin and Visin's conv_arithmetic.
     """
-    from convcli.core.animation import conv_sweep, sweep_numbers, transposed_sweep
     from convcli.core.errors import ParameterError
-    from convcli.core.shapes import conv2d_geometry, conv_transpose2d_geometry, pool2d_geometry
-    from convcli.explain import animation as anim
-    from convcli.explain.shape_report import ConvReport, PoolReport
-
-    g: Any
+    from convcli.explain.animation import layer_figure
 
     report = layer_report(
         (height, width or height), (k, kh, kw), stride, padding, dilation, transposed, output_padding, pool, ceil_mode
@@ -136,63 +129,13 @@ def animate(
         )
     if grad and (transposed or pool):
         raise typer.BadParameter("--grad draws a convolution's backward pass", param_hint="'--grad'")
-    if (x is not None or kernel_values is not None) and not values:
-        values = True
-    op = (0, 0)
-    if isinstance(report, ConvReport):
-        ch, cw = report.axes
-        g = conv2d_geometry(size2, kernel, (h.stride, w.stride), (ch.padding, cw.padding), (h.dilation, w.dilation))
-        sweep = conv_sweep(g)
-        title = f"Conv2d (cross-correlation): input {h.size}×{w.size}, kernel {h.kernel}×{w.kernel}"
-        formula = "O(i, j) = Σ_m Σ_n K(m, n) · X_pad(i·S + m·D, j·S + n·D) + b"
-    elif isinstance(report, PoolReport):
-        ph, pw = report.axes
-        g = pool2d_geometry(
-            size2, kernel, (h.stride, w.stride), (ph.padding, pw.padding), (h.dilation, w.dilation), ceil_mode
-        )
-        sweep = conv_sweep(g, "pool")
-        title = f"{'MaxPool2d' if report.kind == 'maxpool' else 'AvgPool2d'}: input {h.size}×{w.size}, kernel {h.kernel}×{w.kernel}"
-        formula = f"O(i, j) = {'max' if report.kind == 'maxpool' else 'mean'} of the window" + (
-            " (ceil_mode: windows may run past the padding)" if ceil_mode else ""
-        )
-    else:
-        th, tw = report.axes
-        op = (th.output_padding, tw.output_padding)
-        t = conv_transpose2d_geometry(
-            size2, kernel, (h.stride, w.stride), (th.padding, tw.padding), (h.dilation, w.dilation), op
-        )
-        title = f"ConvTranspose2d: input {h.size}×{w.size}, kernel {h.kernel}×{w.kernel}"
-        formula = "O = the zero-inserted, padded input ⋆ rot180(K), a stride-1 correlation"
-    title += (
-        f", stride {pair_text((h.stride, w.stride))}, padding {_pads(report)} → output {report.out[0]}×{report.out[1]}"
-    )
-
-    numbers = None
-    if values:
+    numbers_x = numbers_k = None
+    if values or x is not None or kernel_values is not None:
         numbers_x, numbers_k = _numbers(x, kernel_values, seed, size2, kernel)
-    if isinstance(report, ConvReport | PoolReport):
-        if grad:
-            fig = anim.gather_figure(g, sweep, title)
-        else:
-            if values:
-                numbers = sweep_numbers(sweep, numbers_x, numbers_k, "max" if report.kind == "maxpool" else "avg")
-            fig = anim.windows_figure(sweep, title, formula, numbers=numbers)
-    elif view == "scatter":
-        fig = anim.scatter_figure(t, title + "\nEach input cell stamps the kernel onto the output")
-    else:
-        try:
-            tsweep = transposed_sweep(t)
-        except ParameterError as err:
-            raise typer.BadParameter(str(err), param_hint="'--padding'") from None
-        if values:
-            numbers = sweep_numbers(tsweep, numbers_x, numbers_k)
-        note = (
-            f"Drawn as the equivalent direct convolution: {_minus_one(h.stride, w.stride)} zeros between input cells, "
-            "the implied padding D(K − 1) − P around them"
-            + (" (output_padding more at the bottom and right)" if op != (0, 0) else "")
-            + "; --view scatter draws each input cell stamping the kernel instead."
-        )
-        fig = anim.windows_figure(tsweep, title, formula, note, numbers)
+    try:
+        fig = layer_figure(report, view, grad, numbers_x, numbers_k)
+    except ParameterError as err:
+        raise typer.BadParameter(str(err), param_hint="'--padding'") from None
 
     if json_out:
         typer.echo(json.dumps(fig.to_json()))
@@ -213,17 +156,6 @@ def animate(
             console.print()
         return
     play(console, fig, fps, loop)
-
-
-def _pads(report: LayerReport) -> str:
-    h, w = report.axes
-    ph = h.padding if isinstance(h.padding, int) else h.padding[0]
-    pw = w.padding if isinstance(w.padding, int) else w.padding[0]
-    return f"{ph},{pw}" if ph != pw else str(ph)
-
-
-def _minus_one(sh: int, sw: int) -> str:
-    return f"stride − 1 = {sh - 1}" if sh == sw else f"stride − 1 = {sh - 1},{sw - 1}"
 
 
 def _numbers(

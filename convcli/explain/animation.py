@@ -15,11 +15,22 @@ from typing import Any
 from convcli.core.animation import (
     Grid,
     WindowSweep,
+    conv_sweep,
     gathers,
     overlap_counts,
     scatter_stamps,
+    sweep_numbers,
+    transposed_sweep,
 )
-from convcli.core.shapes import ConvGeometry, Pair, TransposedGeometry
+from convcli.core.shapes import (
+    ConvGeometry,
+    Pair,
+    TransposedGeometry,
+    conv2d_geometry,
+    conv_transpose2d_geometry,
+    pool2d_geometry,
+)
+from convcli.explain.shape_report import ConvReport, LayerReport, PoolReport
 from convcli.explain.text import fmt_number, pair_text
 
 
@@ -212,3 +223,61 @@ def legend(fig: Figure) -> str:
     if fig.view == "scatter":
         return f"input {h}×{w} (left, blue); output {ho}×{wo} (right, cyan), each cell numbered with the stamps that reach it"
     return f"input {h}×{w} (left, blue){grid}, {extra} pale; window shaded; output {ho}×{wo} (right, cyan)"
+
+
+def layer_figure(
+    report: LayerReport, view: str = "windows", grad: bool = False, x: Any = None, k: Any = None
+) -> Figure:
+    """The animation of one `convcli shape` layer: its windows (``view`` "windows"), a transposed
+    convolution's stamps ("scatter") or, with ``grad``, a convolution's dL/dX gathered cell by cell.
+
+    x (H, W) and k (kH, kW): the numbers to show (--values), or None. Raises ParameterError when a
+    transposed convolution's padding leaves no equivalent direct convolution to draw as windows.
+    """
+    h, w = report.axes
+    size, kernel = (h.size, w.size), (h.kernel, w.kernel)
+    stride, dilation = (h.stride, w.stride), (h.dilation, w.dilation)
+    title = f"input {h.size}×{w.size}, kernel {h.kernel}×{w.kernel}"
+    rest = f", stride {pair_text(stride)}, padding {_pads(report)} → output {report.out[0]}×{report.out[1]}"
+    if isinstance(report, ConvReport | PoolReport):
+        if isinstance(report, ConvReport):
+            ch, cw = report.axes
+            g = conv2d_geometry(size, kernel, stride, (ch.padding, cw.padding), dilation)
+            sweep, pool = conv_sweep(g), "max"
+            title = f"Conv2d (cross-correlation): {title}{rest}"
+            formula = "O(i, j) = Σ_m Σ_n K(m, n) · X_pad(i·S + m·D, j·S + n·D) + b"
+        else:
+            ph, pw = report.axes
+            g = pool2d_geometry(size, kernel, stride, (ph.padding, pw.padding), dilation, report.ceil_mode)
+            sweep, pool = conv_sweep(g, "pool"), "max" if report.kind == "maxpool" else "avg"
+            title = f"{'MaxPool2d' if pool == 'max' else 'AvgPool2d'}: {title}{rest}"
+            formula = f"O(i, j) = {'max' if pool == 'max' else 'mean'} of the window" + (
+                " (ceil_mode: windows may run past the padding)" if report.ceil_mode else ""
+            )
+        if grad:
+            return gather_figure(g, sweep, title)
+        numbers = None if x is None else sweep_numbers(sweep, x, k, pool)
+        return windows_figure(sweep, title, formula, numbers=numbers)
+    th, tw = report.axes
+    op = (th.output_padding, tw.output_padding)
+    t = conv_transpose2d_geometry(size, kernel, stride, (th.padding, tw.padding), dilation, op)
+    title = f"ConvTranspose2d: {title}{rest}"
+    if view == "scatter":
+        return scatter_figure(t, title + "\nEach input cell stamps the kernel onto the output")
+    tsweep = transposed_sweep(t)
+    minus_one = f"{h.stride - 1}" if h.stride == w.stride else f"{h.stride - 1},{w.stride - 1}"
+    note = (
+        f"Drawn as the equivalent direct convolution: stride − 1 = {minus_one} zeros between input cells, "
+        "the implied padding D(K − 1) − P around them"
+        + (" (output_padding more at the bottom and right)" if op != (0, 0) else "")
+        + "; --view scatter draws each input cell stamping the kernel instead."
+    )
+    formula = "O = the zero-inserted, padded input ⋆ rot180(K), a stride-1 correlation"
+    return windows_figure(tsweep, title, formula, note, None if x is None else sweep_numbers(tsweep, x, k))
+
+
+def _pads(report: LayerReport) -> str:
+    h, w = report.axes
+    ph = h.padding if isinstance(h.padding, int) else h.padding[0]
+    pw = w.padding if isinstance(w.padding, int) else w.padding[0]
+    return f"{ph},{pw}" if ph != pw else str(ph)
