@@ -108,10 +108,7 @@ def train(
     if not math.isfinite(weight_decay):
         raise typer.BadParameter(f"--weight-decay must be finite, got {weight_decay}", param_hint="'--weight-decay'")
     out_path = Path(out)
-    if not out_path.parent.exists():
-        raise imageio.OutputError(f"cannot write {out}: the folder {out_path.parent} does not exist")
-    if os.path.lexists(out_path) and not (resume or force):  # a dangling symlink counts: writing would follow it
-        raise imageio.OutputError(f"{out} exists; add --resume to continue it or --force to replace it")
+    imageio.refuse_overwrite(out, [], resume or force, fix="add --resume to continue it or --force to replace it")
     kernels_path = out_path.with_name(out_path.stem + "-kernels.png")
     if not (resume or force):  # the kernels' picture is written at the end: refuse now, not after training
         imageio.refuse_overwrite(str(kernels_path), [], False)
@@ -244,8 +241,8 @@ def train(
 
     first_weight = next((v for v in model.parameters().values() if v.ndim == 4), None)
     kernels_png = None if first_weight is None else str(kernels_path)
-    if first_weight is not None and kernels_png is not None:
-        imageio.save_kernel_grid(kernels_png, first_weight, replace=True)  # checked before training began
+    if first_weight is not None:
+        imageio.save_kernel_grid(str(kernels_path), first_weight, replace=True)  # checked before training began
     closing = TrainReport(
         mf, out, len(split.x_train), len(split.x_test), kernels_png, time.perf_counter() - t_start, gradcheck
     )

@@ -348,9 +348,11 @@ def output_format(path: str, fmt: str | None = None) -> str:
     return ext
 
 
-def refuse_overwrite(path: str, inputs: list[str], force: bool, what: str = "input") -> None:
+def refuse_overwrite(
+    path: str, inputs: list[str], force: bool, what: str = "input", fix: str = "add --force to overwrite it"
+) -> None:
     """Refuse a path that is one of ``inputs`` (however spelled, --force or not), or that exists (a dangling
-    symlink too) without ``force``, or whose folder is missing."""
+    symlink too) without ``force`` (the message ends with ``fix``), or whose folder is missing."""
     import os
     from pathlib import Path
 
@@ -367,7 +369,7 @@ def refuse_overwrite(path: str, inputs: list[str], force: bool, what: str = "inp
             ):
                 raise OutputError(f"{path} is {what} {source}; convcli never writes over its inputs")
         if not force:
-            raise OutputError(f"{path} exists; add --force to overwrite it")
+            raise OutputError(f"{path} exists; {fix}")
 
 
 def check_output(path: str, input_path: str | list[str], force: bool) -> str:
