@@ -776,7 +776,7 @@ def save_kernel_grid(path: str, weights: Any, replace: bool = False) -> None:
     write_atomically(path, lambda tmp: Image.fromarray(canvas).save(tmp, format="PNG"), replace)
 
 
-def _sheet_font(size: int) -> Any:
+def monospace_font(size: int) -> Any:
     """A monospaced system font (DejaVu Sans Mono), else Pillow's bundled one, so matrix columns line up."""
     from PIL import ImageFont
 
@@ -795,7 +795,7 @@ def save_contact_sheet(
     import numpy as np
     from PIL import Image, ImageDraw
 
-    font, title_font = _sheet_font(12), _sheet_font(15)
+    font, title_font = monospace_font(12), monospace_font(15)
     line = 15
     first = np.asarray(tiles[0][1])
     h, w = first.shape[:2]

@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 
 from convcli.core.animation import INPUT, PADDING, ZERO
 from convcli.explain.animation import Figure, legend
-from convcli.imageio import write_atomically
+from convcli.imageio import monospace_font, write_atomically
 
 # palette index -> RGB
 COLOURS = [
@@ -97,12 +97,6 @@ def layout(fig: Figure, cell: int) -> Layout:
     )
 
 
-def _font(size: int) -> Any:
-    from convcli.imageio import _sheet_font
-
-    return _sheet_font(size)
-
-
 class _Painter:
     """Draws frames on a palette image: a base with the static grids, cells painted per frame (PIL only:
     a frame costs a copy, a few solid pastes and its caption)."""
@@ -112,8 +106,8 @@ class _Painter:
 
         self.fig, self.lay = fig, layout(fig, cell)
         self.Draw = ImageDraw
-        self.font = _font(max(9, min(14, int(cell * 0.55))))
-        self.text_font = _font(13)
+        self.font = monospace_font(max(9, min(14, int(cell * 0.55))))
+        self.text_font = monospace_font(13)
         # thousands of captions: Pillow's bitmap font draws them several times faster than a TrueType one
         self.caption_font = self.text_font if len(fig.pictures) <= 400 else ImageFont.load_default_imagefont()
         base = Image.new("P", (self.lay.width, self.lay.height), 0)
