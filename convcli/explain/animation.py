@@ -265,7 +265,7 @@ def layer_figure(
     if view == "scatter":
         return scatter_figure(t, title + "\nEach input cell stamps the kernel onto the output")
     tsweep = transposed_sweep(t)
-    minus_one = f"{h.stride - 1}" if h.stride == w.stride else f"{h.stride - 1},{w.stride - 1}"
+    minus_one = pair_text((h.stride - 1, w.stride - 1))
     note = (
         f"Drawn as the equivalent direct convolution: stride − 1 = {minus_one} zeros between input cells, "
         "the implied padding D(K − 1) − P around them"
@@ -280,4 +280,4 @@ def _pads(report: LayerReport) -> str:
     h, w = report.axes
     ph = h.padding if isinstance(h.padding, int) else h.padding[0]
     pw = w.padding if isinstance(w.padding, int) else w.padding[0]
-    return f"{ph},{pw}" if ph != pw else str(ph)
+    return pair_text((ph, pw))
