@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from convcli.options import DilationOpt, JsonOpt, Mode, PaddingOpt, StrideOpt
+from convcli.options import DilationOpt, JsonOpt, Mode, PaddingOpt, StrideOpt, pair_or
+
+if TYPE_CHECKING:
+    from convcli.core.shapes import Padding, Pair
 
 EPILOG = """Examples:
 
@@ -107,10 +110,11 @@ def backprop(
 
     if bias is not None and not math.isfinite(bias):
         raise typer.BadParameter(f"{bias} is not a finite number", param_hint="'--bias'")
+    geometry = (pair_or(stride, (1, 1)), 0 if padding is None else padding.value, pair_or(dilation, (1, 1)))
     if random or several:
         shape_x = (channels, height, width or height)
         shape_k = (filters, channels, kernel, kernel)
-        _check_sizes(shape_x, shape_k, stride, padding, dilation)  # before drawing a single random number
+        _check_sizes(shape_x, shape_k, *geometry)  # before drawing a single random number
         rng = np.random.default_rng(seed)
         if real:
             xs = np.round(rng.standard_normal(shape_x), 2)
@@ -127,25 +131,11 @@ def backprop(
         xs = matrix(x if x is not None else SEED_X, "--x")[None]
         ks = matrix(k if k is not None else SEED_K, "--k")[None, None]
         b = np.array([bias or 0.0])
-    if xs.size > MAX_INPUT:
-        raise typer.BadParameter(
-            f"X has {xs.size} entries; backprop explains small examples (at most {MAX_INPUT}, e.g. 64x64)",
-            param_hint="'--H'",
-        )
-    _check_sizes(xs.shape, ks.shape, stride, padding, dilation)
+    _check_sizes(xs.shape, ks.shape, *geometry)
     g = None if grad is None else matrix(grad, "--grad")[None]
     try:
         with np.errstate(all="ignore"):  # an overflow is reported below, in words, not as warnings
-            d = derive(
-                xs,
-                ks,
-                b,
-                g,
-                stride=1 if stride is None else stride.pair,
-                padding=0 if padding is None else padding.value,
-                dilation=1 if dilation is None else dilation.pair,
-                mode=mode,
-            )
+            d = derive(xs, ks, b, g, *geometry, mode=mode)
     except GradientShapeError as err:
         raise GradientShapeError(f"--grad: {err}") from None
     if not d.finite:
@@ -176,7 +166,9 @@ MAX_OUTPUT = 16384  # entries of O: each is written out as a sum in the walk
 MAX_WEIGHTS = 4096  # entries of K over all filters and channels
 
 
-def _check_sizes(shape_x: tuple[int, ...], shape_k: tuple[int, ...], stride: Any, padding: Any, dilation: Any) -> None:
+def _check_sizes(
+    shape_x: tuple[int, ...], shape_k: tuple[int, ...], stride: Pair, padding: Padding, dilation: Pair
+) -> None:
     """Refuse, before any array is made, examples larger than a walk explains (or than memory holds)."""
     from convcli.core.shapes import conv2d_geometry
 
@@ -192,13 +184,7 @@ def _check_sizes(shape_x: tuple[int, ...], shape_k: tuple[int, ...], stride: Any
             f"K has {f * c * kh * kw:,} entries (filters × channels × kH × kW); backprop explains at most {MAX_WEIGHTS}",
             param_hint="'--K'",
         )
-    g = conv2d_geometry(
-        (h, w),
-        (kh, kw),
-        1 if stride is None else stride.pair,
-        0 if padding is None else padding.value,
-        1 if dilation is None else dilation.pair,
-    )
+    g = conv2d_geometry((h, w), (kh, kw), stride, padding, dilation)
     if f * g.out_size[0] * g.out_size[1] > MAX_OUTPUT:
         raise typer.BadParameter(
             f"O would be {g.out_size[0]}×{g.out_size[1]} per filter; backprop explains at most {MAX_OUTPUT:,} outputs",
