@@ -31,7 +31,7 @@ from convcli.core.shapes import (
     pool2d_geometry,
 )
 from convcli.explain.shape_report import ConvReport, LayerReport, PoolReport
-from convcli.explain.text import fmt_number, pair_text
+from convcli.explain.text import fmt_number, pair_text, paren
 
 
 @dataclass(frozen=True)
@@ -121,11 +121,6 @@ def windows_figure(
     )
 
 
-def _paren(v: float) -> str:
-    text = fmt_number(v)
-    return f"({text})" if text.startswith("-") else text
-
-
 def _numbers_line(numbers: dict[str, Any], index: int) -> str:
     """The frame's products and their sum (or the pool's values and their max or mean), as computed."""
     terms, result = numbers["terms"][index], fmt_number(numbers["results"][index])
@@ -133,8 +128,8 @@ def _numbers_line(numbers: dict[str, Any], index: int) -> str:
         shown = ", ".join("pad" if v == float("-inf") else fmt_number(v) for _, v in terms)
         return f"{numbers['pool']}({shown}) = {result}"
     bias = numbers.get("bias", 0.0)
-    body = " + ".join(f"{_paren(k)}·{_paren(v)}" for k, v in terms)
-    return f"{body}{f' + {_paren(bias)}' if bias else ''} = {result}"
+    body = " + ".join(f"{paren(fmt_number(k))}·{paren(fmt_number(v))}" for k, v in terms)
+    return f"{body}{f' + {paren(fmt_number(bias))}' if bias else ''} = {result}"
 
 
 def scatter_figure(t: TransposedGeometry, title: str) -> Figure:

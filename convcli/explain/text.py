@@ -24,6 +24,11 @@ def fmt_count(value: float) -> str:
     return f"{int(value):,}"
 
 
+def paren(v: str) -> str:
+    """A negative number in parentheses, as a factor in a written product: 2·(-1)."""
+    return f"({v})" if v.startswith("-") else v
+
+
 def pair_text(pair: Sequence[Any], sep: str = ",") -> str:
     """An (h, w) pair as one value when both agree, else "h,w" (or with another separator)."""
     a, b = pair

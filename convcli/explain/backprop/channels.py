@@ -7,9 +7,10 @@ true-convolution flips included), with channel and filter subscripts.
 from __future__ import annotations
 
 from convcli.explain.backprop.formulas import MULTI_CHANNEL_FORWARD, MULTI_CHANNEL_FORWARD_CONV, dk_rhs, dx_rhs
-from convcli.explain.backprop.symbols import DB, EQ, PLUS, STAR, Walk, eq, num, paren
+from convcli.explain.backprop.symbols import DB, EQ, PLUS, STAR, Walk, eq, num
 from convcli.explain.document import Document, Equation, Heading, M, Matrix, note, para
 from convcli.explain.text import fmt_number as fmt
+from convcli.explain.text import paren
 
 
 def multi_channel(walk: Walk, doc: Document, verbose: bool) -> None:

@@ -20,12 +20,11 @@ from convcli.explain.backprop.symbols import (
     forward_tex,
     join,
     num,
-    paren,
     sym,
 )
 from convcli.explain.document import Align, Document, Equation, Heading, M, note, para
 from convcli.explain.text import fmt_number as fmt
-from convcli.explain.text import pair_text, sentence
+from convcli.explain.text import pair_text, paren, sentence
 
 
 def summary_config(walk: Walk) -> list:

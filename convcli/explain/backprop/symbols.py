@@ -100,10 +100,6 @@ def computed(a: np.ndarray | None) -> np.ndarray:
     return a
 
 
-def paren(v: str) -> str:
-    return f"({v})" if v.startswith("-") else v
-
-
 def forward_tex(conv: bool) -> str:
     k = "K(k_H-1-m,\\, k_W-1-n)" if conv else "K(m,n)"
     return rf"O(i,j) = \sum_m \sum_n {k}\, X_{{\mathrm{{pad}}}}(iS + mD,\, jS + nD) + b"
