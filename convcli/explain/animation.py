@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from convcli.core.animation import (
+    INPUT,
+    PADDING,
+    ZERO,
     Grid,
     WindowSweep,
     conv_sweep,
@@ -32,6 +35,18 @@ from convcli.core.shapes import (
 )
 from convcli.explain.shape_report import ConvReport, LayerReport, PoolReport
 from convcli.explain.text import fmt_number, pair_text, paren
+
+# The cells' colours, in the terminal and in the files: conv_arithmetic's look, with a palette a
+# colour-blind reader can tell apart (blue input, pale padding, orange window, blue output)
+CELL_RGB: dict[str, tuple[int, int, int]] = {
+    INPUT: (86, 130, 196),
+    PADDING: (222, 222, 222),
+    ZERO: (244, 244, 244),
+    "lit": (230, 159, 0),  # the window's shadow
+    "written": (130, 205, 240),  # an output cell already written
+    "current": (0, 114, 178),  # the output cell being written
+    "empty": (236, 244, 248),  # an output cell not yet written
+}
 
 
 @dataclass(frozen=True)

@@ -14,19 +14,19 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from convcli.core.animation import INPUT, PADDING, ZERO
-from convcli.explain.animation import Figure, legend
+from convcli.explain.animation import CELL_RGB, Figure, legend
 from convcli.imageio import monospace_font, write_atomically
 
 # palette index -> RGB
 COLOURS = [
     (255, 255, 255),  # 0 background
-    (86, 130, 196),  # 1 input
-    (222, 222, 222),  # 2 padding
-    (244, 244, 244),  # 3 inserted zero
-    (230, 159, 0),  # 4 the window's shadow (orange)
-    (130, 205, 240),  # 5 output written (sky blue)
-    (0, 114, 178),  # 6 output being written (blue)
-    (236, 244, 248),  # 7 output not yet written
+    CELL_RGB[INPUT],  # 1
+    CELL_RGB[PADDING],  # 2
+    CELL_RGB[ZERO],  # 3 inserted zero
+    CELL_RGB["lit"],  # 4 the window's shadow
+    CELL_RGB["written"],  # 5 output written
+    CELL_RGB["current"],  # 6 output being written
+    CELL_RGB["empty"],  # 7 output not yet written
     (30, 30, 30),  # 8 text
     (150, 150, 150),  # 9 cell borders
     (255, 255, 255),  # 10 text on dark cells

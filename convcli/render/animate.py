@@ -13,17 +13,13 @@ from rich.table import Table
 from rich.text import Text
 
 from convcli.core.animation import INPUT, PADDING, ZERO
-from convcli.explain.animation import Figure, legend
+from convcli.explain.animation import CELL_RGB, Figure, legend
 
-# conv_arithmetic's look, with a palette a colour-blind reader can tell apart (blue / pale / orange shadow)
+# numbers on the cells: white on the dark ones, near-black on the pale ones (as the GIFs draw them),
+# whatever the terminal's own foreground
 STYLE = {
-    INPUT: "on rgb(76,114,176)",
-    PADDING: "on rgb(220,220,220)",
-    ZERO: "on rgb(245,245,245)",
-    "lit": "on rgb(230,159,0)",
-    "written": "on rgb(86,180,233)",
-    "current": "on rgb(0,114,178)",
-    "empty": "on rgb(235,245,250)",
+    role: "{} on rgb({},{},{})".format("rgb(255,255,255)" if role in (INPUT, "current") else "rgb(30,30,30)", *rgb)
+    for role, rgb in CELL_RGB.items()
 }
 PLAIN = {INPUT: "x", PADDING: ".", ZERO: "0", "written": "o", "empty": "·"}
 
