@@ -756,21 +756,18 @@ def save_kernel_grid(path: str, weights: Any, replace: bool = False) -> None:
     import numpy as np
     from PIL import Image
 
-    k = np.asarray(weights)[:, 0]
-    scale = float(np.abs(k).max()) or 1.0
-    cell = max(8, 96 // max(k.shape[1:]))
+    from convcli.explain.train_report import kernel_colours
+
+    colours = kernel_colours(weights)
+    n, kh, kw = colours.shape[:3]
+    cell = max(8, 96 // max(kh, kw))
     gap = 2
-    n = k.shape[0]
     cols = min(n, 8)
     rows = -(-n // cols)
-    kh, kw = k.shape[1] * cell, k.shape[2] * cell
+    kh, kw = kh * cell, kw * cell
     canvas = np.full((rows * (kh + gap) + gap, cols * (kw + gap) + gap, 3), 40, dtype=np.uint8)
     for i in range(n):
-        v = np.kron(k[i] / scale, np.ones((cell, cell)))
-        rgb = np.empty((*v.shape, 3))  # diverging: blue negative, white zero, red positive
-        rgb[..., 0] = 255 * np.clip(1 + np.minimum(v, 0), 0, 1)
-        rgb[..., 1] = 255 * (1 - np.abs(v))
-        rgb[..., 2] = 255 * np.clip(1 - np.maximum(v, 0), 0, 1)
+        rgb = colours[i].repeat(cell, axis=0).repeat(cell, axis=1)
         r, c = divmod(i, cols)
         canvas[gap + r * (kh + gap) : gap + r * (kh + gap) + kh, gap + c * (kw + gap) : gap + c * (kw + gap) + kw] = rgb
     write_atomically(path, lambda tmp: Image.fromarray(canvas).save(tmp, format="PNG"), replace)

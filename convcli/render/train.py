@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from convcli.explain.train_report import TrainReport
+from convcli.explain.train_report import TrainReport, kernel_colours
 from convcli.render.layout import key_values, titled
 from convcli.render.matrices import matrix
 
@@ -108,30 +108,21 @@ def confusion_matrix(confusion: Any, classes: Sequence[str]) -> Table:
     return table
 
 
-def _heat_cell(v: float) -> str:
-    """A diverging colour for v in -1..1: blue negative, white zero, red positive."""
-    red = int(255 * min(1.0, 1 + min(v, 0)))
-    green = int(255 * (1 - abs(v)))
-    blue = int(255 * min(1.0, 1 - max(v, 0)))
-    return f"on rgb({red},{green},{blue})"
-
-
 def kernel_heatmaps(weights: Any, title: str, colour: bool = True, width: int = 80) -> Any:
     """Each kernel (channel 0) of (C_out, C_in, kH, kW) as coloured cells scaled by the largest |weight|.
 
     Without colour (piped, NO_COLOR) the kernels are shown as numbers instead.
     """
     k = weights[:, 0]
-    scale = float(abs(k).max()) or 1.0
     maps: list[Any] = []
-    for kernel in k:
+    for kernel, rgb in zip(k, kernel_colours(weights), strict=True):
         if not colour:
             maps.append(matrix(kernel, digits=2))
             continue
         text = Text()
-        for r, row in enumerate(kernel):
-            for v in row:
-                text.append("  ", style=_heat_cell(float(v) / scale))
+        for r, row in enumerate(rgb):
+            for red, green, blue in row:
+                text.append("  ", style=f"on rgb({red},{green},{blue})")
             if r < kernel.shape[0] - 1:
                 text.append("\n")
         maps.append(text)
