@@ -98,7 +98,7 @@ def transposed_sweep(t: TransposedGeometry) -> WindowSweep:
     kernel's dilation. Raises ParameterError when the padding exceeds the kernel's span - 1 (the implied
     padding would be negative: draw the scatter view instead)."""
     f = t.forward
-    implied = [f.dilation[a] * (f.kernel[a] - 1) - f.padding[a][0] for a in (0, 1)]
+    implied = [f.span[a] - 1 - f.padding[a][0] for a in (0, 1)]  # D(K - 1) - P
     if min(implied) < 0:
         raise ParameterError(
             f"padding {f.padding[0][0]},{f.padding[1][0]} is more than the kernel's span - 1, so the equivalent "

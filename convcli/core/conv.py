@@ -248,7 +248,7 @@ def _grad_input(dout: np.ndarray, weight: np.ndarray, g: ConvGeometry) -> np.nda
     (pt, _), (pl, _) = g.padding
     h, w = g.in_size
     n, c_out, ho, wo = dout.shape
-    span = (g.dilation[0] * (g.kernel[0] - 1) + 1, g.dilation[1] * (g.kernel[1] - 1) + 1)
+    span = g.span
     rows, cols = h + span[0] - 1, w + span[1] - 1
     canvas = np.zeros((n, c_out, rows + 1, cols), dtype=dout.dtype)  # +1 row: slack for im2col_wide
     placed = []
