@@ -210,3 +210,27 @@ def test_against_pytorch_when_installed(cfg, seed):
     np.testing.assert_allclose(grads.x, xt.grad.numpy(), atol=1e-10)
     np.testing.assert_allclose(grads.weight, wt.grad.numpy(), atol=1e-10)
     np.testing.assert_allclose(grads.bias, bt.grad.numpy(), atol=1e-10)
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 700, 1 << 22])
+@pytest.mark.parametrize("full_correlation", [False, True])
+@given(cfg=configs(max_channels=2, max_groups=2, max_batch=3, max_extra=3), seed=st.integers(0, 2**16))
+def test_every_chunking_and_both_input_gradients_match_the_oracles(chunk_bytes, full_correlation, cfg, seed):
+    # chunks of one output row of one image, of a few rows or images, or the whole batch; dL/dX by
+    # col2im or (stride 1) by the seed's full correlation with rot180(K): all agree with the loop
+    # and with central differences
+    from convcli.core import conv as conv_module
+    from convcli.core import im2col
+
+    x, w, b = cfg.arrays(seed)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(im2col, "CHUNK_BYTES", chunk_bytes)
+        mp.setattr(conv_module, "_prefer_full_correlation", lambda g, *_: full_correlation and g.stride == (1, 1))
+        out = conv2d(x, w, b, **cfg.kwargs)
+        g = np.random.default_rng(seed + 1).standard_normal(out.shape)
+        grads = conv2d_backward(g, x, w, **cfg.kwargs)
+    np.testing.assert_allclose(out, conv2d_loop(x, w, b, **cfg.kwargs), rtol=1e-10, atol=1e-10)
+    loss_x = lambda xx: np.vdot(conv2d_loop(xx, w, b, **cfg.kwargs), g)  # noqa: E731
+    loss_w = lambda ww: np.vdot(conv2d_loop(x, ww, b, **cfg.kwargs), g)  # noqa: E731
+    np.testing.assert_allclose(grads.x, numerical_gradient(loss_x, x.copy()), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(grads.weight, numerical_gradient(loss_w, w.copy()), rtol=1e-6, atol=1e-6)

@@ -5,8 +5,9 @@ Forward, the seed's formula generalised to batches, channels and groups:
 Backward, the seed's closing formulas generalised:
     dL/db = sum of dL/dO over n, i, j
     dL/dK = X_pad ⋆ dL/dO, with dL/dO as the kernel dilated by the stride
-    dL/dX = crop(pad(dilate(dL/dO, stride)) ⋆ rot180(K) with in/out channels swapped, dilation d)
-Both correlations run through im2col and one batched matmul.
+    dL/dX = crop(pad(dilate(dL/dO, stride)) ⋆ rot180(K) with in/out channels swapped, dilation d),
+            computed as col2im(W^T dL/dO): the same sum, without the zero-stuffed map
+All of it runs through im2col in cache-sized chunks (im2col.py) and matmuls.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import ParameterError, ShapeError
-from .im2col import im2col, im2col_wide, pad_input
+from .im2col import Layout, pad_input, workspace
 from .shapes import ConvGeometry, IntOrPair, Padding, as_pair, conv2d_geometry
 
 
@@ -73,26 +74,42 @@ def conv_geometry(
     return conv2d_geometry((x_shape[2], x_shape[3]), (kh, kw), stride_p, padding, dilation_p, groups)
 
 
-def _correlate_padded(xp: np.ndarray, weight: np.ndarray, g: ConvGeometry, wide: bool) -> np.ndarray:
-    """Correlate an already padded xp with weight; returns (N, C_out, H_out, W_out), maybe a view."""
-    n = xp.shape[0]
+def _layout(g: ConvGeometry, wp: int) -> Layout:
+    wide = g.stride == (1, 1)
+    return Layout(g.kernel, g.stride, g.dilation, g.out_size, wide, wp if wide else g.out_size[1])
+
+
+def _pad_for(x: np.ndarray, g: ConvGeometry) -> tuple[np.ndarray, Layout]:
+    """The padded input, with the slack row the wide layout needs, and the layout of its columns."""
+    xp = pad_input(x, g.padding, extra_rows=1 if g.stride == (1, 1) else 0)
+    return xp, _layout(g, xp.shape[3])
+
+
+def _forward(xp: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, g: ConvGeometry, lay: Layout) -> np.ndarray:
+    """Correlate the padded xp with weight, chunk by chunk; returns a fresh (N, C_out, H_out, W_out).
+
+    Each chunk's columns meet one matmul per group; the bias and the NCHW layout are written with
+    the result while it is still in cache.
+    """
+    n, c_in = xp.shape[:2]
     c_out = weight.shape[0]
     groups = g.groups
     ho, wo = g.out_size
-    if wide:
-        cols = im2col_wide(xp, g.kernel, g.dilation, ho)
-    else:
-        cols = im2col(xp, g.kernel, g.stride, g.dilation, g.out_size)
-    k = cols.shape[0] // groups
-    w = weight.reshape(groups, c_out // groups, k)
-    out: np.ndarray = np.matmul(w, cols.reshape(groups, k, cols.shape[1]))  # (G, C_out/G, N*P)
-    row = xp.shape[3] if wide else wo
-    return out.reshape(c_out, n, ho, row)[:, :, :, :wo].transpose(1, 0, 2, 3)
-
-
-def _pad_for(x: np.ndarray, g: ConvGeometry) -> tuple[np.ndarray, bool]:
-    wide = g.stride == (1, 1)
-    return pad_input(x, g.padding, extra_rows=1 if wide else 0), wide
+    out = np.empty((n, c_out, ho, wo), dtype=xp.dtype)
+    w = weight.reshape(groups, c_out // groups, -1)
+    for chunk in lay.chunks(n, c_in, xp.itemsize):
+        cols = lay.columns(xp, chunk)
+        nb, k, p = cols.shape
+        res = workspace("products", (nb, groups, c_out // groups, p), xp.dtype)
+        np.matmul(w, cols.reshape(nb, groups, k // groups, p), out=res)
+        rows = chunk.r1 - chunk.r0
+        result = res.reshape(nb, c_out, rows, lay.row_len)[:, :, :, :wo]
+        dest = out[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1]
+        if bias is None:
+            np.copyto(dest, result)
+        else:
+            np.add(result, bias[:, None, None], out=dest)
+    return out
 
 
 def conv2d(
@@ -122,12 +139,9 @@ def conv2d(
         arrays.append(bias)
     dtype = compute_dtype(*arrays)
     g = conv_geometry(x.shape, weight.shape, stride, padding, dilation, groups)
-    xp, wide = _pad_for(x.astype(dtype, copy=False), g)
-    out = _correlate_padded(xp, weight.astype(dtype, copy=False), g, wide)
-    out = np.ascontiguousarray(out)
-    if bias is not None:
-        out += bias.astype(dtype, copy=False)[None, :, None, None]
-    return out
+    xp, lay = _pad_for(x.astype(dtype, copy=False), g)
+    b = None if bias is None else bias.astype(dtype, copy=False)
+    return _forward(xp, weight.astype(dtype, copy=False), b, g, lay)
 
 
 def true_conv2d(
@@ -160,17 +174,6 @@ def dilate(a: np.ndarray, stride: IntOrPair) -> np.ndarray:
     return out
 
 
-def _flip_transpose(weight: np.ndarray, groups: int) -> np.ndarray:
-    """rot180 of every kernel, with input and output channels swapped within each group.
-
-    (C_out, C_in/g, kH, kW) -> (C_in, C_out/g, kH, kW): the weight of the correlation that
-    carries dL/dO back to dL/dX.
-    """
-    c_out, cg, kh, kw = weight.shape
-    w = weight.reshape(groups, c_out // groups, cg, kh, kw).swapaxes(1, 2)
-    return w.reshape(groups * cg, c_out // groups, kh, kw)[:, :, ::-1, ::-1]
-
-
 def conv2d_backward(
     grad_output: np.ndarray,
     x: np.ndarray,
@@ -190,7 +193,8 @@ def conv2d_backward(
     ``input_grad=False`` skips dL/dX (a network's first layer needs none) and returns x=None.
 
     dL/db = sum(dL/dO); dL/dK = X ⋆ dL/dO (stride -> dilation of dL/dO); dL/dX = the full
-    correlation of the zero-stuffed, padded dL/dO with rot180(K), cropped by the padding.
+    correlation of the zero-stuffed, padded dL/dO with rot180(K), cropped by the padding
+    (computed by col2im; tests check it against that formula).
     """
     x = _as_float_array(x, "x", 4)
     weight = _as_float_array(weight, "weight", 4)
@@ -205,72 +209,85 @@ def conv2d_backward(
     dout = grad_output.astype(dtype, copy=False)
 
     grad_bias = dout.sum(axis=(0, 2, 3))
-    grad_weight = _grad_weight(dout, x, weight.shape, g)
-    grad_x = _grad_input(dout, weight, g) if input_grad else None
+    grad_weight, grad_x = _backward(dout, x, weight, g, input_grad)
     return Conv2dGrads(grad_x, grad_weight, grad_bias)
 
 
-def _grad_weight(dout: np.ndarray, x: np.ndarray, weight_shape: tuple[int, ...], g: ConvGeometry) -> np.ndarray:
-    """dL/dK = X_pad ⋆ dL/dO: the windows the forward pass read, weighted by dL/dO and summed.
+def _backward(
+    dout: np.ndarray, x: np.ndarray, weight: np.ndarray, g: ConvGeometry, input_grad: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """dL/dK and dL/dX, chunk by chunk over the same columns the forward pass read.
 
-    dK[o, c, m, k] = sum_{n, i, j} dO[n, o, i, j] * X_pad[n, c, i*sh + m*dh, j*sw + k*dw], i.e. a
-    correlation of X_pad with dL/dO as the kernel, dilated by the stride, taken at steps of the
-    dilation. Computed as one matmul per group of dL/dO with X's im2col matrix, summing over
-    images and output positions at once.
+    dK[o, c, m, k] = sum_{n, i, j} dO[n, o, i, j] * X_pad[n, c, i*sh + m*dh, j*sw + k*dw]: per chunk,
+    dL/dO times the transposed columns, summed over chunks. That is the correlation X_pad ⋆ dL/dO
+    with dL/dO dilated by the stride.
+    dL/dX: the columns' gradient W^T dL/dO added back onto the cells each column was read from
+    (col2im), then the padding cropped off. That equals the seed's pad(dL/dO) ⋆ rot180(K),
+    generalised to stride (dL/dO zero-stuffed), dilation and groups, without building the
+    zero-stuffed map: at stride 2 three quarters of it would be zeros.
     """
-    n = x.shape[0]
-    c_out = weight_shape[0]
+    n, c_in, h, w = x.shape
+    c_out = weight.shape[0]
     groups = g.groups
-    ho, wo = g.out_size
-    xp, wide = _pad_for(x, g)
-    if wide:
-        cols = im2col_wide(xp, g.kernel, g.dilation, ho)
-        d = np.zeros((c_out, n, ho, xp.shape[3]), dtype=dout.dtype)
-        d[:, :, :, :wo] = dout.transpose(1, 0, 2, 3)  # zeros meet the garbage columns of the wide layout
-    else:
-        cols = im2col(xp, g.kernel, g.stride, g.dilation, g.out_size)
-        d = dout.transpose(1, 0, 2, 3)
-    k = cols.shape[0] // groups
-    d = d.reshape(groups, c_out // groups, cols.shape[1])
-    dw: np.ndarray = np.matmul(d, cols.reshape(groups, k, cols.shape[1]).swapaxes(1, 2))
-    return dw.reshape(weight_shape)
+    cog = c_out // groups
+    wo = g.out_size[1]
+    xp, lay = _pad_for(x, g)
+    wmat = weight.reshape(groups, cog, -1)
+    grad_w = np.zeros_like(wmat)
+    transposed = input_grad and _prefer_full_correlation(g, c_in, c_out)
+    grad_xp = np.zeros_like(xp) if input_grad and not transposed else None
+    for chunk in lay.chunks(n, c_in, xp.itemsize):
+        cols = lay.columns(xp, chunk)
+        nb, k, p = cols.shape
+        rows = chunk.r1 - chunk.r0
+        d = workspace("grad_output", (nb, c_out, rows, lay.row_len), dout.dtype)
+        d[:, :, :, :wo] = dout[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1]
+        d[:, :, :, wo:] = 0  # the wide layout's garbage columns must contribute nothing
+        dmat = d.reshape(nb, groups, cog, p)
+        grad_w += np.matmul(dmat, cols.reshape(nb, groups, k // groups, p).swapaxes(-1, -2)).sum(axis=0)
+        if grad_xp is not None:
+            dcols = workspace("grad_columns", (nb, groups, k // groups, p), dout.dtype)
+            np.matmul(wmat.swapaxes(-1, -2), dmat, out=dcols)
+            lay.add_columns(grad_xp, dcols.reshape(nb, k, p), chunk)
+    grad_x = None
+    if grad_xp is not None:
+        (pt, _), (pl, _) = g.padding
+        grad_x = np.ascontiguousarray(grad_xp[:, :, pt : pt + h, pl : pl + w])
+    elif transposed:
+        grad_x = _grad_input_full_correlation(dout, weight, g)
+    return grad_w.reshape(weight.shape), grad_x
 
 
-def _grad_input(dout: np.ndarray, weight: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """dL/dX = crop(pad(dilate(dL/dO, s)) ⋆ rot180(K)), the seed's formula with stride, dilation and groups.
+def _prefer_full_correlation(g: ConvGeometry, c_in: int, c_out: int) -> bool:
+    """At stride 1 with no more output than input channels, the full correlation of dL/dO with
+    rot180(K) copies fewer columns than col2im adds, and a copy is cheaper than an add."""
+    return g.stride == (1, 1) and c_out <= c_in
 
-    dL/dO is zero-stuffed by the stride, padded by the dilated kernel's span - 1 on every side and
-    correlated at stride 1 with the rotated kernels (channels swapped); that full correlation has
-    the padded input's size, and the padding is cropped off. Only the rows and columns that survive
-    the crop are built and computed: the stuffed dL/dO is placed straight into a zero canvas whose
-    border is span - 1 - padding (negative: rows that would land in the padding are left out).
+
+def _grad_input_full_correlation(dout: np.ndarray, weight: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """dL/dX at stride 1 as the seed writes it: crop(pad(dL/dO) ⋆ rot180(K)), channels swapped.
+
+    dL/dO is padded by the dilated kernel's span - 1 on every side and correlated with the rotated
+    kernels; that full correlation has the padded input's size, and the padding is cropped off.
+    Only what survives the crop is built: dL/dO goes straight into a canvas whose border is
+    span - 1 - padding (negative: rows that would land in the padding are left out).
     """
     (pt, _), (pl, _) = g.padding
     h, w = g.in_size
     n, c_out, ho, wo = dout.shape
-    span = g.span
-    rows, cols = h + span[0] - 1, w + span[1] - 1
-    canvas = np.zeros((n, c_out, rows + 1, cols), dtype=dout.dtype)  # +1 row: slack for im2col_wide
-    placed = []
-    for size, offset, step, out_len in (
-        (rows, span[0] - 1 - pt, g.stride[0], ho),
-        (cols, span[1] - 1 - pl, g.stride[1], wo),
-    ):
-        first = max(0, -(offset // step)) if offset < 0 else 0
-        last = min(out_len, (size - 1 - offset) // step + 1) if size - 1 - offset >= 0 else 0
-        placed.append((first, max(first, last), offset, step))
-    (i0, i1, top, sh), (j0, j1, left, sw) = placed
+    rows, cols = h + g.span[0] - 1, w + g.span[1] - 1
+    top, left = g.span[0] - 1 - pt, g.span[1] - 1 - pl
+    canvas = np.zeros((n, c_out, rows + 1, cols), dtype=dout.dtype)  # +1 row: the wide layout's slack
+    i0, j0 = max(0, -top), max(0, -left)
+    i1, j1 = min(ho, rows - top), min(wo, cols - left)
     if i1 > i0 and j1 > j0:
-        canvas[:, :, top + sh * i0 : top + sh * (i1 - 1) + 1 : sh, left + sw * j0 : left + sw * (j1 - 1) + 1 : sw] = (
-            dout[:, :, i0:i1, j0:j1]
-        )
+        canvas[:, :, top + i0 : top + i1, left + j0 : left + j1] = dout[:, :, i0:i1, j0:j1]
+    c_in_g, groups = weight.shape[1], g.groups
+    kh, kw = g.kernel
+    flipped = weight.reshape(groups, c_out // groups, c_in_g, kh, kw).swapaxes(1, 2)
+    flipped = np.ascontiguousarray(flipped.reshape(groups * c_in_g, c_out // groups, kh, kw)[:, :, ::-1, ::-1])
     back = ConvGeometry(
-        in_size=(rows, cols),
-        kernel=g.kernel,
-        stride=(1, 1),
-        padding=((0, 0), (0, 0)),
-        dilation=g.dilation,
-        groups=g.groups,
-        out_size=(h, w),
-    )
-    return np.ascontiguousarray(_correlate_padded(canvas, _flip_transpose(weight, g.groups), back, wide=True))
+        in_size=(rows, cols), kernel=g.kernel, stride=(1, 1), padding=((0, 0), (0, 0)),
+        dilation=g.dilation, groups=groups, out_size=(h, w),
+    )  # fmt: skip
+    return _forward(canvas, flipped, None, back, _layout(back, cols))

@@ -1,43 +1,46 @@
-"""im2col: the windows a convolution reads, as one matrix per image, for a single matmul.
+"""im2col and col2im in cache-sized chunks: the windows a convolution reads, as matrices for matmul.
 
-All functions take an already padded input ``xp`` of shape (N, C, Hp, Wp) and return
-``cols`` of shape (C*kH*kW, N*P), in a buffer reused by the next call in the same thread, rows ordered (c, m, n) to match ``weight.reshape(C_out, -1)``
-and columns ordered (n, p): one convolution is then one large matmul per group rather than
-N small ones, which BLAS runs much nearer its peak.
+A convolution is cut into chunks of a few megabytes of columns (whole images, or bands of output
+rows of one image), so that each copy of windows is still in cache when the matmul reads it and
+the full im2col matrix of the batch (tens of megabytes) is never built.
 
-Two layouts of P:
-- ``im2col``: P = H_out*W_out, any stride and dilation, through a strided view of xp.
-- ``im2col_wide``: stride 1 only; P = H_out*Wp, every output row computed over the full padded
-  width. The last Wp - W_out columns of each row are garbage and are dropped (forward) or met by
-  zeros (backward). The copy then moves whole rows, which is several times faster than copying
-  W_out-long pieces, for a few percent more arithmetic.
+Columns of a chunk of ``nb`` images and ``rows`` output rows: an array (nb, C*kH*kW, rows*L), rows
+ordered (c, m, k) like ``weight.reshape(C_out, -1)`` and columns (i, j) with j < L. Two layouts of L:
+- strided (any stride and dilation): L = W_out, read through a strided view of the padded input.
+- wide (stride 1 only): L = Wp, every output row computed over the full padded width. Its last
+  Wp - W_out columns are garbage, dropped in the forward pass and met by zeros in the backward
+  one. The copy then moves whole rows (and col2im adds them), several times faster than moving
+  W_out-long pieces, for a few percent more arithmetic. The padded input needs one slack row
+  (``pad_input(..., extra_rows=1)``), since the garbage of the last row runs on into it.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+CHUNK_BYTES = 4 << 20  # columns per chunk: measured best between 1 and 8 MB (benchmarks/bench_conv2d.py)
+
 _workspace = threading.local()
 
 
-def _into_workspace(view: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """Copy view into a reused per-thread buffer and return it as a (rows, cols) matrix.
+def workspace(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A per-thread scratch array reused across calls (fresh large arrays page-fault on every call).
 
-    Large fresh arrays come from mmap and page-fault on every call; reusing one buffer halves the
-    cost of an im2col copy over ~32 MB. The result is overwritten by the next im2col in the same
-    thread, so callers use it at once and never hand it out.
+    Overwritten by the next request of the same name in the same thread: callers use it at once
+    and never hand it out.
     """
-    size = rows * cols
-    buf = getattr(_workspace, "buffers", {}).get(view.dtype)
+    size = int(np.prod(shape))
+    buffers: dict[tuple[str, np.dtype], np.ndarray] = getattr(_workspace, "buffers", {})
+    buf = buffers.get((name, dtype))
     if buf is None or buf.size < size:
-        buf = np.empty(size, dtype=view.dtype)
-        _workspace.buffers = {**getattr(_workspace, "buffers", {}), view.dtype: buf}
-    out = buf[:size].reshape(view.shape)
-    np.copyto(out, view)
-    return out.reshape(rows, cols)
+        buf = np.empty(size, dtype=dtype)
+        _workspace.buffers = {**buffers, (name, dtype): buf}
+    return buf[:size].reshape(shape)
 
 
 def pad_input(x: np.ndarray, padding: tuple[tuple[int, int], tuple[int, int]], extra_rows: int = 0) -> np.ndarray:
@@ -49,35 +52,85 @@ def pad_input(x: np.ndarray, padding: tuple[tuple[int, int], tuple[int, int]], e
     return xp
 
 
-def window_view(
-    xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int], out: tuple[int, int]
-) -> np.ndarray:
-    """Read-only view (N, C, kH, kW, H_out, W_out) with view[n, c, m, k, i, j] = xp[n, c, i*sh + m*dh, j*sw + k*dw]."""
-    sn, sc, sh_, sw_ = xp.strides
-    shape = (xp.shape[0], xp.shape[1], kernel[0], kernel[1], out[0], out[1])
-    strides = (sn, sc, sh_ * dilation[0], sw_ * dilation[1], sh_ * stride[0], sw_ * stride[1])
-    return as_strided(xp, shape=shape, strides=strides, writeable=False)
+class Chunk(NamedTuple):
+    """Images n0:n1 and output rows r0:r1 of a convolution, whose columns are computed together."""
+
+    n0: int
+    n1: int
+    r0: int
+    r1: int
 
 
-def im2col(
-    xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int], out: tuple[int, int]
-) -> np.ndarray:
-    """(C*kH*kW, N*H_out*W_out) copy of the windows of the padded input xp."""
-    n, c = xp.shape[:2]
-    view = window_view(xp, kernel, stride, dilation, out).transpose(1, 2, 3, 0, 4, 5)
-    return _into_workspace(view, c * kernel[0] * kernel[1], n * out[0] * out[1])
+class Layout(NamedTuple):
+    """How the columns of one convolution are laid out and cut; see the module docstring."""
 
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    out_size: tuple[int, int]
+    wide: bool
+    row_len: int  # L: Wp (wide) or W_out
 
-def im2col_wide(xp: np.ndarray, kernel: tuple[int, int], dilation: tuple[int, int], out_h: int) -> np.ndarray:
-    """(C*kH*kW, N*H_out*Wp) windows at stride 1, full padded rows.
+    def chunks(self, n: int, channels: int, itemsize: int) -> Iterator[Chunk]:
+        """Cut N images into chunks of about CHUNK_BYTES of columns: whole images, or bands of rows."""
+        ho = self.out_size[0]
+        row_bytes = channels * self.kernel[0] * self.kernel[1] * self.row_len * itemsize
+        if row_bytes * ho <= CHUNK_BYTES:
+            per = max(1, CHUNK_BYTES // (row_bytes * ho))
+            for n0 in range(0, n, per):
+                yield Chunk(n0, min(n, n0 + per), 0, ho)
+            return
+        rows = max(1, CHUNK_BYTES // row_bytes)
+        for n0 in range(n):
+            for r0 in range(0, ho, rows):
+                yield Chunk(n0, n0 + 1, r0, min(ho, r0 + rows))
 
-    xp must be C-contiguous and hold at least dilation[1]*(kW-1) elements past its last full
-    output row (``pad_input(..., extra_rows=1)`` guarantees it), since the garbage columns of the
-    last row run on into that slack.
-    """
-    n, c, hp, wp = xp.shape
-    item = xp.itemsize
-    shape = (c, kernel[0], kernel[1], n, out_h * wp)
-    strides = (hp * wp * item, dilation[0] * wp * item, dilation[1] * item, c * hp * wp * item, item)
-    view = as_strided(xp, shape=shape, strides=strides, writeable=False)
-    return _into_workspace(view, c * kernel[0] * kernel[1], n * out_h * wp)
+    def columns(self, xp: np.ndarray, chunk: Chunk) -> np.ndarray:
+        """(nb, C*kH*kW, rows*L) copy of the windows of chunk, from the padded input xp, in a workspace."""
+        n0, n1, r0, r1 = chunk
+        _, c, hp, wp = xp.shape
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        nb, rows = n1 - n0, r1 - r0
+        item = xp.itemsize
+        if self.wide:
+            start = xp[n0:n1, :, r0:]
+            shape: tuple[int, ...] = (nb, c, kh, kw, rows * wp)
+            strides: tuple[int, ...] = (c * hp * wp * item, hp * wp * item, dh * wp * item, dw * item, item)
+        else:
+            start = xp[n0:n1, :, r0 * sh :]
+            shape = (nb, c, kh, kw, rows, self.out_size[1])
+            strides = (c * hp * wp * item, hp * wp * item, dh * wp * item, dw * item, sh * wp * item, sw * item)
+        view = as_strided(start, shape=shape, strides=strides, writeable=False)
+        out = workspace("columns", shape, xp.dtype)
+        np.copyto(out, view)
+        return out.reshape(nb, c * kh * kw, rows * self.row_len)
+
+    def add_columns(self, grad_xp: np.ndarray, dcols: np.ndarray, chunk: Chunk) -> None:
+        """col2im: add dcols (nb, C*kH*kW, rows*L) back onto the padded input gradient at the cells read.
+
+        The adjoint of ``columns``: each entry goes back to the input cell it was copied from, and
+        cells read by several windows sum their contributions. One vectorised add per kernel tap.
+        """
+        n0, n1, r0, r1 = chunk
+        _, c, hp, wp = grad_xp.shape
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        nb, rows = n1 - n0, r1 - r0
+        wo = self.out_size[1]
+        item = grad_xp.itemsize
+        if self.wide:
+            taps = dcols.reshape(nb, c, kh, kw, rows * wp)
+            for m in range(kh):
+                for k in range(kw):
+                    start = grad_xp[n0:, :, r0 + m * dh :, k * dw :]
+                    dest = as_strided(
+                        start, shape=(nb, c, rows * wp), strides=(c * hp * wp * item, hp * wp * item, item)
+                    )
+                    dest += taps[:, :, m, k]
+            return
+        taps = dcols.reshape(nb, c, kh, kw, rows, wo)
+        for m in range(kh):
+            top = r0 * sh + m * dh
+            for k in range(kw):
+                grad_xp[n0:n1, :, top : top + sh * (rows - 1) + 1 : sh, k * dw : k * dw + sw * (wo - 1) + 1 : sw] += (
+                    taps[:, :, m, k]
+                )
