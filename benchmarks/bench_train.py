@@ -1,26 +1,29 @@
 """Time one training epoch of convcli's default CNN against the same network in PyTorch CPU.
 
-    python benchmarks/bench_train.py [--samples 10000] [--epochs 3] [--optimizer adam]
+    python benchmarks/bench_train.py [--rounds 3] [--repeat 2] [--threads 2] [--case adam]
 
-Same data (the built-in shapes, 28x28), batch size 64, optimizer and architecture:
+Same data (the built-in shapes, 10,000 images 28x28), batch size 64, optimizer and architecture:
 conv(1->8, 3x3, pad 1) -> ReLU -> maxpool 2 -> conv(8->16, 3x3, pad 1) -> ReLU -> maxpool 2 ->
-linear(16*7*7 -> 6). Prints the median epoch time of each and the ratio convcli/torch. PyTorch is
-optional (`pip install torch==2.13.0` takes the CPU build on these machines).
+linear(16*7*7 -> 6). Each library runs in its own processes, interleaved (see harness.py); the
+ratio is convcli / torch of the median epoch. PyTorch is optional (`pip install torch==2.13.0`
+takes the CPU build on these machines).
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
+import sys
 import time
 
 import numpy as np
+from harness import main
 
 from convcli.core.nn import DEFAULT_ARCH, build_model, softmax_cross_entropy
 from convcli.core.optim import make_optimizer
 from convcli.core.synthetic import make_shapes
 
 BATCH = 64
+SAMPLES = 10_000
+CASES = {"adam": "Adam, lr 1e-3", "sgd": "SGD with momentum 0.9, lr 0.05"}
 
 
 def convcli_epochs(x, y, epochs, optimizer):
@@ -68,29 +71,21 @@ def torch_epochs(x, y, epochs, optimizer):
             loss_fn(net(xt[b]), yt[b]).backward()
             opt.step()
         times.append(time.perf_counter() - t0)
-    return times, torch.get_num_threads()
+    return times
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=10_000)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
-    args = parser.parse_args()
-    x, y = make_shapes(args.samples, seed=0)
+def measure(library: str, case: str, repeat: int, threads: int) -> dict[str, list[float]]:
+    x, y = make_shapes(SAMPLES, seed=0)
     x = (x - x.mean()) / x.std()
-    ours = statistics.median(convcli_epochs(x, y, args.epochs, args.optimizer))
-    print(f"{args.samples} images 28x28, batch {BATCH}, {args.optimizer}; median epoch of {args.epochs}")
-    print(f"  convcli   {ours:.2f} s/epoch")
-    try:
-        theirs, threads = torch_epochs(x, y, args.epochs, args.optimizer)
-    except ImportError:
-        print("  torch     not installed")
-        return
-    theirs = statistics.median(theirs)
-    print(f"  torch     {theirs:.2f} s/epoch ({threads} threads)")
-    print(f"  ratio     {ours / theirs:.2f}x")
+    if library == "convcli":
+        epochs = convcli_epochs(x, y, repeat + 1, case)
+    else:
+        import torch
+
+        torch.set_num_threads(threads)
+        epochs = torch_epochs(x, y, repeat + 1, case)
+    return {"epoch": epochs[1:]}  # the first epoch warms up
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[0], list(CASES), ["convcli", "torch"], measure, CASES.get, defaults=(3, 2))
