@@ -107,9 +107,10 @@ def main(
         labels = sorted({label for (c, label, _) in samples if c == case}, key=_label_order)
         for label in labels:
             row: dict = {"case": case, "what": describe(case), "measure": label}
+            scale = 1 if "memory" in label else 1000  # memory: a multiple of the input, not seconds
             for lib in libraries:
                 if (case, label, lib) in samples:
-                    row[f"{lib}_ms"] = 1000 * statistics.median(samples[(case, label, lib)])
+                    row[f"{lib}_ms"] = scale * statistics.median(samples[(case, label, lib)])
             ours = row.get(f"{libraries[0]}_ms")
             for lib in libraries[1:]:
                 if ours is not None and f"{lib}_ms" in row:
@@ -128,7 +129,8 @@ def main(
         if row["case"] != last:
             print(f"\n{row['case']}: {row['what']}")
             last = row["case"]
-        cells = [f"{lib} {row[f'{lib}_ms']:9.1f} ms" for lib in libraries if f"{lib}_ms" in row]
+        unit = "x input" if "memory" in row["measure"] else "ms"
+        cells = [f"{lib} {row[f'{lib}_ms']:9.1f} {unit}" for lib in libraries if f"{lib}_ms" in row]
         ratios = [f"{row[f'ratio_vs_{lib}']:.2f}x {lib}" for lib in libraries[1:] if f"ratio_vs_{lib}" in row]
         print(f"  {row['measure']:18s} " + "   ".join(cells) + ("   ratio " + ", ".join(ratios) if ratios else ""))
 

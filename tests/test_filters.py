@@ -179,3 +179,60 @@ def test_the_chooser_weighs_the_stride():
     np.testing.assert_allclose(
         strided.image, filter_image(img, np.ones((9, 9)), stride=2, method="direct").image, rtol=1e-5
     )
+
+
+@pytest.mark.parametrize("tile_bytes", [1, 300, 1 << 20])
+@given(cfg=setups(), seed=st.integers(0, 2**16), method=st.sampled_from(["direct", "separable", "fft"]))
+def test_every_tiling_and_thread_count_matches_the_reference(tile_bytes, cfg, seed, method):
+    # tiles of one output row up to the whole image, over 1 to 3 threads, each gathering its own
+    # padded rows through the boundary rule: all agree with numpy.pad + the literal loop
+    from convcli.core.filters import common
+
+    rng = np.random.default_rng(seed)
+    img = (rng.random(cfg["shape"]) * 255).astype(np.float32)
+    k = np.outer(rng.standard_normal(cfg["kernel"][0]), rng.standard_normal(cfg["kernel"][1]))
+    if method != "separable":
+        k = rng.standard_normal(cfg["kernel"])
+    assume(method != "separable" or rank_one_factors(k) is not None)
+    kw = {key: cfg[key] for key in ("boundary", "padding", "stride", "dilation", "mode")}
+    pads = resolve_image_padding(cfg["padding"], k.shape, cfg["dilation"])
+    assume(cfg["boundary"] != "reflect" or (max(pads[0]) < img.shape[0] and max(pads[1]) < img.shape[1]))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(common, "TILE_BYTES", tile_bytes)
+        got = filter_image(img, k, method=method, threads=1 + seed % 3, **kw)
+    np.testing.assert_allclose(got.image, reference(img, k, **kw), rtol=1e-4, atol=2e-3)
+
+
+@pytest.mark.parametrize(
+    "kernel",
+    [
+        [[1e-6, 1e3, -1e-6], [2.5, -1e3, 7e-3], [1, 1, -1]],  # nine orders of magnitude apart
+        [[1, 1, 1], [1, -8, 1], [1, 1, 1]],  # equal weights: Horner's ratios of 1
+        [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]],  # ratios of -1 and zeros skipped
+        [[0, 0, 0], [0, 0, 0], [0, 0, 0]],
+        [[3.0]],
+    ],
+)
+def test_weighted_sums_keep_float32_accuracy_for_any_weights(kernel):
+    img = (np.random.default_rng(0).random((40, 37, 3)) * 255).astype(np.float32)
+    k = np.array(kernel, dtype=float)
+    want = reference(img, k)
+    scale = np.abs(k).sum() * 255  # the largest sum any output can reach
+    np.testing.assert_allclose(filter_image(img, k, method="direct").image, want, rtol=0, atol=1e-5 * scale + 1e-6)
+
+
+@pytest.mark.parametrize("tile_bytes", [1, 1 << 20])
+def test_magnitude_made_tile_by_tile_equals_hypot_of_the_two_filters(tile_bytes):
+    from convcli.core.filters import common, filter_magnitude
+
+    img = (np.random.default_rng(3).random((53, 41, 3)) * 255).astype(np.float32)
+    kx = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=float)
+    ky = np.array([[3, 10, 3], [0, 0, 0], [-3, -10, -3]], dtype=float)
+    seen = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(common, "TILE_BYTES", tile_bytes)
+        got = filter_magnitude(img, kx, ky, boundary="symmetric", threads=2, progress=seen.append)
+    want = np.hypot(reference(img, kx, boundary="symmetric"), reference(img, ky, boundary="symmetric"))
+    np.testing.assert_allclose(got.image, want, rtol=1e-5, atol=1e-3)
+    assert seen[-1] == pytest.approx(1.0)  # progress reaches the end
+    assert "sqrt(Gx² + Gy²)" in got.method

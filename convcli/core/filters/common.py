@@ -1,69 +1,124 @@
-"""What the filter paths share: boundary rules, row tiles spread over threads, and the weighted sum."""
+"""What the filter paths share: boundary rules, padded rows gathered on demand, row tiles over threads, weighted sums."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from ..im2col import workspace
+
 BOUNDARIES = {"zero": "constant", "reflect": "reflect", "symmetric": "symmetric", "edge": "edge", "wrap": "wrap"}
 METHODS = ("auto", "direct", "separable", "fft")
-TILE_BYTES = 512 * 1024  # one tile's accumulator: half of this machine's 1 MB L2 per core
+# one tile's output rows: big enough that NumPy's per-call cost is lost in the work, small enough
+# that a tile, its padded input rows and scratch stay in this machine's caches (1 MB L2 per core,
+# a shared L3); measured best between 1 and 2 MB (benchmarks/bench_filters.py)
+TILE_BYTES = 1 << 20
 
 Pair = tuple[int, int]
-# fill(r0, r1, acc, tmp): write output rows r0..r1 into acc (r1 - r0, W_out, C), tmp being scratch of that shape
-TileFill = Callable[[int, int, np.ndarray, np.ndarray], None]
+# fill(r0, r1, acc): write output rows r0..r1 into acc, a (r1 - r0, W_out, C) float32 view of the output
+TileFill = Callable[[int, int, np.ndarray], None]
+Progress = Callable[[float], None]  # called with the fraction of the output done, from worker threads
 Term = tuple[float, Callable[[], Any]]  # a weight and the source array it multiplies, made on demand
 
 
+class PaddedImage:
+    """An (H, W, C) image seen with its border, without a padded copy: padded rows are gathered per tile.
+
+    Padded row r reads input row rows[r] and padded column q reads cols[q], by numpy.pad's rule
+    for the boundary; -1 reads zero.
+    """
+
+    def __init__(self, x: np.ndarray, pads: tuple[Pair, Pair], boundary: str):
+        self.x = x
+        h, w, self.channels = x.shape
+        self.rows = boundary_index(h, *pads[0], boundary)
+        self.cols = boundary_index(w, *pads[1], boundary)
+        self.left = pads[1][0]
+        self.width = self.cols.size
+        w = x.shape[1]
+        self.border = np.r_[0 : self.left, self.left + w : self.width]  # padded columns outside the image
+        self.border_src = self.cols[self.border]
+
+    def gather(self, a: int, b: int, name: str = "padded rows") -> np.ndarray:
+        """Padded rows a..b, all padded columns: a (b - a, Wp, C) scratch array of this thread."""
+        out = workspace(name, (b - a, self.width, self.channels), self.x.dtype)
+        index = self.rows[a:b]
+        w, left = self.x.shape[1], self.left
+        first, last = int(index[0]), int(index[-1])
+        # the boundary rules step by at most 1 (wrap jumps back), so this means a plain run of rows
+        if first >= 0 and last - first == b - a - 1:
+            out[:, left : left + w] = self.x[first : last + 1]
+        else:
+            out[:, left : left + w] = self.x[np.clip(index, 0, None)]
+            out[index < 0, left : left + w] = 0
+        if self.border.size:
+            out[:, self.border] = out[:, np.clip(self.border_src, 0, None) + left]
+            out[:, self.border[self.border_src < 0]] = 0
+        return out
+
+
 def tile_rows(out_size: Pair, channels: int) -> int:
-    """Output rows per tile, so one tile's float32 accumulator fits TILE_BYTES."""
+    """Output rows per tile, so one tile's float32 output fits TILE_BYTES."""
     row_bytes = out_size[1] * channels * 4
     return int(max(1, min(out_size[0], TILE_BYTES // max(row_bytes, 1))))
 
 
-def tiled(xp: np.ndarray, out_size: Pair, workers: int, fill: TileFill) -> np.ndarray:
-    """Run fill(r0, r1, acc, tmp) over tiles of output rows, in threads, into one output array."""
-    channels = xp.shape[2]
+def tiled(out_size: Pair, channels: int, workers: int, fill: TileFill, progress: Progress | None = None) -> np.ndarray:
+    """Run fill(r0, r1, acc) over tiles of output rows, in threads, into one (H_out, W_out, C) float32 array."""
     out = np.empty((out_size[0], out_size[1], channels), dtype=np.float32)
     rows = tile_rows(out_size, channels)
     starts = range(0, out_size[0], rows)
+    done, lock = [0], threading.Lock()
 
     def work(chunk: list[int]) -> None:
-        tmp = np.empty((rows, out_size[1], channels), dtype=np.float32)
         for r0 in chunk:
             r1 = min(r0 + rows, out_size[0])
-            fill(r0, r1, out[r0:r1], tmp[: r1 - r0])
+            fill(r0, r1, out[r0:r1])
+            if progress is not None:
+                with lock:
+                    done[0] += r1 - r0
+                    progress(done[0] / out_size[0])
 
-    chunks = [list(starts[i::workers]) for i in range(workers)]
     if workers == 1 or len(starts) < 2:
         work(list(starts))
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for f in [pool.submit(work, c) for c in chunks if c]:
+            for f in [pool.submit(work, list(starts[i::workers])) for i in range(workers)]:
                 f.result()
     return out
 
 
-def weighted_sum(terms: Iterable[Term], out: np.ndarray, tmp: np.ndarray) -> None:
-    """out = sum of weight * source() over (weight, source) terms, skipping zero weights; tmp is scratch.
+def weighted_sum(terms: Iterable[Term], out: np.ndarray) -> None:
+    """out = sum of weight * source() over (weight, source) terms; zero weights cost nothing.
 
-    Sources are called only for non-zero weights, so a kernel's zeros cost nothing.
+    NumPy has no fused multiply-add, so summing w * s with a scratch array makes two passes per
+    term. Horner's rule over the terms sorted by |weight| makes one fewer write and needs no
+    scratch: out = s_1; out = out * (w_1 / w_2) + s_2; ...; out *= w_T. Each ratio is at most 1
+    in size, so nothing grows beyond the sum of the sources; a ratio of 1 or -1 (equal weights,
+    as in box, Sobel or Laplacian kernels) costs one pass instead of two.
     """
-    first = True
-    for weight, source in terms:
-        if weight == 0:
-            continue
-        if first:
-            np.multiply(source(), np.float32(weight), out=out)
-            first = False
-        else:
-            np.multiply(source(), np.float32(weight), out=tmp)
-            out += tmp
-    if first:
+    kept = sorted(((w, s) for w, s in terms if w != 0), key=lambda t: abs(t[0]))
+    if not kept:
         out[...] = 0
+        return
+    (prev, source), rest = kept[0], kept[1:]
+    np.copyto(out, source())
+    for weight, source in rest:
+        ratio = prev / weight
+        if ratio == 1:
+            out += source()
+        elif ratio == -1:
+            np.subtract(source(), out, out=out)
+        else:
+            out *= np.float32(ratio)
+            out += source()
+        prev = weight
+    if prev != 1:
+        out *= np.float32(prev)
 
 
 def boundary_index(n: int, before: int, after: int, boundary: str) -> np.ndarray:

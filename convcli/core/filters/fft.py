@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ..shapes import ConvGeometry
-from .common import boundary_index
+from .common import Progress, boundary_index
 
 
 def _fast_length(n: int) -> int:
@@ -26,12 +28,15 @@ def _fast_length(n: int) -> int:
     return int(best)
 
 
-def fft_filter(x: np.ndarray, k: np.ndarray, g: ConvGeometry, boundary: str) -> np.ndarray:
+def fft_filter(
+    x: np.ndarray, k: np.ndarray, g: ConvGeometry, boundary: str, workers: int = 1, progress: Progress | None = None
+) -> np.ndarray:
     """Cross-correlation by rfft2, overlap-save in bands of output rows, one channel at a time.
 
     Each band gathers the padded rows it needs through the boundary rule's index map (no padded
     copy of the image) and is transformed at a small fixed size, so memory stays near the input
-    plus the output however large the image.
+    plus the output however large the image. Bands are spread over ``workers`` threads (NumPy's
+    FFT releases the GIL).
     """
     s, d, pads, out_size, span = g.stride, g.dilation, g.padding, g.out_size, g.span
     kd = np.zeros(span, dtype=np.float32)
@@ -47,15 +52,30 @@ def fft_filter(x: np.ndarray, k: np.ndarray, g: ConvGeometry, boundary: str) -> 
     cols = np.clip(cols_index, 0, None)
     zero_cols = cols_index < 0
     out = np.empty((out_size[0], out_size[1], channels), dtype=np.float32)
-    for r0 in range(0, out_size[0], band):
-        n = min(band, out_size[0] - r0)
-        rows = rows_index[r0 * s[0] : r0 * s[0] + (n - 1) * s[0] + span[0]]
-        for c in range(channels):
-            block = x[np.clip(rows, 0, None)[:, None], cols[None, :], c]
-            block[rows < 0] = 0
-            block[:, zero_cols] = 0
-            spec = np.fft.rfft2(block, s=shape)
-            spec *= kf
-            full = np.fft.irfft2(spec, s=shape)
-            out[r0 : r0 + n, :, c] = full[: (n - 1) * s[0] + 1 : s[0], : full_w : s[1]]
+    starts = list(range(0, out_size[0], band))
+    done, lock = [0], threading.Lock()
+
+    def work(chunk: list[int]) -> None:
+        for r0 in chunk:
+            n = min(band, out_size[0] - r0)
+            rows = rows_index[r0 * s[0] : r0 * s[0] + (n - 1) * s[0] + span[0]]
+            for c in range(channels):
+                block = x[np.clip(rows, 0, None)[:, None], cols[None, :], c]
+                block[rows < 0] = 0
+                block[:, zero_cols] = 0
+                spec = np.fft.rfft2(block, s=shape)
+                spec *= kf
+                full = np.fft.irfft2(spec, s=shape)
+                out[r0 : r0 + n, :, c] = full[: (n - 1) * s[0] + 1 : s[0], : full_w : s[1]]
+            if progress is not None:
+                with lock:
+                    done[0] += n
+                    progress(done[0] / out_size[0])
+
+    if workers == 1 or len(starts) < 2:
+        work(starts)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for f in [pool.submit(work, starts[i::workers]) for i in range(workers)]:
+                f.result()
     return out

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..errors import ParameterError, ShapeError
+from ..im2col import workspace
 from ..shapes import ConvGeometry, PadPair, as_pair, conv2d_geometry, effective_kernel, resolve_padding
 from .choose import choose_method
-from .common import BOUNDARIES, METHODS, tiled
-from .direct import direct_rows
+from .common import BOUNDARIES, METHODS, PaddedImage, Progress, TileFill, tiled
+from .direct import direct_fill
 from .fft import fft_filter
 from .separable import rank_one_factors, separable
 
@@ -38,6 +39,19 @@ def resolve_image_padding(
     return resolve_padding(padding, kernel, dilation)
 
 
+@dataclass(frozen=True)
+class _Job:
+    """A checked request: the image as (H, W, C) float32, the kernel as correlated, and the geometry."""
+
+    x: np.ndarray
+    kernel: np.ndarray
+    geometry: ConvGeometry
+    boundary: str
+    method: str
+    workers: int
+    squeeze: bool  # the image came as (H, W)
+
+
 def filter_image(
     image: np.ndarray,
     kernel: np.ndarray,
@@ -48,13 +62,64 @@ def filter_image(
     dilation: int | tuple[int, int] = 1,
     method: str = "auto",
     threads: int | None = None,
+    progress: Progress | None = None,
 ) -> FilterResult:
     """Filter an (H, W) or (H, W, C) image by a 2-D kernel; float32 in, float32 out.
 
     boundary: how the padding is filled, with numpy.pad's meanings (zero = constant 0). padding:
-    "same" (default), "valid", N or (ph, pw). method: "auto" picks by estimated cost.
+    "same" (default), "valid", N or (ph, pw). method: "auto" picks by estimated cost. progress:
+    called with the fraction done (from worker threads). Memory: the input, the output and a few
+    megabytes of tiles; no padded copy of the image.
     Raises ParameterError or ShapeError naming the bad argument.
     """
+    job = _check(image, kernel, mode, boundary, padding, stride, dilation, method, threads)
+    plan, label = _plan(job, progress)
+    out = tiled(job.geometry.out_size, job.x.shape[2], job.workers, plan, progress) if callable(plan) else plan
+    return _result(job, out, label)
+
+
+def filter_magnitude(image: np.ndarray, kernel_x: np.ndarray, kernel_y: np.ndarray, **options: Any) -> FilterResult:
+    """sqrt(Gx² + Gy²) of the image filtered by an x and a y kernel (Sobel's magnitude); options as filter_image.
+
+    Where both kernels take tile paths, Gx and Gy are made tile by tile and combined while in
+    cache, so memory stays near the input and the output, as for one filter.
+    """
+    progress = options.pop("progress", None)
+    jx = _check(image, kernel_x, **options)
+    jy = _check(image, kernel_y, **options)
+    if jx.geometry.out_size != jy.geometry.out_size:
+        raise ShapeError(f"the x and y kernels must be the same size, got {kernel_x.shape} and {kernel_y.shape}")
+    fx, label_x = _plan(jx, None)
+    fy, label_y = _plan(jy, None)
+    label = f"{label_x} for x and {label_y} for y, then sqrt(Gx² + Gy²)"
+    if callable(fx) and callable(fy):
+        fill_x, fill_y = fx, fy
+
+        def fill(r0: int, r1: int, acc: np.ndarray) -> None:
+            fill_x(r0, r1, acc)
+            gy = workspace("magnitude y", acc.shape, np.dtype(np.float32))
+            fill_y(r0, r1, gy)
+            np.hypot(acc, gy, out=acc)
+
+        out = tiled(jx.geometry.out_size, jx.x.shape[2], jx.workers, fill, progress)
+    else:
+        gx = fx if not callable(fx) else tiled(jx.geometry.out_size, jx.x.shape[2], jx.workers, fx)
+        gy = fy if not callable(fy) else tiled(jy.geometry.out_size, jy.x.shape[2], jy.workers, fy)
+        out = np.hypot(gx, gy, out=gx)
+    return _result(jx, out, label)
+
+
+def _check(
+    image: np.ndarray,
+    kernel: np.ndarray,
+    mode: str = "xcorr",
+    boundary: str = "reflect",
+    padding: int | str | tuple[int, int] = "same",
+    stride: int | tuple[int, int] = 1,
+    dilation: int | tuple[int, int] = 1,
+    method: str = "auto",
+    threads: int | None = None,
+) -> _Job:
     if mode not in ("xcorr", "conv"):
         raise ParameterError(f"mode must be 'xcorr' or 'conv', got {mode!r}")
     if boundary not in BOUNDARIES:
@@ -97,41 +162,36 @@ def filter_image(
             "use the boundary symmetric, edge or zero"
         )
     geometry = conv2d_geometry((h, w), k.shape, s, pads, d)
-    out_size = geometry.out_size
-    factors = rank_one_factors(k)
-    chosen = method if method != "auto" else choose_method(k, factors, out_size, s, d)
     workers = threads or min(4, os.cpu_count() or 1)
+    return _Job(x, k, geometry, boundary, method, workers, squeeze)
+
+
+def _plan(job: _Job, progress: Progress | None) -> tuple[TileFill | np.ndarray, str]:
+    """A tile fill for the direct and separable paths; the finished image for the FFT and running-sum ones."""
+    k, g = job.kernel, job.geometry
+    s, d = g.stride, g.dilation
+    factors = rank_one_factors(k)
+    chosen = job.method if job.method != "auto" else choose_method(k, factors, g.out_size, s, d)
     if chosen == "fft":  # reads the border through index maps band by band: no padded copy
-        out = fft_filter(x, k, geometry, boundary)
-        return _finite(FilterResult(out[:, :, 0] if squeeze else out, "fft", pads, geometry))
-    xp = np.pad(x, (pads[0], pads[1], (0, 0)), mode=BOUNDARIES[boundary])  # type: ignore[call-overload]
+        return fft_filter(job.x, k, g, job.boundary, job.workers, progress), "fft"
+    src = PaddedImage(job.x, g.padding, job.boundary)
     if chosen == "separable":
         if factors is None:
             raise ParameterError(
                 f"method 'separable' needs a rank-1 kernel; this {k.shape[0]}x{k.shape[1]} kernel is not"
             )
-        out, label = separable(xp, factors, s, d, out_size, workers)
-    else:
-        out = tiled(xp, out_size, workers, lambda r0, r1, acc, tmp: direct_rows(xp, k, s, d, r0, r1, acc, tmp))
-        label = "direct"
-    return _finite(FilterResult(out[:, :, 0] if squeeze else out, label, pads, geometry))
+        return separable(src, factors, s, d, g.out_size, job.workers, progress)
+    return direct_fill(src, k, s, d, g.span), "direct"
 
 
-def _finite(result: FilterResult) -> FilterResult:
-    """No inf or NaN reaches a user: a result float32 cannot hold is refused, with its cause."""
-    if not np.all(np.isfinite(result.image)):
+def _result(job: _Job, out: np.ndarray, label: str) -> FilterResult:
+    """The result as the caller's image was shaped; no inf or NaN reaches a user."""
+    if not np.isfinite(out).all():
         raise ParameterError(
             "the filtered image overflows float32 (or the input holds NaN or inf); use a kernel with smaller entries"
         )
-    return result
-
-
-def filter_magnitude(image: np.ndarray, kernel_x: np.ndarray, kernel_y: np.ndarray, **options: object) -> FilterResult:
-    """sqrt(Gx² + Gy²) of the image filtered by an x and a y kernel (Sobel's magnitude); options as filter_image."""
-    gx = filter_image(image, kernel_x, **options)  # type: ignore[arg-type]
-    gy = filter_image(image, kernel_y, **options)  # type: ignore[arg-type]
-    method = f"{gx.method} for x and {gy.method} for y, then sqrt(Gx² + Gy²)"
-    return replace(gx, image=np.hypot(gx.image, gy.image), method=method)
+    g = job.geometry
+    return FilterResult(out[:, :, 0] if job.squeeze else out, label, g.padding, g)
 
 
 def apply_kernel(

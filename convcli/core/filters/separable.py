@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import numpy as np
 
-from .common import TILE_BYTES, Pair, tiled, weighted_sum
+from ..im2col import workspace
+from .common import TILE_BYTES, PaddedImage, Pair, Progress, TileFill, weighted_sum
 
 
 def rank_one_factors(kernel: np.ndarray, tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray] | None:
@@ -36,25 +38,38 @@ def is_constant(f: np.ndarray) -> bool:
 
 
 def separable(
-    xp: np.ndarray, factors: tuple[np.ndarray, np.ndarray], s: Pair, d: Pair, out_size: Pair, workers: int
-) -> tuple[np.ndarray, str]:
-    """Filter the padded xp by outer(column, row): a vertical pass, then a horizontal one, per row tile."""
+    src: PaddedImage,
+    factors: tuple[np.ndarray, np.ndarray],
+    s: Pair,
+    d: Pair,
+    out_size: Pair,
+    workers: int,
+    progress: Progress | None = None,
+) -> tuple[TileFill | np.ndarray, str]:
+    """Filter by outer(column, row): a vertical pass, then a horizontal one, per row tile.
+
+    Returns the tile fill (for ``tiled``), or for a constant kernel the image made by running sums.
+    """
     col, row = factors
     if is_constant(col) and is_constant(row) and d == (1, 1) and s == (1, 1):
-        return _running(xp, col.size, row.size, float(col[0] * row[0]), out_size, workers), "separable (running sums)"
-    wp = xp.shape[1]
+        out = _running(src, col.size, row.size, float(col[0] * row[0]), out_size, workers, progress)
+        return out, "separable (running sums)"
+    span0 = (col.size - 1) * d[0] + 1
 
-    def fill(r0: int, r1: int, acc: np.ndarray, tmp: np.ndarray) -> None:
+    def fill(r0: int, r1: int, acc: np.ndarray) -> None:
         # vertical pass over the full padded width, then the horizontal pass into acc
         n = r1 - r0
-        vert = np.empty((n, wp, xp.shape[2]), dtype=np.float32)
-        _pass(xp, col, axis=0, start=r0 * s[0], count=n, step=s[0], dil=d[0], out=vert)
+        rows = src.gather(r0 * s[0], (r1 - 1) * s[0] + span0)
+        vert = workspace("vertical pass", (n, src.width, src.channels), np.dtype(np.float32))
+        _pass(rows, col, axis=0, start=0, count=n, step=s[0], dil=d[0], out=vert)
         _pass(vert, row, axis=1, start=0, count=out_size[1], step=s[1], dil=d[1], out=acc)
 
-    return tiled(xp, out_size, workers, fill), "separable"
+    return fill, "separable"
 
 
-def _running(xp: np.ndarray, kh: int, kw: int, scale: float, out_size: Pair, workers: int) -> np.ndarray:
+def _running(
+    src: PaddedImage, kh: int, kw: int, scale: float, out_size: Pair, workers: int, progress: Progress | None
+) -> np.ndarray:
     """A constant kh x kw kernel (box) at stride 1 by running sums: O(1) per value at any size.
 
     Each thread takes a band of output rows. Down the band, a float64 row accumulator holds the
@@ -62,25 +77,33 @@ def _running(xp: np.ndarray, kh: int, kw: int, scale: float, out_size: Pair, wor
     those row sums are summed across by a cumulative sum and a difference.
     """
     ho, wo = out_size
-    wp, channels = xp.shape[1], xp.shape[2]
+    wp, channels = src.width, src.channels
     out = np.empty((ho, wo, channels), dtype=np.float32)
     block = max(1, min(ho, TILE_BYTES // (wp * channels * 8)))
+    done, lock = [0], threading.Lock()
 
     def band(r0: int, r1: int) -> None:
-        acc = xp[r0 : r0 + kh].sum(axis=0, dtype=np.float64)
+        acc = src.gather(r0, r0 + kh - 1).sum(axis=0, dtype=np.float64)
         rows = np.empty((block, wp, channels), dtype=np.float64)
         csum = np.zeros((block, wp + 1, channels), dtype=np.float64)
         for b0 in range(r0, r1, block):
             b1 = min(b0 + block, r1)
+            # padded rows b0 - 1 .. b1 + kh - 1: the rows leaving and entering the window in this block
+            first = max(b0 - 1, 0)
+            padded = src.gather(first, b1 + kh - 1)
             for r in range(b0, b1):
+                acc += padded[r + kh - 1 - first]
                 if r > r0:
-                    acc += xp[r + kh - 1]
-                    acc -= xp[r - 1]
+                    acc -= padded[r - 1 - first]
                 rows[r - b0] = acc
             n = b1 - b0
             np.cumsum(rows[:n], axis=1, out=csum[:n, 1:])
             np.subtract(csum[:n, kw:], csum[:n, : wp + 1 - kw], out=rows[:n, :wo])
             np.multiply(rows[:n, :wo], scale, out=out[b0:b1], casting="same_kind")
+            if progress is not None:
+                with lock:
+                    done[0] += n
+                    progress(done[0] / ho)
 
     edges = np.linspace(0, ho, min(workers, ho) + 1).astype(int)
     bands = [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
@@ -103,4 +126,4 @@ def _pass(
         idx = slice(first, first + (count - 1) * step + 1, step)
         return src[idx] if axis == 0 else src[:, idx]
 
-    weighted_sum(((float(w), partial(window, t)) for t, w in enumerate(taps)), out, np.empty_like(out))
+    weighted_sum(((float(w), partial(window, t)) for t, w in enumerate(taps)), out)
