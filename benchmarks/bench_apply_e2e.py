@@ -1,18 +1,17 @@
-"""End to end: `convcli apply big.png --kernel sobel -o out.png` against a short Pillow + scipy script.
+"""End to end: `convcli apply big.png --kernel sobel -o out.npy` against a short Pillow + scipy script.
 
-    python benchmarks/bench_apply_e2e.py [--width 4096] [--repeat 3]
+    python benchmarks/bench_apply_e2e.py [--width 4096] [--rounds 5] [--repeat 1] [--case npy]
 
 Both run as fresh processes (start-up included), read the same PNG, compute the Sobel gradient
-magnitude per channel with a reflect border, clip to 0..255 and write a PNG. The image is the
-bundled scene scaled up with a little noise, so PNG coding costs what a photograph's would.
-Needs scipy (`pip install '.[bench]'`).
+magnitude per channel with a reflect-101 border and write the float32 result as .npy (case npy)
+or clipped to 8 bits as PNG (case png). The image is the bundled scene scaled up with a little
+noise, so PNG decoding costs what a photograph's would; it is made once in the temp folder.
+Processes alternate (see harness.py). Needs scipy (`pip install '.[bench]'`).
 """
 
 from __future__ import annotations
 
-import argparse
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from harness import main
 
 PEER = """
 import sys
@@ -34,45 +33,57 @@ for c in range(3):
     gx = ndimage.sobel(x[:, :, c], axis=1, mode="mirror")
     gy = ndimage.sobel(x[:, :, c], axis=0, mode="mirror")
     out[:, :, c] = np.hypot(gx, gy)
-Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8)).save(dst)
+if dst.endswith(".npy"):
+    np.save(dst, out)
+else:
+    Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8)).save(dst)
 """
+CASES = {"npy": "PNG in, float32 .npy out", "png": "PNG in, 8-bit PNG out"}
 
 
-def wall(cmd: list[str], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def width() -> int:
+    return int(sys.argv[sys.argv.index("--width") + 1]) if "--width" in sys.argv else 4096
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--width", type=int, default=4096)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    scene = Path(__file__).parent.parent / "samples" / "scene.png"
-    with tempfile.TemporaryDirectory() as tmp:
-        big = Path(tmp) / "big.png"
+def test_image() -> Path:
+    from PIL import Image
+
+    big = Path(tempfile.gettempdir()) / f"convcli-bench-scene-{width()}.png"
+    if not big.exists():
+        scene = Path(__file__).parent.parent / "samples" / "scene.png"
         im = Image.open(scene).convert("RGB")
-        im = im.resize((args.width, args.width * im.height // im.width), Image.Resampling.BICUBIC)
+        im = im.resize((width(), width() * im.height // im.width), Image.Resampling.BICUBIC)
         noisy = np.asarray(im, dtype=np.int16) + np.random.default_rng(0).integers(-3, 4, (im.height, im.width, 3))
-        Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(big)
-        peer = Path(tmp) / "peer.py"
-        peer.write_text(PEER)
-        convcli = shutil.which("convcli") or "convcli"
-        ours = wall(
-            [convcli, "apply", str(big), "--kernel", "sobel", "-o", str(Path(tmp) / "a.png"), "--force"], args.repeat
-        )
-        theirs = wall([sys.executable, str(peer), str(big), str(Path(tmp) / "b.png")], args.repeat)
-        a = np.asarray(Image.open(Path(tmp) / "a.png"), dtype=np.int16)
-        b = np.asarray(Image.open(Path(tmp) / "b.png"), dtype=np.int16)
-        print(f"{im.width}x{im.height} RGB PNG, sobel magnitude, median of {args.repeat} runs")
-        print(f"  convcli apply           {ours:.2f} s")
-        print(f"  Pillow + scipy script   {theirs:.2f} s")
-        print(f"  ratio                   {ours / theirs:.2f}x   (outputs differ by at most {np.abs(a - b).max()})")
+        part = big.with_suffix(".part.png")
+        Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(part)
+        part.replace(big)
+    return big
+
+
+def measure(library: str, case: str, repeat: int, threads: int) -> dict[str, list[float]]:
+    big = test_image()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / f"out.{case}")
+        if library == "convcli":
+            cmd = [shutil.which("convcli") or "convcli", "apply", str(big), "--kernel", "sobel", "-o", out, "--force"]
+        else:
+            import scipy  # noqa: F401  (missing scipy: reported, not timed)
+
+            peer = Path(tmp) / "peer.py"
+            peer.write_text(PEER)
+            cmd = [sys.executable, str(peer), str(big), out]
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            times.append(time.perf_counter() - t0)
+    return {"wall": times}
+
+
+def width_option(parser) -> None:
+    parser.add_argument("--width", type=int, default=4096, help="image width in pixels")
 
 
 if __name__ == "__main__":
-    main()
+    test_image()
+    main(sys.argv[0], list(CASES), ["convcli", "peer"], measure, CASES.get, width_option, defaults=(5, 1))

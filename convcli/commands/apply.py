@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -269,7 +270,14 @@ def _plan(
 
 
 def _run(
-    image: str, chosen: NamedKernel, out_path: str, settings: _Settings, at: Any, t_start: float, show: bool = False
+    image: str,
+    chosen: NamedKernel,
+    out_path: str,
+    settings: _Settings,
+    at: Any,
+    t_start: float,
+    show: bool = False,
+    bar: bool = True,
 ) -> tuple[ApplyReport, PixelReport | None, tuple[Any, Any] | None]:
     """Read, filter (every frame), write; the report, the pixel explained, and with show (before, after) pixels."""
     options, fmt, force = settings.options, settings.fmt, settings.force
@@ -278,6 +286,8 @@ def _run(
     from convcli import imageio
     from convcli.core.filters import apply_kernel, explain_pixel, resample_alpha
     from convcli.explain.apply_report import ApplyReport, PixelReport
+    from convcli.render import make_console
+    from convcli.render.progress import slow_progress
 
     if image != imageio.STDIO and not Path(image).exists():
         raise imageio.ImageReadError(f"no such file: {image}")
@@ -303,8 +313,11 @@ def _run(
     bits = _bits(settings.depth, ext, loaded.scale, loaded.pixels.ndim == 2)
     t0 = time.perf_counter()
     results = []
-    for frame in frames:
-        results.append(apply_kernel(frame.pixels, chosen.matrix, chosen.y_matrix, **options))
+    # a bar of its own past a second, unless a batch's bar over files is already drawn
+    with slow_progress(make_console(stderr=True), f"Filtering {Path(image).name}", enabled=bar) as progress:
+        for i, frame in enumerate(frames):
+            done = partial(lambda i, f: progress((i + f) / len(frames)), i)
+            results.append(apply_kernel(frame.pixels, chosen.matrix, chosen.y_matrix, progress=done, **options))
     t_filter = time.perf_counter() - t0
     res = results[0]
     pixel = None
@@ -398,7 +411,7 @@ def _batch(jobs: list[tuple[str, NamedKernel, str]], settings: _Settings, json_o
     with file_progress(err, "Filtering", len(jobs)) as advance:
         for image, chosen, out_path in jobs:
             try:
-                report, _, _ = _run(image, chosen, out_path, settings, None, time.perf_counter())
+                report, _, _ = _run(image, chosen, out_path, settings, None, time.perf_counter(), bar=False)
             except (ConvcliError, OSError, typer.BadParameter) as e:
                 tally.failed += 1
                 message = (

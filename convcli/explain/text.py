@@ -55,8 +55,13 @@ def integer_form(values: Any, max_denominator: int = 1024) -> tuple[int, Any] | 
         return None
     if nonzero.max() * max_denominator > 1e12:  # too large for whole numbers over a denominator
         return None
-    for d in range(1, max_denominator + 1):
-        scaled = v * d
-        if np.allclose(scaled, np.round(scaled), rtol=0, atol=1e-9 * d) and np.abs(scaled).max() < 10_000:
-            return d, np.round(scaled)
+    flat = v.reshape(1, -1)
+    block = max(1, 2**20 // flat.size)  # denominators tried at once: about 8 MB of products
+    for start in range(1, max_denominator + 1, block):
+        d = np.arange(start, min(start + block, max_denominator + 1), dtype=np.float64)[:, None]
+        scaled = flat * d
+        whole = np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * d, axis=1) & (np.abs(scaled).max(axis=1) < 10_000)
+        if whole.any():
+            first = int(np.argmax(whole))
+            return int(d[first, 0]), np.round(scaled[first]).reshape(v.shape)
     return None

@@ -190,6 +190,9 @@ def _physical_memory() -> int | None:
         return None
 
 
+ORIENTATION_TAG = 0x0112  # EXIF: how the camera was held; 1 (or none) is upright, and no copy is made
+
+
 def load_image(path: str, gray: bool = False, max_pixels: int | None = None) -> LoadedImage:
     """Read the first frame of any image Pillow reads ("-": standard input), EXIF orientation applied;
     ``gray`` converts to luminance (ITU-R 601)."""
@@ -221,7 +224,8 @@ def load_frames(path: str, gray: bool = False, max_pixels: int | None = None, fi
             images, durations = [], []
             for frame in ImageSequence.Iterator(opened):
                 frame.load()
-                images.append(_loaded(ImageOps.exif_transpose(frame), gray))
+                upright = frame if frame.getexif().get(ORIENTATION_TAG, 1) == 1 else ImageOps.exif_transpose(frame)
+                images.append(_loaded(upright, gray))
                 durations.append(int(frame.info.get("duration", 0) or 0))
                 if first_only:
                     break
@@ -279,7 +283,7 @@ def _loaded(im: Any, gray: bool) -> LoadedImage:
     if im.mode == "I":
         scale = 65535.0 if data.max(initial=0) <= 65535 else float(data.max())
     data = data.astype(np.float32)
-    if not np.all(np.isfinite(data)):
+    if mode == "F" and not np.all(np.isfinite(data)):  # only float files can hold NaN or inf
         raise ImageReadError(
             "the image holds NaN or infinite values (a float image); convcli filters finite pixels only"
         )

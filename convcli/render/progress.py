@@ -28,3 +28,34 @@ def file_progress(console: Console, title: str, total: int) -> Iterator[Callable
     finally:
         if progress.live.is_started:
             progress.stop()
+
+
+@contextmanager
+def slow_progress(
+    console: Console, title: str, after: float = 1.0, enabled: bool = True
+) -> Iterator[Callable[[float], None]]:
+    """A transient bar for one long computation, drawn only once it has run ``after`` seconds.
+
+    The context value takes the fraction done (0..1); it may be called from worker threads.
+    Nothing is drawn when stderr is not a terminal.
+    """
+    import time
+
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True
+    )
+    task = progress.add_task(title, total=1.0)
+    start = time.monotonic()
+
+    def update(fraction: float) -> None:
+        if not progress.live.is_started:
+            if not enabled or not console.is_terminal or time.monotonic() - start < after:
+                return
+            progress.start()
+        progress.update(task, completed=min(1.0, fraction))
+
+    try:
+        yield update
+    finally:
+        if progress.live.is_started:
+            progress.stop()
