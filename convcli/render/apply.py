@@ -11,7 +11,7 @@ from rich.text import Text
 from convcli.explain.apply_report import ApplyReport, PixelReport
 from convcli.explain.text import fmt_number, pair_text
 from convcli.render.images import half_blocks
-from convcli.render.layout import key_values, side_by_side
+from convcli.render.layout import key_values, para, side_by_side
 from convcli.render.matrices import kernel_matrix, matrix
 
 
@@ -77,8 +77,8 @@ def pixel(p: PixelReport, colour: bool) -> Group:
     r_text = f"input rows {cells(e0.rows)}; columns {cells(e0.cols)}"
     items: list[RenderableType] = [
         Text(f"\nOutput pixel ({p.row}, {p.col})", style="bold cyan"),
-        Text(
-            f"  window from {r_text}" + ("; dim entries come from the border rule" if e0.from_boundary.any() else ""),
+        para(
+            f"window from {r_text}" + ("; dim entries come from the border rule" if e0.from_boundary.any() else ""),
             style="dim",
         ),
     ]
@@ -94,8 +94,8 @@ def pixel(p: PixelReport, colour: bool) -> Group:
             items.append(
                 side_by_side(
                     matrix(win, f"window {label}".strip(), marks=e.from_boundary),
-                    Text("·"),
-                    matrix(e.kernel, "kernel as applied"),
+                    Text("⊙"),
+                    matrix(e.kernel, "kernel as applied", digits=3),
                     Text("→"),
                     matrix(prod, "products"),
                     Text(f"sum = {fmt_number(total)}", style="bold"),

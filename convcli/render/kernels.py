@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -37,21 +38,53 @@ def kernel_card(k: NamedKernel) -> Group:
     return Group(head, Text(), _matrices(k, side=15, digits=4))
 
 
+class _KernelTable:
+    """The library as a table where it fits beside the matrices; narrower, each kernel as a block."""
+
+    WIDE = 100  # columns from which the table's four columns read well
+
+    def __init__(self, kernels: Sequence[tuple[NamedKernel, str]]):
+        self.kernels = kernels
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.max_width >= self.WIDE:
+            table = Table(box=None, padding=(0, 2, 1, 0), show_edge=False, header_style="bold")
+            table.add_column("kernel", no_wrap=True)
+            table.add_column("size", no_wrap=True)
+            table.add_column("what it does", max_width=48)
+            table.add_column("matrix", no_wrap=True)
+            for k, syntax in self.kernels:
+                table.add_row(_label(k, syntax), _size(k), _what(k), _matrices(k, side=7, digits=2))
+            yield table
+            return
+        for k, syntax in self.kernels:
+            head = Text(k.name, style="cyan")
+            head.append(f"  {_size(k)}")
+            if ":" in syntax:
+                head.append(f"  {syntax}", style="dim")
+            yield head
+            what = _what(k)
+            what.overflow = "fold"
+            yield Padding(what, (0, 0, 0, 4))
+            yield Padding(_matrices(k, side=7, digits=2), (0, 0, 1, 4))
+
+
+def _label(k: NamedKernel, syntax: str) -> Text:
+    label = Text(k.name, style="cyan")
+    if ":" in syntax:
+        label.append("\n" + syntax, style="dim")
+    return label
+
+
+def _what(k: NamedKernel) -> Text:
+    return Text(f"{k.description}. Display: {k.display}.")
+
+
 def kernel_table(kernels: Sequence[tuple[NamedKernel, str]]) -> Group:
     """The library: (kernel, its parameter syntax) per row."""
-    table = Table(box=None, padding=(0, 2, 1, 0), show_edge=False, header_style="bold")
-    table.add_column("kernel", no_wrap=True)
-    table.add_column("size", no_wrap=True)
-    table.add_column("what it does", ratio=1, min_width=24)
-    table.add_column("matrix", no_wrap=True)
-    for k, syntax in kernels:
-        label = Text(k.name, style="cyan")
-        if ":" in syntax:
-            label.append("\n" + syntax, style="dim")
-        table.add_row(label, _size(k), Text(f"{k.description}. Display: {k.display}."), _matrices(k, side=7, digits=2))
     hint = Text(
         "  Parameters as name:a,b (e.g. gaussian:7,1.5, box:15). Kernels are applied as correlations;"
         " --mode conv flips them.",
         style="dim",
     )
-    return Group(table, hint)
+    return Group(_KernelTable(kernels), hint)

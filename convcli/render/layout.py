@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.console import RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -21,12 +22,35 @@ def titled(title: str | None, body: RenderableType) -> RenderableType:
     return outer
 
 
-def side_by_side(*items: RenderableType, gap: int = 3) -> Table:
-    grid = Table.grid(padding=(0, gap))
-    for _ in items:
-        grid.add_column(vertical="middle")
-    grid.add_row(*items)
-    return grid
+class SideBySide:
+    """Items in a row when they fit the width at their natural size; else one under another, each
+    with the whole width (a matrix then elides fewer columns than squeezed beside others)."""
+
+    def __init__(self, items: Sequence[RenderableType], gap: int):
+        self.items, self.gap = items, gap
+
+    def _widths(self, console: Console, options: ConsoleOptions) -> list[Measurement]:
+        return [Measurement.get(console, options, item) for item in self.items]
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        widths = self._widths(console, options)
+        together = sum(w.maximum for w in widths) + self.gap * (len(widths) - 1)
+        return Measurement(max(w.minimum for w in widths), together)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        widths = self._widths(console, options)
+        if sum(w.maximum for w in widths) + self.gap * (len(widths) - 1) <= options.max_width:
+            grid = Table.grid(padding=(0, self.gap))
+            for _ in self.items:
+                grid.add_column(vertical="middle")
+            grid.add_row(*self.items)
+            yield grid
+        else:
+            yield from self.items
+
+
+def side_by_side(*items: RenderableType, gap: int = 3) -> SideBySide:
+    return SideBySide(items, gap)
 
 
 def key_values(pairs: Sequence[tuple[str, RenderableType]]) -> Table:
@@ -35,7 +59,7 @@ def key_values(pairs: Sequence[tuple[str, RenderableType]]) -> Table:
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column()
     for k, v in pairs:
-        grid.add_row(k, Text(v) if isinstance(v, str) else v)
+        grid.add_row(k, Text(v, overflow="fold") if isinstance(v, str) else v)  # a long path folds, never cut
     return grid
 
 

@@ -1,9 +1,12 @@
-"""Matrices as right-aligned bracketed grids, elided with ⋯ and ⋮ rather than wrapped."""
+"""Matrices as right-aligned bracketed grids that fit the width they are given: columns are elided
+with ⋯ (and rows past ``max_side`` with ⋮), never cut, so no number reads as another."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -11,34 +14,68 @@ from convcli.explain.text import fmt_number, integer_form
 from convcli.render.layout import titled
 
 
+def _kept(n: int, side: int) -> list[int]:
+    """Indices shown of n, at most ``side`` of them: the first side - 2, -1 for the ellipsis, and the last."""
+    return list(range(n)) if n <= side else [*range(max(side - 2, 1)), -1, n - 1]
+
+
+class Matrix:
+    """A 2-D array in brackets; ``marks`` (bool, same shape): cells to dim (the border rule's)."""
+
+    def __init__(self, values: Any, title: str | None, max_side: int, marks: Any, style: str, digits: int):
+        self.values, self.title, self.marks, self.style = values, title, marks, style
+        self.rows = _kept(values.shape[0], max_side)
+        self.max_side = max_side
+        self.text = [[fmt_number(v, digits) for v in row] for row in values.tolist()]
+        widths = [max(len(row[c]) for row in self.text) for c in range(values.shape[1])]
+        self.widths = widths
+
+    def _width(self, cols: list[int]) -> int:
+        body = sum(1 if c == -1 else self.widths[c] for c in cols) + len(cols) - 1
+        return max(body + 4, len(self.title or ""))  # brackets and their gaps
+
+    def _columns(self, width: int) -> list[int]:
+        n = self.values.shape[1]
+        for side in range(min(n, self.max_side), 2, -1):
+            cols = _kept(n, side)
+            if self._width(cols) <= width:
+                return cols
+        return _kept(n, 3) if n > 2 else list(range(n))
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        n = self.values.shape[1]
+        return Measurement(self._width(_kept(n, 3) if n > 2 else list(range(n))), self._width(_kept(n, self.max_side)))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        cols = self._columns(options.max_width)
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, style="dim")
+        for _ in cols:
+            grid.add_column(justify="right", no_wrap=True)
+        grid.add_column(no_wrap=True, style="dim")
+        last = len(self.rows) - 1
+        for i, r in enumerate(self.rows):
+            left, right = ("⎡", "⎤") if i == 0 else (("⎣", "⎦") if i == last else ("⎢", "⎥"))
+            if last == 0:
+                left, right = "[", "]"
+            cells = []
+            for c in cols:
+                if r == -1:
+                    cells.append(Text("⋮", style="dim"))
+                elif c == -1:
+                    cells.append(Text("⋯", style="dim"))
+                else:
+                    marked = self.marks is not None and self.marks[r, c]
+                    cells.append(Text(self.text[r][c], style="dim italic" if marked else self.style))
+            grid.add_row(left, *cells, right)
+        yield titled(self.title, grid)
+
+
 def matrix(
     values: Any, title: str | None = None, max_side: int = 9, marks: Any = None, style: str = "", digits: int = 4
-) -> Any:
-    """A 2-D array as a grid in brackets, elided past ``max_side``; ``marks`` (bool, same shape): cells to dim."""
-    rows, cols = values.shape
-    keep_r = list(range(rows)) if rows <= max_side else [*range(max_side - 2), -1, rows - 1]
-    keep_c = list(range(cols)) if cols <= max_side else [*range(max_side - 2), -1, cols - 1]
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True, style="dim")
-    for _ in keep_c:
-        grid.add_column(justify="right", no_wrap=True)
-    grid.add_column(no_wrap=True, style="dim")
-    for i, r in enumerate(keep_r):
-        left = "⎡" if i == 0 else ("⎣" if i == len(keep_r) - 1 else "⎢")
-        right = "⎤" if i == 0 else ("⎦" if i == len(keep_r) - 1 else "⎥")
-        if len(keep_r) == 1:
-            left, right = "[", "]"
-        cells = []
-        for c in keep_c:
-            if r == -1:
-                cells.append(Text("⋮", style="dim"))
-            elif c == -1:
-                cells.append(Text("⋯", style="dim"))
-            else:
-                cell_style = "dim italic" if marks is not None and marks[r, c] else style
-                cells.append(Text(fmt_number(values[r, c], digits), style=cell_style))
-        grid.add_row(left, *cells, right)
-    return titled(title, grid)
+) -> Matrix:
+    """A 2-D array as a grid in brackets, elided past ``max_side`` or the width it gets."""
+    return Matrix(values, title, max_side, marks, style, digits)
 
 
 def kernel_matrix(values: Any, title: str | None = None, max_side: int = 9, digits: int = 3) -> Any:
@@ -50,7 +87,7 @@ def kernel_matrix(values: Any, title: str | None = None, max_side: int = 9, digi
     if d == 1:
         return matrix(ints, title, max_side)
     grid = Table.grid(padding=(0, 1))
-    grid.add_column(vertical="middle", style="dim")
+    grid.add_column(vertical="middle", style="dim", no_wrap=True)
     grid.add_column()
     grid.add_row(f"1/{d} ×", matrix(ints, None, max_side))
     return titled(title, grid)
