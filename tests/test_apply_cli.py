@@ -44,14 +44,33 @@ def test_default_output_name_and_summary(scene):
 
 
 def test_refuses_to_overwrite_without_force(scene):
-    assert invoke("apply", scene, "-k", "blur").exit_code == 0
+    # a file convcli did not write, or any file named by -o, is kept unless --force
     out = scene.with_name("scene-blur.png")
+    out.write_bytes(scene.read_bytes())  # a user's own file where the default output would go
     before = out.read_bytes()
     again = invoke("apply", scene, "-k", "blur")
     assert again.exit_code == 1
     assert "add --force" in again.stderr
     assert out.read_bytes() == before
+    assert invoke("apply", scene, "-k", "blur", "-o", scene.with_name("mine.png")).exit_code == 0
+    assert invoke("apply", scene, "-k", "blur", "-o", scene.with_name("mine.png")).exit_code == 1
     assert invoke("apply", scene, "-k", "blur", "--force").exit_code == 0
+
+
+def test_the_same_command_run_twice_replaces_its_own_default_output(scene):
+    # README's first command must be repeatable: convcli signs what it writes and replaces its own file
+    assert invoke("apply", scene, "-k", "blur").exit_code == 0
+    out = scene.with_name("scene-blur.png")
+    out.write_bytes(out.read_bytes())
+    again = invoke("apply", scene, "-k", "blur")
+    assert again.exit_code == 0, again.output
+
+
+def test_inline_kernels_get_output_names_of_their_own(scene):
+    result = invoke("apply", scene, "-k", "1,2,1;2,4,2;1,2,1", "-k", "0,1,0;1,-4,1;0,1,0")
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in scene.parent.glob("scene-custom-*.png"))
+    assert len(names) == 2, names
 
 
 def test_npy_holds_the_raw_result_on_the_input_scale(scene, tmp_path):

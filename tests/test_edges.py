@@ -62,3 +62,53 @@ def test_piped_output_does_not_wrap_a_short_header(monkeypatch):
     first = result.stdout.splitlines()[0]
     assert first.startswith("Conv2d")
     assert first.endswith("dilation 1")  # 86 characters, one line though no terminal is 86 wide
+
+
+@pytest.mark.parametrize("extra", [[], ["--filter-alpha"]])
+def test_blurring_a_transparent_badge_leaves_no_dark_fringe(tmp_path, extra):
+    from PIL import Image
+
+    out = tmp_path / "soft.png"
+    result = invoke("apply", "samples/badge.png", "-k", "box:5", "-o", out, *extra)
+    assert result.exit_code == 0, result.output
+    before = np.asarray(Image.open("samples/badge.png").convert("RGBA"), dtype=float)
+    after = np.asarray(Image.open(out).convert("RGBA"), dtype=float)
+    visible = after[:, :, 3] > 16
+    # every visible colour is a mix of the badge's visible colours: none darker than the darkest of them
+    darkest = before[before[:, :, 3] > 0, :3].sum(axis=1).min()
+    assert after[visible, :3].sum(axis=1).min() >= darkest - 3
+    if extra:
+        assert (after[:, :, 3] != before[:, :, 3]).any()  # the edge itself is soft
+    else:
+        np.testing.assert_array_equal(after[:, :, 3], before[:, :, 3])
+
+
+def test_the_pixel_explained_under_alpha_agrees_with_the_file(tmp_path):
+    result = invoke("apply", "samples/badge.png", "-k", "box:5", "--at", "20,40", "-o", tmp_path / "x.png")
+    assert result.exit_code == 0, result.output
+    assert "÷ F(alpha)/sum(K)" in result.stdout
+    assert "✓ equals the filtered image's value" in result.stdout
+
+
+def test_a_kernel_summing_to_16_says_so_and_how_to_normalise(tmp_path):
+    result = invoke("apply", SAMPLE, "-k", "1,2,1;2,4,2;1,2,1", "-o", tmp_path / "w.png", columns=200)
+    assert "the kernel sums to 16" in result.stdout
+    assert "--normalize-kernel" in result.stdout
+    quiet = invoke("apply", SAMPLE, "-k", "1,2,1;2,4,2;1,2,1", "--normalize-kernel", "-o", tmp_path / "n.png")
+    assert "sums to" not in quiet.stdout
+
+
+@pytest.mark.parametrize("kernel", ["log", "scharr"])
+def test_edge_kernels_make_pictures_that_show_something(tmp_path, kernel):
+    from PIL import Image
+
+    assert invoke("apply", SAMPLE, "-k", kernel, "-o", tmp_path / "e.png").exit_code == 0
+    grey = np.asarray(Image.open(tmp_path / "e.png").convert("L"), dtype=float)
+    assert 20 < grey.mean() < 200  # neither nearly black nor mostly white
+    assert grey.std() > 8
+
+
+def test_rgba_inputs_are_counted_with_their_alpha(tmp_path):
+    out = invoke("apply", "samples/badge.png", "-k", "box:3", "-o", tmp_path / "b.png").stdout
+    assert "4 channels (RGBA, 8-bit)" in out
+    assert "+ alpha" in out

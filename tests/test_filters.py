@@ -236,3 +236,53 @@ def test_magnitude_made_tile_by_tile_equals_hypot_of_the_two_filters(tile_bytes)
     np.testing.assert_allclose(got.image, want, rtol=1e-5, atol=1e-3)
     assert seen[-1] == pytest.approx(1.0)  # progress reaches the end
     assert "sqrt(Gx² + Gy²)" in got.method
+
+
+def _rgba(seed, shape=(31, 27)):
+    rng = np.random.default_rng(seed)
+    colour = (rng.random((*shape, 3)) * 255).astype(np.float32)
+    alpha = (rng.random(shape) * 255).astype(np.float32)
+    alpha[rng.random(shape) < 0.3] = 0  # fully transparent pixels, whose colour must not show
+    return colour, alpha
+
+
+@pytest.mark.parametrize("kernel", [np.full((5, 5), 1 / 25), np.outer([1, 2, 1], [1, 2, 1]) / 16, np.eye(3) / 3])
+@pytest.mark.parametrize("background", [0.0, 255.0, 97.5])
+def test_filtered_alpha_composites_like_the_filtered_composite(kernel, background):
+    # the compositing oracle: over any flat background B, the result (colour c, alpha α) shows
+    # c·α + B·(1 - α), which must equal the filtered composite F(colour·a + B·(1 - a))
+    from convcli.core.filters import apply_kernel_alpha
+
+    colour, alpha = _rgba(1)
+    got = apply_kernel_alpha(colour, alpha, 255.0, kernel, filter_alpha=True, boundary="reflect")
+    a = alpha / 255.0
+    composite = colour * a[:, :, None] + background * (1 - a[:, :, None])
+    want = reference(composite, kernel, boundary="reflect")
+    a_out = got.alpha / 255.0
+    shown = got.colour.image * a_out[:, :, None] + background * (1 - a_out[:, :, None])
+    np.testing.assert_allclose(shown, want, rtol=1e-4, atol=2e-2)
+
+
+def test_a_blur_never_darkens_a_flat_colour_under_partial_alpha():
+    # the dark fringe: black stored under transparent pixels must not bleed into the visible colour
+    from convcli.core.filters import apply_kernel_alpha
+
+    _, alpha = _rgba(2)
+    colour = np.zeros((*alpha.shape, 3), dtype=np.float32)
+    colour[alpha > 0] = (30, 120, 220)
+    got = apply_kernel_alpha(colour, alpha, 255.0, np.full((5, 5), 1 / 25), boundary="symmetric")
+    visible = got.alpha > 0
+    np.testing.assert_allclose(
+        got.colour.image[visible], np.broadcast_to([30, 120, 220], (visible.sum(), 3)), rtol=1e-5
+    )
+    np.testing.assert_array_equal(got.alpha, alpha)  # kept unless asked
+
+
+@pytest.mark.parametrize("kernel", [np.outer([1, 2, 1], [1, 2, 1]), [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]])
+def test_an_opaque_image_filters_as_without_alpha(kernel):
+    from convcli.core.filters import apply_kernel_alpha
+
+    colour, _ = _rgba(3)
+    opaque = np.full(colour.shape[:2], 255.0, dtype=np.float32)
+    got = apply_kernel_alpha(colour, opaque, 255.0, np.asarray(kernel, dtype=float))
+    np.testing.assert_allclose(got.colour.image, filter_image(colour, kernel).image, rtol=1e-5, atol=1e-3)

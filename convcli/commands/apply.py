@@ -98,6 +98,13 @@ def apply(
         bool, typer.Option("--force", help="Overwrite an existing output file (never the input).")
     ] = False,
     show: Annotated[bool, typer.Option("--show", help="Before and after, side by side in the terminal.")] = False,
+    filter_alpha: Annotated[
+        bool,
+        typer.Option(
+            "--filter-alpha",
+            help="Filter the alpha channel too (a blurred badge gets soft edges); by default it is kept.",
+        ),
+    ] = False,
     at: AtOpt = None,
     method: Annotated[
         Literal["auto", "direct", "separable", "fft"], typer.Option("--method", help="auto, direct, separable or fft.")
@@ -174,7 +181,9 @@ def apply(
             "--show draws one image and one kernel; use --sheet for several kernels", param_hint="'--show'"
         )
     jobs = _plan(images, kernels, output, output_format)
-    settings = _Settings(options, display, depth, quality, output_format, gray, force, max_pixels)
+    settings = _Settings(
+        options, display, depth, quality, output_format, gray, force, max_pixels, output is None, filter_alpha
+    )
     if len(jobs) == 1:
         image, chosen, out_path = jobs[0]
         report, pixel, shown = _run(image, chosen, out_path, settings, at, t_start, show=show)
@@ -216,6 +225,8 @@ class _Settings:
     gray: bool
     force: bool
     max_pixels: int | None
+    named_by_us: bool = False  # no -o: outputs are named <stem>-<kernel> beside the input
+    filter_alpha: bool = False
 
 
 def _kernels(texts: list[str], normalize: bool) -> list[NamedKernel]:
@@ -236,8 +247,13 @@ def _kernel_files(k: NamedKernel) -> list[str]:
     return [k.description.removeprefix("from ")] if k.source == "file" else []
 
 
-def _file_label(label: str) -> str:
-    return label.replace(":", "-").replace(",", "_")
+def _file_label(k: NamedKernel) -> str:
+    """The kernel's part of a default output name; an inline matrix by a digest of its values, so two differ."""
+    if k.source == "inline":
+        import hashlib
+
+        return f"custom-{hashlib.sha1(k.matrix.tobytes()).hexdigest()[:6]}"
+    return k.name.replace(":", "-").replace(",", "_")
 
 
 def _plan(
@@ -260,10 +276,10 @@ def _plan(
             if output is not None and not several:
                 out = output
             elif image == imageio.STDIO:
-                out = imageio.STDIO if not several else str(Path(output or ".") / f"stdin-{_file_label(k.name)}.png")
+                out = imageio.STDIO if not several else str(Path(output or ".") / f"stdin-{_file_label(k)}.png")
             else:
                 ext = "." + (fmt or "png").lower().lstrip(".")
-                name = f"{Path(image).stem}-{_file_label(k.name)}{ext}"
+                name = f"{Path(image).stem}-{_file_label(k)}{ext}"
                 out = str(Path(output) / name) if output is not None else str(Path(image).with_name(name))
             jobs.append((image, k, out))
     return jobs
@@ -284,11 +300,14 @@ def _run(
     import numpy as np
 
     from convcli import imageio
-    from convcli.core.filters import apply_kernel, explain_pixel, resample_alpha
+    from convcli.core.filters import apply_kernel, apply_kernel_alpha, explain_pixel
     from convcli.explain.apply_report import ApplyReport, PixelReport
     from convcli.render import make_console
     from convcli.render.progress import slow_progress
 
+    # a file convcli named and wrote itself is replaced by running the same command again (a quick
+    # start is repeatable); anything else needs --force
+    force = force or (settings.named_by_us and imageio.written_by_convcli(out_path))
     if image != imageio.STDIO and not Path(image).exists():
         raise imageio.ImageReadError(f"no such file: {image}")
     to_stdout = out_path == imageio.STDIO
@@ -312,12 +331,24 @@ def _run(
     shown_as: str = settings.display or chosen.display
     bits = _bits(settings.depth, ext, loaded.scale, loaded.pixels.ndim == 2)
     t0 = time.perf_counter()
-    results = []
+    results: list[Any] = []
+    alphas_out: list[Any] = []
+    divisors: list[Any] = []
     # a bar of its own past a second, unless a batch's bar over files is already drawn
     with slow_progress(make_console(stderr=True), f"Filtering {Path(image).name}", enabled=bar) as progress:
         for i, frame in enumerate(frames):
             done = partial(lambda i, f: progress((i + f) / len(frames)), i)
-            results.append(apply_kernel(frame.pixels, chosen.matrix, chosen.y_matrix, progress=done, **options))
+            if frame.alpha is None:
+                results.append(apply_kernel(frame.pixels, chosen.matrix, chosen.y_matrix, progress=done, **options))
+                alphas_out.append(None)
+                divisors.append(None)
+                continue
+            filtered = apply_kernel_alpha(
+                frame.pixels, frame.alpha, frame.scale, chosen.matrix, chosen.y_matrix, settings.filter_alpha, **options
+            )
+            results.append(filtered.colour)
+            alphas_out.append(filtered.alpha * (255.0 / frame.scale))
+            divisors.append(filtered.divisor)
     t_filter = time.perf_counter() - t0
     res = results[0]
     pixel = None
@@ -325,18 +356,20 @@ def _run(
         row, col = at.pair
         explain = {k: v for k, v in options.items() if k != "method"}
         kernels = [chosen.matrix] if chosen.y_matrix is None else [chosen.matrix, chosen.y_matrix]
-        parts = tuple(explain_pixel(loaded.pixels, k, row, col, **explain) for k in kernels)
-        pixel = PixelReport(row, col, parts, res.image[row, col], chosen.y_matrix is not None)
+        seen = loaded.pixels
+        if loaded.alpha is not None:  # explained as filtered: the colours premultiplied by alpha
+            a = loaded.alpha / np.float32(loaded.scale)
+            seen = loaded.pixels * (a[:, :, None] if loaded.pixels.ndim == 3 else a)
+        parts = tuple(explain_pixel(seen, k, row, col, **explain) for k in kernels)
+        divisor = None if divisors[0] is None else float(divisors[0][row, col])
+        pixel = PixelReport(row, col, parts, res.image[row, col], chosen.y_matrix is not None, divisor)
     if ext == ".npy":
         imageio.save_npy(out_path, res.image if len(results) == 1 else np.stack([r.image for r in results]), force)
     elif bits == 32:
         imageio.save_image(out_path, [r.image.astype(np.float32) for r in results], fmt=fmt, replace=force)
     else:
         pictures = [imageio.to_display(r.image, loaded.scale, shown_as, bits) for r in results]
-        alphas = [
-            None if f.alpha is None or bits != 8 else resample_alpha(f.alpha, res.geometry) * (255.0 / f.scale)
-            for f in frames
-        ]
+        alphas = [None if bits != 8 else a for a in alphas_out]
         imageio.save_image(
             out_path,
             pictures,

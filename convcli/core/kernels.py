@@ -203,7 +203,8 @@ LIBRARY: dict[str, _Entry] = {
         "rescale",
     ),
     "scharr-y": _Entry("Scharr's vertical derivative (signed)", "", (), _fixed(SCHARR_X.T), "rescale"),
-    "scharr": _Entry("Scharr gradient magnitude", "", (), lambda: (SCHARR_X.copy(), SCHARR_X.T.copy()), "clip"),
+    # Scharr's weights sum to 16 a side (Sobel's to 4): clipped, most edges would be white
+    "scharr": _Entry("Scharr gradient magnitude", "", (), lambda: (SCHARR_X.copy(), SCHARR_X.T.copy()), "rescale"),
     "roberts-x": _Entry("Roberts cross, one diagonal (2x2, signed)", "", (), _fixed(ROBERTS_X), "rescale"),
     "roberts-y": _Entry("Roberts cross, the other diagonal (2x2, signed)", "", (), _fixed(ROBERTS_Y), "rescale"),
     "roberts": _Entry("Roberts cross magnitude", "", (), lambda: (ROBERTS_X.copy(), ROBERTS_Y.copy()), "clip"),
@@ -213,7 +214,10 @@ LIBRARY: dict[str, _Entry] = {
     "laplacian8": _Entry(
         "8-neighbour Laplacian: 1 1 1; 1 -8 1; 1 1 1", "", (), _fixed(_a([[1, 1, 1], [1, -8, 1], [1, 1, 1]])), "abs"
     ),
-    "log": _Entry("Laplacian of Gaussian (zero-sum): blobs and edges at one scale", "size,sigma", (9, 1.4), log, "abs"),
+    # its responses are small and signed: |x| would be near black, rescaled they show (zero mid-grey)
+    "log": _Entry(
+        "Laplacian of Gaussian (zero-sum): blobs and edges at one scale", "size,sigma", (9, 1.4), log, "rescale"
+    ),
     "unsharp": _Entry(
         "unsharp mask: identity + amount x (identity - gaussian)", "size,sigma,amount", (5, 1.0, 1.0), unsharp, "clip"
     ),

@@ -11,6 +11,8 @@ from convcli.core.filters import FilterResult, PixelExplanation
 from convcli.core.kernels import NamedKernel
 from convcli.explain.text import fmt_number, integer_form
 
+ROBUST_FROM = 10_000  # values from which --display rescale maps the 0.5th..99.5th percentiles, not min..max
+
 
 @dataclass(frozen=True)
 class ApplyReport:
@@ -39,6 +41,26 @@ class ApplyReport:
     def value_range(self) -> tuple[float, float]:
         return float(self.result.image.min()), float(self.result.image.max())
 
+    @property
+    def channels_text(self) -> str:
+        """The input's channels as a reader counts them: an RGBA image has four, alpha filtered apart."""
+        shape = self.input_shape
+        colour = shape[2] if len(shape) == 3 else 1
+        return f"{colour + (self.alpha is not None)} channel" + ("s" if colour > 1 or self.alpha else "")
+
+    @property
+    def notes(self) -> list[str]:
+        """What a reader should know to make sense of the picture written."""
+        out = []
+        total = float(self.kernel.matrix.sum())
+        if self.display == "clip" and self.kernel.y_matrix is None and abs(total) > 1.5:
+            out.append(
+                f"the kernel sums to {fmt_number(total)}, so the result is about {fmt_number(abs(total), 3)} times "
+                "as bright as the input and clips to white where it passes 255; --normalize-kernel divides it by "
+                "its sum (a blur), or --display rescale maps the whole range"
+            )
+        return out
+
     def to_json(self) -> dict[str, Any]:
         g = self.result.geometry
         k = self.kernel
@@ -66,6 +88,7 @@ class ApplyReport:
             "seconds": {"filter": round(self.seconds[0], 4), "total": round(self.seconds[1], 4)},
             "frames": self.frames,
             "bits": self.bits,
+            "notes": self.notes,
         }
 
 
@@ -78,12 +101,18 @@ class PixelReport:
     parts: tuple[PixelExplanation, ...]
     value: np.ndarray  # the filtered image at (row, col): () or (C,)
     magnitude: bool
+    # an image with alpha, filtered in premultiplied alpha by a blur: the sums were divided by the
+    # filtered alpha F(a)/sum(K) at this pixel (None: no alpha, or a kernel with negative weights)
+    divisor: float | None = None
 
     @property
     def combined(self) -> np.ndarray:
-        """The explanation's own result: the sum, or sqrt(Gx² + Gy²) of the two sums."""
+        """The explanation's own result: the sum (over the alpha divisor), or sqrt(Gx² + Gy²) of the two sums."""
         sums = [np.atleast_1d(p.sums) for p in self.parts]
-        return np.hypot(sums[0], sums[1]) if self.magnitude else sums[0]
+        value = np.hypot(sums[0], sums[1]) if self.magnitude else sums[0]
+        if self.divisor is not None:
+            value = value / self.divisor if self.divisor > 1e-6 else np.zeros_like(value)
+        return value
 
     @property
     def agrees(self) -> bool:
@@ -92,6 +121,8 @@ class PixelReport:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"row": self.row, "col": self.col, "value": np.asarray(self.value).tolist()}
+        if self.divisor is not None:
+            out["alpha_divisor"] = self.divisor
         for name, e in zip(("x", "y"), self.parts, strict=False):
             window = np.moveaxis(e.window, -1, 0) if e.window.ndim == 3 else e.window
             out[name if self.magnitude else "window"] = {

@@ -190,7 +190,21 @@ def _physical_memory() -> int | None:
         return None
 
 
+SOFTWARE = "convcli"  # written into the images convcli makes (PNG text, EXIF Software)
+SOFTWARE_TAG = 0x0131
 ORIENTATION_TAG = 0x0112  # EXIF: how the camera was held; 1 (or none) is upright, and no copy is made
+
+
+def written_by_convcli(path: str) -> bool:
+    """Whether path is an image convcli wrote (its Software tag says so); False for anything unreadable."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            software = im.info.get("Software") or im.getexif().get(SOFTWARE_TAG) or ""
+    except Exception:  # not an image, unreadable, a folder: not ours to replace
+        return False
+    return str(software).startswith(SOFTWARE)
 
 
 def load_image(path: str, gray: bool = False, max_pixels: int | None = None) -> LoadedImage:
@@ -301,8 +315,11 @@ def _loaded(im: Any, gray: bool) -> LoadedImage:
 
 def to_display(result, scale: float, display: str, bits: int = 8):
     """Map a filter result to 8-bit (or 16-bit) pixels: clip to [0, scale], |x| clipped, or rescale
-    (0 -> mid-grey if signed)."""
+    (0 -> mid-grey if signed; for images of ROBUST_FROM values or more, the range between the 0.5th
+    and 99.5th percentiles, the outermost 1% clipped)."""
     import numpy as np
+
+    from convcli.explain.apply_report import ROBUST_FROM
 
     x = np.asarray(result, dtype=np.float32)
     if display == "clip":
@@ -311,6 +328,9 @@ def to_display(result, scale: float, display: str, bits: int = 8):
         y = np.abs(x) / scale
     elif display == "rescale":
         lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
+        if x.size >= ROBUST_FROM:  # a photograph: a few extreme values (an edge's peak) must not darken the rest
+            sample = x.reshape(-1)[:: max(1, x.size // 1_000_000)]
+            lo, hi = (float(v) for v in np.percentile(sample, [0.5, 99.5]))
         if lo < 0:
             m = max(-lo, hi) or 1.0
             y = x / (2 * m) + 0.5
@@ -489,6 +509,16 @@ def save_image(
     options: dict[str, Any] = {}
     if quality is not None:
         options["quality"] = quality
+    if pil_format == "PNG":  # signed, so that running the same command again may replace it
+        from PIL.PngImagePlugin import PngInfo
+
+        info = PngInfo()
+        info.add_text("Software", SOFTWARE)
+        options["pnginfo"] = info
+    elif pil_format in ("JPEG", "WEBP", "TIFF"):
+        exif = Image.Exif()
+        exif[SOFTWARE_TAG] = SOFTWARE
+        options["exif"] = exif
     if len(images) > 1:
         options.update(save_all=True, append_images=images[1:])
         if durations:

@@ -8,10 +8,10 @@ import numpy as np
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from convcli.explain.apply_report import ApplyReport, PixelReport
+from convcli.explain.apply_report import ROBUST_FROM, ApplyReport, PixelReport
 from convcli.explain.text import fmt_number, pair_text
 from convcli.render.images import half_blocks
-from convcli.render.layout import key_values, para, side_by_side
+from convcli.render.layout import key_values, notes, para, side_by_side
 from convcli.render.matrices import kernel_matrix, matrix
 
 
@@ -39,7 +39,8 @@ def summary(r: ApplyReport) -> Group:
     mapping = {
         "clip": f"clip to 0..{r.scale:g}",
         "abs": f"|value|, clipped to 0..{r.scale:g}",
-        "rescale": "rescaled to 0..255 (zero is mid-grey when signed)",
+        "rescale": "rescaled to 0..255 (zero is mid-grey when signed"
+        + ("; the outermost 1% of values clipped)" if np.prod(r.output_shape) >= ROBUST_FROM else ")"),
         None: "none: raw float32 saved",
     }[r.display]
     mode = (
@@ -52,8 +53,11 @@ def summary(r: ApplyReport) -> Group:
         f"stride {pair_text(g.stride)}; dilation {pair_text(g.dilation)}"
     )
     pairs: list[tuple[str, RenderableType]] = [
-        ("input", f"{r.input}  {_shape_text(r.input_shape)} ({r.input_kind})"),
-        ("output", f"{r.output}  {_shape_text(r.output_shape)}" + _written(r)),
+        ("input", f"{r.input}  {_shape_text(r.input_shape[:2])}, {r.channels_text} ({r.input_kind})"),
+        (
+            "output",
+            f"{r.output}  {_shape_text(r.output_shape)}" + (" + alpha" if r.alpha == "kept" else "") + _written(r),
+        ),
         ("kernel", Text(f"{k.name}: {k.description}")),
         ("", kernel_view),
         ("mode", mode),
@@ -64,7 +68,7 @@ def summary(r: ApplyReport) -> Group:
     ]
     if r.alpha is not None:
         pairs.insert(2, ("alpha", "kept" if r.alpha == "kept" else "dropped: this format has no alpha channel"))
-    return Group(Text("convcli apply", style="bold cyan"), key_values(pairs))
+    return Group(Text("convcli apply", style="bold cyan"), key_values(pairs), *notes(r.notes))
 
 
 def pixel(p: PixelReport, colour: bool) -> Group:
@@ -104,6 +108,15 @@ def pixel(p: PixelReport, colour: bool) -> Group:
             )
     if p.magnitude:
         items.append(Text("  sqrt(Gx² + Gy²) = " + ", ".join(fmt_number(v) for v in p.combined)))
+    if p.divisor is not None:
+        items.append(
+            para(
+                f"÷ F(alpha)/sum(K) = {fmt_number(p.divisor)} = "
+                + ", ".join(fmt_number(v) for v in p.combined)
+                + ": the window holds colours × alpha, so transparent pixels count for nothing, and the sum is"
+                " divided by the kernel's average of the alpha (premultiplied alpha)"
+            )
+        )
     values = ", ".join(fmt_number(v) for v in np.atleast_1d(p.value))
     items.append(
         Text(

@@ -14,8 +14,10 @@ releases the GIL inside its loops.
 from .common import BOUNDARIES, METHODS, boundary_index
 from .explain import PixelExplanation, explain_pixel
 from .image import (
+    AlphaFilterResult,
     FilterResult,
     apply_kernel,
+    apply_kernel_alpha,
     filter_image,
     filter_magnitude,
     resample_alpha,
@@ -26,9 +28,11 @@ from .separable import rank_one_factors
 __all__ = [
     "BOUNDARIES",
     "METHODS",
+    "AlphaFilterResult",
     "FilterResult",
     "PixelExplanation",
     "apply_kernel",
+    "apply_kernel_alpha",
     "boundary_index",
     "explain_pixel",
     "filter_image",

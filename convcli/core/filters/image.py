@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -210,3 +210,61 @@ def resample_alpha(alpha: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
     rows = np.clip(np.asarray(geometry.centres(0)), 0, alpha.shape[0] - 1)
     cols = np.clip(np.asarray(geometry.centres(1)), 0, alpha.shape[1] - 1)
     return alpha[np.ix_(rows, cols)]
+
+
+@dataclass(frozen=True)
+class AlphaFilterResult:
+    """An image with transparency, filtered in premultiplied alpha: the colours written and the alpha."""
+
+    colour: FilterResult  # the colours as written (H_out, W_out[, C]), on the input's scale
+    alpha: np.ndarray  # (H_out, W_out), on the input's alpha scale
+    divisor: np.ndarray | None  # F(a)/sum(K) the premultiplied colours were divided by; None for signed kernels
+
+
+def apply_kernel_alpha(
+    image: np.ndarray,
+    alpha: np.ndarray,
+    alpha_scale: float,
+    kernel: np.ndarray,
+    y_kernel: np.ndarray | None = None,
+    filter_alpha: bool = False,
+    **options: Any,
+) -> AlphaFilterResult:
+    """Filter colours (H, W[, C]) under an alpha (H, W) in premultiplied alpha, as compositing requires.
+
+    The colour stored under a transparent pixel is invisible and often black: filtered as it is,
+    it bleeds into its visible neighbours as a dark fringe. Here the colours are multiplied by
+    a = alpha / alpha_scale first, so a transparent pixel counts for nothing. For a kernel with no
+    negative weight (a blur) the result is divided by F(a)/sum(K): each pixel is the kernel's
+    average of the visible colours, and an opaque image is filtered exactly as without alpha.
+    A kernel with negative weights (edges, sharpening) has no such average: its response to the
+    premultiplied colours (the image as composited over black) is kept. The alpha written is the
+    input's, or with ``filter_alpha`` the alpha filtered too (F(a)/sum(K), clipped to 0..1), which
+    makes the result, composited over any flat background, the filtered composite.
+    """
+    options.pop("progress", None)
+    a = np.asarray(alpha, dtype=np.float32) / np.float32(alpha_scale)
+    img = np.asarray(image, dtype=np.float32)
+    weight = a[:, :, None] if img.ndim == 3 else a
+    colour = apply_kernel(img * weight, kernel, y_kernel, **options)
+    k = np.asarray(kernel, dtype=np.float64)
+    total = float(k.sum())
+    averaging = y_kernel is None and bool(np.all(k >= 0)) and total > 0
+    divisor = None
+    filtered_alpha = None
+    if averaging or filter_alpha:
+        norm = total if total > 0 else 1.0
+        filtered_alpha = filter_image(a, k / norm, **{o: v for o, v in options.items() if o != "threads"}).image
+    out = colour.image
+    if averaging and filtered_alpha is not None:
+        divisor = filtered_alpha
+        seen = divisor > 1e-6  # elsewhere no visible pixel is in the window: no colour to average
+        d = np.where(seen, divisor, 1.0)
+        if out.ndim == 3:
+            seen, d = seen[:, :, None], d[:, :, None]
+        out = np.where(seen, out / d, 0).astype(np.float32)
+    if filter_alpha and filtered_alpha is not None:
+        new_alpha = np.clip(filtered_alpha, 0, 1) * np.float32(alpha_scale)
+    else:
+        new_alpha = resample_alpha(np.asarray(alpha, dtype=np.float32), colour.geometry)
+    return AlphaFilterResult(replace(colour, image=out), new_alpha, divisor)
