@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from typing import Annotated, Any
 
 import typer
@@ -81,6 +82,11 @@ class _ClosablePipe:
         return getattr(self._stream, name)
 
 
+def _show_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+    """A warning as one line on stderr, in convcli's words: no file name, line number or source line."""
+    typer.echo(f"Warning: {message}", err=True)
+
+
 def _terminate(signum: int, frame: Any) -> None:
     """SIGTERM as Ctrl-C: the same clean-up of temporary files, the same stop."""
     raise KeyboardInterrupt
@@ -95,6 +101,7 @@ def main() -> None:
             stream.reconfigure(errors="replace")
     sys.stdout = _ClosablePipe(sys.stdout)
     signal.signal(signal.SIGTERM, _terminate)
+    warnings.showwarning = _show_warning
     # only the command named is built; anything else (--help, a typo) gets every command
     first = sys.argv[1] if len(sys.argv) > 1 else None
     try:

@@ -248,7 +248,6 @@ def test_latex_is_well_formed_and_fits_the_page(tmp_path, args):
         (["--format", "pdf"], 2, "'pdf' is not one of 'rich', 'markdown'"),
         (["--random", "--H", "80"], 2, "at most 4096"),
         (["--stride", "0"], 2, "stride must be at least 1"),
-        (["--padding", "same", "--stride", "2"], 1, "needs stride 1"),
     ],
 )
 def test_errors(args, code, message):

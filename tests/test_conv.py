@@ -157,7 +157,6 @@ def test_float32_agrees_with_float64():
         ({"stride": 1.5}, ParameterError, "stride"),
         ({"padding": -1}, ParameterError, "padding"),
         ({"padding": "full"}, ParameterError, "padding"),
-        ({"padding": "same", "stride": 2}, ParameterError, "stride"),
         ({"dilation": 0}, ParameterError, "dilation"),
         ({"groups": 0}, ParameterError, "groups"),
         ({"groups": 4}, ParameterError, "groups"),
@@ -234,3 +233,18 @@ def test_every_chunking_and_both_input_gradients_match_the_oracles(chunk_bytes, 
     loss_w = lambda ww: np.vdot(conv2d_loop(x, ww, b, **cfg.kwargs), g)  # noqa: E731
     np.testing.assert_allclose(grads.x, numerical_gradient(loss_x, x.copy()), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(grads.weight, numerical_gradient(loss_w, w.copy()), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(("size", "stride"), [(28, 2), (7, 2), (10, 3), (9, (2, 1))])
+def test_padding_same_with_a_stride_is_tensorflows_same(size, stride):
+    # one rule everywhere: ceil(size / stride) outputs, the padding split with the odd one after
+    from convcli.core.shapes import tf_same
+
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((1, 2, size, size)), rng.standard_normal((3, 2, 3, 3))
+    s = (stride, stride) if isinstance(stride, int) else stride
+    out = conv2d(x, w, padding="same", stride=stride)
+    pads = [tf_same(size, 3, s[a]) for a in (0, 1)]
+    assert out.shape[2:] == (pads[0][0], pads[1][0])
+    want = conv2d_loop(x, w, padding=((pads[0][1], pads[0][2]), (pads[1][1], pads[1][2])), stride=stride)
+    np.testing.assert_allclose(out, want, rtol=1e-10, atol=1e-10)

@@ -22,7 +22,8 @@ def reference(img, k, mode="xcorr", boundary="reflect", padding="same", stride=1
     if mode == "conv":
         k = k[::-1, ::-1]
     d = (dilation, dilation) if isinstance(dilation, int) else dilation
-    pads = resolve_image_padding(padding, k.shape, d)
+    s = (stride, stride) if isinstance(stride, int) else stride
+    pads = resolve_image_padding(padding, k.shape, d, s, img.shape[:2])
     x = img[:, :, None] if img.ndim == 2 else img
     xp = np.pad(x.astype(np.float64), (*pads, (0, 0)), mode=BOUNDARIES[boundary])
     out = conv2d_loop(xp.transpose(2, 0, 1)[:, None], k[None, None], stride=stride, dilation=dilation)[:, 0]
@@ -55,7 +56,7 @@ def test_filter_matches_the_reference(cfg, seed, method):
     img = (rng.random(cfg["shape"]) * 255).astype(np.float32)
     k = rng.standard_normal(cfg["kernel"])
     kw = {key: cfg[key] for key in ("boundary", "padding", "stride", "dilation", "mode")}
-    pads = resolve_image_padding(cfg["padding"], k.shape, cfg["dilation"])
+    pads = resolve_image_padding(cfg["padding"], k.shape, cfg["dilation"], cfg["stride"], cfg["shape"][:2])
     if cfg["boundary"] == "reflect" and (max(pads[0]) >= img.shape[0] or max(pads[1]) >= img.shape[1]):
         with pytest.raises(ShapeError, match="reflect padding"):
             filter_image(img, k, method=method, **kw)
@@ -195,7 +196,7 @@ def test_every_tiling_and_thread_count_matches_the_reference(tile_bytes, cfg, se
         k = rng.standard_normal(cfg["kernel"])
     assume(method != "separable" or rank_one_factors(k) is not None)
     kw = {key: cfg[key] for key in ("boundary", "padding", "stride", "dilation", "mode")}
-    pads = resolve_image_padding(cfg["padding"], k.shape, cfg["dilation"])
+    pads = resolve_image_padding(cfg["padding"], k.shape, cfg["dilation"], cfg["stride"], cfg["shape"][:2])
     assume(cfg["boundary"] != "reflect" or (max(pads[0]) < img.shape[0] and max(pads[1]) < img.shape[1]))
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(common, "TILE_BYTES", tile_bytes)

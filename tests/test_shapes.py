@@ -64,8 +64,11 @@ def test_resolve_padding():
     assert resolve_padding("valid", (3, 3)) == ((0, 0), (0, 0))
     assert resolve_padding("same", (4, 3), (1, 2)) == ((1, 2), (2, 2))
     assert same_padding(2) == (0, 1)
-    with pytest.raises(ParameterError, match="stride 1"):
+    with pytest.raises(ParameterError, match="needs the input's size"):
         resolve_padding("same", (3, 3), stride=(2, 1))
+    # with a stride, TensorFlow's SAME: ceil(size / stride) outputs, the odd padding after
+    assert resolve_padding("same", (3, 3), stride=(2, 2), size=(28, 7)) == ((0, 1), (1, 1))
+    assert resolve_padding("same", (3, 3), stride=(2, 2), size=(28, 7)) == tuple(tf_same(n, 3, 2)[1:] for n in (28, 7))
     with pytest.raises(ParameterError, match="'same' or 'valid'"):
         resolve_padding("full", (3, 3))
     with pytest.raises(ParameterError, match="stride must be an integer"):

@@ -33,7 +33,17 @@ def predict(
     mf = imageio.load_model(model)
     net = mf.model()
     mean, std = mf.input.mean, mf.input.std
-    batch = np.stack([(imageio.prepare_image(path, mf.input.size) - mean) / std for path in images])
+    prepared, failed = [], []
+    for path in images:  # one unreadable image is reported; the others are still classified
+        try:
+            prepared.append((path, (imageio.prepare_image(path, mf.input.size) - mean) / std))
+        except imageio.ImageReadError as err:
+            failed.append(str(err))
+            typer.echo(f"Error: {err}", err=True)
+    if not prepared:
+        raise typer.Exit(1)
+    images = [path for path, _ in prepared]
+    batch = np.stack([x for _, x in prepared])
     with np.errstate(all="ignore"):
         probs = net.predict_proba(batch[:, None].astype(np.float32))
     if not np.all(np.isfinite(probs)):
@@ -51,7 +61,7 @@ def predict(
             for path, p in zip(images, probs, strict=True)
         ]
         typer.echo(json.dumps(results, indent=2))
-        return
+        raise typer.Exit(1 if failed else 0)
     from convcli.render import make_console
     from convcli.render.train import predictions
 
@@ -62,3 +72,6 @@ def predict(
     console = make_console()
     console.print(predictions(rows, min(top, len(classes))))
     console.print(f"  model {model}: trained {mf.epoch} epochs on {mf.data.description}", style="dim")
+    if failed:
+        console.print(f"  {len(failed)} of {len(failed) + len(images)} images could not be read (above)", style="red")
+        raise typer.Exit(1)

@@ -124,8 +124,9 @@ def conv2d(
     """2-D cross-correlation, as CNNs compute it and as ``torch.nn.functional.conv2d`` names it.
 
     x: (N, C_in, H, W); weight: (C_out, C_in/groups, kH, kW); bias: (C_out,) or None.
-    stride, padding, dilation: an int or an (h, w) pair; padding also "valid" or "same"
-    (stride 1 only; an odd total goes bottom/right), or ((top, bottom), (left, right)). Returns (N, C_out, H_out, W_out) with
+    stride, padding, dilation: an int or an (h, w) pair; padding also "valid", "same" (TensorFlow's
+    SAME: ceil(H / S) rows, an odd total padding bottom/right; at stride 1 PyTorch's 'same') or
+    ((top, bottom), (left, right)). Returns (N, C_out, H_out, W_out) with
     H_out = (H + 2P - D*(kH-1) - 1) // S + 1, in float32 if the inputs are float32, else float64.
     Raises ShapeError or ParameterError (both ValueError) naming the bad argument.
     """

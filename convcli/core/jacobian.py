@@ -54,7 +54,7 @@ def _index_grid(
     """Per (output i, j; kernel m, n): the padded-input row and column that product reads."""
     s = as_pair(stride, "stride")
     d = as_pair(dilation, "dilation")
-    pads = resolve_padding(padding, k_shape, d, s)
+    pads = resolve_padding(padding, k_shape, d, s, x_shape)
     ho, wo = conv2d_output_shape(x_shape, k_shape, s, pads, d)
     i, j, m, n = np.meshgrid(np.arange(ho), np.arange(wo), np.arange(k_shape[0]), np.arange(k_shape[1]), indexing="ij")
     rows = i * s[0] + m * d[0]

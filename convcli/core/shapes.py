@@ -65,23 +65,27 @@ def resolve_padding(
     kernel: Pair,
     dilation: Pair = (1, 1),
     stride: Pair = (1, 1),
+    size: Pair | None = None,
 ) -> PadPair:
     """Turn an int, an (h, w) pair, ``"valid"``, ``"same"`` or ((top, bottom), (left, right)) into the last.
 
-    Raises ParameterError for a negative padding, an unknown word, or ``"same"`` with a stride
-    above 1 (PyTorch refuses it too: the output size would not be the input size).
+    ``"same"`` is one rule everywhere in convcli, TensorFlow's SAME: the output has ceil(size /
+    stride) rows and columns, and the padding that makes it so goes half before and half after,
+    the odd one after. At stride 1 that keeps the size, as PyTorch's 'same' does (PyTorch refuses
+    'same' with a larger stride). With a stride above 1 the padding depends on the input: give
+    ``size`` (H, W). Raises ParameterError for a negative padding or an unknown word.
     """
     if isinstance(padding, str):
         word = padding.lower()
         if word == "valid":
             return (0, 0), (0, 0)
         if word == "same":
-            if stride != (1, 1):
-                raise ParameterError(
-                    f"padding='same' needs stride 1, got stride {stride[0]}x{stride[1]}; "
-                    "give the padding as numbers instead"
-                )
-            return same_padding(kernel[0], dilation[0]), same_padding(kernel[1], dilation[1])
+            if stride == (1, 1):
+                return same_padding(kernel[0], dilation[0]), same_padding(kernel[1], dilation[1])
+            if size is None:
+                raise ParameterError("padding='same' with a stride needs the input's size to be resolved")
+            axes = [tf_same(size[a], kernel[a], stride[a], dilation[a]) for a in (0, 1)]
+            return (axes[0][1], axes[0][2]), (axes[1][1], axes[1][2])
         raise ParameterError(f"padding must be an integer, an (h, w) pair, 'same' or 'valid', got {padding!r}")
     if isinstance(padding, Sequence) and len(padding) == 2:
         first, second = padding[0], padding[1]
@@ -219,7 +223,7 @@ def conv2d_geometry(
     k = as_pair(kernel, "kernel")
     s = as_pair(stride, "stride")
     d = as_pair(dilation, "dilation")
-    pads = resolve_padding(padding, k, d, s)
+    pads = resolve_padding(padding, k, d, s, size)
     return ConvGeometry(size, k, s, pads, d, conv2d_output_shape(size, k, s, pads, d), groups)
 
 

@@ -363,7 +363,8 @@ def conv_report(
         pads = ((tf[0][1], tf[0][2]), (tf[1][1], tf[1][2]))
         notes.append(
             f"PyTorch refuses padding='same' with stride {stride[0]},{stride[1]} (it keeps the size only at stride 1); "
-            "shown is what TensorFlow's SAME does: output ceil(size / stride), the odd padding at the bottom/right."
+            "convcli's 'same' is TensorFlow's SAME at every stride, in shape, apply, backprop and the core: "
+            "output ceil(size / stride), the odd padding at the bottom/right."
         )
     else:
         pads = resolve_padding(padding if padding is not None else 0, kernel, dilation, stride)

@@ -178,7 +178,7 @@ class LoadedFrames:
     format: str | None  # Pillow's name of the file's format ("PNG", "GIF", ...)
 
 
-BYTES_PER_PIXEL = 4 * 4 * 3  # float32, about four working copies, three channels
+BYTES_PER_PIXEL = 4 * 3 * 3  # float32, three channels, about three copies: the input, the output, the decoded file
 
 
 def _physical_memory() -> int | None:
@@ -193,6 +193,26 @@ def _physical_memory() -> int | None:
 SOFTWARE = "convcli"  # written into the images convcli makes (PNG text, EXIF Software)
 SOFTWARE_TAG = 0x0131
 ORIENTATION_TAG = 0x0112  # EXIF: how the camera was held; 1 (or none) is upright, and no copy is made
+
+
+class ConvcliWarning(UserWarning):
+    """Something a user should know that does not stop the work: cli prints it as one line."""
+
+
+def _pixels(source: Any) -> int:
+    """Width x height of an image file, from its header, whatever the decompression-bomb settings."""
+    from PIL import Image
+
+    if hasattr(source, "seek"):
+        source.seek(0)
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        with Image.open(source) as im:
+            return int(im.width * im.height)
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+        if hasattr(source, "seek"):
+            source.seek(0)
 
 
 def written_by_convcli(path: str) -> bool:
@@ -217,6 +237,7 @@ def load_frames(path: str, gray: bool = False, max_pixels: int | None = None, fi
     """Every frame of an image file (animated GIF, APNG, WebP, multi-page TIFF), each as load_image reads one."""
     import io
     import sys
+    import warnings
 
     from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
@@ -232,7 +253,23 @@ def load_frames(path: str, gray: bool = False, max_pixels: int | None = None, fi
         Image.MAX_IMAGE_PIXELS = max_pixels
     try:
         source = io.BytesIO(sys.stdin.buffer.read()) if path == STDIO else path
-        with Image.open(source) as opened:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            try:
+                opened = Image.open(source)
+            except Image.DecompressionBombWarning:
+                warnings.warn(
+                    f"{name} is larger than Pillow's decompression-bomb threshold "
+                    f"({Image.MAX_IMAGE_PIXELS:,} pixels): read anyway, it needs about "
+                    f"{_pixels(source) * BYTES_PER_PIXEL / 2**30:.1f} GiB while filtering; --max-pixels N "
+                    "raises the threshold on purpose and stops this warning",
+                    ConvcliWarning,
+                    stacklevel=2,
+                )
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                    opened = Image.open(source)
+        with opened:
             fmt = opened.format
             loop = opened.info.get("loop")
             images, durations = [], []
@@ -719,7 +756,10 @@ def load_model(path: str) -> ModelFile:
     except FileNotFoundError:
         raise ModelFileError(f"no such model file: {path}") from None
     except (zipfile.BadZipFile, ValueError, OSError, KeyError, json.JSONDecodeError) as err:
-        raise ModelFileError(f"{path} is not a convcli model ({err})") from None
+        raise ModelFileError(
+            f"{path} is not a convcli model ({type(err).__name__}): a model is the .npz file convcli train "
+            "writes, and it comes first: convcli predict MODEL IMAGE..."
+        ) from None
     try:
         return ModelFile.from_meta(meta, params, state)
     except ModelFileError as err:

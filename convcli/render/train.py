@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -145,15 +145,35 @@ def sparkline(levels: Sequence[float]) -> str:
     return "".join(SPARK_BARS[int(v * top)] for v in levels)
 
 
-def predictions(rows: Sequence[tuple[str, str, str]], top: int) -> Table:
+class _Predictions:
+    """A table where the rows fit the width; else each image's path on a line of its own, its
+    prediction below, so that neither a path nor a probability is folded or cut."""
+
+    def __init__(self, rows: Sequence[tuple[str, str, str]], top: int):
+        self.rows, self.top = rows, top
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        widths = [max(len(r[i]) for r in self.rows) for i in range(3)]
+        if sum(widths) + 2 * 4 <= options.max_width:
+            table = Table(box=None, padding=(0, 2), header_style="bold", show_edge=False)
+            table.add_column("image", no_wrap=True)
+            table.add_column("prediction", style="bold green", no_wrap=True)
+            table.add_column(f"top {self.top}", no_wrap=True)
+            for row in self.rows:
+                table.add_row(*row)
+            yield table
+            return
+        for path, label, top in self.rows:
+            yield Text(f"  {path}", overflow="fold")
+            line = Text("      → ")
+            line.append(label, style="bold green")
+            line.append(f"   {top}")
+            yield line
+
+
+def predictions(rows: Sequence[tuple[str, str, str]], top: int) -> _Predictions:
     """(image, label, "class p  class p ...") per image."""
-    table = Table(box=None, padding=(0, 2), header_style="bold", show_edge=False)
-    table.add_column("image", overflow="fold")
-    table.add_column("prediction", style="bold green", no_wrap=True)
-    table.add_column(f"top {top}", no_wrap=True)
-    for row in rows:
-        table.add_row(*row)
-    return table
+    return _Predictions(rows, top)
 
 
 def run_header(data: str, counts: tuple[int, int, int], classes: Sequence[str], model: str, training: str) -> Table:

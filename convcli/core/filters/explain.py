@@ -45,8 +45,8 @@ def explain_pixel(
     k = np.asarray(kernel, dtype=np.float64)
     if mode == "conv":
         k = k[::-1, ::-1]
-    pads = resolve_padding(padding, k.shape, as_pair(dilation, "dilation"))  # "same" at any stride, as filter_image
     h, w, _ = x.shape
+    pads = resolve_padding(padding, k.shape, as_pair(dilation, "dilation"), as_pair(stride, "stride"), (h, w))
     g = conv2d_geometry((h, w), k.shape, stride, pads, dilation)
     ho, wo = g.out_size
     if not (0 <= row < ho and 0 <= col < wo):

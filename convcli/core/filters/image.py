@@ -29,14 +29,17 @@ class FilterResult:
 
 
 def resolve_image_padding(
-    padding: int | str | tuple[int, int], kernel: tuple[int, int], dilation: tuple[int, int]
+    padding: int | str | tuple[int, int],
+    kernel: tuple[int, int],
+    dilation: tuple[int, int],
+    stride: tuple[int, int] = (1, 1),
+    size: tuple[int, int] | None = None,
 ) -> tuple[tuple[int, int], tuple[int, int]]:
-    """ "same", "valid", N or (ph, pw), as resolve_padding reads them at stride 1.
+    """ "same", "valid", N or (ph, pw), as resolve_padding reads them (one rule with conv2d and shape).
 
-    Unlike conv2d, an image filter takes "same" with any stride: the padding that keeps the size at
-    stride 1, so the output has ceil(input / stride) rows and columns.
+    "same" gives ceil(input / stride) rows and columns at any stride (TensorFlow's SAME).
     """
-    return resolve_padding(padding, kernel, dilation)
+    return resolve_padding(padding, kernel, dilation, stride, size)
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ def _check(
         k = k[::-1, ::-1]
     s = as_pair(stride, "stride")
     d = as_pair(dilation, "dilation")
-    pads = resolve_image_padding(padding, k.shape, d)
+    pads = resolve_image_padding(padding, k.shape, d, s, img.shape[:2])
     squeeze = img.ndim == 2
     x = np.ascontiguousarray(img[:, :, None] if squeeze else img, dtype=np.float32)
     h, w, _ = x.shape
