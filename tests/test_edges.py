@@ -112,3 +112,26 @@ def test_rgba_inputs_are_counted_with_their_alpha(tmp_path):
     out = invoke("apply", "samples/badge.png", "-k", "box:3", "-o", tmp_path / "b.png").stdout
     assert "4 channels (RGBA, 8-bit)" in out
     assert "+ alpha" in out
+
+
+@pytest.mark.parametrize(
+    "arch", ["conv3p1c8,relu,pool2,conv3p1c16,relu,pool2", "conv5c6,relu,pool2,flatten,fc32,relu,fc10", "conv3s2c4,fc7"]
+)
+def test_shape_reads_trains_words_and_counts_the_same_parameters(arch):
+    # one grammar, one parser: a --arch can be checked with shape before it is trained, and the
+    # counts shape prints are the model's own
+    from convcli.core.nn import build_model
+
+    result = invoke("shape", "--H", "28", "--in-channels", "1", "--layers", arch + ",fc6", "--json")
+    assert result.exit_code == 0, result.output
+    import json
+
+    report = json.loads(result.stdout)
+    model = build_model(arch, (1, 28, 28), 6)
+    assert report["params"] == sum(p.size for p in model.parameters().values())
+
+
+def test_a_spatial_layer_after_fc_is_refused_by_shape_as_by_train():
+    from .conftest import assert_fails
+
+    assert_fails(invoke("shape", "--H", "28", "--layers", "conv3c4,fc10,conv3"), 1, "cannot follow flatten or fc")

@@ -330,7 +330,7 @@ def test_receptive_field_matches_backtracking_the_first_output(spec):
     ("spec", "message"),
     [
         ("conv3,conv3q1", r"layer 2 'conv3q1': cannot read 'q1'"),
-        ("conv3,relu", r"layer 2 'relu': unknown layer type"),
+        ("conv3,rel", r"layer 2 'rel': unknown layer type"),
         ("avgpool2d2", r"avgpool takes no 'd'"),
         ("conv3op1", r"conv takes no 'op'"),
         ("conv3s2s1", r"'s' given twice"),

@@ -17,7 +17,7 @@ def torch_net(mf):
     """The architecture of a model file, as torch.nn layers with its weights."""
     nn = torch.nn
     layers, c, flat = [], 1, None
-    for item in parse_layers(mf.arch, extra=("relu", "fc")):
+    for item in parse_layers(mf.arch):
         if item.kind == "relu":
             layers.append(nn.ReLU())
         elif item.kind == "conv":

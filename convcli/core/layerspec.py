@@ -6,6 +6,12 @@ Spec: comma-separated items, case-insensitive, e.g. ``conv3p1,pool2,conv3s2p1,tc
     tconv<K>[x<K2>] [s<S>] [p<P>] [d<D>] [op<O>] [c<C>]   transposed convolution, op = output_padding
     pool<K> | maxpool<K> [s<S>] [p<P>] [d<D>]       max pooling; s defaults to K
     avgpool<K>      [s<S>] [p<P>]                   average pooling; s defaults to K
+    relu                                            ReLU: sizes and fields unchanged
+    flatten                                         C x H x W features in one row (fc adds it if missing)
+    fc<N> | linear<N>                               a linear layer to N features: reads the whole input
+
+One grammar for ``convcli shape --layers`` and ``convcli train --arch``: a chain may be checked
+with shape before it is trained.
 
 Receptive fields follow the usual recurrences, in input pixels: jump j_l = j_{l-1} * s_l,
 field r_l = r_{l-1} + (span_l - 1) * j_{l-1}, centre of the first output's field
@@ -32,7 +38,7 @@ class LayerSpec:
     """One parsed item of a layer chain."""
 
     text: str
-    kind: str  # "conv", "tconv", "maxpool", "avgpool"; with parse_layers(extra=...) also "relu", "fc"
+    kind: str  # "conv", "tconv", "maxpool", "avgpool", "relu", "flatten" or "fc"
     kernel: tuple[int, int]
     stride: int | None = None  # None: 1 for convolutions, the kernel size for pools
     padding: int = 0
@@ -55,7 +61,11 @@ _ALLOWED = {
     "maxpool": {"s", "p", "d"},
     "avgpool": {"s", "p"},
 }
-SYNTAX = "conv<K>, tconv<K>, pool<K> or avgpool<K>, then s<S> p<P> d<D> (tconv: op<O>; conv, tconv: c<C>)"
+SYNTAX = (
+    "conv<K>, tconv<K>, pool<K> or avgpool<K>, then s<S> p<P> d<D> (tconv: op<O>; conv, tconv: c<C>); "
+    "or relu, flatten, fc<N>"
+)
+NETWORK_KINDS = ("relu", "flatten", "fc")  # layers that only a network has: no window, no kernel
 
 
 def _fail(index: int, item: str, at: int, why: str) -> LayerSpecError:
@@ -63,11 +73,8 @@ def _fail(index: int, item: str, at: int, why: str) -> LayerSpecError:
     return LayerSpecError(f"layer {index} '{item}': {why}; expected {SYNTAX}\n  '{item}'\n  {pointer}")
 
 
-def parse_layers(spec: str, extra: tuple[str, ...] = ()) -> list[LayerSpec]:
-    """Parse a comma-separated chain spec; raises LayerSpecError naming the item and the position.
-
-    ``extra`` admits the words only a network has: "relu", and "fc" for fc<N> (a linear layer to N).
-    """
+def parse_layers(spec: str) -> list[LayerSpec]:
+    """Parse a comma-separated chain spec; raises LayerSpecError naming the item and the position."""
     items = [part.strip() for part in spec.replace("\n", ",").split(",")]
     items = [item for item in items if item]
     if not items:
@@ -75,11 +82,11 @@ def parse_layers(spec: str, extra: tuple[str, ...] = ()) -> list[LayerSpec]:
     layers = []
     for index, item in enumerate(items, start=1):
         low = item.lower()
-        if "relu" in extra and low == "relu":
-            layers.append(LayerSpec(text=item, kind="relu", kernel=(1, 1)))
+        if low in ("relu", "flatten"):
+            layers.append(LayerSpec(text=item, kind=low, kernel=(1, 1)))
             continue
         fc = re.fullmatch(r"(?:fc|linear)(\d+)", low)
-        if "fc" in extra and fc:
+        if fc:
             if int(fc.group(1)) < 1:
                 raise _fail(index, item, 2, "fc needs at least 1 output")
             layers.append(LayerSpec(text=item, kind="fc", kernel=(1, 1), channels=int(fc.group(1))))
@@ -167,6 +174,38 @@ def _axis_step(
     return out, Fraction(span - 1), Fraction(s), Fraction(span - 1, 2) - p, warnings
 
 
+def _network_step(
+    layer: LayerSpec,
+    size: tuple[int, int],
+    spatial: tuple[int, int],
+    channels: int | None,
+    rf: list[Fraction],
+    jump: list[Fraction],
+    center: list[Fraction],
+) -> ChainStep:
+    """relu (nothing changes), flatten (C·H·W features in one position) or fc<N> (every input feeds each
+    of N features: the field grows to the whole input, as a convolution with a kernel the input's size)."""
+    params: int | None = 0 if channels is not None else None
+    macs: int | None = params
+    out_size, out_channels = size, channels
+    if layer.kind in ("flatten", "fc"):
+        out_size = (1, 1)
+        features = None if channels is None else channels * size[0] * size[1]
+        out_channels = features
+        if layer.kind == "fc":
+            out_channels = layer.channels
+            for axis in (0, 1):  # spatial: the last map's size, before any flatten
+                rf[axis] += (spatial[axis] - 1) * jump[axis]
+                center[axis] += Fraction(spatial[axis] - 1, 2) * jump[axis]
+                jump[axis] *= spatial[axis]
+            if features is not None and layer.channels is not None:
+                macs = features * layer.channels
+                params = macs + layer.channels
+    return ChainStep(
+        layer, size, out_size, (rf[0], rf[1]), (jump[0], jump[1]), (center[0], center[1]), out_channels, params, macs
+    )
+
+
 def chain(
     size: tuple[int, int], layers: list[LayerSpec], ceil_mode: bool = False, in_channels: int | None = None
 ) -> list[ChainStep]:
@@ -176,7 +215,19 @@ def chain(
     center = [Fraction(0), Fraction(0)]
     channels = in_channels
     steps = []
+    flat = False  # after flatten or fc: no spatial layer may follow
+    spatial = size  # the last feature map's size, which fc reads whole
     for index, layer in enumerate(layers, start=1):
+        if layer.kind in NETWORK_KINDS:
+            step = _network_step(layer, size, spatial, channels, rf, jump, center)
+            if layer.kind == "fc":
+                spatial = (1, 1)
+            steps.append(step)
+            size, channels = step.out_size, step.channels
+            flat = flat or layer.kind != "relu"
+            continue
+        if flat:
+            raise ParameterError(f"layer {index} '{layer.text}': a spatial layer cannot follow flatten or fc")
         outs, warnings = [], []
         for axis in (0, 1):
             try:
@@ -220,6 +271,6 @@ def chain(
                 warnings,
             )
         )
-        size = (outs[0], outs[1])
+        size = spatial = (outs[0], outs[1])
         channels = out_channels
     return steps

@@ -263,11 +263,17 @@ def build_model(spec: str, input_shape: tuple[int, int, int], classes: int, seed
     layers: list[Layer] = []
     names: list[str] = []
     flat: int | None = None
-    specs = parse_layers(spec, extra=("relu", "fc"))
+    specs = parse_layers(spec)
     for index, item in enumerate(specs, start=1):
         where = f"layer {index} '{item.text}'"
         if item.kind == "relu":
             layers.append(ReLU())
+        elif item.kind == "flatten":
+            if flat is None:
+                flat = c * h * w
+                layers.append(Flatten())
+            else:
+                continue  # already one row of features: a second flatten changes nothing
         elif item.kind == "fc" and item.channels is not None:
             if flat is None:
                 flat = c * h * w
