@@ -23,8 +23,32 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+_METAVARS = {"bool": "", "int": "N", "int range": "N", "float": "X", "float range": "X", "str": "TEXT"}
+
+
+def _plain_metavars(command: Any, ctx: Any) -> Any:
+    """Help that names what a value is (N, TEXT, max|avg) where Typer would print <int range>, <str>,
+    and nothing for a flag, which takes no value."""
+    for param in command.get_params(ctx) if command is not None else []:
+        if getattr(param, "param_type_name", "") == "argument":  # its name says what it is: MODEL, IMAGES...
+            param.metavar = param.metavar or (param.name or "").upper()
+            param.display_type_rich = lambda ctx: None
+            continue
+        if param.metavar is None and hasattr(param, "display_type"):
+            label = param.display_type(ctx).strip("<>")
+            param.metavar = "" if getattr(param, "is_flag", False) else _METAVARS.get(label, label)
+    return command
+
+
 class ConvcliGroup(TyperGroup):
     """Runs a subcommand and maps the errors a user can cause to one line on stderr and an exit code."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        return _plain_metavars(super().get_command(ctx, cmd_name), ctx)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _plain_metavars(self, ctx)
+        super().format_help(ctx, formatter)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -142,13 +166,21 @@ def make_app(only: str | None = None) -> typer.Typer:
         cls=ConvcliGroup,
         help="See what a convolution does and check its math: output sizes, gradients, image kernels, a tiny CNN.",
         epilog=(
-            "Examples:\n\n"
-            "  convcli shape --H 28 --K 3 --stride 2\n\n"
+            "Examples (each runs as it is; # lines are comments):\n\n"
+            "  # an image kernel on the bundled photo, and how one pixel is made\n"
+            "  convcli apply samples/chelsea.png -k sobel --at 150,200\n\n"
+            "  # the library of kernels\n"
+            "  convcli kernels\n\n"
+            "  # the output size of a convolution, and through a whole network\n"
+            "  convcli shape --H 28 --K 3 --stride 2\n"
             "  convcli shape --H 224 --layers samples/vgg16.txt --in-channels 3\n\n"
+            "  # the sliding window as a GIF\n"
             "  convcli animate --H 5 --K 3 --stride 2 --padding 1 -o conv.gif\n\n"
-            "  convcli apply samples/chelsea.png -k sobel-x,sobel-y,emboss --sheet sheet.png\n\n"
+            "  # every gradient of a convolution, step by step\n"
             "  convcli backprop --verbose\n\n"
-            "  convcli backprop -v --format markdown > walk.md\n\n"
+            "  # a tiny CNN trained on the same core, then used\n"
+            "  convcli train --epochs 2\n"
+            "  convcli predict model.npz samples/chelsea.png\n\n"
             "Run convcli COMMAND --help for each command's options and more examples."
         ),
         no_args_is_help=True,
@@ -161,8 +193,17 @@ def make_app(only: str | None = None) -> typer.Typer:
     for name, (module, kwargs) in COMMANDS.items():
         if only is None or name == only:
             mod = importlib.import_module(f"convcli.commands.{module}")
-            app.command(name, epilog=mod.EPILOG, **kwargs)(getattr(mod, module))
+            fn = getattr(mod, module)
+            app.command(name, epilog=mod.EPILOG, help=_reflow(fn.__doc__ or ""), **kwargs)(fn)
     return app
+
+
+def _reflow(doc: str) -> str:
+    """A docstring's paragraphs each on one line: the help wraps them to the terminal, never mid-sentence."""
+    import inspect
+
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
 
 
 def __getattr__(name: str) -> Any:

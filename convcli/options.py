@@ -88,7 +88,7 @@ ImagePaddingOpt = Annotated[
         "padding",
         0,
         "P",
-        "Padding: same (keep the size), valid (none), N or H,W; filled as --boundary says. \\[default: same]",
+        "Padding: same (ceil(size / stride) outputs), valid (none), N or H,W; filled as --boundary says. \\[default: same]",
         ("same", "valid"),
     ),
 ]

@@ -170,7 +170,7 @@ def test_json_summary(scene, tmp_path):
 
 def test_show(scene, tmp_path):
     plain = invoke("apply", scene, "-k", "sharpen", "--show", "-o", tmp_path / "s1.png")
-    assert "--show needs a colour terminal" in plain.stderr
+    assert "--show draws on a terminal" in plain.stderr
     colour = CliRunner().invoke(
         app,
         ["apply", str(scene), "-k", "sharpen", "--show", "-o", str(tmp_path / "s2.png")],

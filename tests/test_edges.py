@@ -135,3 +135,90 @@ def test_a_spatial_layer_after_fc_is_refused_by_shape_as_by_train():
     from .conftest import assert_fails
 
     assert_fails(invoke("shape", "--H", "28", "--layers", "conv3c4,fc10,conv3"), 1, "cannot follow flatten or fc")
+
+
+def test_show_without_colour_draws_a_grey_ramp(tmp_path):
+    # NO_COLOR on a terminal: half blocks would print as blank ▀; characters carry the picture
+    from convcli.render.images import GREY_RAMP
+
+    result = invoke(
+        "apply", SAMPLE, "-k", "blur", "--show", "-o", tmp_path / "s.png",
+        env={"FORCE_COLOR": "1", "NO_COLOR": "1", "COLUMNS": "80"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "▀" not in result.stdout
+    assert "before" in result.stdout
+    assert "after" in result.stdout
+    art = [line for line in result.stdout.splitlines() if line and set(line) <= set(GREY_RAMP + " ")]
+    assert len(art) > 5
+    assert len({c for line in art for c in line}) > 4  # shades, not a blank box
+
+
+def test_grey_ramp_follows_luminance():
+    from convcli.render.images import GREY_RAMP, grey_ramp
+
+    pixels = np.zeros((2, 3, 3), dtype=np.uint8)
+    pixels[:, 1] = 128
+    pixels[:, 2] = 255
+    assert grey_ramp(pixels).plain == GREY_RAMP[0] + GREY_RAMP[5] + GREY_RAMP[-1]
+
+
+COMMANDS = ["apply", "kernels", "shape", "animate", "backprop", "train", "predict"]
+
+
+@pytest.mark.parametrize("name", [None, *COMMANDS])
+def test_help_names_values_plainly_and_never_breaks_a_sentence(name):
+    args = ["--help"] if name is None else [name, "--help"]
+    out = invoke(*args, columns=200).stdout
+    assert "<bool>" not in out
+    assert "<str>" not in out
+    assert "range>" not in out
+    assert "Examples (each runs as it is; # lines are comments)" in out
+    assert any(line.strip().startswith("# ") for line in out.splitlines())  # each example says what it does
+
+
+def test_a_docstring_paragraph_is_one_line_at_a_wide_terminal():
+    out = invoke("shape", "--help", columns=200).stdout
+    assert any("what PyTorch and TensorFlow give" in line for line in out.splitlines())
+
+
+def _examples(name):
+    import importlib
+    import shlex
+
+    epilog = importlib.import_module(f"convcli.commands.{name}").EPILOG
+    joined = epilog.replace("\\\n", " ")
+    return [shlex.split(line.strip())[1:] for line in joined.splitlines() if line.strip().startswith("convcli ")]
+
+
+@pytest.mark.parametrize("name", ["kernels", "shape", "backprop", "animate", "apply"])
+def test_every_example_in_the_help_runs_as_written(name, tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    shutil.copytree(Path(__file__).parent.parent / "samples", tmp_path / "samples")
+    monkeypatch.chdir(tmp_path)
+    import glob
+
+    for args in _examples(name):
+        if "<" in args or ">" in args:  # a shell redirection: the pipe test covers it
+            continue
+        expanded = [m for a in args for m in (sorted(glob.glob(a)) if "*" in a else [a])]
+        result = invoke(*expanded)
+        assert result.exit_code == 0, (args, result.output)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["shape", "--H", "28", "--K", "3", "--pool", "max", "--out-channels", "8"], "--out-channels does nothing"),
+        (["shape", "--H", "28", "--K", "3", "--ceil-mode"], "add --pool"),
+        (["shape", "--H", "28", "--K", "3", "--KH", "5", "--KW", "3"], "--KH and --KW both replace --K"),
+        (["shape", "--H", "28", "--stride", "2", "--layers", "conv3,pool2"], "--stride does nothing with --layers"),
+        (["backprop", "--format", "markdown", "--json"], "ask for two formats"),
+    ],
+)
+def test_options_that_would_do_nothing_are_refused(args, message):
+    from .conftest import assert_fails
+
+    assert_fails(invoke(*args), 2, message)

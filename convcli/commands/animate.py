@@ -30,22 +30,30 @@ if TYPE_CHECKING:
 
 MAX_FRAMES = 100_000  # a frame per output cell: past this, files and the terminal would take minutes
 
-EPILOG = """Examples:
+EPILOG = """Examples (each runs as it is; # lines are comments):
 
-  convcli animate --H 5 --K 3 --stride 2 --padding 1               plays in the terminal
+  # the window sliding over a padded 5x5 input, played in the terminal
+  convcli animate --H 5 --K 3 --stride 2 --padding 1
 
-  convcli animate --H 5 --K 3 --stride 2 --padding 1 -o conv.gif   a GIF for a slide (also .png, .svg)
+  # a GIF for a slide (also .png for animated PNG, .svg)
+  convcli animate --H 5 --K 3 --stride 2 --padding 1 -o conv.gif
 
-  convcli animate --H 2 --K 3 --stride 2 --transposed -o up.svg    over the zero-inserted input
+  # a transposed convolution over the zero-inserted input
+  convcli animate --H 2 --K 3 --stride 2 --transposed -o up.svg
 
-  convcli animate --H 4 --K 3 --stride 2 --transposed --view scatter   each input stamps the kernel
+  # the same, as each input cell stamping the kernel
+  convcli animate --H 4 --K 3 --stride 2 --transposed --view scatter
 
-  convcli animate --H 4 --K 3 --values --seed 1 --frames           numbers, every frame as text
+  # numbers in the cells, every frame as text
+  convcli animate --H 4 --K 3 --values --seed 1 --frames
 
-  convcli animate --H 7 --K 3 --dilation 2 --frame 1,5 -o still.png   frames for a PDF
+  # two frames as still pictures, for a PDF
+  convcli animate --H 7 --K 3 --dilation 2 --frame 1,5 -o still.png
 
-  convcli animate --H 5 --K 3 --stride 2 --grad                    dL/dX gathered cell by cell
+  # dL/dX gathered cell by cell
+  convcli animate --H 5 --K 3 --stride 2 --grad
 
+  # the windows of a pooling layer, as JSON
   convcli animate --H 6 --W 5 --K 3 --pool max --ceil-mode --json
 """
 

@@ -22,29 +22,36 @@ if TYPE_CHECKING:
     from convcli.core.kernels import NamedKernel
     from convcli.explain.apply_report import ApplyReport, PixelReport
 
-EPILOG = """Examples:
+EPILOG = """Examples (each runs as it is; # lines are comments):
 
-  convcli apply samples/chelsea.png --kernel sobel               writes samples/chelsea-sobel.png
+  # the Sobel edges of the bundled photo: writes samples/chelsea-sobel.png
+  convcli apply samples/chelsea.png --kernel sobel
 
-  convcli apply photo.jpg -k gaussian:9,2 -o soft.jpg --quality 90 --show
+  # a blur to JPEG, with before and after in the terminal
+  convcli apply samples/chelsea.png -k gaussian:9,2 -o soft.jpg --show
 
-  convcli apply samples/scene.png -k "1,0,-1;2,0,-2;1,0,-1" --display rescale
+  # an inline kernel; signed results rescaled (zero is mid-grey)
+  convcli apply samples/scene.png -k "1,0,-1;2,0,-2;1,0,-1" -o gx.png
 
-  convcli apply samples/scene.png -k emboss --at 120,80           how one output pixel is made
+  # how one output pixel is made: window ⊙ kernel, products, sum
+  convcli apply samples/scene.png -k emboss --at 60,100 -o emb.png
 
-  convcli apply *.jpg -k sobel -o out/                            every image, a line each
+  # every image under two kernels, one line each, into a folder
+  convcli apply samples/*.png -k sobel,blur -o out/
 
-  convcli apply samples/chelsea.png -k sobel-x,sobel-y,laplacian,emboss,gaussian:9,2 --sheet sheet.png
+  # one image under several kernels, as a contact sheet
+  convcli apply samples/chelsea.png -k sobel-x,emboss,blur --sheet sheet.png
 
-  convcli apply - -k blur -o - < a.png > b.png                    in a pipe
+  # in a pipe: - is standard input or output
+  convcli apply - -k blur -o - < samples/scene.png > blurred.png
 
-  convcli apply samples/ramp16.png -k sobel-x -o ramp.png          16-bit in, 16-bit out
+  # 16-bit in, 16-bit out; the raw float32 result as .npy
+  convcli apply samples/ramp16.png -k sobel-x -o ramp.png
+  convcli apply samples/scene.png -k laplacian --gray -o edges.npy
 
-  convcli apply samples/scene.png -k laplacian --gray -o edges.npy  the raw float32 result
-
-Kernels: a name from `convcli kernels` (with parameters as name:a,b, e.g. gaussian:7,1.5),
-an inline matrix "1,0,-1;2,0,-2;1,0,-1", or a .txt/.csv/.npy file; several as a comma list or by
-repeating -k.
+Kernels: a name from `convcli kernels` (with parameters as name:a,b, e.g.
+gaussian:7,1.5), an inline matrix "1,0,-1;2,0,-2;1,0,-1", or a .txt/.csv/.npy
+file; several as a comma list or by repeating -k.
 """
 
 
@@ -200,14 +207,18 @@ def apply(
         if pixel is not None:
             console.print(views.pixel(pixel, len(report.input_shape) == 3))
         if show:
-            if not console.is_terminal or console.color_system is None:
-                err_console.print("--show needs a colour terminal; skipped", style="yellow")
+            if not console.is_terminal:
+                err_console.print("--show draws on a terminal; skipped", style="yellow")
                 return
-            half = max(8, (console.width - 4) // 2)
+            colour = console.color_system is not None and not console.no_color  # else a grey ramp
+            half = max(8, (console.width - 2) // 2)
             assert shown is not None
             before, after = shown
+            if pixel is not None:  # around the pixel explained, at full size: a blur shows, scaled down it would not
+                rows = 2 * max(4, min(20, console.height // 2 - 4))
+                before, after = (imageio.crop_around(p, pixel.row, pixel.col, rows, half) for p in (before, after))
             console.print(
-                views.before_after(imageio.fit_half_blocks(before, half), imageio.fit_half_blocks(after, half))
+                views.before_after(imageio.fit_half_blocks(before, half), imageio.fit_half_blocks(after, half), colour)
             )
         return
     _batch(jobs, settings, json_out, err_console)
@@ -509,11 +520,12 @@ def _sheet(
         f"contact sheet of {image} under {len(kernels)} kernels written to {sheet}", highlight=False, markup=False
     )
     if show:
-        if not console.is_terminal or console.color_system is None:
-            make_console(stderr=True).print("--show needs a colour terminal; skipped", style="yellow")
+        if not console.is_terminal:
+            make_console(stderr=True).print("--show draws on a terminal; skipped", style="yellow")
             return
+        colour = console.color_system is not None and not console.no_color  # else a grey ramp
         per_row = max(1, min(len(tiles), (console.width + 2) // 26))
         width = max(8, (console.width - 2 * (per_row - 1)) // per_row)
         console.print(
-            views.sheet_grid([(name, imageio.fit_half_blocks(px, width, 12)) for name, px, _ in tiles], per_row)
+            views.sheet_grid([(name, imageio.fit_half_blocks(px, width, 12)) for name, px, _ in tiles], per_row, colour)
         )

@@ -13,23 +13,31 @@ from convcli.options import DilationOpt, JsonOpt, Mode, PaddingOpt, StrideOpt, p
 if TYPE_CHECKING:
     from convcli.core.shapes import Padding, Pair
 
-EPILOG = """Examples:
+EPILOG = """Examples (each runs as it is; # lines are comments):
 
-  convcli backprop                                    the classic textbook example: 3x3 X, 2x2 K, L = sum(O)
+  # the classic textbook example: 3x3 X, 2x2 K, L = sum(O)
+  convcli backprop
 
-  convcli backprop --verbose                          the whole walk: vec(), Jacobians, closing formulas
+  # the whole walk: vec(), the Jacobians, the closing formulas
+  convcli backprop --verbose
 
-  convcli backprop --verbose --symbolic               the same walk in symbols (X00, K10, dL/dO01)
+  # the same walk in symbols (X00, K10, dL/dO01)
+  convcli backprop --verbose --symbolic
 
-  convcli backprop --x "1,2,3;4,5,6;7,8,9" --k "1,0;0,-1" --bias 0.5 --grad "1,2;3,4"
+  # your own matrices, bias and upstream gradient
+  convcli backprop --x "1,2,3;4,5,6;7,8,9" --k "1,0;0,-1" --grad "1,2;3,4"
 
-  convcli backprop --random --H 5 --W 6 --K 3 --stride 2 --padding 1 --seed 0 -v
+  # random numbers, with a stride and padding
+  convcli backprop --random --H 5 --W 6 --K 3 --stride 2 --padding 1 -v
 
-  convcli backprop --x "1,2,3,4,5" --k "1,0,-1"         the 1-D case lecture notes draw
+  # the 1-D case lecture notes draw
+  convcli backprop --x "1,2,3,4,5" --k "1,0,-1"
 
+  # several channels and filters
   convcli backprop --channels 2 --filters 3 --H 4 --K 2
 
-  convcli backprop -v --format markdown > walk.md     also: latex, json (--json)
+  # as Markdown (also latex; --json for the numbers)
+  convcli backprop -v --format markdown > walk.md
 """
 
 SEED_X = "1,2,3;4,5,6;7,8,9"
@@ -95,6 +103,10 @@ def backprop(
         except MatrixSyntaxError as err:
             raise typer.BadParameter(str(err).removeprefix(option + ": "), param_hint=f"'{option}'") from None
 
+    if json_out and output_format not in ("rich", "json"):
+        raise typer.BadParameter(
+            f"--json and --format {output_format} ask for two formats; give one", param_hint="'--json'"
+        )
     fmt = "json" if json_out else output_format
     several = channels > 1 or filters > 1
     if several and (x is not None or k is not None):

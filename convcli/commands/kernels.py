@@ -9,14 +9,16 @@ import typer
 
 from convcli.options import JsonOpt
 
-EPILOG = """Examples:
+EPILOG = """Examples (each runs as it is; # lines are comments):
 
-  convcli kernels                      every kernel: name, size, what it does, its matrix
+  # every kernel: name, size, what it does, its matrix
+  convcli kernels
 
-  convcli kernels sobel                one kernel in full
+  # one kernel in full, and one with parameters
+  convcli kernels sobel
+  convcli kernels gaussian:7,1.5
 
-  convcli kernels gaussian:7,1.5       with parameters
-
+  # the numbers, for a script
   convcli kernels --json
 """
 

@@ -9,13 +9,16 @@ import typer
 
 from convcli.options import JsonOpt
 
-EPILOG = """Examples:
+EPILOG = """Examples (each runs as it is; # lines are comments):
 
-  convcli predict model.npz digit.png
+  # train a model first: writes model.npz
+  convcli train --epochs 2
 
-  convcli predict model.npz shots/*.png --top 3
+  # then classify images with it (the model comes first)
+  convcli predict model.npz samples/chelsea.png
 
-  convcli predict model.npz img.png --json
+  # the three likeliest classes of several images, as JSON
+  convcli predict model.npz samples/*.png --top 3 --json
 """
 
 

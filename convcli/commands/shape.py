@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -29,18 +30,23 @@ from convcli.options import (
     pair_or,
 )
 
-EPILOG = """Examples:
+EPILOG = """Examples (each runs as it is; # lines are comments):
 
+  # one convolution: the output size, the formula with the numbers
   convcli shape --H 28 --K 3 --stride 2
 
-  convcli shape --H 32 --W 24 --KH 5 --KW 3 --padding 2,1 --in-channels 3 --out-channels 16
+  # a rectangular kernel and padding, with parameter and MAC counts
+  convcli shape --H 32 --W 24 --KH 5 --KW 3 --padding 2,1 \\
+    --in-channels 3 --out-channels 16
 
+  # a transposed convolution, and a pooling layer rounding up
   convcli shape --H 14 --K 4 --stride 2 --padding 1 --transposed
-
   convcli shape --H 7 --K 3 --stride 2 --pool max --ceil-mode
 
-  convcli shape --H 224 --layers conv7s2p3c64,pool3s2p1 --in-channels 3
+  # a chain: sizes, receptive fields, counts (train's --arch words too)
+  convcli shape --H 28 --in-channels 1 --layers conv3p1c8,relu,pool2,fc10
 
+  # a network from a file, as JSON
   convcli shape --H 224 --layers samples/vgg16.txt --json
 """
 
@@ -86,7 +92,9 @@ def shape(
         str | None,
         typer.Option(
             "--layers",
-            help="A chain such as conv3p1,pool2,conv3s2p1,tconv4s2p1 (or a file of them): sizes and receptive fields.",
+            help="A chain of layers, e.g. conv3p1c8,relu,pool2,fc10 (train's --arch words), or a file of them: "
+            "sizes, receptive fields and counts.",
+            metavar="LAYERS",
         ),
     ] = None,
     json_out: JsonOpt = False,
@@ -98,12 +106,26 @@ def shape(
     """
     size = (height, width or height)
     report: sr.LayerReport | sr.ChainReport
+    given = {
+        "--K": k, "--KH": kh, "--KW": kw, "--stride": stride, "--padding": padding, "--dilation": dilation,
+        "--transposed": transposed or None, "--output-padding": output_padding, "--pool": pool,
+        "--out-channels": out_channels, "--groups": groups if groups != 1 else None,
+    }  # fmt: skip
     if layers is not None:
+        _refuse_unused(given, "--layers", "each layer's own words (conv3s2p1c16, pool2, ...) say these")
         try:
             report = sr.chain_report(size, read_layers(layers), ceil_mode, in_channels)
         except LayerSpecError as err:
             raise typer.BadParameter(str(err), param_hint="'--layers'") from None
         return _emit(report, json_out)
+    if pool is not None:
+        _refuse_unused({"--out-channels": out_channels, "--in-channels": in_channels, "--groups": given["--groups"]},
+                       "--pool", "pooling has no weights to count")  # fmt: skip
+    if ceil_mode and pool is None:
+        raise typer.BadParameter("--ceil-mode rounds a pooling layer's output up; add --pool max or --pool avg",
+                                 param_hint="'--ceil-mode'")  # fmt: skip
+    if k is not None and kh is not None and kw is not None:
+        raise typer.BadParameter("--KH and --KW both replace --K; give --K, or --KH and --KW", param_hint="'--K'")
     if in_channels and out_channels and (in_channels % groups or out_channels % groups):
         raise ConvcliError(
             f"--groups {groups} must divide --in-channels {in_channels} and --out-channels {out_channels}"
@@ -113,6 +135,16 @@ def shape(
         size, (k, kh, kw), stride, padding, dilation, transposed, output_padding, pool, ceil_mode, channels
     )
     _emit(report, json_out)
+
+
+def _refuse_unused(given: Mapping[str, object], option: str, why: str) -> None:
+    """A usage error naming options that would be silently ignored beside ``option``."""
+    unused = [name for name, value in given.items() if value is not None]
+    if unused:
+        raise typer.BadParameter(
+            f"{', '.join(unused)} {'does' if len(unused) == 1 else 'do'} nothing with {option}: {why}",
+            param_hint=f"'{option}'",
+        )
 
 
 def _emit(report: sr.LayerReport | sr.ChainReport, json_out: bool) -> None:

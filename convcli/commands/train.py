@@ -15,21 +15,22 @@ import typer
 
 from convcli.options import JsonOpt
 
-EPILOG = """Examples:
+EPILOG = """Examples (each runs as it is; # lines are comments):
 
-  convcli train                                     the built-in shapes, default net, about 15 s
+  # the built-in shapes, the default net: about 15 s, writes model.npz
+  convcli train
 
+  # quicker, with SGD, to another file
   convcli train --epochs 3 --optimizer sgd --lr 0.05 --out quick.npz
 
-  convcli train --arch "conv5p2c16,relu,pool2,conv3p1c32,relu,pool2,fc64,relu" --out wide.npz
+  # your own architecture (check it first with convcli shape --layers)
+  convcli train --arch conv5p2c16,relu,pool2,fc64,relu --out wide.npz
 
-  convcli train --data path/to/folders --size 32 --epochs 20     one subfolder per class
+  # continue model.npz to 12 epochs
+  convcli train --resume --epochs 12
 
-  convcli train --data path/to/mnist                # train-images-idx3-ubyte(.gz) and friends
-
-  convcli train --resume --epochs 12                # continue model.npz to 12 epochs
-
-  convcli predict model.npz image.png
+  # your images: one subfolder per class (or an MNIST IDX folder)
+  #   convcli train --data path/to/folders --size 32 --epochs 20
 """
 
 
@@ -253,5 +254,10 @@ def train(
         console.print("", views.confusion_matrix(confusion, ds.classes))
     if first_weight is not None:
         title = f"first layer's kernels (saved as {kernels_png})"
-        console.print("", views.kernel_heatmaps(first_weight, title, console.color_system is not None, console.width))
+        console.print(
+            "",
+            views.kernel_heatmaps(
+                first_weight, title, console.color_system is not None and not console.no_color, console.width
+            ),
+        )
     console.print("", views.closing(closing, curve_levels(mf.history["step_losses"])))

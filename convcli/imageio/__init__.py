@@ -809,6 +809,14 @@ def load_dataset(data: str, samples: int, size: tuple[int, int], test_split: flo
     return Dataset(x[train], y[train], x[test], y[test], classes, f"image folders in {data}")
 
 
+def crop_around(pixels: Any, row: int, col: int, height: int, width: int) -> Any:
+    """The height x width window of pixels centred on (row, col), shifted to stay inside the image."""
+    h, w = pixels.shape[:2]
+    top = min(max(0, row - height // 2), max(0, h - height))
+    left = min(max(0, col - width // 2), max(0, w - width))
+    return pixels[top : top + height, left : left + width]
+
+
 def fit_half_blocks(pixels: Any, width: int, max_rows: int = 40) -> Any:
     """An 8-bit image resized (box filter) to at most ``width`` columns and 2*max_rows rows, RGB, even height:
     what render.images.half_blocks draws."""

@@ -10,8 +10,8 @@ from rich.text import Text
 
 from convcli.explain.apply_report import ROBUST_FROM, ApplyReport, PixelReport
 from convcli.explain.text import fmt_number, pair_text
-from convcli.render.images import half_blocks
-from convcli.render.layout import key_values, notes, para, side_by_side
+from convcli.render.images import picture
+from convcli.render.layout import key_values, notes, para, side_by_side, titled
 from convcli.render.matrices import kernel_matrix, matrix
 
 
@@ -128,9 +128,9 @@ def pixel(p: PixelReport, colour: bool) -> Group:
     return Group(*items)
 
 
-def before_after(before: Any, after: Any) -> RenderableType:
-    """Two images already fitted to half the width (imageio.fit_half_blocks), side by side."""
-    return side_by_side(half_blocks(before), half_blocks(after))
+def before_after(before: Any, after: Any, colour: bool = True) -> RenderableType:
+    """Two images already fitted to half the width (imageio.fit_half_blocks), side by side, labelled."""
+    return side_by_side(titled("before", picture(before, colour)), titled("after", picture(after, colour)), gap=2)
 
 
 def file_line(r: ApplyReport) -> Text:
@@ -151,14 +151,14 @@ def batch_total(done: int, failed: int, seconds: float) -> Text:
     return text
 
 
-def sheet_grid(tiles: list[tuple[str, Any]], per_row: int) -> RenderableType:
+def sheet_grid(tiles: list[tuple[str, Any]], per_row: int, colour: bool = True) -> RenderableType:
     """Half-block previews (fitted by imageio.fit_half_blocks) in a grid, each with its kernel's name."""
     from rich.table import Table
 
     grid = Table.grid(padding=(0, 2))
     for _ in range(per_row):
         grid.add_column()
-    cells = [Group(Text(name, style="bold"), half_blocks(pixels)) for name, pixels in tiles]
+    cells = [Group(Text(name, style="bold"), picture(pixels, colour)) for name, pixels in tiles]
     for i in range(0, len(cells), per_row):
         row = cells[i : i + per_row]
         grid.add_row(*row, *[""] * (per_row - len(row)))

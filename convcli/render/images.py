@@ -1,4 +1,4 @@
-"""Images in the terminal: true-colour half blocks, two pixels per character cell."""
+"""Images in the terminal: true-colour half blocks, two pixels per character cell; a grey ramp without colour."""
 
 from __future__ import annotations
 
@@ -24,3 +24,22 @@ def half_blocks(pixels: Any) -> Text:
         if y + 2 < h:
             text.append("\n")
     return text
+
+
+GREY_RAMP = " .:-=+*#%@"  # dark to light, for a terminal without colour (NO_COLOR) on a dark background
+
+
+def grey_ramp(pixels: Any) -> Text:
+    """The same (H, W, 3) image as half_blocks, each character cell (two pixels, one above the other)
+    as a character of GREY_RAMP by its mean luminance (ITU-R 601)."""
+    import numpy as np
+
+    luma = np.asarray(pixels, dtype=np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    cells = (luma[0::2] + luma[1::2]) / 2
+    index = np.clip((cells / 256 * len(GREY_RAMP)).astype(int), 0, len(GREY_RAMP) - 1)
+    return Text("\n".join("".join(GREY_RAMP[i] for i in row) for row in index))
+
+
+def picture(pixels: Any, colour: bool) -> Text:
+    """half_blocks where the terminal shows colour, else grey_ramp."""
+    return half_blocks(pixels) if colour else grey_ramp(pixels)
