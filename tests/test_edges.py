@@ -222,3 +222,39 @@ def test_options_that_would_do_nothing_are_refused(args, message):
     from .conftest import assert_fails
 
     assert_fails(invoke(*args), 2, message)
+
+
+def test_a_diverging_run_stops_keeps_the_last_good_model_and_fails(tmp_path):
+    from .conftest import assert_fails
+
+    model = tmp_path / "m.npz"
+    fresh = invoke("train", "--samples", "300", "--epochs", "2", "--lr", "10000", "-o", model)
+    assert_fails(fresh, 1, "Try a lower --lr", stdout_empty=False)
+    assert not model.exists()  # nothing trained is worth keeping
+    assert invoke("train", "--samples", "300", "--epochs", "1", "-o", model).exit_code == 0
+    good = model.read_bytes()
+    resumed = invoke("train", "--resume", "--epochs", "3", "--lr", "10000", "-o", model)
+    assert_fails(resumed, 1, "keeps epoch 1", stdout_empty=False)
+    assert model.read_bytes() == good
+
+
+@pytest.mark.parametrize(
+    "option", [["--arch", "conv3c4"], ["--optimizer", "sgd"], ["--seed", "3"], ["--samples", "500"]]
+)
+def test_resume_refuses_what_would_change_the_run_it_continues(tmp_path, option):
+    from .conftest import assert_fails
+
+    model = tmp_path / "m.npz"
+    assert invoke("train", "--samples", "300", "--epochs", "1", "-o", model).exit_code == 0
+    assert_fails(invoke("train", "--resume", "--epochs", "2", "-o", model, *option), 2, option[0] + " would change")
+
+
+def test_resume_applies_a_new_learning_rate_and_says_so(tmp_path):
+    model = tmp_path / "m.npz"
+    assert invoke("train", "--samples", "300", "--epochs", "1", "-o", model).exit_code == 0
+    result = invoke("train", "--resume", "--epochs", "2", "--lr", "0.0005", "-o", model)
+    assert result.exit_code == 0, result.output
+    assert "learning rate 0.001 -> 0.0005" in result.stderr
+    from convcli import imageio
+
+    assert imageio.load_model(str(model)).optimizer["lr"] == pytest.approx(0.0005)

@@ -34,7 +34,13 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
 """
 
 
+# what --resume keeps from the model file; given again, they would change the run it continues
+_FIXED_BY_RESUME = ("data", "samples", "size", "arch", "batch_size", "optimizer", "weight_decay", "seed",
+                    "val_split", "test_split")  # fmt: skip
+
+
 def train(
+    ctx: typer.Context,
     data: Annotated[
         str,
         typer.Option("--data", help="'shapes' (built in), a folder of class folders, or a folder of MNIST IDX files."),
@@ -119,6 +125,16 @@ def train(
                 raise imageio.OutputError(f"{written} is a file of the training data {data}; write the model elsewhere")
     if resume and not out_path.exists():
         raise imageio.OutputError(f"--resume: {out} does not exist; train without --resume first")
+    if resume:
+        sources = {n: ctx.get_parameter_source(n) for n in _FIXED_BY_RESUME}
+        given = [n for n, source in sources.items() if source is not None and source.name == "COMMANDLINE"]
+        if given:
+            names = ", ".join("--" + n.replace("_", "-") for n in given)
+            raise typer.BadParameter(
+                f"--resume continues {out} with the data, layers and optimizer it was trained with; {names} would "
+                "change them: drop it, or train a new model with --force (--lr and --epochs may change)",
+                param_hint="'--resume'",
+            )
     err, console = make_console(stderr=True), make_console()
 
     with err.status("Preparing the data…", spinner="dots"):
@@ -158,6 +174,9 @@ def train(
             )
         model.load(saved.params)
         opt, mf = saved.make_optimizer(), saved
+        if lr is not None and lr != opt.lr:  # applied, and said: a lower rate to fine-tune is common
+            err.print(f"--resume: learning rate {opt.lr:g} -> {lr:g} from epoch {saved.epoch + 1}", style="yellow")
+            opt.lr = lr
     else:
         opt = make_optimizer(optimizer, lr, weight_decay)
         mf = ModelFile(
@@ -211,7 +230,7 @@ def train(
                 last = f"{out} keeps epoch {epoch}" if epoch > 0 else "no checkpoint was written"
                 raise ParameterError(
                     f"the loss became {fit.loss} in epoch {epoch + 1} (step {fit.steps + 1}); training stopped and {last}. "
-                    f"Try a lower --lr (now {opt.lr:g}), e.g. {opt.lr / 10:g}"
+                    f"Try a lower --lr (now {opt.lr:g}), e.g. {min(opt.lr / 10, make_optimizer(mf.optimizer['name'], None).lr):g}"
                 )
             if fit.stopped:
                 kept = (

@@ -20,6 +20,9 @@ from .nn import Model, softmax_cross_entropy
 from .optim import Optimizer
 
 MAX_WEIGHT = 1e6  # a weight past this means the run diverged (a NaN loss follows a few steps later)
+# a minibatch loss this many times chance's log(C) means the run exploded: an untrained net starts
+# near log(C), a learning one goes below it, and one at 25x is making confident, wrong guesses
+EXPLODED = 25.0
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class EpochResult:
     samples: int
     losses: list[float]  # per step
     stopped: bool  # should_stop() said so before the epoch ended
-    diverged: bool  # the loss became NaN or infinite; parameters are then not to be trusted
+    diverged: bool  # the loss became NaN, infinite or exploded; parameters are then not to be trusted
 
 
 def fit_epoch(
@@ -58,7 +61,7 @@ def fit_epoch(
         with np.errstate(over="ignore", invalid="ignore"):
             logits = model.forward(x[idx])
             loss, dlogits, _ = softmax_cross_entropy(logits, y[idx])
-        if not math.isfinite(loss):
+        if not math.isfinite(loss) or loss > EXPLODED * math.log(max(logits.shape[1], 2)):
             return EpochResult(loss, correct / max(seen, 1), len(losses), int(seen), losses, False, True)
         model.backward(dlogits)
         with np.errstate(over="ignore", invalid="ignore"):
