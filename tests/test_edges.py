@@ -258,3 +258,30 @@ def test_resume_applies_a_new_learning_rate_and_says_so(tmp_path):
     from convcli import imageio
 
     assert imageio.load_model(str(model)).optimizer["lr"] == pytest.approx(0.0005)
+
+
+@pytest.mark.parametrize("output", ["full.png", "full.npy"])
+def test_a_full_disk_is_one_line_and_leaves_no_partial_file(tmp_path, monkeypatch, output):
+    # ENOSPC half way through the write: the user's path named, nothing left behind, exit 1
+    import errno
+
+    from PIL import Image
+
+    from .conftest import assert_fails
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", full)
+    monkeypatch.setattr(np, "save", full)
+    result = invoke("apply", SAMPLE, "-k", "blur", "-o", tmp_path / output)
+    assert_fails(result, 1, f"cannot write {tmp_path / output}: No space left on device")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_data_given_as_a_file_says_which_folder_to_give(tmp_path):
+    from .conftest import assert_fails
+
+    archive = tmp_path / "train-images-idx3-ubyte.gz"
+    archive.write_bytes(b"")
+    assert_fails(invoke("train", "--data", archive), 1, "is a file; give the folder that holds it")

@@ -34,7 +34,7 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
   convcli apply samples/scene.png -k "1,0,-1;2,0,-2;1,0,-1" -o gx.png
 
   # how one output pixel is made: window ⊙ kernel, products, sum
-  convcli apply samples/scene.png -k emboss --at 60,100 -o emb.png
+  convcli apply samples/scene.png -k emboss --at 190,240 -o emb.png
 
   # every image under two kernels, one line each, into a folder
   convcli apply samples/*.png -k sobel,blur -o out/

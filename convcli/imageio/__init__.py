@@ -796,6 +796,11 @@ def load_dataset(data: str, samples: int, size: tuple[int, int], test_split: flo
             x[n_test:], y[n_test:], x[:n_test], y[:n_test], list(CLASSES), f"built-in shapes, {samples} images"
         )
     path = Path(data)
+    if path.is_file():
+        raise DataError(
+            f"--data {data} is a file; give the folder that holds it (MNIST: the folder with train-images-idx3-ubyte.gz "
+            "and its three companions; images: a folder of class folders)"
+        )
     if not path.is_dir():
         raise DataError(f"--data {data}: no such folder (use 'shapes', a folder of class folders, or an IDX folder)")
     if any((path / (name + ext)).is_file() for name in IDX_FILES.values() for ext in ("", ".gz")):

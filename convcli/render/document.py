@@ -65,6 +65,14 @@ def equation_lines(
                 lines = _matrix_lines(t, max_rows, cols)
             elided |= r > max_rows or c > cols
             blocks.append(lines)
+        elif len(t.plain) > width - 4:  # a long sum: broken between its terms, continuations indented
+            import textwrap
+
+            blocks.append(
+                textwrap.wrap(
+                    t.plain, width - 4, subsequent_indent="    ", break_long_words=False, break_on_hyphens=False
+                )
+            )
         else:
             blocks.append([t.plain])
     # wrap onto further rows when the terms do not fit side by side
@@ -121,15 +129,18 @@ def to_rich(doc: Document, width: int) -> tuple[Any, bool]:
             elided |= cut
             parts += [Text("\n".join(lines)), Text()]
         elif isinstance(b, Align):
-            text = Text()
+            # the left-hand side in a column of its own: a long right-hand side wraps under itself
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(no_wrap=True, style="bold")
+            grid.add_column()
             for row in b.rows[:ALIGN_ROWS]:
                 lhs, *rest = row
-                text.append("  " + lhs.plain, style="bold")
-                text.append(" = " + " = ".join(r.plain for r in rest) + "\n")
+                grid.add_row("  " + lhs.plain, Text("= " + " = ".join(r.plain for r in rest)))
+            parts.append(grid)
             if len(b.rows) > ALIGN_ROWS:
                 elided = True
-                text.append(f"  … {len(b.rows) - ALIGN_ROWS} more\n", style="dim")
-            parts.append(text)
+                parts.append(Text(f"  … {len(b.rows) - ALIGN_ROWS} more", style="dim"))
+            parts.append(Text())
         elif isinstance(b, Check):
             parts.append(hanging("✓" if b.ok else "✗", "bold green" if b.ok else "bold red", inline(b.parts)))
     return Group(*parts), elided
