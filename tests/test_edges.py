@@ -285,3 +285,47 @@ def test_data_given_as_a_file_says_which_folder_to_give(tmp_path):
     archive = tmp_path / "train-images-idx3-ubyte.gz"
     archive.write_bytes(b"")
     assert_fails(invoke("train", "--data", archive), 1, "is a file; give the folder that holds it")
+
+
+def test_a_long_inline_kernel_is_a_matrix_not_a_file_name(tmp_path):
+    text = ";".join(",".join(["0.00694"] * 12) for _ in range(12))  # 12x12: 995 characters
+    result = invoke("apply", SAMPLE, "-k", text, "-o", tmp_path / "k.png")
+    assert result.exit_code == 0, result.output
+    assert "12×12" in result.stdout or "⋯" in result.stdout
+
+
+def test_predict_with_the_model_forgotten_says_the_model_comes_first(tmp_path):
+    from .conftest import assert_fails
+
+    assert_fails(invoke("predict", SAMPLE, "samples/scene.png"), 1, "it comes first: convcli predict MODEL IMAGE")
+
+
+def test_one_unreadable_image_does_not_stop_predict(tmp_path):
+    model = tmp_path / "m.npz"
+    assert invoke("train", "--samples", "300", "--epochs", "1", "-o", model).exit_code == 0
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(open(SAMPLE, "rb").read()[:500])
+    result = invoke("predict", model, SAMPLE, broken, "samples/scene.png", columns=200)
+    assert result.exit_code == 1
+    assert "broken.png could not be read" in result.stderr
+    assert "chelsea.png" in result.stdout
+    assert "scene.png" in result.stdout
+    assert "1 of 3 images could not be read" in result.stdout
+
+
+def test_a_long_filter_draws_its_progress_only_after_a_second():
+    import io
+
+    from rich.console import Console
+
+    from convcli.render.progress import slow_progress
+
+    term = Console(file=io.StringIO(), force_terminal=True, width=60)
+    with slow_progress(term, "Filtering", after=0.0) as update:
+        update(0.5)
+        update(1.0)
+    assert "Filtering" in term.file.getvalue()
+    quick = Console(file=io.StringIO(), force_terminal=True, width=60)
+    with slow_progress(quick, "Filtering", after=60.0) as update:
+        update(1.0)
+    assert quick.file.getvalue() == ""
