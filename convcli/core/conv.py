@@ -99,11 +99,11 @@ def _forward(xp: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, g: Con
     w = weight.reshape(groups, c_out // groups, -1)
     for chunk in lay.chunks(n, c_in, xp.itemsize):
         cols = lay.columns(xp, chunk)
-        nb, k, p = cols.shape
-        res = workspace("products", (nb, groups, c_out // groups, p), xp.dtype)
-        np.matmul(w, cols.reshape(nb, groups, k // groups, p), out=res)
+        k, nb, p = cols.shape
+        res = workspace("products", (groups, c_out // groups, nb * p), xp.dtype)
+        np.matmul(w, cols.reshape(groups, k // groups, nb * p), out=res)
         rows = chunk.r1 - chunk.r0
-        result = res.reshape(nb, c_out, rows, lay.row_len)[:, :, :, :wo]
+        result = res.reshape(c_out, nb, rows, lay.row_len)[:, :, :, :wo].swapaxes(0, 1)
         dest = out[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1]
         if bias is None:
             np.copyto(dest, result)
@@ -239,17 +239,21 @@ def _backward(
     grad_xp = np.zeros_like(xp) if input_grad and not transposed else None
     for chunk in lay.chunks(n, c_in, xp.itemsize):
         cols = lay.columns(xp, chunk)
-        nb, k, p = cols.shape
+        k, nb, p = cols.shape
         rows = chunk.r1 - chunk.r0
-        d = workspace("grad_output", (nb, c_out, rows, lay.row_len), dout.dtype)
-        d[:, :, :, :wo] = dout[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1]
+        d = workspace("grad_output", (c_out, nb, rows, lay.row_len), dout.dtype)
+        d[:, :, :, :wo] = dout[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1].swapaxes(0, 1)
         d[:, :, :, wo:] = 0  # the wide layout's garbage columns must contribute nothing
-        dmat = d.reshape(nb, groups, cog, p)
-        grad_w += np.matmul(dmat, cols.reshape(nb, groups, k // groups, p).swapaxes(-1, -2)).sum(axis=0)
+        dmat = d.reshape(groups, cog, nb, p)
+        # dK: one product per image, summed (measured faster here than one long product)
+        per_image = np.matmul(
+            dmat.transpose(2, 0, 1, 3), cols.reshape(groups, k // groups, nb, p).transpose(2, 0, 3, 1)
+        )
+        grad_w += per_image.sum(axis=0)
         if grad_xp is not None:
-            dcols = workspace("grad_columns", (nb, groups, k // groups, p), dout.dtype)
-            np.matmul(wmat.swapaxes(-1, -2), dmat, out=dcols)
-            lay.add_columns(grad_xp, dcols.reshape(nb, k, p), chunk)
+            dcols = workspace("grad_columns", (groups, k // groups, nb * p), dout.dtype)
+            np.matmul(wmat.swapaxes(-1, -2), dmat.reshape(groups, cog, nb * p), out=dcols)
+            lay.add_columns(grad_xp, dcols.reshape(k, nb, p), chunk)
     grad_x = None
     if grad_xp is not None:
         (pt, _), (pl, _) = g.padding

@@ -4,8 +4,10 @@ A convolution is cut into chunks of a few megabytes of columns (whole images, or
 rows of one image), so that each copy of windows is still in cache when the matmul reads it and
 the full im2col matrix of the batch (tens of megabytes) is never built.
 
-Columns of a chunk of ``nb`` images and ``rows`` output rows: an array (nb, C*kH*kW, rows*L), rows
-ordered (c, m, k) like ``weight.reshape(C_out, -1)`` and columns (i, j) with j < L. Two layouts of L:
+Columns of a chunk of ``nb`` images and ``rows`` output rows: an array (C*kH*kW, nb, rows*L), rows
+ordered (c, m, k) like ``weight.reshape(C_out, -1)``, then image n and position (i, j) with j < L:
+the whole chunk is one matmul (BLAS runs a few large products faster than many small ones).
+Two layouts of L:
 - strided (any stride and dilation): L = W_out, read through a strided view of the padded input.
 - wide (stride 1 only): L = Wp, every output row computed over the full padded width. Its last
   Wp - W_out columns are garbage, dropped in the forward pass and met by zeros in the backward
@@ -86,7 +88,7 @@ class Layout(NamedTuple):
                 yield Chunk(n0, n0 + 1, r0, min(ho, r0 + rows))
 
     def columns(self, xp: np.ndarray, chunk: Chunk) -> np.ndarray:
-        """(nb, C*kH*kW, rows*L) copy of the windows of chunk, from the padded input xp, in a workspace."""
+        """(C*kH*kW, nb, rows*L) copy of the windows of chunk, from the padded input xp, in a workspace."""
         n0, n1, r0, r1 = chunk
         _, c, hp, wp = xp.shape
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
@@ -94,19 +96,19 @@ class Layout(NamedTuple):
         item = xp.itemsize
         if self.wide:
             start = xp[n0:n1, :, r0:]
-            shape: tuple[int, ...] = (nb, c, kh, kw, rows * wp)
-            strides: tuple[int, ...] = (c * hp * wp * item, hp * wp * item, dh * wp * item, dw * item, item)
+            shape: tuple[int, ...] = (c, kh, kw, nb, rows * wp)
+            strides: tuple[int, ...] = (hp * wp * item, dh * wp * item, dw * item, c * hp * wp * item, item)
         else:
             start = xp[n0:n1, :, r0 * sh :]
-            shape = (nb, c, kh, kw, rows, self.out_size[1])
-            strides = (c * hp * wp * item, hp * wp * item, dh * wp * item, dw * item, sh * wp * item, sw * item)
+            shape = (c, kh, kw, nb, rows, self.out_size[1])
+            strides = (hp * wp * item, dh * wp * item, dw * item, c * hp * wp * item, sh * wp * item, sw * item)
         view = as_strided(start, shape=shape, strides=strides, writeable=False)
         out = workspace("columns", shape, xp.dtype)
         np.copyto(out, view)
-        return out.reshape(nb, c * kh * kw, rows * self.row_len)
+        return out.reshape(c * kh * kw, nb, rows * self.row_len)
 
     def add_columns(self, grad_xp: np.ndarray, dcols: np.ndarray, chunk: Chunk) -> None:
-        """col2im: add dcols (nb, C*kH*kW, rows*L) back onto the padded input gradient at the cells read.
+        """col2im: add dcols (C*kH*kW, nb, rows*L) back onto the padded input gradient at the cells read.
 
         The adjoint of ``columns``: each entry goes back to the input cell it was copied from, and
         cells read by several windows sum their contributions. One vectorised add per kernel tap.
@@ -118,19 +120,20 @@ class Layout(NamedTuple):
         wo = self.out_size[1]
         item = grad_xp.itemsize
         if self.wide:
-            taps = dcols.reshape(nb, c, kh, kw, rows * wp)
+            taps = dcols.reshape(c, kh, kw, nb, rows * wp)
             for m in range(kh):
                 for k in range(kw):
                     start = grad_xp[n0:, :, r0 + m * dh :, k * dw :]
                     dest = as_strided(
                         start, shape=(nb, c, rows * wp), strides=(c * hp * wp * item, hp * wp * item, item)
                     )
-                    dest += taps[:, :, m, k]
+                    dest += taps[:, m, k].swapaxes(0, 1)
             return
-        taps = dcols.reshape(nb, c, kh, kw, rows, wo)
+        taps = dcols.reshape(c, kh, kw, nb, rows, wo)
         for m in range(kh):
             top = r0 * sh + m * dh
             for k in range(kw):
-                grad_xp[n0:n1, :, top : top + sh * (rows - 1) + 1 : sh, k * dw : k * dw + sw * (wo - 1) + 1 : sw] += (
-                    taps[:, :, m, k]
-                )
+                cells = grad_xp[
+                    n0:n1, :, top : top + sh * (rows - 1) + 1 : sh, k * dw : k * dw + sw * (wo - 1) + 1 : sw
+                ]
+                cells += taps[:, m, k].swapaxes(0, 1)
