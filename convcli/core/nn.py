@@ -73,11 +73,13 @@ class Conv2d(Layer):
 
 class ReLU(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.mask = x > 0
-        return x * self.mask
+        y: np.ndarray = np.maximum(x, 0)
+        self.y = y
+        return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        return dy * self.mask
+        out: np.ndarray = dy * (self.y > 0)  # y > 0 exactly where x > 0
+        return out
 
 
 class MaxPool2d(Layer):
@@ -122,14 +124,15 @@ class MaxPool2d(Layer):
         ho, wo = dy.shape[2:]
         if self.tiling:
             # each window's gradient goes to its first maximum, in row-major order, like argmax
-            dx = np.zeros(self.in_shape, dtype=dy.dtype)
-            taken = np.zeros(dy.shape, dtype=bool)
+            dx = np.empty(self.in_shape, dtype=dy.dtype)
+            free = np.ones(dy.shape, dtype=bool)  # windows whose maximum is not yet found
+            hit = np.empty(dy.shape, dtype=bool)
             for i in range(k[0]):
                 for j in range(k[1]):
-                    hit = self.x[:, :, i :: k[0], j :: k[1]] == self.y
-                    hit &= ~taken
-                    taken |= hit
-                    dx[:, :, i :: k[0], j :: k[1]] = dy * hit
+                    np.equal(self.x[:, :, i :: k[0], j :: k[1]], self.y, out=hit)
+                    np.logical_and(hit, free, out=hit)
+                    np.logical_xor(free, hit, out=free)
+                    np.multiply(dy, hit, out=dx[:, :, i :: k[0], j :: k[1]])  # every cell written once
             return dx
         # overlapping windows can share a maximum: scatter-add
         dx = np.zeros(self.padded_shape, dtype=dy.dtype)
