@@ -12,14 +12,12 @@ Processes alternate (see harness.py). Needs scipy (`pip install '.[bench]'`).
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
-from harness import main
+from harness import main, wall_times
 
 PEER = """
 import sys
@@ -72,11 +70,7 @@ def measure(library: str, case: str, repeat: int, threads: int) -> dict[str, lis
             peer = Path(tmp) / "peer.py"
             peer.write_text(PEER)
             cmd = [sys.executable, str(peer), str(big), out]
-        times = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            subprocess.run(cmd, check=True, capture_output=True)
-            times.append(time.perf_counter() - t0)
+        times = wall_times(cmd, repeat)
     return {"wall": times}
 
 

@@ -13,10 +13,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from harness import main
+from harness import main, wall_times
 
 TYPER_APP = """
 import typer
@@ -43,11 +42,7 @@ def measure(library: str, case: str, repeat: int, threads: int) -> dict[str, lis
             app.write_text(TYPER_APP)
             cmd = [sys.executable, str(app), "--H", "28", "--K", "3"]
         subprocess.run(cmd, check=True, capture_output=True)  # warm the file cache
-        times = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            subprocess.run(cmd, check=True, capture_output=True)
-            times.append(time.perf_counter() - t0)
+        times = wall_times(cmd, repeat)
     return {"wall": times}
 
 

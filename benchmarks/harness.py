@@ -36,6 +36,16 @@ def timings(fn: Callable[[], object], repeat: int, warmup: int = 5) -> list[floa
     return out
 
 
+def wall_times(cmd: Sequence[str], repeat: int) -> list[float]:
+    """Seconds of ``repeat`` runs of a command as a fresh process, start-up included."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
 def thread_env(threads: int) -> dict[str, str]:
     """The environment that caps BLAS and OpenMP pools at ``threads`` in a child process."""
     env = dict(os.environ)
