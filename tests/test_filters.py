@@ -182,12 +182,21 @@ def test_the_chooser_weighs_the_stride():
     )
 
 
+@pytest.mark.parametrize("banded", [False, True])
 @pytest.mark.parametrize("tile_bytes", [1, 300, 1 << 20])
 @given(cfg=setups(), seed=st.integers(0, 2**16), method=st.sampled_from(["direct", "separable", "fft"]))
-def test_every_tiling_and_thread_count_matches_the_reference(tile_bytes, cfg, seed, method):
+def test_every_tiling_and_thread_count_matches_the_reference(banded, tile_bytes, cfg, seed, method):
     # tiles of one output row up to the whole image, over 1 to 3 threads, each gathering its own
-    # padded rows through the boundary rule: all agree with numpy.pad + the literal loop
+    # padded rows through the boundary rule; the direct sum by banded matmuls or by Horner's
+    # rule, whichever this machine's BLAS allows: all agree with numpy.pad + the literal loop
+    from contextlib import contextmanager
+
     from convcli.core.filters import common
+    from convcli.core.filters import image as image_module
+
+    @contextmanager
+    def blas():
+        yield banded
 
     rng = np.random.default_rng(seed)
     img = (rng.random(cfg["shape"]) * 255).astype(np.float32)
@@ -200,6 +209,7 @@ def test_every_tiling_and_thread_count_matches_the_reference(tile_bytes, cfg, se
     assume(cfg["boundary"] != "reflect" or (max(pads[0]) < img.shape[0] and max(pads[1]) < img.shape[1]))
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(common, "TILE_BYTES", tile_bytes)
+        mp.setattr(image_module, "single_threaded_blas", blas)
         got = filter_image(img, k, method=method, threads=1 + seed % 3, **kw)
     np.testing.assert_allclose(got.image, reference(img, k, **kw), rtol=1e-4, atol=2e-3)
 
@@ -287,3 +297,17 @@ def test_an_opaque_image_filters_as_without_alpha(kernel):
     opaque = np.full(colour.shape[:2], 255.0, dtype=np.float32)
     got = apply_kernel_alpha(colour, opaque, 255.0, np.asarray(kernel, dtype=float))
     np.testing.assert_allclose(got.colour.image, filter_image(colour, kernel).image, rtol=1e-5, atol=1e-3)
+
+
+def test_blas_is_held_to_one_thread_only_within_and_restored():
+    from convcli.core.filters import blas
+
+    controls = blas._controls()
+    if controls is None:
+        pytest.skip("no OpenBLAS thread controls in this NumPy build: the Horner sums run instead")
+    get, _ = controls
+    before = get()
+    with blas.single_threaded_blas() as held:
+        assert held
+        assert get() == 1
+    assert get() == before

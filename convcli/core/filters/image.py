@@ -11,6 +11,7 @@ import numpy as np
 from ..errors import ParameterError, ShapeError
 from ..im2col import workspace
 from ..shapes import ConvGeometry, PadPair, as_pair, conv2d_geometry, effective_kernel, resolve_padding
+from .blas import single_threaded_blas
 from .choose import choose_method
 from .common import BOUNDARIES, METHODS, PaddedImage, Progress, TileFill, tiled
 from .direct import direct_fill
@@ -76,8 +77,9 @@ def filter_image(
     Raises ParameterError or ShapeError naming the bad argument.
     """
     job = _check(image, kernel, mode, boundary, padding, stride, dilation, method, threads)
-    plan, label = _plan(job, progress)
-    out = tiled(job.geometry.out_size, job.x.shape[2], job.workers, plan, progress) if callable(plan) else plan
+    with single_threaded_blas() as banded:  # the tile threads call BLAS themselves
+        plan, label = _plan(job, progress, banded)
+        out = tiled(job.geometry.out_size, job.x.shape[2], job.workers, plan, progress) if callable(plan) else plan
     return _result(job, out, label)
 
 
@@ -92,8 +94,13 @@ def filter_magnitude(image: np.ndarray, kernel_x: np.ndarray, kernel_y: np.ndarr
     jy = _check(image, kernel_y, **options)
     if jx.geometry.out_size != jy.geometry.out_size:
         raise ShapeError(f"the x and y kernels must be the same size, got {kernel_x.shape} and {kernel_y.shape}")
-    fx, label_x = _plan(jx, None)
-    fy, label_y = _plan(jy, None)
+    with single_threaded_blas() as banded:
+        return _magnitude(jx, jy, progress, banded)
+
+
+def _magnitude(jx: _Job, jy: _Job, progress: Progress | None, banded: bool) -> FilterResult:
+    fx, label_x = _plan(jx, None, banded)
+    fy, label_y = _plan(jy, None, banded)
     label = f"{label_x} for x and {label_y} for y, then sqrt(Gx² + Gy²)"
     if callable(fx) and callable(fy):
         fill_x, fill_y = fx, fy
@@ -169,7 +176,7 @@ def _check(
     return _Job(x, k, geometry, boundary, method, workers, squeeze)
 
 
-def _plan(job: _Job, progress: Progress | None) -> tuple[TileFill | np.ndarray, str]:
+def _plan(job: _Job, progress: Progress | None, banded: bool = False) -> tuple[TileFill | np.ndarray, str]:
     """A tile fill for the direct and separable paths; the finished image for the FFT and running-sum ones."""
     k, g = job.kernel, job.geometry
     s, d = g.stride, g.dilation
@@ -184,7 +191,7 @@ def _plan(job: _Job, progress: Progress | None) -> tuple[TileFill | np.ndarray, 
                 f"method 'separable' needs a rank-1 kernel; this {k.shape[0]}x{k.shape[1]} kernel is not"
             )
         return separable(src, factors, s, d, g.out_size, job.workers, progress)
-    return direct_fill(src, k, s, d, g.span), "direct"
+    return direct_fill(src, k, s, d, g.span, banded), "direct"
 
 
 def _result(job: _Job, out: np.ndarray, label: str) -> FilterResult:
