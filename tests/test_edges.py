@@ -329,3 +329,25 @@ def test_a_long_filter_draws_its_progress_only_after_a_second():
     with slow_progress(quick, "Filtering", after=60.0) as update:
         update(1.0)
     assert quick.file.getvalue() == ""
+
+
+def test_the_console_script_builds_only_the_command_it_runs_and_all_for_help():
+    # main() registers the named command alone (start-up); help and typos still see every command
+    import subprocess
+    import sys
+
+    def run(*args):
+        code = "import sys; sys.argv = ['convcli', *sys.argv[1:]]; from convcli.cli import main; main()"
+        return subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, env={"NO_COLOR": "1", "COLUMNS": "100"}
+        )
+
+    shape = run("shape", "--H", "28", "--K", "3", "--stride", "2")
+    assert shape.returncode == 0
+    assert shape.stdout.splitlines()[0].startswith("Conv2d")
+    listing = run("--help").stdout
+    assert all(name in listing for name in COMMANDS)
+    typo = run("shap", "--H", "28")
+    assert typo.returncode == 2
+    assert "No such command" in typo.stderr
+    assert run("kernels", "--help").returncode == 0
