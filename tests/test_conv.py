@@ -248,3 +248,18 @@ def test_padding_same_with_a_stride_is_tensorflows_same(size, stride):
     assert out.shape[2:] == (pads[0][0], pads[1][0])
     want = conv2d_loop(x, w, padding=((pads[0][1], pads[0][2]), (pads[1][1], pads[1][2])), stride=stride)
     np.testing.assert_allclose(out, want, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(("stride", "padding"), [(1, 0), (1, 1), (2, 0), (2, 1), (3, 0)])
+def test_results_are_never_the_scratch_the_next_call_reuses(stride, padding):
+    # conv2d and conv2d_backward work in per-thread scratch arrays; what they return must be fresh
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 3, 9, 9)), rng.standard_normal((4, 3, 3, 3))
+    out = conv2d(x, w, stride=stride, padding=padding)
+    grads = conv2d_backward(np.ones_like(out), x, w, stride=stride, padding=padding)
+    kept = [out.copy(), grads.x.copy(), grads.weight.copy()]
+    x2, w2 = rng.standard_normal((2, 3, 9, 9)), rng.standard_normal((4, 3, 3, 3))
+    out2 = conv2d(x2, w2, stride=stride, padding=padding)
+    conv2d_backward(np.ones_like(out2), x2, w2, stride=stride, padding=padding)
+    for a, b in zip(kept, [out, grads.x, grads.weight], strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -45,11 +45,25 @@ def workspace(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     return buf[:size].reshape(shape)
 
 
-def pad_input(x: np.ndarray, padding: tuple[tuple[int, int], tuple[int, int]], extra_rows: int = 0) -> np.ndarray:
-    """Zero-pad the last two axes of x by ((top, bottom), (left, right)); ``extra_rows`` more at the bottom."""
+def pad_input(
+    x: np.ndarray, padding: tuple[tuple[int, int], tuple[int, int]], extra_rows: int = 0, scratch: str | None = None
+) -> np.ndarray:
+    """Zero-pad the last two axes of x by ((top, bottom), (left, right)); ``extra_rows`` more at the bottom.
+
+    ``scratch``: in this thread's workspace of that name (only the border is zeroed), for a padded
+    copy used within one call: a fresh array of this size would page-fault on every step of training.
+    """
     (pt, pb), (pl, pr) = padding
     n, c, h, w = x.shape
-    xp = np.zeros((n, c, h + pt + pb + extra_rows, w + pl + pr), dtype=x.dtype)
+    shape = (n, c, h + pt + pb + extra_rows, w + pl + pr)
+    if scratch is None:
+        xp = np.zeros(shape, dtype=x.dtype)
+    else:
+        xp = workspace(scratch, shape, x.dtype)
+        xp[:, :, :pt] = 0
+        xp[:, :, pt + h :] = 0
+        xp[:, :, pt : pt + h, :pl] = 0
+        xp[:, :, pt : pt + h, pl + w :] = 0
     xp[:, :, pt : pt + h, pl : pl + w] = x
     return xp
 
