@@ -143,14 +143,14 @@ def main() -> None:
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
 
 
-COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {  # name: (module under convcli.commands, Typer options)
-    "apply": ("apply", {"no_args_is_help": True}),
-    "kernels": ("kernels", {}),
-    "shape": ("shape", {"no_args_is_help": True}),
-    "animate": ("animate", {"no_args_is_help": True}),
-    "backprop": ("backprop", {}),
-    "train": ("train", {}),
-    "predict": ("predict", {"no_args_is_help": True}),
+COMMANDS: dict[str, dict[str, Any]] = {  # name (and module under convcli.commands): Typer options
+    "apply": {"no_args_is_help": True},
+    "kernels": {},
+    "shape": {"no_args_is_help": True},
+    "animate": {"no_args_is_help": True},
+    "backprop": {},
+    "train": {},
+    "predict": {"no_args_is_help": True},
 }
 
 
@@ -190,10 +190,10 @@ def make_app(only: str | None = None) -> typer.Typer:
         rich_markup_mode="rich",
     )
     app.callback()(root)
-    for name, (module, kwargs) in COMMANDS.items():
+    for name, kwargs in COMMANDS.items():
         if only is None or name == only:
-            mod = importlib.import_module(f"convcli.commands.{module}")
-            fn = getattr(mod, module)
+            mod = importlib.import_module(f"convcli.commands.{name}")
+            fn = getattr(mod, name)
             app.command(name, epilog=mod.EPILOG, help=_reflow(fn.__doc__ or ""), **kwargs)(fn)
     return app
 

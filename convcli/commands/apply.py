@@ -311,7 +311,7 @@ def _run(
     import numpy as np
 
     from convcli import imageio
-    from convcli.core.filters import apply_kernel, apply_kernel_alpha, explain_pixel
+    from convcli.core.filters import apply_kernel, apply_kernel_alpha, explain_pixel, premultiplied
     from convcli.explain.apply_report import ApplyReport, PixelReport
     from convcli.render import make_console
     from convcli.render.progress import slow_progress
@@ -367,10 +367,9 @@ def _run(
         row, col = at.pair
         explain = {k: v for k, v in options.items() if k != "method"}
         kernels = [chosen.matrix] if chosen.y_matrix is None else [chosen.matrix, chosen.y_matrix]
-        seen = loaded.pixels
-        if loaded.alpha is not None:  # explained as filtered: the colours premultiplied by alpha
-            a = loaded.alpha / np.float32(loaded.scale)
-            seen = loaded.pixels * (a[:, :, None] if loaded.pixels.ndim == 3 else a)
+        seen = loaded.pixels  # explained as filtered: with alpha, the colours premultiplied by it
+        if loaded.alpha is not None:
+            seen = premultiplied(loaded.pixels, loaded.alpha / np.float32(loaded.scale))
         parts = tuple(explain_pixel(seen, k, row, col, **explain) for k in kernels)
         divisor = None if divisors[0] is None else float(divisors[0][row, col])
         pixel = PixelReport(row, col, parts, res.image[row, col], chosen.y_matrix is not None, divisor)

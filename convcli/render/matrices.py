@@ -27,8 +27,7 @@ class Matrix:
         self.rows = _kept(values.shape[0], max_side)
         self.max_side = max_side
         self.text = [[fmt_number(v, digits) for v in row] for row in values.tolist()]
-        widths = [max(len(row[c]) for row in self.text) for c in range(values.shape[1])]
-        self.widths = widths
+        self.widths = [max(len(row[c]) for row in self.text) for c in range(values.shape[1])]
 
     def _width(self, cols: list[int]) -> int:
         body = sum(1 if c == -1 else self.widths[c] for c in cols) + len(cols) - 1

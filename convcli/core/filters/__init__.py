@@ -20,6 +20,7 @@ from .image import (
     apply_kernel_alpha,
     filter_image,
     filter_magnitude,
+    premultiplied,
     resample_alpha,
     resolve_image_padding,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "explain_pixel",
     "filter_image",
     "filter_magnitude",
+    "premultiplied",
     "rank_one_factors",
     "resample_alpha",
     "resolve_image_padding",

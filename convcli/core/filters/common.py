@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -67,28 +67,51 @@ def tile_rows(out_size: Pair, channels: int) -> int:
     return int(max(1, min(out_size[0], TILE_BYTES // max(row_bytes, 1))))
 
 
-def tiled(out_size: Pair, channels: int, workers: int, fill: TileFill, progress: Progress | None = None) -> np.ndarray:
-    """Run fill(r0, r1, acc) over tiles of output rows, in threads, into one (H_out, W_out, C) float32 array."""
+class RowsDone:
+    """Output rows finished, added to from worker threads and reported to ``progress`` as a fraction."""
+
+    def __init__(self, total: int, progress: Progress | None):
+        self.total, self.progress, self.done, self.lock = total, progress, 0, threading.Lock()
+
+    def add(self, rows: int) -> None:
+        if self.progress is not None:
+            with self.lock:
+                self.done += rows
+                self.progress(self.done / self.total)
+
+
+def in_threads(work: Callable[[list[Any]], None], items: Sequence[Any], workers: int) -> None:
+    """work(part) for the items dealt round-robin into ``workers`` parts, each in a thread (NumPy
+    releases the GIL in its loops); with one worker or one item, here."""
+    if workers == 1 or len(items) < 2:
+        work(list(items))
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for f in [pool.submit(work, list(items[i::workers])) for i in range(min(workers, len(items)))]:
+            f.result()
+
+
+def tiled(
+    out_size: Pair,
+    channels: int,
+    workers: int,
+    fill: TileFill,
+    progress: Progress | None = None,
+    rows: int | None = None,
+) -> np.ndarray:
+    """Run fill(r0, r1, acc) over tiles of ``rows`` output rows (default: tile_rows), in threads, into
+    one (H_out, W_out, C) float32 array."""
     out = np.empty((out_size[0], out_size[1], channels), dtype=np.float32)
-    rows = tile_rows(out_size, channels)
-    starts = range(0, out_size[0], rows)
-    done, lock = [0], threading.Lock()
+    step = rows or tile_rows(out_size, channels)
+    done = RowsDone(out_size[0], progress)
 
-    def work(chunk: list[int]) -> None:
-        for r0 in chunk:
-            r1 = min(r0 + rows, out_size[0])
+    def work(starts: list[int]) -> None:
+        for r0 in starts:
+            r1 = min(r0 + step, out_size[0])
             fill(r0, r1, out[r0:r1])
-            if progress is not None:
-                with lock:
-                    done[0] += r1 - r0
-                    progress(done[0] / out_size[0])
+            done.add(r1 - r0)
 
-    if workers == 1 or len(starts) < 2:
-        work(list(starts))
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for f in [pool.submit(work, list(starts[i::workers])) for i in range(workers)]:
-                f.result()
+    in_threads(work, range(0, out_size[0], step), workers)
     return out
 
 

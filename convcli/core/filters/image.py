@@ -91,7 +91,7 @@ def filter_magnitude(image: np.ndarray, kernel_x: np.ndarray, kernel_y: np.ndarr
     """
     progress = options.pop("progress", None)
     jx = _check(image, kernel_x, **options)
-    jy = _check(image, kernel_y, **options)
+    jy = _check(jx.x, kernel_y, **options)  # the image already as float32 (H, W, C): converted once
     if jx.geometry.out_size != jy.geometry.out_size:
         raise ShapeError(f"the x and y kernels must be the same size, got {kernel_x.shape} and {kernel_y.shape}")
     with single_threaded_blas() as banded:
@@ -231,6 +231,13 @@ class AlphaFilterResult:
     divisor: np.ndarray | None  # F(a)/sum(K) the premultiplied colours were divided by; None for signed kernels
 
 
+def premultiplied(image: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Colours (H, W[, C]) times the opacity a (H, W) in 0..1: what filtering in premultiplied alpha filters."""
+    img = np.asarray(image, dtype=np.float32)
+    out: np.ndarray = img * (a[:, :, None] if img.ndim == 3 else a)
+    return out
+
+
 def apply_kernel_alpha(
     image: np.ndarray,
     alpha: np.ndarray,
@@ -254,9 +261,7 @@ def apply_kernel_alpha(
     """
     options.pop("progress", None)
     a = np.asarray(alpha, dtype=np.float32) / np.float32(alpha_scale)
-    img = np.asarray(image, dtype=np.float32)
-    weight = a[:, :, None] if img.ndim == 3 else a
-    colour = apply_kernel(img * weight, kernel, y_kernel, **options)
+    colour = apply_kernel(premultiplied(image, a), kernel, y_kernel, **options)
     k = np.asarray(kernel, dtype=np.float64)
     total = float(k.sum())
     averaging = y_kernel is None and bool(np.all(k >= 0)) and total > 0
@@ -264,7 +269,7 @@ def apply_kernel_alpha(
     filtered_alpha = None
     if averaging or filter_alpha:
         norm = total if total > 0 else 1.0
-        filtered_alpha = filter_image(a, k / norm, **{o: v for o, v in options.items() if o != "threads"}).image
+        filtered_alpha = filter_image(a, k / norm, **options).image
     out = colour.image
     if averaging and filtered_alpha is not None:
         divisor = filtered_alpha

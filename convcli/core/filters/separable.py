@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import numpy as np
 
 from ..im2col import workspace
-from .common import TILE_BYTES, PaddedImage, Pair, Progress, TileFill, weighted_sum
+from .common import TILE_BYTES, PaddedImage, Pair, Progress, RowsDone, TileFill, in_threads, weighted_sum
 
 
 def rank_one_factors(kernel: np.ndarray, tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray] | None:
@@ -80,7 +78,7 @@ def _running(
     wp, channels = src.width, src.channels
     out = np.empty((ho, wo, channels), dtype=np.float32)
     block = max(1, min(ho, TILE_BYTES // (wp * channels * 8)))
-    done, lock = [0], threading.Lock()
+    done = RowsDone(ho, progress)
 
     def band(r0: int, r1: int) -> None:
         acc = src.gather(r0, r0 + kh - 1).sum(axis=0, dtype=np.float64)
@@ -100,19 +98,16 @@ def _running(
             np.cumsum(rows[:n], axis=1, out=csum[:n, 1:])
             np.subtract(csum[:n, kw:], csum[:n, : wp + 1 - kw], out=rows[:n, :wo])
             np.multiply(rows[:n, :wo], scale, out=out[b0:b1], casting="same_kind")
-            if progress is not None:
-                with lock:
-                    done[0] += n
-                    progress(done[0] / ho)
+            done.add(n)
 
     edges = np.linspace(0, ho, min(workers, ho) + 1).astype(int)
-    bands = [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
-    if len(bands) == 1:
-        band(*bands[0])
-    else:
-        with ThreadPoolExecutor(max_workers=len(bands)) as pool:
-            for f in [pool.submit(band, a, b) for a, b in bands]:
-                f.result()
+    bands = [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]  # one per worker
+
+    def work(part: list[tuple[int, int]]) -> None:
+        for a, b in part:
+            band(a, b)
+
+    in_threads(work, bands, len(bands))
     return out
 
 
