@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +9,6 @@ from typing import Annotated
 import typer
 
 from convcli.core.errors import ConvcliError
-from convcli.core.layerspec import LayerSpecError
 from convcli.explain import shape_report as sr
 from convcli.options import (
     CeilModeOpt,
@@ -113,6 +111,8 @@ def shape(
     }  # fmt: skip
     if layers is not None:
         _refuse_unused(given, "--layers", "each layer's own words (conv3s2p1c16, pool2, ...) say these")
+        from convcli.core.layerspec import LayerSpecError
+
         try:
             report = sr.chain_report(size, read_layers(layers), ceil_mode, in_channels)
         except LayerSpecError as err:
@@ -149,6 +149,8 @@ def _refuse_unused(given: Mapping[str, object], option: str, why: str) -> None:
 
 def _emit(report: sr.LayerReport | sr.ChainReport, json_out: bool) -> None:
     if json_out:
+        import json
+
         typer.echo(json.dumps(report.to_json(), indent=2))
         return
     from convcli.render import make_console  # rich only when something is drawn

@@ -49,11 +49,12 @@ def make_console(stderr: bool = False) -> Console:
     Piped or redirected, lines are not padded with spaces and are wrapped only past COLUMNS
     (if set) or PIPED_WIDTH, so that a short header never breaks in two.
     """
-    console = Console(stderr=stderr, highlight=False)
+    # emoji=False: no :name: codes are printed, and looking for them loads rich's 3 ms emoji table
+    console = Console(stderr=stderr, highlight=False, emoji=False)
     if console.is_terminal:
         return console
     columns = os.environ.get("COLUMNS", "")
     width = int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
     stream = sys.stderr if stderr else sys.stdout
     trimmed: Any = _TrimmedLines(stream)  # a text stream in all but its type
-    return Console(file=trimmed, width=width, highlight=False, force_terminal=False)
+    return Console(file=trimmed, width=width, highlight=False, emoji=False, force_terminal=False)
