@@ -115,6 +115,23 @@ def test_max_pool_sends_a_tied_gradient_once():
     assert pool.backward(np.ones((1, 1, 1, 1))).tolist() == [[[[1.0, 0.0], [0.0, 0.0]]]]
 
 
+@pytest.mark.parametrize("kernel", [(1, 1), (2, 2), (3, 3), (2, 3)])
+def test_tiled_max_pool_gradient_goes_to_each_windows_first_maximum(kernel):
+    """Ties everywhere (small integers, as after a ReLU): a literal loop picks each window's first maximum."""
+    rng = np.random.default_rng(4)
+    x = np.maximum(rng.integers(-2, 3, (2, 3, 6 * kernel[0], 4 * kernel[1])), 0).astype(np.float32)
+    pool = MaxPool2d(kernel, kernel)
+    y = pool.forward(x)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    expected = np.zeros_like(x)
+    for n, c, i, j in np.ndindex(*y.shape):
+        window = x[n, c, i * kernel[0] : (i + 1) * kernel[0], j * kernel[1] : (j + 1) * kernel[1]]
+        m, k = divmod(int(np.argmax(window)), kernel[1])  # argmax: the first maximum in row-major order
+        expected[n, c, i * kernel[0] + m, j * kernel[1] + k] = dy[n, c, i, j]
+        assert y[n, c, i, j] == window.max()
+    np.testing.assert_array_equal(pool.backward(dy), expected)
+
+
 def test_softmax_cross_entropy():
     logits = np.random.default_rng(3).standard_normal((5, 4))
     labels = np.array([0, 3, 1, 1, 2])

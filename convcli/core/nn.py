@@ -125,14 +125,20 @@ class MaxPool2d(Layer):
         if self.tiling:
             # each window's gradient goes to its first maximum, in row-major order, like argmax
             dx = np.empty(self.in_shape, dtype=dy.dtype)
-            free = np.ones(dy.shape, dtype=bool)  # windows whose maximum is not yet found
             hit = np.empty(dy.shape, dtype=bool)
-            for i in range(k[0]):
-                for j in range(k[1]):
+            free = np.empty(dy.shape, dtype=bool)  # windows whose maximum is not yet found
+            taps = [(i, j) for i in range(k[0]) for j in range(k[1])]
+            for t, (i, j) in enumerate(taps):
+                if t == 0:
+                    np.equal(self.x[:, :, i :: k[0], j :: k[1]], self.y, out=hit)
+                    np.logical_not(hit, out=free)
+                elif t == len(taps) - 1:  # a window not yet served has its first maximum here
+                    hit = free
+                else:
                     np.equal(self.x[:, :, i :: k[0], j :: k[1]], self.y, out=hit)
                     np.logical_and(hit, free, out=hit)
                     np.logical_xor(free, hit, out=free)
-                    np.multiply(dy, hit, out=dx[:, :, i :: k[0], j :: k[1]])  # every cell written once
+                np.multiply(dy, hit, out=dx[:, :, i :: k[0], j :: k[1]])  # every cell written once
             return dx
         # overlapping windows can share a maximum: scatter-add
         dx = np.zeros(self.padded_shape, dtype=dy.dtype)
