@@ -170,6 +170,7 @@ COMMANDS: dict[str, dict[str, Any]] = {  # name (and module under convcli.comman
     "backprop": {},
     "train": {},
     "predict": {"no_args_is_help": True},
+    "explore": {},
 }
 
 
@@ -200,6 +201,8 @@ def make_app(only: str | None = None) -> typer.Typer:
             "  # a tiny CNN trained on the same core, then used\n"
             "  convcli train --epochs 2\n"
             "  convcli predict model.npz samples/chelsea.png\n\n"
+            "  # the full-screen explorer: edit a kernel, probe a pixel (q quits)\n"
+            "  convcli explore samples/chelsea.png\n\n"
             "Run convcli COMMAND --help for each command's options and more examples."
         ),
         no_args_is_help=True,

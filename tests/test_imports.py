@@ -20,13 +20,18 @@ ALLOWED = {
     "render": {"explain", "core"},
     "imageio": {"explain", "core"},  # figures draw explain's figure model
     "options": set(),
-    "commands": {"render", "explain", "core", "imageio", "options"},
+    "tui": {"render", "explain", "core", "imageio"},  # the explorer: a front end beside the commands
+    "commands": {"render", "explain", "core", "imageio", "options", "tui"},
     "cli": {"commands", "core", "options"},
 }
 FORBIDDEN_THIRD_PARTY = {
     "core": {"typer", "rich", "PIL", "click", "textual"},
-    "explain": {"rich", "PIL", "typer"},
-    "render": {"PIL", "typer"},
+    "explain": {"rich", "PIL", "typer", "textual"},
+    "render": {"PIL", "typer", "textual"},
+    "imageio": {"textual"},
+    "options": {"textual"},
+    "cli": {"textual"},
+    "tui": {"PIL", "typer"},
 }
 
 
@@ -114,6 +119,12 @@ def test_help_and_shape_load_no_numpy(argv):
     loaded = modules_loaded_by(code)
     assert "typer" in loaded
     assert "numpy" not in loaded
+    assert "textual" not in loaded  # only `convcli explore` pays for the full-screen app
+
+
+def test_explore_help_loads_no_textual():
+    code = "import sys\nsys.argv = ['convcli', 'explore', '--help']\nfrom convcli.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass"
+    assert "textual" not in modules_loaded_by(code)
 
 
 def test_every_public_core_name_resolves():

@@ -311,8 +311,8 @@ def _run(
     import numpy as np
 
     from convcli import imageio
-    from convcli.core.filters import apply_kernel, apply_kernel_alpha, explain_pixel, premultiplied
-    from convcli.explain.apply_report import ApplyReport, PixelReport
+    from convcli.core.filters import apply_kernel, apply_kernel_alpha
+    from convcli.explain.apply_report import ApplyReport, pixel_report
     from convcli.render import make_console
     from convcli.render.progress import slow_progress
 
@@ -365,14 +365,9 @@ def _run(
     pixel = None
     if at is not None:  # before writing: a pixel outside the output is an error, and no file
         row, col = at.pair
-        explain = {k: v for k, v in options.items() if k != "method"}
-        kernels = [chosen.matrix] if chosen.y_matrix is None else [chosen.matrix, chosen.y_matrix]
-        seen = loaded.pixels  # explained as filtered: with alpha, the colours premultiplied by it
-        if loaded.alpha is not None:
-            seen = premultiplied(loaded.pixels, loaded.alpha / np.float32(loaded.scale))
-        parts = tuple(explain_pixel(seen, k, row, col, **explain) for k in kernels)
-        divisor = None if divisors[0] is None else float(divisors[0][row, col])
-        pixel = PixelReport(row, col, parts, res.image[row, col], chosen.y_matrix is not None, divisor)
+        pixel = pixel_report(
+            loaded.pixels, loaded.alpha, loaded.scale, chosen, res.image, divisors[0], row, col, options
+        )
     if ext == ".npy":
         imageio.save_npy(out_path, res.image if len(results) == 1 else np.stack([r.image for r in results]), force)
     elif bits == 32:
@@ -412,6 +407,15 @@ def _run(
     before = imageio.to_display(loaded.pixels, loaded.scale, "clip")
     after = imageio.to_display(res.image, loaded.scale, shown_as)
     return report, pixel, (before, after)
+
+
+def write_filtered(image: str, kernel: NamedKernel, options: dict[str, Any]) -> str:
+    """Write what `convcli apply IMAGE -k KERNEL` writes (default name beside the input, atomically, never over
+    the input, replacing only a file convcli wrote); the path written. Used by `convcli explore`'s save key."""
+    [(source, chosen, out)] = _plan([image], [kernel], None, None)
+    settings = _Settings(options, None, None, None, None, False, False, None, named_by_us=True)
+    _run(source, chosen, out, settings, None, time.perf_counter(), bar=False)
+    return out
 
 
 def _bits(depth: str | None, ext: str, scale: float, greyscale: bool) -> int:

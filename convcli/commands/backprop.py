@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from convcli.options import DilationOpt, JsonOpt, Mode, PaddingOpt, StrideOpt, pair_or
+from convcli.options import DilationOpt, JsonOpt, Mode, PaddingOpt, PairArg, StrideOpt, pair_or
 
 if TYPE_CHECKING:
+    from convcli.core.derivation import Derivation
     from convcli.core.shapes import Padding, Pair
 
 EPILOG = """Examples (each runs as it is; # lines are comments):
@@ -91,6 +92,56 @@ def backprop(
     Shows X, K, O, dL/dO and the gradients dL/dK, dL/dX, dL/db, checked three ways: the closing
     formulas as correlations, the explicit Jacobians, and central differences.
     """
+    if json_out and output_format not in ("rich", "json"):
+        raise typer.BadParameter(
+            f"--json and --format {output_format} ask for two formats; give one", param_hint="'--json'"
+        )
+    fmt = "json" if json_out else output_format
+    if symbolic and (channels > 1 or filters > 1):
+        raise typer.BadParameter(
+            "--symbolic shows one channel; drop --channels and --filters", param_hint="'--symbolic'"
+        )
+    sizes = (height, width, kernel, seed, real)
+    d, given = derivation(x, k, bias, grad, random, sizes, (channels, filters), stride, padding, dilation, mode)
+    if fmt == "json":
+        typer.echo(json.dumps(d.to_json(), indent=2))
+        return
+    from convcli.explain.backprop import build_walk
+    from convcli.explain.document import to_latex, to_markdown
+
+    doc = build_walk(d, verbose, symbolic=symbolic, loss_given=given)
+    if fmt in ("markdown", "md"):
+        typer.echo(to_markdown(doc), nl=False)
+    elif fmt in ("latex", "tex"):
+        typer.echo(to_latex(doc), nl=False)
+    else:
+        from convcli.render import make_console
+        from convcli.render.document import document_view
+
+        console = make_console()
+        console.print(document_view(doc, console.width))
+
+
+def derivation(
+    x: str | None,
+    k: str | None,
+    bias: float | None,
+    grad: str | None,
+    random: bool,
+    sizes: tuple[int, int | None, int, int, bool],
+    counts: tuple[int, int],
+    stride: PairArg | None,
+    padding: PairArg | None,
+    dilation: PairArg | None,
+    mode: str,
+) -> tuple[Derivation, bool]:
+    """The derivation backprop's options ask for (shared with `convcli explore --backprop`), and whether
+    dL/dO was given; usage errors as typer.BadParameter, failures as ConvcliError.
+
+    sizes: --H, --W, --K, --seed, --float; counts: --channels, --filters.
+    """
+    height, width, kernel, seed, real = sizes
+    channels, filters = counts
     import numpy as np
 
     from convcli.core.derivation import GradientShapeError, derive
@@ -103,20 +154,11 @@ def backprop(
         except MatrixSyntaxError as err:
             raise typer.BadParameter(str(err).removeprefix(option + ": "), param_hint=f"'{option}'") from None
 
-    if json_out and output_format not in ("rich", "json"):
-        raise typer.BadParameter(
-            f"--json and --format {output_format} ask for two formats; give one", param_hint="'--json'"
-        )
-    fmt = "json" if json_out else output_format
     several = channels > 1 or filters > 1
     if several and (x is not None or k is not None):
         raise typer.BadParameter("--channels/--filters draw random values; drop --x and --k", param_hint="'--channels'")
     if several and grad is not None:
         raise typer.BadParameter("--grad takes one filter's dL/dO; drop it with --filters", param_hint="'--grad'")
-    if symbolic and several:
-        raise typer.BadParameter(
-            "--symbolic shows one channel; drop --channels and --filters", param_hint="'--symbolic'"
-        )
     if random and (x is not None or k is not None):
         raise typer.BadParameter("--random draws X and K; drop --x and --k", param_hint="'--random'")
 
@@ -155,23 +197,7 @@ def backprop(
             "the numbers overflow float64 (a product or sum passes about 1.8e308); use smaller values in --x, --k, --grad"
         )
 
-    if fmt == "json":
-        typer.echo(json.dumps(d.to_json(), indent=2))
-        return
-    from convcli.explain.backprop import build_walk
-    from convcli.explain.document import to_latex, to_markdown
-
-    doc = build_walk(d, verbose, symbolic=symbolic, loss_given=g is not None)
-    if fmt in ("markdown", "md"):
-        typer.echo(to_markdown(doc), nl=False)
-    elif fmt in ("latex", "tex"):
-        typer.echo(to_latex(doc), nl=False)
-    else:
-        from convcli.render import make_console
-        from convcli.render.document import document_view
-
-        console = make_console()
-        console.print(document_view(doc, console.width))
+    return d, g is not None
 
 
 MAX_OUTPUT = 16384  # entries of O: each is written out as a sum in the walk

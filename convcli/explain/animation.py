@@ -245,45 +245,68 @@ def layer_figure(
     transposed convolution's padding leaves no equivalent direct convolution to draw as windows.
     """
     h, w = report.axes
-    size, kernel = (h.size, w.size), (h.kernel, w.kernel)
-    stride, dilation = (h.stride, w.stride), (h.dilation, w.dilation)
     title = f"input {h.size}×{w.size}, kernel {h.kernel}×{w.kernel}"
-    rest = f", stride {pair_text(stride)}, padding {_pads(report)} → output {report.out[0]}×{report.out[1]}"
-    if isinstance(report, ConvReport | PoolReport):
+    rest = (
+        f", stride {pair_text((h.stride, w.stride))}, padding {_pads(report)} → output {report.out[0]}×{report.out[1]}"
+    )
+    geometry = layer_geometry(report)
+    if isinstance(geometry, ConvGeometry):
+        sweep = layer_sweep(report)
         if isinstance(report, ConvReport):
-            ch, cw = report.axes
-            g = conv2d_geometry(size, kernel, stride, (ch.padding, cw.padding), dilation)
-            sweep, pool = conv_sweep(g), "max"
+            pool = "max"
             title = f"Conv2d (cross-correlation): {title}{rest}"
             formula = "O(i, j) = Σ_m Σ_n K(m, n) · X_pad(i·S + m·D, j·S + n·D) + b"
         else:
-            ph, pw = report.axes
-            g = pool2d_geometry(size, kernel, stride, (ph.padding, pw.padding), dilation, report.ceil_mode)
-            sweep, pool = conv_sweep(g, "pool"), "max" if report.kind == "maxpool" else "avg"
+            pool = "max" if report.kind == "maxpool" else "avg"
             title = f"{'MaxPool2d' if pool == 'max' else 'AvgPool2d'}: {title}{rest}"
             formula = f"O(i, j) = {'max' if pool == 'max' else 'mean'} of the window" + (
-                " (ceil_mode: windows may run past the padding)" if report.ceil_mode else ""
+                " (ceil_mode: windows may run past the padding)"
+                if isinstance(report, PoolReport) and report.ceil_mode
+                else ""
             )
         if grad:
-            return gather_figure(g, sweep, title)
+            return gather_figure(geometry, sweep, title)
         numbers = None if x is None else sweep_numbers(sweep, x, k, pool)
         return windows_figure(sweep, title, formula, numbers=numbers)
-    th, tw = report.axes
-    op = (th.output_padding, tw.output_padding)
-    t = conv_transpose2d_geometry(size, kernel, stride, (th.padding, tw.padding), dilation, op)
+    t = geometry
     title = f"ConvTranspose2d: {title}{rest}"
     if view == "scatter":
         return scatter_figure(t, title + "\nEach input cell stamps the kernel onto the output")
-    tsweep = transposed_sweep(t)
+    tsweep = layer_sweep(report)
     minus_one = pair_text((h.stride - 1, w.stride - 1))
     note = (
         f"Drawn as the equivalent direct convolution: stride − 1 = {minus_one} zeros between input cells, "
         "the implied padding D(K − 1) − P around them"
-        + (" (output_padding more at the bottom and right)" if op != (0, 0) else "")
+        + (" (output_padding more at the bottom and right)" if t.output_padding != (0, 0) else "")
         + "; --view scatter draws each input cell stamping the kernel instead."
     )
     formula = "O = the zero-inserted, padded input ⋆ rot180(K), a stride-1 correlation"
     return windows_figure(tsweep, title, formula, note, None if x is None else sweep_numbers(tsweep, x, k))
+
+
+def layer_geometry(report: LayerReport) -> ConvGeometry | TransposedGeometry:
+    """The core geometry of a `convcli shape` layer (one source of truth for shape, animate and explore)."""
+    h, w = report.axes
+    size, kernel = (h.size, w.size), (h.kernel, w.kernel)
+    stride, dilation = (h.stride, w.stride), (h.dilation, w.dilation)
+    if isinstance(report, ConvReport):
+        ch, cw = report.axes
+        return conv2d_geometry(size, kernel, stride, (ch.padding, cw.padding), dilation)
+    if isinstance(report, PoolReport):
+        ph, pw = report.axes
+        return pool2d_geometry(size, kernel, stride, (ph.padding, pw.padding), dilation, report.ceil_mode)
+    th, tw = report.axes
+    op = (th.output_padding, tw.output_padding)
+    return conv_transpose2d_geometry(size, kernel, stride, (th.padding, tw.padding), dilation, op)
+
+
+def layer_sweep(report: LayerReport) -> WindowSweep:
+    """Every window of the layer over its drawn grid: the padded input, or for a transposed convolution the
+    zero-inserted input of its equivalent direct convolution (raises ParameterError where there is none)."""
+    g = layer_geometry(report)
+    if isinstance(g, ConvGeometry):
+        return conv_sweep(g, "conv" if isinstance(report, ConvReport) else "pool")
+    return transposed_sweep(g)
 
 
 def _pads(report: LayerReport) -> str:

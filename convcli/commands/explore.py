@@ -1,0 +1,140 @@
+"""`convcli explore`: the full-screen explorer: kernel playground, convolution arithmetic, backprop."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from convcli.options import (
+    AtOpt,
+    CeilModeOpt,
+    DilationOpt,
+    KernelHeightOpt,
+    KernelWidthOpt,
+    Mode,
+    PaddingOpt,
+    PoolOpt,
+    StrideOpt,
+    TransposedOpt,
+    WidthOpt,
+)
+
+EPILOG = """Examples (each runs as it is; # lines are comments):
+
+  # the kernel playground: edit the kernel, watch the photo, probe a pixel
+  convcli explore samples/chelsea.png
+
+  # start from a library kernel, probing an edge
+  convcli explore samples/scene.png -k sobel-x --at 150,60
+
+  # the arithmetic screen: which input cells each output reads
+  convcli explore --shape --H 7 --K 3 --stride 2 --padding 1
+
+  # a transposed convolution or a pooling layer on the same screen
+  convcli explore --shape --H 3 --K 3 --stride 2 --transposed
+
+  # the backprop screen: the seed's walk, and every gradient cell by cell
+  convcli explore --backprop --x "1,2,3;4,5,6;7,8,9" --k "1,0;-1,2"
+
+Keys are listed at the bottom of each screen; 1, 2 and 3 switch screens, q quits.
+"""
+
+
+def explore(
+    image: Annotated[
+        str | None,
+        typer.Argument(help="An image for the kernel playground (any format Pillow reads).", show_default=False),
+    ] = None,
+    kernel: Annotated[
+        str, typer.Option("--kernel", "-k", help="The playground's first kernel: a library name or a matrix.")
+    ] = "sharpen",
+    at: AtOpt = None,
+    shape: Annotated[bool, typer.Option("--shape", help="Open the arithmetic screen first.")] = False,
+    backprop: Annotated[bool, typer.Option("--backprop", help="Open the backprop screen first.")] = False,
+    height: Annotated[int, typer.Option("--H", "--height", min=1, max=24, help="Input height (arithmetic).")] = 5,
+    width: WidthOpt = None,
+    k: Annotated[int, typer.Option("--K", min=1, max=9, help="Kernel size (arithmetic).")] = 3,
+    kh: KernelHeightOpt = None,
+    kw: KernelWidthOpt = None,
+    stride: StrideOpt = None,
+    padding: PaddingOpt = None,
+    dilation: DilationOpt = None,
+    transposed: TransposedOpt = False,
+    pool: PoolOpt = None,
+    ceil_mode: CeilModeOpt = False,
+    x: Annotated[str | None, typer.Option("--x", help="Backprop's input matrix, as convcli backprop.")] = None,
+    kmatrix: Annotated[str | None, typer.Option("--k", help="Backprop's kernel matrix, as convcli backprop.")] = None,
+    bias: Annotated[float | None, typer.Option("--bias", help="Backprop's bias b.", show_default=False)] = None,
+    grad: Annotated[str | None, typer.Option("--grad", help="Backprop's dL/dO.", show_default=False)] = None,
+    mode: Annotated[Mode, typer.Option("--mode", help="xcorr or conv, for the playground and backprop.")] = "xcorr",
+) -> None:
+    """Explore convolutions in a full-screen terminal app, on the same checked core.
+
+    The kernel playground (with an IMAGE): before and after side by side, the kernel as a grid you
+    type into, every setting a key away, and any output pixel explained as apply --at explains it;
+    w writes the filtered image. The arithmetic screen (--shape): the input with its padding and the
+    output, and which cells each output reads, each input feeds and each weight touches. The backprop
+    screen (--backprop): the walk of convcli backprop page by page, and each gradient cell by cell.
+    """
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise typer.BadParameter(
+            "explore is a full-screen app: run it in a terminal, not piped", param_hint="'explore'"
+        )
+    if image is None and not (shape or backprop):
+        raise typer.BadParameter(
+            "give an IMAGE for the kernel playground, or --shape or --backprop", param_hint="IMAGE"
+        )
+    from convcli.commands.backprop import derivation
+    from convcli.commands.shape import layer_report
+
+    report = layer_report(
+        (height, width or height), (k, kh, kw), stride, padding, dilation, transposed, None, pool, ceil_mode
+    )
+    d, _ = derivation(x, kmatrix, bias, grad, False, (4, None, 3, 0, False), (1, 1), stride, padding, dilation, mode)
+    makers: dict[str, Any] = {}
+    if image is not None:
+        makers["play"] = _playground(image, kernel, at, mode)
+    from convcli.tui.arithmetic import ArithmeticScreen, arithmetic_from
+    from convcli.tui.backprop import BackpropScreen
+
+    makers["shape"] = lambda: ArithmeticScreen(arithmetic_from(report))
+    makers["backprop"] = lambda: BackpropScreen(d)
+    from convcli.tui.app import ExploreApp
+
+    first = "shape" if shape else "backprop" if backprop else "play"
+    app = ExploreApp(makers, first)
+    app.run()
+    for line in app.farewell():
+        typer.echo(line)
+
+
+def _playground(image: str, kernel: str, at: Any, mode: str) -> Any:
+    """The playground's maker, after reading the image and kernel (errors before the screen opens)."""
+    from convcli import imageio
+    from convcli.commands.apply import _kernels, write_filtered
+    from convcli.tui.playground import PlaygroundScreen
+    from convcli.tui.playground_model import Playground
+
+    [chosen] = _kernels([kernel], False)
+    loaded = imageio.load_image(image)
+    model = Playground(loaded.pixels, loaded.alpha, loaded.scale, chosen, image, None if at is None else at.pair)
+    if mode != model.mode:
+        model.toggle_mode()
+
+    def save(model: Playground, done: Any) -> str:
+        from convcli.core.errors import ConvcliError
+
+        try:
+            out = write_filtered(image, done.kernel, done.options)
+        except (ConvcliError, OSError) as err:
+            return f"not written: {err}"
+        except typer.BadParameter as err:
+            return f"not written: {err.message}"
+        line = model.command_line(done, out)
+        if line not in model.written:
+            model.written.append(line)
+        return f"wrote {out} (its convcli apply command is printed on quitting)"
+
+    return lambda: PlaygroundScreen(model, save)

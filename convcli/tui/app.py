@@ -1,0 +1,119 @@
+"""The explorer app: its screens (playground, arithmetic, backprop), the keys that switch them, quitting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+CSS = """
+Screen { layout: vertical; }
+#status { height: auto; max-height: 4; padding: 0 1; background: $boost; }
+#pictures { height: 1fr; min-height: 5; }
+Picture { width: 1fr; height: 100%; padding: 0 1; }
+Picture:focus { background: $boost; }
+#lower { height: 1fr; min-height: 7; }
+#kernel-box { width: auto; min-width: 30; max-width: 60%; padding: 0 1; }
+#spec { width: 100%; margin-bottom: 1; }
+#cells { grid-gutter: 0 1; height: auto; }
+Cell { width: 100%; }
+Cell.bad, #spec.bad { background: $error 40%; }
+#probe-box { width: 1fr; padding: 0 1; }
+PlaygroundScreen.wide #pictures { height: 2fr; }
+.screen-title { height: auto; padding: 0 1; background: $boost; text-style: bold; }
+.panel { padding: 0 1; }
+KeysScreen { align: center middle; }
+#keys { width: 64; max-width: 95%; height: auto; max-height: 90%; overflow-y: auto; border: round $accent; padding: 0 1; background: $panel; }
+#arith-body { height: auto; }
+#arith-body #grids { width: 11fr; height: auto; }
+#arith-body #report { width: 9fr; height: auto; }
+#arith-body.stack { layout: vertical; }
+#arith-body.stack #grids, #arith-body.stack #report { width: 100%; margin-bottom: 1; }
+"""
+
+
+COMMON_KEYS = [
+    ("1  2  3", "the playground, arithmetic and backprop screens"),
+    ("?", "this list of keys"),
+    ("q  Ctrl+C", "quit (the playground prints its convcli apply command)"),
+]
+
+
+def key_table(keys: list[tuple[str, str]]) -> Table:
+    """Keys and what they do, for the ? overlay."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(ratio=1)
+    for key, what in keys:
+        table.add_row(key, what)
+    return table
+
+
+class KeysScreen(ModalScreen[None]):
+    """The ? overlay: every key of the screen below it."""
+
+    BINDINGS: ClassVar = [Binding("escape,question_mark,q", "app.pop_screen", "close")]
+
+    def __init__(self, title: str, keys: list[tuple[str, str]]):
+        super().__init__()
+        self.title_text, self.keys = title, keys
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="keys"):
+            yield Static(Group(Text(self.title_text + " (Esc closes)\n", style="bold"), key_table(self.keys)))
+
+
+class ExploreApp(App[None]):
+    """Screens by name: 'play' (needs an image), 'shape', 'backprop'; 1, 2, 3 switch between those present."""
+
+    CSS = CSS
+    TITLE = "convcli explore"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar = [
+        Binding("q", "quit", "quit"),
+        Binding("question_mark", "keys", "keys", show=False),
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
+        Binding("1", "show('play')", "kernels", show=False),
+        Binding("2", "show('shape')", "arithmetic", show=False),
+        Binding("3", "show('backprop')", "backprop", show=False),
+    ]
+
+    def __init__(self, screens: dict[str, Callable[[], Screen[Any]]], first: str):
+        super().__init__()
+        self.makers, self.first = screens, first
+        self.made: dict[str, Screen[Any]] = {}
+
+    def on_mount(self) -> None:
+        self.action_show(self.first)
+
+    def action_show(self, name: str) -> None:
+        if name not in self.makers:
+            self.notify(f"this run has no {name} screen: start convcli explore with it", severity="warning")
+            return
+        if name not in self.made:
+            self.made[name] = self.makers[name]()
+            self.install_screen(self.made[name], name)
+        if self.screen_stack and self.screen is self.made[name]:
+            return
+        if len(self.screen_stack) > 1:
+            self.switch_screen(name)
+        else:
+            self.push_screen(name)
+
+    def action_keys(self) -> None:
+        if isinstance(self.screen, KeysScreen):
+            return
+        own = getattr(self.screen, "KEYS", [])
+        self.push_screen(KeysScreen(getattr(self.screen, "NAME", "Keys"), own + COMMON_KEYS))
+
+    def farewell(self) -> list[str]:
+        """Lines to print once the terminal is restored: the playground's `convcli apply` command lines."""
+        return [line for screen in self.made.values() for line in getattr(screen, "farewell", list)()]

@@ -1,0 +1,181 @@
+"""The arithmetic screen's state: one layer's settings, its report and windows, and a cursor on a grid.
+
+The report is `convcli shape`'s and the windows are `convcli animate`'s (explain.animation.layer_sweep):
+what is highlighted is what those commands compute. A setting that makes no layer is marked, and the
+last good layer stays on screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from convcli.core.animation import Frame, WindowSweep
+from convcli.core.errors import ConvcliError
+from convcli.explain import shape_report as sr
+from convcli.explain.animation import layer_sweep
+
+KINDS = ("conv", "tconv", "maxpool", "avgpool")
+KIND_NAMES = {"conv": "Conv2d", "tconv": "ConvTranspose2d", "maxpool": "MaxPool2d", "avgpool": "AvgPool2d"}
+LIMITS = {"H": (1, 24), "W": (1, 24), "kH": (1, 7), "kW": (1, 7), "stride": (1, 4), "padding": (0, 4)}
+LIMITS |= {"dilation": (1, 4), "output padding": (0, 3)}
+GRIDS = ("output", "input", "kernel")
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """What the cursor points at: grid cells of the input side, output cells, kernel taps, and a sentence."""
+
+    grid: frozenset[tuple[int, int]]
+    outputs: frozenset[tuple[int, int]]
+    taps: frozenset[tuple[int, int]]
+    says: str
+
+
+class Arithmetic:
+    """values: H, W, kH, kW and (h, w) pairs of stride, padding, dilation, output padding."""
+
+    def __init__(self, kind: str, values: dict[str, int], ceil_mode: bool = False):
+        self.kind, self.values, self.ceil_mode = kind, dict(values), ceil_mode
+        self.selected = 0
+        self.focus = "output"
+        self.cursor = dict.fromkeys(GRIDS, (0, 0))
+        self.message = ""
+        self.bad: str | None = None  # the setting that made no layer
+        self.report, self.sweep = self.compute()
+
+    # --- settings --------------------------------------------------------------------------------
+
+    def settings(self) -> list[str]:
+        names = ["H", "W", "kH", "kW", "stride h", "stride w", "padding h", "padding w"]
+        if self.kind != "avgpool":  # PyTorch's AvgPool2d has no dilation
+            names += ["dilation h", "dilation w"]
+        if self.kind == "tconv":
+            names += ["output padding h", "output padding w"]
+        return names
+
+    def select(self, by: int) -> None:
+        self.selected = (self.selected + by) % len(self.settings())
+
+    def change(self, by: int) -> None:
+        name = self.settings()[self.selected]
+        low, high = LIMITS[name.removesuffix(" h").removesuffix(" w")]
+        value = min(max(self.values[name] + by, low), high)
+        if value == self.values[name]:
+            self.message = f"{name} stays within {low}..{high} here"
+            return
+        self.values[name] = value
+        self.refresh(name)
+
+    def next_kind(self) -> None:
+        self.kind = KINDS[(KINDS.index(self.kind) + 1) % len(KINDS)]
+        self.selected = min(self.selected, len(self.settings()) - 1)
+        self.refresh("kind")
+
+    def toggle_ceil(self) -> None:
+        self.ceil_mode = not self.ceil_mode
+        self.refresh("ceil_mode")
+
+    def refresh(self, changed: str) -> None:
+        try:
+            self.report, self.sweep = self.compute()
+        except ConvcliError as err:
+            self.bad, self.message = changed, f"{err}; the last good layer stays"
+            return
+        self.bad, self.message = None, ""
+        for name in GRIDS:
+            self.move(name, 0, 0)  # inside the new grids
+
+    def compute(self) -> tuple[sr.LayerReport, WindowSweep]:
+        v = self.values
+        size, kernel = (v["H"], v["W"]), (v["kH"], v["kW"])
+        stride, padding = (v["stride h"], v["stride w"]), (v["padding h"], v["padding w"])
+        dilation = (v["dilation h"], v["dilation w"])
+        report: sr.LayerReport
+        if self.kind == "conv":
+            report = sr.conv_report(size, kernel, stride, padding, dilation)
+        elif self.kind == "tconv":
+            op = (v["output padding h"], v["output padding w"])
+            report = sr.transposed_report(size, kernel, stride, padding, dilation, op)
+        else:
+            pool = "max" if self.kind == "maxpool" else "avg"
+            dil = dilation if pool == "max" else (1, 1)
+            report = sr.pool_report(size, kernel, stride, padding, dil, pool, self.ceil_mode)
+        return report, layer_sweep(report)
+
+    # --- the cursor ------------------------------------------------------------------------------
+
+    def extent(self, name: str) -> tuple[int, int]:
+        if name == "output":
+            return self.sweep.output_size
+        if name == "input":
+            return self.sweep.grid.size
+        return self.sweep.kernel
+
+    def move(self, name: str, dy: int, dx: int) -> None:
+        h, w = self.extent(name)
+        r, c = self.cursor[name]
+        self.cursor[name] = (min(max(r + dy, 0), h - 1), min(max(c + dx, 0), w - 1))
+
+    def next_focus(self) -> None:
+        self.focus = GRIDS[(GRIDS.index(self.focus) + 1) % len(GRIDS)]
+
+    def frames(self) -> list[Frame]:
+        return list(self.sweep.frames())
+
+    def highlight(self) -> Highlight:
+        """The cells the cursor's cell is tied to, from the layer's windows."""
+        sweep, focus = self.sweep, self.focus
+        kh, kw = sweep.kernel
+        at = self.cursor[focus]
+        if focus == "output":
+            frame = sweep.frame(*at)
+            pads = len(frame.taps) - len(frame.reads)
+            rows = sorted({r for r, _ in frame.reads})
+            cols = sorted({c for _, c in frame.reads})
+            says = (
+                f"output {at} reads {len(frame.reads)} input cells"
+                + (f" (rows {_span(rows)}, columns {_span(cols)})" if rows else "")
+                + (f" and {pads} cells of padding or inserted zeros" if pads else "")
+            )
+            every_tap = frozenset((m, n) for m in range(kh) for n in range(kw))
+            return Highlight(frozenset(frame.taps), frozenset([at]), every_tap, says)
+        if focus == "input":
+            reached: set[tuple[int, int]] = set()
+            taps: set[tuple[int, int]] = set()
+            for f in self.frames():
+                if at in f.taps:
+                    reached.add(f.output)
+                    taps.add(divmod(f.taps.index(at), kw))
+            cell = sweep.grid.input_cell(*at)
+            what = f"input cell {cell}" if cell is not None else f"{sweep.grid.role(*at)} cell {at} of the grid"
+            says = f"{what} is read by {len(reached)} output{'s' if len(reached) != 1 else ''}" + (
+                " through " + ", ".join(f"K{m}{n}" for m, n in sorted(taps)) if taps else ": no window reaches it"
+            )
+            return Highlight(frozenset([at]), frozenset(reached), frozenset(taps), says)
+        index = at[0] * kw + at[1]
+        cells = {f.taps[index] for f in self.frames()}
+        real = sum(1 for c in cells if sweep.grid.input_cell(*c) is not None)
+        says = f"weight K{at[0]}{at[1]} multiplies {real} input cells" + (
+            f" and {len(cells) - real} of padding or inserted zeros" if len(cells) > real else ""
+        )
+        every = frozenset((i, j) for i in range(sweep.output_size[0]) for j in range(sweep.output_size[1]))
+        return Highlight(frozenset(cells), every, frozenset([at]), says)
+
+
+def _span(values: list[int]) -> str:
+    return str(values[0]) if len(values) == 1 else f"{values[0]}..{values[-1]}"
+
+
+def arithmetic_from(report: sr.LayerReport) -> Arithmetic:
+    """The screen's start from `convcli shape`'s report of the command line's options."""
+    h, w = report.axes
+    values = {"H": h.size, "W": w.size, "kH": h.kernel, "kW": w.kernel}
+    values |= {"stride h": h.stride, "stride w": w.stride, "dilation h": h.dilation, "dilation w": w.dilation}
+    values |= {"padding h": _first(h.padding), "padding w": _first(w.padding)}
+    values |= {"output padding h": getattr(h, "output_padding", 0), "output padding w": getattr(w, "output_padding", 0)}
+    kind = report.kind
+    return Arithmetic(kind, values, getattr(report, "ceil_mode", False))
+
+
+def _first(padding: int | tuple[int, int]) -> int:
+    return padding if isinstance(padding, int) else padding[0]

@@ -1,0 +1,167 @@
+"""The backprop screen: the seed's walk page by page, and the cells each gradient ties together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+import numpy as np
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from convcli.core.derivation import Derivation
+from convcli.explain.text import fmt_number
+from convcli.render.document import document_view
+from convcli.render.layout import side_by_side, titled
+from convcli.tui.backprop_model import BackpropWalk, sum_text
+
+
+def number_grid(values: np.ndarray, lit: Callable[[int, int], bool], cursor: tuple[int, int] | None) -> Text:
+    """Numbers right-aligned; lit ones in [brackets] (and colour), the cursor's in reverse."""
+    cells = [[fmt_number(float(v)) for v in row] for row in values]
+    width = max((len(c) for row in cells for c in row), default=1)
+    text = Text()
+    for r, row in enumerate(cells):
+        for c, cell in enumerate(row):
+            body = cell.rjust(width)
+            if cursor == (r, c):
+                text.append(f">{body}<", style="bold reverse")
+            elif lit(r, c):
+                text.append(f"[{body}]", style="bold yellow")
+            else:
+                text.append(f" {body} ")
+        if r < len(cells) - 1:
+            text.append("\n")
+    return text
+
+
+class BackpropScreen(Screen[None]):
+    """n/p page through the walk; g shows the cells; Tab moves the cursor between O and X."""
+
+    BINDINGS: ClassVar = [
+        Binding("question_mark", "app.keys", "keys"),
+        Binding("n,pagedown", "turn(1)", "next step"),
+        Binding("p,pageup", "turn(-1)", "previous step"),
+        Binding("g", "cells", "cells/walk"),
+        Binding("tab", "switch", "O/X", priority=True),
+        Binding("up", "move(-1, 0)", "move", show=False, priority=True),
+        Binding("down", "move(1, 0)", "move", show=False, priority=True),
+        Binding("left", "move(0, -1)", "move", show=False, priority=True),
+        Binding("right", "move(0, 1)", "move", show=False, priority=True),
+    ]
+
+    NAME = "Backprop"
+    KEYS: ClassVar = [
+        ("n  p", "the walk of convcli backprop --verbose, step by step (PgDn, PgUp too)"),
+        ("g", "the cells view, or back to the walk"),
+        ("Tab", "the cursor on O (its sum, its rows of J_K and J_X) or on X (the dL/dO that reach it)"),
+        ("← ↑ → ↓", "move the cursor (in the walk: scroll)"),
+    ]
+
+    def __init__(self, d: Derivation):
+        super().__init__(id="backprop")
+        self.model = BackpropWalk(d)
+        self.show_cells = True
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="where", classes="screen-title")
+        with VerticalScroll(classes="panel", id="body-box"):
+            yield Static(id="body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        m = self.model
+        if self.show_cells:
+            where = "cells: Tab moves between O and X; g shows the walk"
+            body: RenderableType = self.cells()
+        else:
+            page = m.pages[m.page]
+            where = f"step {m.page + 1} of {len(m.pages)}: {page.title}  (n next, p previous, g cells)"
+            body = document_view(page, max(40, self.size.width - 4))
+        self.query_one("#where", Static).update(Text(where, style="bold"))
+        self.query_one("#body", Static).update(body)
+
+    def cells(self) -> Group:
+        m, d = self.model, self.model.d
+        g = d.geometry
+        x, out, grad, dx = d.x[0], d.out[0], d.grad[0], d.dx[0]
+        items: list[RenderableType] = []
+        if d.x.shape[0] > 1 or d.k.shape[0] > 1:
+            items.append(Text("Channel 0 and filter 0; the walk (g) covers every channel and filter.", style="dim"))
+        if m.focus == "output":
+            i, j = m.cursor["output"]
+            s = m.forward_sum(i, j)
+            read = {t.cell for t in s.terms}
+            jk, jx = m.jacobian_rows(i, j)
+            items += [
+                Text(sum_text(s, f"O({i}, {j})", True), style="bold"),
+                Text(
+                    f"Row ({i}, {j}) of J_K is ∂O({i}, {j})/∂K: the X entries each weight multiplies; row ({i}, {j})"
+                    " of J_X is ∂O/∂X: the weight on each X entry read, 0 elsewhere.",
+                    style="dim",
+                ),
+                side_by_side(
+                    titled("X (lit: read)", number_grid(x, lambda r, c: (r, c) in read, None)),
+                    titled("K as applied", number_grid(m.applied, lambda r, c: False, None)),
+                    titled("▶ O", number_grid(out, lambda r, c: False, (i, j))),
+                    gap=3,
+                ),
+                side_by_side(
+                    titled(f"J_K row ({i}, {j})", number_grid(jk, lambda r, c: True, None)),
+                    titled(f"J_X row ({i}, {j})", number_grid(jx, lambda r, c: jx[r, c] != 0, None)),
+                    gap=3,
+                ),
+            ]
+        else:
+            r, c = m.cursor["input"]
+            s = m.input_sum(r, c)
+            sources = {t.cell for t in s.terms}
+            taps = {t.tap for t in s.terms}
+            items += [
+                Text(sum_text(s, f"dL/dX({r}, {c})", False), style="bold"),
+                Text(
+                    f"X({r}, {c}) reaches {len(sources)} output{'s' if len(sources) != 1 else ''}; each sends back "
+                    "its dL/dO times the weight that multiplied X there (the seed's 1-D figure, in 2-D).",
+                    style="dim",
+                ),
+                side_by_side(
+                    titled("dL/dO (lit: reached)", number_grid(grad, lambda a, b: (a, b) in sources, None)),
+                    titled("K as applied (lit: used)", number_grid(m.applied, lambda a, b: (a, b) in taps, None)),
+                    titled("▶ dL/dX", number_grid(dx, lambda a, b: False, (r, c))),
+                    gap=3,
+                ),
+            ]
+        items.append(Text(f"padding {g.padding[0][0]},{g.padding[1][0]}, stride {g.stride[0]},{g.stride[1]}, "
+                          f"dilation {g.dilation[0]},{g.dilation[1]}; {'convolution' if d.mode == 'conv' else 'cross-correlation'}",
+                          style="dim"))  # fmt: skip
+        return Group(*items)
+
+    def action_turn(self, by: int) -> None:
+        self.show_cells = False
+        self.model.turn(by)
+        self.redraw()
+        self.query_one("#body-box", VerticalScroll).scroll_home(animate=False)
+
+    def action_cells(self) -> None:
+        self.show_cells = not self.show_cells
+        self.redraw()
+
+    def action_switch(self) -> None:
+        self.model.switch()
+        self.show_cells = True
+        self.redraw()
+
+    def action_move(self, dy: int, dx: int) -> None:
+        if not self.show_cells:
+            self.query_one("#body-box", VerticalScroll).scroll_relative(y=dy * 3, animate=False)
+            return
+        self.model.move(dy, dx)
+        self.redraw()

@@ -1,0 +1,116 @@
+"""The backprop screen's state: `convcli backprop`'s walk as pages, and each gradient cell by cell.
+
+Every number comes from the core's Derivation (what `convcli backprop --json` prints); the sums a
+cell shows are rebuilt from the geometry's windows and checked against it in the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from convcli.core.derivation import Derivation
+from convcli.explain.backprop import build_walk
+from convcli.explain.document import Document, Heading
+from convcli.explain.text import fmt_number
+
+
+@dataclass(frozen=True)
+class Term:
+    """One product of a sum: a weight K(m, n) as applied, and the value it multiplies."""
+
+    tap: tuple[int, int]
+    weight: float
+    cell: tuple[int, int]  # input cell (r, c) (forward; outside 0..H-1: padding) or output cell (backward)
+    value: float
+
+
+@dataclass(frozen=True)
+class CellSum:
+    """O(i, j) = sum of K·X + b, or dL/dX(r, c) = sum of dL/dO·K: the terms and the core's value."""
+
+    terms: tuple[Term, ...]
+    bias: float
+    value: float  # from the Derivation (out or dx), which the terms must reproduce
+
+
+def pages(doc: Document) -> list[Document]:
+    """The walk cut at its top-level headings: one page per step."""
+    out: list[Document] = [Document(doc.title)]
+    for block in doc.blocks:
+        if isinstance(block, Heading) and block.level <= 2:
+            out.append(Document(block.text))  # the heading is the page's title
+            continue
+        out[-1].blocks.append(block)
+    return out
+
+
+class BackpropWalk:
+    """The first channel and filter of a derivation (the walk covers the others)."""
+
+    def __init__(self, d: Derivation):
+        self.d = d
+        self.pages = pages(build_walk(d, verbose=True))
+        self.page = 0
+        self.focus = "output"
+        self.cursor = {"output": (0, 0), "input": (0, 0)}
+        k = d.k[0, 0]
+        self.applied = k[::-1, ::-1] if d.mode == "conv" else k  # the kernel the correlation uses
+
+    def turn(self, by: int) -> None:
+        self.page = min(max(self.page + by, 0), len(self.pages) - 1)
+
+    def extent(self, name: str) -> tuple[int, int]:
+        return self.d.geometry.out_size if name == "output" else self.d.geometry.in_size
+
+    def move(self, dy: int, dx: int) -> None:
+        h, w = self.extent(self.focus)
+        r, c = self.cursor[self.focus]
+        self.cursor[self.focus] = (min(max(r + dy, 0), h - 1), min(max(c + dx, 0), w - 1))
+
+    def switch(self) -> None:
+        self.focus = "input" if self.focus == "output" else "output"
+
+    def forward_sum(self, i: int, j: int) -> CellSum:
+        """O(i, j) = Σ K(m, n) · X_pad(i·S + m·D, j·S + n·D) + b, tap by tap (padding reads 0)."""
+        g, x = self.d.geometry, self.d.x[0]
+        h, w = g.in_size
+        terms = []
+        for m, r in enumerate(g.window(0, i)):
+            for n, c in enumerate(g.window(1, j)):
+                value = float(x[r, c]) if 0 <= r < h and 0 <= c < w else 0.0
+                terms.append(Term((m, n), float(self.applied[m, n]), (r, c), value))
+        return CellSum(tuple(terms), float(self.d.b[0]), float(self.d.out[0, i, j]))
+
+    def input_sum(self, r: int, c: int) -> CellSum:
+        """dL/dX(r, c) = Σ dL/dO(i, j) · K(m, n) over the outputs whose window reads (r, c), through tap (m, n)."""
+        g = self.d.geometry
+        terms = []
+        for i, j in g.readers(r, c):
+            m = (r + g.padding[0][0] - i * g.stride[0]) // g.dilation[0]
+            n = (c + g.padding[1][0] - j * g.stride[1]) // g.dilation[1]
+            terms.append(Term((m, n), float(self.applied[m, n]), (i, j), float(self.d.grad[0, i, j])))
+        return CellSum(tuple(terms), 0.0, float(self.d.dx[0, r, c]))
+
+    def jacobian_rows(self, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row (i, j) of J_K (∂O(i, j)/∂K(m, n), as a kH×kW grid) and of J_X (∂O(i, j)/∂X(r, c), as H×W)."""
+        s = self.forward_sum(i, j)
+        jk = np.zeros(self.applied.shape)
+        jx = np.zeros(self.d.geometry.in_size)
+        h, w = self.d.geometry.in_size
+        for t in s.terms:
+            m, n = t.tap if self.d.mode != "conv" else (jk.shape[0] - 1 - t.tap[0], jk.shape[1] - 1 - t.tap[1])
+            jk[m, n] += t.value  # against K as given: conv reads it flipped
+            if 0 <= t.cell[0] < h and 0 <= t.cell[1] < w:
+                jx[t.cell] += t.weight
+        return jk, jx
+
+
+def sum_text(s: CellSum, left: str, forward: bool) -> str:
+    """The sum written out with its numbers: 'O(0, 1) = 1·2 + 0·3 + … + b = 7'."""
+    parts = [f"{fmt_number(t.weight)}·{fmt_number(t.value)}" for t in s.terms]
+    body = " + ".join(parts) if parts else "0"
+    if forward:
+        body += f" + {fmt_number(s.bias)}"
+    return f"{left} = {body} = {fmt_number(s.value)}"

@@ -1,0 +1,376 @@
+"""The kernel playground screen: before and after, the kernel as an editable grid, a probed pixel explained."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.events import Click, Resize
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from convcli import imageio
+from convcli.core.errors import ConvcliError
+from convcli.explain.text import fmt_number
+from convcli.render.apply import pixel as pixel_view
+from convcli.render.images import picture
+from convcli.tui.playground_model import Filtered, Playground, cell_text
+
+MARK = np.array([255, 0, 255], dtype=np.uint8)  # the probe on the pictures: a colour no photograph is made of
+
+
+def colour_wanted() -> bool:
+    return not os.environ.get("NO_COLOR")
+
+
+class Picture(Static, can_focus=True):
+    """An image drawn in half blocks; the after picture takes the probe's keys and clicks."""
+
+
+class Cell(Input):
+    """One weight of the kernel; up and down move between rows as Tab moves along them."""
+
+    BINDINGS: ClassVar = [
+        Binding("up", "move(-1)", "cell above", show=False),
+        Binding("down", "move(1)", "cell below", show=False),
+    ]
+
+    def __init__(self, value: str, row: int, col: int):
+        super().__init__(value=value, id=f"cell-{row}-{col}", classes="cell", compact=True)
+        self.row, self.col = row, col
+
+    def action_move(self, by: int) -> None:
+        target = self.screen.query(f"#cell-{self.row + by}-{self.col}")
+        if target:
+            target.first().focus()
+
+
+class PlaygroundScreen(Screen[None]):
+    """setosa's Image Kernels in a terminal: edit the kernel, watch the picture, probe any pixel."""
+
+    BINDINGS: ClassVar = [
+        Binding("question_mark", "app.keys", "keys"),
+        Binding("up", "probe(-1, 0)", "probe", show=False),
+        Binding("down", "probe(1, 0)", "probe", show=False),
+        Binding("left", "probe(0, -1)", "probe", show=False),
+        Binding("right", "probe(0, 1)", "probe", show=False),
+        Binding("shift+up", "probe(-10, 0)", "probe", show=False),
+        Binding("shift+down", "probe(10, 0)", "probe", show=False),
+        Binding("shift+left", "probe(0, -10)", "probe", show=False),
+        Binding("shift+right", "probe(0, 10)", "probe", show=False),
+        Binding("e", "edit", "edit cells"),
+        Binding("k", "spec", "named kernel"),
+        Binding("m", "mode", "xcorr/conv"),
+        Binding("b", "boundary", "border"),
+        Binding("n", "normalise", "normalise"),
+        Binding("s", "stride(1)", "stride+"),
+        Binding("S", "stride(-1)", "stride-", show=False),
+        Binding("d", "dilation(1)", "dilation+"),
+        Binding("D", "dilation(-1)", "dilation-", show=False),
+        Binding("plus", "grow(2, 2)", "size+"),
+        Binding("minus", "grow(-2, -2)", "size-"),
+        Binding("right_square_bracket", "grow(0, 1)", "col+", show=False),
+        Binding("left_square_bracket", "grow(0, -1)", "col-", show=False),
+        Binding("right_curly_bracket", "grow(1, 0)", "row+", show=False),
+        Binding("left_curly_bracket", "grow(-1, 0)", "row-", show=False),
+        Binding("z", "zoom", "zoom"),
+        Binding("w", "write", "write"),
+        Binding("escape", "leave", "back to picture", show=False),
+    ]
+
+    NAME = "Kernel playground"
+    KEYS: ClassVar = [
+        ("← ↑ → ↓", "move the probe, a pixel at a time (with Shift, 10); or click the after picture"),
+        ("e  Tab", "edit the kernel's cells: a number or a fraction such as 1/16; ↑ ↓ change rows"),
+        ("Esc", "back to the picture (a cell that is not a number stays marked; the last good kernel holds)"),
+        ("k", "type a library kernel with its parameters (gaussian:5,1.5) or rows (1,2;3,4), then Enter"),
+        ("m", "cross-correlation (as CNNs) or convolution (the kernel flipped)"),
+        ("b", "the border rule: reflect, zero, symmetric, edge, wrap"),
+        ("n", "normalise: divide the kernel by its sum"),
+        ("s  S", "stride up, down"),
+        ("d  D", "dilation up, down"),
+        ("+  -", "grow or shrink the kernel by a ring of zeros"),
+        ("]  [", "add or remove a column at the right"),
+        ("}  {", "add or remove a row at the bottom"),
+        ("z", "zoom: full resolution around the probe, or the whole picture"),
+        ("w", "write the filtered image as convcli apply writes it (never over the input)"),
+    ]
+
+    def __init__(self, model: Playground, save: Any = None):
+        super().__init__(id="play")
+        self.model, self.save = model, save
+        self.done: Filtered | None = None
+        self.zoom = False
+        self.before = imageio.to_display(model.pixels, model.scale, "clip")
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status")
+        with Horizontal(id="pictures"):
+            yield Picture(id="before")
+            yield Picture(id="after")
+        with Horizontal(id="lower"):
+            with Vertical(id="kernel-box"):
+                yield Input(placeholder="a library kernel (gaussian:5,1.5) or rows 1,2;3,4", id="spec", compact=True)
+                yield Grid(id="cells")
+                yield Static(id="kinfo")
+            with VerticalScroll(id="probe-box"):
+                yield Static(id="probe")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        await self.build_cells()
+        self.query_one("#after", Picture).focus()
+        self.refilter()
+
+    # --- the kernel grid -------------------------------------------------------------------------
+
+    async def build_cells(self) -> None:
+        grid = self.query_one("#cells", Grid)
+        await grid.remove_children()  # before the new cells, which take the same ids
+        rows, cols = self.model.matrix.shape
+        grid.styles.grid_size_columns = cols
+        grid.styles.height = rows
+        width = max(7, max(len(t) for r in self.model.cells for t in r) + 2)
+        grid.styles.grid_columns = str(width)
+        grid.styles.width = cols * (width + 1)
+        await grid.mount_all([Cell(self.model.cells[r][c], r, c) for r in range(rows) for c in range(cols)])
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if not isinstance(event.input, Cell):
+            return
+        cell = event.input
+        if self.model.cells[cell.row][cell.col] == event.value:
+            return
+        good = self.model.set_cell(cell.row, cell.col, event.value)
+        cell.set_class(not good, "bad")
+        if good:
+            self.refilter()
+        else:
+            self.model.message = (
+                f"cell ({cell.row}, {cell.col}): {event.value!r} is not a number; the last kernel stays"
+            )
+            self.show_status()
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "spec":
+            self.query_one("#after", Picture).focus()
+            return
+        try:
+            self.model.load_spec(event.value)
+        except ConvcliError as err:
+            event.input.add_class("bad")
+            self.model.message = str(err)
+            self.show_status()
+            return
+        event.input.remove_class("bad")
+        self.model.message = ""
+        await self.build_cells()
+        self.query_one("#after", Picture).focus()
+        self.refilter()
+
+    # --- filtering -------------------------------------------------------------------------------
+
+    def refilter(self) -> None:
+        try:
+            snapshot = self.model.snapshot()
+        except ConvcliError as err:
+            self.model.message = str(err)
+            self.show_status()
+            return
+        self.model.message = ""
+        self.show_status()
+        self.run_filter(*snapshot)
+
+    @work(thread=True, exclusive=True, group="filter")
+    def run_filter(self, kernel: Any, options: dict[str, Any], generation: int) -> None:
+        try:
+            done = self.model.filter(kernel, options, generation)
+        except (ConvcliError, MemoryError) as err:
+            self.app.call_from_thread(self.failed, str(err) or "out of memory")
+            return
+        self.app.call_from_thread(self.finished, done)
+
+    def failed(self, message: str) -> None:
+        self.model.message = message + "; the last good picture stays"
+        self.show_status()
+
+    def finished(self, done: Filtered) -> None:
+        if self.done is not None and done.generation < self.done.generation:
+            return  # an older request finishing late
+        self.done = done
+        self.redraw()
+
+    # --- drawing ---------------------------------------------------------------------------------
+
+    def show_status(self) -> None:
+        m = self.model
+        h, w = m.pixels.shape[:2]
+        out = self.done.result.image.shape[:2] if self.done is not None else (h, w)
+        kh, kw = m.matrix.shape
+        parts = [
+            f"{Path(m.image_name).name} {h}×{w} → {out[0]}×{out[1]}",
+            f"{m.name} {kh}×{kw}" + (" normalised" if m.normalise else ""),
+            "cross-correlation" if m.mode == "xcorr" else "convolution (kernel flipped)",
+            f"border {m.boundary}",
+            f"stride {m.stride}",
+            f"dilation {m.dilation}",
+            f"probe ({m.probe[0]}, {m.probe[1]})" + self.probe_value(),
+        ]
+        text = Text(" · ".join(parts), style="bold")
+        if m.message:
+            text.append("\n" + m.message, style="red")
+        self.query_one("#status", Static).update(text)
+
+    def probe_value(self) -> str:
+        if self.done is None:
+            return ""
+        image = self.done.result.image
+        r, c = self.model.probe
+        if not (0 <= r < image.shape[0] and 0 <= c < image.shape[1]):
+            return ""
+        return " = " + ", ".join(fmt_number(float(v)) for v in np.atleast_1d(image[r, c]))
+
+    def redraw(self) -> None:
+        self.show_status()
+        done = self.done
+        if done is None:
+            return
+        m = self.model
+        m.clamp_probe(done.result.image.shape[:2])
+        after = imageio.to_display(done.result.image, m.scale, m.display(done))
+        row, col = m.probe
+        self.draw("#before", self.before, (row * m.stride, col * m.stride), "before")
+        self.draw("#after", after, (row, col), "after")
+        report = m.pixel(done)
+        self.query_one("#probe", Static).update(pixel_view(report, m.pixels.ndim == 3))
+        total = float(done.kernel.matrix.sum())
+        info = Text(f"sum {fmt_number(total)}", style="dim")
+        if m.mode == "conv":
+            info.append("; convolution applies it flipped (rot180), as the probe shows", style="dim")
+        if m.bad:
+            info.append(f"\n{len(m.bad)} cell(s) are not numbers: the last good kernel is in force", style="red")
+        self.query_one("#kinfo", Static).update(info)
+
+    def draw(self, selector: str, pixels: np.ndarray, at: tuple[int, int], label: str) -> None:
+        widget = self.query_one(selector, Picture)
+        width, rows = widget.size.width, widget.size.height - 1
+        if width < 8 or rows < 2:
+            widget.update(Text("the pane is too small for the picture: enlarge the terminal", style="yellow"))
+            return
+        origin = (0, 0)
+        if self.zoom:  # full resolution around the probe: a blur shows, scaled down it would not
+            part = imageio.crop_around(pixels, at[0], at[1], 2 * rows, width)
+            origin = _crop_origin(pixels.shape[:2], at, part.shape[:2])
+            fitted = np.array(part if part.ndim == 3 else np.repeat(part[:, :, None], 3, axis=2), dtype=np.uint8)
+            if fitted.shape[0] % 2:
+                fitted = fitted[:-1]
+            scale = (1.0, 1.0)
+        else:
+            fitted = np.array(imageio.fit_half_blocks(pixels, width, max_rows=rows))
+            scale = (fitted.shape[0] / pixels.shape[0], fitted.shape[1] / pixels.shape[1])
+        y = min(int((at[0] - origin[0]) * scale[0]), fitted.shape[0] - 1)
+        x = min(int((at[1] - origin[1]) * scale[1]), fitted.shape[1] - 1)
+        if y >= 0 and x >= 0:
+            fitted[y, x] = MARK
+        widget.geometry = (origin, scale, fitted.shape[:2])  # type: ignore[attr-defined]
+        title = Text(f"{label}{' (zoomed: full resolution)' if self.zoom else ''}\n", style="bold")
+        drawn = picture(fitted, colour_wanted())
+        if not colour_wanted() and y >= 0 and x >= 0:  # no colour to mark the probe with: a character
+            lines = drawn.plain.split("\n")
+            lines[y // 2] = lines[y // 2][:x] + "X" + lines[y // 2][x + 1 :]
+            drawn = Text("\n".join(lines))
+        widget.update(title + drawn)
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width >= 140, "wide")
+        self.call_after_refresh(self.redraw)
+
+    def on_click(self, event: Click) -> None:
+        widget = self.query_one("#after", Picture)
+        offset = event.get_content_offset(widget)
+        if offset is None or self.done is None or not hasattr(widget, "geometry"):
+            return
+        origin, scale, _ = widget.geometry
+        y, x = (offset.y - 1) * 2, offset.x  # the first line is the title; a cell holds two pixel rows
+        if y < 0:
+            return
+        self.model.probe = (origin[0] + int(y / scale[0]), origin[1] + int(x / scale[1]))
+        widget.focus()
+        self.redraw()
+
+    def action_probe(self, dy: int, dx: int) -> None:
+        self.model.probe = (self.model.probe[0] + dy, self.model.probe[1] + dx)
+        self.redraw()
+
+    def action_edit(self) -> None:
+        self.query_one("#cell-0-0", Cell).focus()
+
+    def action_spec(self) -> None:
+        self.query_one("#spec", Input).focus()
+
+    def action_leave(self) -> None:
+        self.query_one("#after", Picture).focus()
+
+    def action_mode(self) -> None:
+        self.model.toggle_mode()
+        self.refilter()
+
+    def action_boundary(self) -> None:
+        self.model.next_boundary()
+        self.refilter()
+
+    def action_normalise(self) -> None:
+        self.model.toggle_normalise()
+        self.refilter()
+
+    def action_stride(self, by: int) -> None:
+        self.model.step("stride", by)
+        self.refilter()
+
+    def action_dilation(self, by: int) -> None:
+        self.model.step("dilation", by)
+        self.refilter()
+
+    async def action_grow(self, rows: int, cols: int) -> None:
+        h, w = self.model.matrix.shape
+        self.model.resize(h + rows, w + cols)
+        await self.build_cells()
+        self.refilter()
+
+    def action_zoom(self) -> None:
+        self.zoom = not self.zoom
+        self.redraw()
+
+    def action_write(self) -> None:
+        if self.save is None or self.done is None:
+            return
+        self.model.message = self.save(self.model, self.done)
+        self.show_status()
+
+    def farewell(self) -> list[str]:
+        """What to print on quitting: the command of each file written, else the command of what was shown."""
+        if self.model.written:
+            return ["# what you wrote, as convcli apply commands:", *self.model.written]
+        if self.done is None:
+            return []
+        return ["# what was shown, as a convcli apply command:", self.model.command_line(self.done)]
+
+
+def _crop_origin(size: tuple[int, int], at: tuple[int, int], part: tuple[int, int]) -> tuple[int, int]:
+    """Where imageio.crop_around's window starts (it centres on at and stays inside the image)."""
+    return (
+        min(max(0, at[0] - part[0] // 2), max(0, size[0] - part[0])),
+        min(max(0, at[1] - part[1] // 2), max(0, size[1] - part[1])),
+    )
+
+
+__all__ = ["PlaygroundScreen", "cell_text"]
