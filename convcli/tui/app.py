@@ -21,7 +21,7 @@ Screen { layout: vertical; }
 Picture { width: 1fr; height: 100%; padding: 0 1; }
 Picture:focus { background: $boost; }
 #lower { height: 1fr; min-height: 7; }
-#kernel-box { width: auto; min-width: 30; max-width: 60%; padding: 0 1; }
+#kernel-box { width: 40%; min-width: 30; padding: 0 1; overflow-x: auto; }
 #spec { width: 100%; margin-bottom: 1; }
 #cells { grid-gutter: 0 1; height: auto; }
 Cell { width: 100%; }

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -14,13 +16,15 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.events import Click, Resize
 from textual.screen import Screen
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
 from convcli import imageio
 from convcli.core.errors import ConvcliError
 from convcli.explain.text import fmt_number
 from convcli.render.apply import pixel as pixel_view
-from convcli.render.images import picture
+from convcli.render.images import half_block_rows
 from convcli.tui.playground_model import Filtered, Playground, cell_text
 
 MARK = np.array([255, 0, 255], dtype=np.uint8)  # the probe on the pictures: a colour no photograph is made of
@@ -30,8 +34,52 @@ def colour_wanted() -> bool:
     return not os.environ.get("NO_COLOR")
 
 
-class Picture(Static, can_focus=True):
-    """An image drawn in half blocks; the after picture takes the probe's keys and clicks."""
+class Picture(Widget, can_focus=True):
+    """An image drawn in half blocks, line by line, under a title; the after picture takes the probe's
+    keys and clicks. ``geometry``: (crop origin, scale, fitted size) of what is drawn, for clicks."""
+
+    def __init__(self, id: str):
+        super().__init__(id=id)
+        self.lines: list[Strip] = []
+        self.geometry: tuple[tuple[int, int], tuple[float, float], tuple[int, int]] | None = None
+
+    def show(self, title: str, rows: list[list[Segment]]) -> None:
+        self.lines = [Strip([Segment(title, Style(bold=True))]), *(Strip(r) for r in rows)]
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        return self.lines[y] if y < len(self.lines) else Strip.blank(self.size.width)
+
+
+class Rendered(Widget):
+    """A rich renderable drawn once into lines at the widget's width: layout reads its height without
+    rendering it again (the probe panel's tables cost most of a redraw when measured on every refresh)."""
+
+    def __init__(self, id: str):
+        super().__init__(id=id)
+        self.renderable: Any = None
+        self.lines: list[Strip] = []
+        self.width_drawn = -1
+
+    def show(self, renderable: Any) -> None:
+        self.renderable, self.width_drawn = renderable, -1
+        self.draw_lines()
+
+    def draw_lines(self) -> None:
+        width = self.size.width or 80
+        if self.renderable is None or width == self.width_drawn:
+            return
+        console = self.app.console
+        rows = console.render_lines(self.renderable, console.options.update_width(width), pad=False)
+        self.lines, self.width_drawn = [Strip(r) for r in rows], width
+        self.styles.height = len(self.lines)
+        self.refresh(layout=True)
+
+    def on_resize(self, event: Resize) -> None:
+        self.draw_lines()
+
+    def render_line(self, y: int) -> Strip:
+        return self.lines[y] if y < len(self.lines) else Strip.blank(self.size.width)
 
 
 class Cell(Input):
@@ -48,7 +96,7 @@ class Cell(Input):
 
     def action_move(self, by: int) -> None:
         target = self.screen.query(f"#cell-{self.row + by}-{self.col}")
-        if target:
+        if target and target.first().display:
             target.first().focus()
 
 
@@ -107,6 +155,7 @@ class PlaygroundScreen(Screen[None]):
         super().__init__(id="play")
         self.model, self.save = model, save
         self.done: Filtered | None = None
+        self.after: tuple[Filtered, np.ndarray] | None = None
         self.zoom = False
         self.before = imageio.to_display(model.pixels, model.scale, "clip")
 
@@ -121,7 +170,7 @@ class PlaygroundScreen(Screen[None]):
                 yield Grid(id="cells")
                 yield Static(id="kinfo")
             with VerticalScroll(id="probe-box"):
-                yield Static(id="probe")
+                yield Rendered(id="probe")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -132,15 +181,28 @@ class PlaygroundScreen(Screen[None]):
     # --- the kernel grid -------------------------------------------------------------------------
 
     async def build_cells(self) -> None:
+        """Show the kernel's cells: a cell is mounted the first time the kernel reaches it and hidden, not
+        removed, when the kernel shrinks (mounting inputs anew took a resize 200 ms)."""
         grid = self.query_one("#cells", Grid)
-        await grid.remove_children()  # before the new cells, which take the same ids
         rows, cols = self.model.matrix.shape
-        grid.styles.grid_size_columns = cols
-        grid.styles.height = rows
+        have = {(c.row, c.col) for c in grid.query(Cell)}
+        missing = [Cell("", r, c) for r in range(rows) for c in range(cols) if (r, c) not in have]
+        if missing:
+            await grid.mount_all(missing)
+            grid.sort_children(key=lambda w: (w.row, w.col) if isinstance(w, Cell) else (0, 0))
         width = max(7, max(len(t) for r in self.model.cells for t in r) + 2)
-        grid.styles.grid_columns = str(width)
-        grid.styles.width = cols * (width + 1)
-        await grid.mount_all([Cell(self.model.cells[r][c], r, c) for r in range(rows) for c in range(cols)])
+        with self.app.batch_update():
+            grid.styles.grid_size_columns = cols
+            grid.styles.grid_columns = str(width)
+            grid.styles.height = rows
+            grid.styles.width = cols * (width + 1)
+            for cell in grid.query(Cell):
+                shown = cell.row < rows and cell.col < cols
+                cell.display = shown
+                if shown and cell.value != self.model.cells[cell.row][cell.col]:
+                    with cell.prevent(Input.Changed):
+                        cell.value = self.model.cells[cell.row][cell.col]
+                cell.set_class(shown and (cell.row, cell.col) in self.model.bad, "bad")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if not isinstance(event.input, Cell):
@@ -244,12 +306,14 @@ class PlaygroundScreen(Screen[None]):
             return
         m = self.model
         m.clamp_probe(done.result.image.shape[:2])
-        after = imageio.to_display(done.result.image, m.scale, m.display(done))
+        if self.after is None or self.after[0] is not done:  # mapped to pixels once per result, not per probe move
+            self.after = (done, imageio.to_display(done.result.image, m.scale, m.display(done)))
+        after = self.after[1]
         row, col = m.probe
         self.draw("#before", self.before, (row * m.stride, col * m.stride), "before")
         self.draw("#after", after, (row, col), "after")
         report = m.pixel(done)
-        self.query_one("#probe", Static).update(pixel_view(report, m.pixels.ndim == 3))
+        self.query_one("#probe", Rendered).show(pixel_view(report, m.pixels.ndim == 3))
         total = float(done.kernel.matrix.sum())
         info = Text(f"sum {fmt_number(total)}", style="dim")
         if m.mode == "conv":
@@ -260,9 +324,13 @@ class PlaygroundScreen(Screen[None]):
 
     def draw(self, selector: str, pixels: np.ndarray, at: tuple[int, int], label: str) -> None:
         widget = self.query_one(selector, Picture)
-        width, rows = widget.size.width, widget.size.height - 1
+        width, rows = widget.size.width - 2, widget.size.height - 1  # padding 1 on each side; a title line
+        key = (id(pixels), at, self.zoom, width, rows)
+        if getattr(widget, "drawn", None) == key:
+            return  # the same picture at the same place: the slowest part of a redraw saved
+        widget.drawn = key  # type: ignore[attr-defined]
         if width < 8 or rows < 2:
-            widget.update(Text("the pane is too small for the picture: enlarge the terminal", style="yellow"))
+            widget.show("the pane is too small for the picture: enlarge the terminal", [])
             return
         origin = (0, 0)
         if self.zoom:  # full resolution around the probe: a blur shows, scaled down it would not
@@ -277,16 +345,15 @@ class PlaygroundScreen(Screen[None]):
             scale = (fitted.shape[0] / pixels.shape[0], fitted.shape[1] / pixels.shape[1])
         y = min(int((at[0] - origin[0]) * scale[0]), fitted.shape[0] - 1)
         x = min(int((at[1] - origin[1]) * scale[1]), fitted.shape[1] - 1)
+        colour = colour_wanted()
         if y >= 0 and x >= 0:
             fitted[y, x] = MARK
-        widget.geometry = (origin, scale, fitted.shape[:2])  # type: ignore[attr-defined]
-        title = Text(f"{label}{' (zoomed: full resolution)' if self.zoom else ''}\n", style="bold")
-        drawn = picture(fitted, colour_wanted())
-        if not colour_wanted() and y >= 0 and x >= 0:  # no colour to mark the probe with: a character
-            lines = drawn.plain.split("\n")
-            lines[y // 2] = lines[y // 2][:x] + "X" + lines[y // 2][x + 1 :]
-            drawn = Text("\n".join(lines))
-        widget.update(title + drawn)
+        widget.geometry = (origin, scale, fitted.shape[:2])
+        lines = half_block_rows(fitted, colour)
+        if not colour and y >= 0 and x >= 0:  # no colour to mark the probe with: a character
+            text = lines[y // 2][0].text
+            lines[y // 2] = [Segment(text[:x] + "X" + text[x + 1 :])]
+        widget.show(f"{label}{' (zoomed: full resolution)' if self.zoom else ''}", lines)
 
     # --- actions ---------------------------------------------------------------------------------
 
@@ -297,7 +364,7 @@ class PlaygroundScreen(Screen[None]):
     def on_click(self, event: Click) -> None:
         widget = self.query_one("#after", Picture)
         offset = event.get_content_offset(widget)
-        if offset is None or self.done is None or not hasattr(widget, "geometry"):
+        if offset is None or self.done is None or widget.geometry is None:
             return
         origin, scale, _ = widget.geometry
         y, x = (offset.y - 1) * 2, offset.x  # the first line is the title; a cell holds two pixel rows
