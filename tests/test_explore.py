@@ -422,6 +422,23 @@ def test_a_screen_the_run_lacks_is_refused_politely():
     assert run_app({"shape": lambda: ArithmeticScreen(arithmetic_from(report))}, "shape", steps) == "shape"
 
 
+def test_a_screen_the_options_cannot_make_says_why_and_the_app_goes_on():
+    report = sr.conv_report((5, 5), (3, 3), (1, 1), (0, 0), (1, 1))
+
+    def broken():
+        raise ValueError("kernel 2 with dilation 3 spans 4")
+
+    async def steps(pilot):
+        await pilot.press("3")
+        await pilot.pause()
+        return pilot.app.screen.id, [n.message for n in pilot.app._notifications]
+
+    makers = {"shape": lambda: ArithmeticScreen(arithmetic_from(report)), "backprop": broken}
+    screen, notes = run_app(makers, "shape", steps)
+    assert screen == "shape"
+    assert any("spans 4" in n for n in notes)
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 def test_arithmetic_screen_snapshot(size):
     report = sr.conv_report((5, 5), (3, 3), (2, 2), (1, 1), (1, 1))

@@ -38,6 +38,9 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
   # the backprop screen: the seed's walk, and every gradient cell by cell
   convcli explore --backprop --x "1,2,3;4,5,6;7,8,9" --k "1,0;-1,2"
 
+  # random numbers, with a stride and padding
+  convcli explore --backprop --random --H 5 --K 3 --stride 2 --padding 1
+
 Keys are listed at the bottom of each screen; 1, 2 and 3 switch screens, q quits.
 """
 
@@ -68,6 +71,10 @@ def explore(
     kmatrix: Annotated[str | None, typer.Option("--k", help="Backprop's kernel matrix, as convcli backprop.")] = None,
     bias: Annotated[float | None, typer.Option("--bias", help="Backprop's bias b.", show_default=False)] = None,
     grad: Annotated[str | None, typer.Option("--grad", help="Backprop's dL/dO.", show_default=False)] = None,
+    random: Annotated[
+        bool, typer.Option("--random", help="Backprop: random X and K of --H, --W and --K (small integers).")
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for --random.")] = 0,
     mode: Annotated[Mode, typer.Option("--mode", help="xcorr or conv, for the playground and backprop.")] = "xcorr",
 ) -> None:
     """Explore convolutions in a full-screen terminal app, on the same checked core.
@@ -88,19 +95,27 @@ def explore(
         )
     from convcli.commands.backprop import derivation
     from convcli.commands.shape import layer_report
-
-    report = layer_report(
-        (height, width or height), (k, kh, kw), stride, padding, dilation, transposed, None, pool, ceil_mode
-    )
-    d, _ = derivation(x, kmatrix, bias, grad, False, (4, None, 3, 0, False), (1, 1), stride, padding, dilation, mode)
-    makers: dict[str, Any] = {}
-    if image is not None:
-        makers["play"] = _playground(image, kernel, at, mode)
     from convcli.tui.arithmetic import ArithmeticScreen, arithmetic_from
     from convcli.tui.backprop import BackpropScreen
 
-    makers["shape"] = lambda: ArithmeticScreen(arithmetic_from(report))
-    makers["backprop"] = lambda: BackpropScreen(d)
+    def arithmetic() -> Any:
+        size = (height, width or height)
+        report = layer_report(size, (k, kh, kw), stride, padding, dilation, transposed, None, pool, ceil_mode)
+        return lambda: ArithmeticScreen(arithmetic_from(report))
+
+    def walk() -> Any:
+        sizes = (height, width, k, seed, False)
+        d, _ = derivation(x, kmatrix, bias, grad, random, sizes, (1, 1), stride, padding, dilation, mode)
+        return lambda: BackpropScreen(d)
+
+    # the screen asked for is checked now (a usage error exits 2 before the app starts); the others are
+    # made when first shown, and one the options cannot make says why there
+    makers: dict[str, Any] = {
+        "shape": arithmetic() if shape else lambda: arithmetic()(),
+        "backprop": walk() if backprop and not shape else lambda: walk()(),
+    }
+    if image is not None:
+        makers["play"] = _playground(image, kernel, at, mode)
     from convcli.tui.app import ExploreApp
 
     first = "shape" if shape else "backprop" if backprop else "play"

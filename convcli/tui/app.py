@@ -21,7 +21,7 @@ Screen { layout: vertical; }
 Picture { width: 1fr; height: 100%; padding: 0 1; }
 Picture:focus { background: $boost; }
 #lower { height: 1fr; min-height: 7; }
-#kernel-box { width: 40%; min-width: 30; padding: 0 1; overflow-x: auto; }
+#kernel-box { width: 45%; min-width: 30; padding: 0 1; overflow-x: auto; }
 #spec { width: 100%; margin-bottom: 1; }
 #cells { grid-gutter: 0 1; height: auto; }
 Cell { width: 100%; }
@@ -99,7 +99,12 @@ class ExploreApp(App[None]):
             self.notify(f"this run has no {name} screen: start convcli explore with it", severity="warning")
             return
         if name not in self.made:
-            self.made[name] = self.makers[name]()
+            try:
+                self.made[name] = self.makers[name]()
+            except Exception as err:  # a setting of the command line that this screen cannot draw
+                message = getattr(err, "message", None) or str(err)
+                self.notify(f"no {name} screen with these options: {message}", severity="error", timeout=8)
+                return
             self.install_screen(self.made[name], name)
         if self.screen_stack and self.screen is self.made[name]:
             return

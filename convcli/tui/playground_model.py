@@ -51,7 +51,7 @@ def parse_weight(text: str) -> float | None:
 
 
 def cell_text(v: float) -> str:
-    return fmt_number(float(v), 6)
+    return fmt_number(float(v), 4)
 
 
 class Playground:
