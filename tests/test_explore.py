@@ -470,7 +470,7 @@ def test_backprop_screen_snapshot(size):
         return cells, gathered, svg_text(pilot.app.export_screenshot())
 
     cells, gathered, page = run_app({"backprop": lambda: BackpropScreen(d)}, "backprop", steps, size)
-    assert "O(1, 1) = 1·5 + 0·6 + -1·8 + 2·9 + 0 = 15" in cells  # d.out[0, 1, 1]
+    assert "O(1, 1) = 1·5 + 0·6 + (-1)·8 + 2·9 + 0 = 15" in cells  # d.out[0, 1, 1]
     assert "dL/dX(1, 0) = " in gathered
     check_snapshot(f"backprop-{size[0]}x{size[1]}", "\n".join([cells, gathered, page]))
 

@@ -53,7 +53,7 @@ def half_block_rows(pixels: Any, colour: bool) -> list[list[Segment]]:
     """The same picture as ``picture``, as one list of segments per character row: what a full-screen
     app draws line by line without parsing a style string per cell (ten times faster than Text)."""
     if not colour:
-        return [[Segment(line)] for line in grey_ramp(pixels).plain.split("\n")]
+        return [[Segment(line, Style())] for line in grey_ramp(pixels).plain.split("\n")]
     rows = pixels.tolist()
 
     def rgb(c: list[int]) -> Color:

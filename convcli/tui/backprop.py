@@ -21,8 +21,14 @@ from convcli.render.layout import side_by_side, titled
 from convcli.tui.backprop_model import BackpropWalk, sum_text
 
 
-def number_grid(values: np.ndarray, lit: Callable[[int, int], bool], cursor: tuple[int, int] | None) -> Text:
-    """Numbers right-aligned; lit ones in [brackets] (and colour), the cursor's in reverse."""
+def number_grid(
+    values: np.ndarray,
+    lit: Callable[[int, int], bool],
+    cursor: tuple[int, int] | None,
+    dim: Callable[[int, int], bool] | None = None,
+) -> Text:
+    """Numbers right-aligned; lit ones in [brackets] (and colour), the cursor's in reverse, ``dim`` ones
+    (padding) as · when not lit."""
     cells = [[fmt_number(float(v)) for v in row] for row in values]
     width = max((len(c) for row in cells for c in row), default=1)
     text = Text()
@@ -33,6 +39,8 @@ def number_grid(values: np.ndarray, lit: Callable[[int, int], bool], cursor: tup
                 text.append(f">{body}<", style="bold reverse")
             elif lit(r, c):
                 text.append(f"[{body}]", style="bold yellow")
+            elif dim is not None and dim(r, c):
+                text.append(f" {'·'.rjust(width)} ", style="dim")
             else:
                 text.append(f" {body} ")
         if r < len(cells) - 1:
@@ -92,14 +100,17 @@ class BackpropScreen(Screen[None]):
     def cells(self) -> Group:
         m, d = self.model, self.model.d
         g = d.geometry
-        x, out, grad, dx = d.x[0], d.out[0], d.grad[0], d.dx[0]
+        out, grad, dx = d.out[0], d.grad[0], d.dx[0]
         items: list[RenderableType] = []
         if d.x.shape[0] > 1 or d.k.shape[0] > 1:
             items.append(Text("Channel 0 and filter 0; the walk (g) covers every channel and filter.", style="dim"))
         if m.focus == "output":
             i, j = m.cursor["output"]
             s = m.forward_sum(i, j)
-            read = {t.cell for t in s.terms}
+            (pt, _), (pl, _) = g.padding
+            read = {(r + pt, c + pl) for r, c in (t.cell for t in s.terms)}  # in X_pad's coordinates
+            inside = np.zeros(d.x_padded.shape[1:], dtype=bool)
+            inside[pt : pt + g.in_size[0], pl : pl + g.in_size[1]] = True
             jk, jx = m.jacobian_rows(i, j)
             items += [
                 Text(sum_text(s, f"O({i}, {j})", True), style="bold"),
@@ -109,7 +120,12 @@ class BackpropScreen(Screen[None]):
                     style="dim",
                 ),
                 side_by_side(
-                    titled("X (lit: read)", number_grid(x, lambda r, c: (r, c) in read, None)),
+                    titled(
+                        "X_pad (lit: read; · padding)",
+                        number_grid(
+                            d.x_padded[0], lambda r, c: (r, c) in read, None, dim=lambda r, c: not inside[r, c]
+                        ),
+                    ),
                     titled("K as applied", number_grid(m.applied, lambda r, c: False, None)),
                     titled("▶ O", number_grid(out, lambda r, c: False, (i, j))),
                     gap=3,

@@ -107,9 +107,14 @@ class BackpropWalk:
         return jk, jx
 
 
+def _factor(v: float) -> str:
+    """A number as a factor of a product: negative ones in parentheses, 2·(−3) rather than 2·-3."""
+    return f"({fmt_number(v)})" if v < 0 else fmt_number(v)
+
+
 def sum_text(s: CellSum, left: str, forward: bool) -> str:
     """The sum written out with its numbers: 'O(0, 1) = 1·2 + 0·3 + … + b = 7'."""
-    parts = [f"{fmt_number(t.weight)}·{fmt_number(t.value)}" for t in s.terms]
+    parts = [f"{_factor(t.weight)}·{_factor(t.value)}" for t in s.terms]
     body = " + ".join(parts) if parts else "0"
     if forward:
         body += f" + {fmt_number(s.bias)}"

@@ -48,7 +48,7 @@ class Picture(Widget, can_focus=True):
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        return self.lines[y] if y < len(self.lines) else Strip.blank(self.size.width)
+        return self.lines[y] if y < len(self.lines) else Strip.blank(self.size.width, Style())
 
 
 class Rendered(Widget):
@@ -71,7 +71,10 @@ class Rendered(Widget):
             return
         console = self.app.console
         rows = console.render_lines(self.renderable, console.options.update_width(width), pad=False)
-        self.lines, self.width_drawn = [Strip(r) for r in rows], width
+        # every segment styled: Textual's NO_COLOR filter reads each segment's style
+        plain = Style()
+        self.lines = [Strip([Segment(seg.text, seg.style or plain, seg.control) for seg in r]) for r in rows]
+        self.width_drawn = width
         self.styles.height = len(self.lines)
         self.refresh(layout=True)
 
@@ -79,7 +82,7 @@ class Rendered(Widget):
         self.draw_lines()
 
     def render_line(self, y: int) -> Strip:
-        return self.lines[y] if y < len(self.lines) else Strip.blank(self.size.width)
+        return self.lines[y] if y < len(self.lines) else Strip.blank(self.size.width, Style())
 
 
 class Cell(Input):
@@ -352,7 +355,7 @@ class PlaygroundScreen(Screen[None]):
         lines = half_block_rows(fitted, colour)
         if not colour and y >= 0 and x >= 0:  # no colour to mark the probe with: a character
             text = lines[y // 2][0].text
-            lines[y // 2] = [Segment(text[:x] + "X" + text[x + 1 :])]
+            lines[y // 2] = [Segment(text[:x] + "X" + text[x + 1 :], Style())]
         widget.show(f"{label}{' (zoomed: full resolution)' if self.zoom else ''}", lines)
 
     # --- actions ---------------------------------------------------------------------------------
