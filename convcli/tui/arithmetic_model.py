@@ -155,7 +155,8 @@ class Arithmetic:
         index = at[0] * kw + at[1]
         cells = {f.taps[index] for f in self.frames()}
         real = sum(1 for c in cells if sweep.grid.input_cell(*c) is not None)
-        says = f"weight K{at[0]}{at[1]} multiplies {real} input cells" + (
+        tap = f"weight K{at[0]}{at[1]} multiplies" if self.kind in ("conv", "tconv") else f"window tap {at} reads"
+        says = f"{tap} {real} input cells" + (
             f" and {len(cells) - real} of padding or inserted zeros" if len(cells) > real else ""
         )
         every = frozenset((i, j) for i in range(sweep.output_size[0]) for j in range(sweep.output_size[1]))
