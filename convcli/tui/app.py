@@ -40,6 +40,17 @@ KeysScreen { align: center middle; }
 """
 
 
+def arrows(action: str, step: int = 1, priority: bool = False) -> list[Binding]:
+    """The four arrow keys bound to ``action(dy, dx)``, a ``step`` at a time; hidden from the footer
+    (each screen's ? list says what they move)."""
+    moves = {"up": (-step, 0), "down": (step, 0), "left": (0, -step), "right": (0, step)}
+    prefix = "shift+" if step > 1 else ""
+    return [
+        Binding(f"{prefix}{key}", f"{action}({dy}, {dx})", action, show=False, priority=priority)
+        for key, (dy, dx) in moves.items()
+    ]
+
+
 COMMON_KEYS = [
     ("1  2  3", "the playground, arithmetic and backprop screens"),
     ("?", "this list of keys"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import ClassVar
 
 from rich.console import Group
@@ -17,6 +17,7 @@ from textual.widgets import Footer, Static
 from convcli.core.animation import INPUT, PADDING
 from convcli.render.layout import side_by_side, titled
 from convcli.render.shape import shape_layer
+from convcli.tui.app import arrows
 from convcli.tui.arithmetic_model import KIND_NAMES, Arithmetic, Highlight, arithmetic_from
 
 __all__ = ["ArithmeticScreen", "arithmetic_from"]
@@ -32,13 +33,13 @@ def draw_grid(
     rows: int,
     cols: int,
     role: Callable[[int, int], str],
-    lit: Callable[[int, int], bool],
+    lit: Collection[tuple[int, int]],
     cursor: tuple[int, int] | None,
     colour: str,
     scale: int = 1,
 ) -> Text:
     """A grid of cells two characters wide (scale 2: four wide, two lines tall): role(r, c) names the cell,
-    lit(r, c) marks it highlighted."""
+    the cells in ``lit`` are highlighted."""
     text = Text()
     for r in range(rows):
         for _ in range(scale):
@@ -46,7 +47,7 @@ def draw_grid(
                 kind = role(r, c)
                 if cursor == (r, c):
                     glyph, style = CURSOR, "bold reverse"
-                elif lit(r, c):
+                elif (r, c) in lit:
                     glyph, style = LIT.get(kind, "██"), "bold yellow"
                 else:
                     glyph, style = GLYPHS.get(kind, "░░"), colour if kind == INPUT else "dim"
@@ -58,15 +59,17 @@ def draw_grid(
     return text
 
 
+def _cell(r: int, c: int) -> str:
+    """An output or kernel cell: always a cell, never padding."""
+    return INPUT
+
+
 class ArithmeticScreen(Screen[None]):
     """Settings changed by keys; the output, input and kernel grids, each with a cursor that lights its ties."""
 
     BINDINGS: ClassVar = [
         Binding("question_mark", "app.keys", "keys"),
-        Binding("up", "move(-1, 0)", "move", show=False, priority=True),
-        Binding("down", "move(1, 0)", "move", show=False, priority=True),
-        Binding("left", "move(0, -1)", "move", show=False, priority=True),
-        Binding("right", "move(0, 1)", "move", show=False, priority=True),
+        *arrows("move", priority=True),  # before the scrolling panel's own arrow keys
         Binding("tab", "grid", "output/input/kernel", priority=True),
         Binding("right_square_bracket", "select(1)", "next setting"),
         Binding("left_square_bracket", "select(-1)", "previous setting", show=False),
@@ -131,28 +134,13 @@ class ArithmeticScreen(Screen[None]):
         # cells twice the size where they fit beside the report: small grids are read at a glance
         room = self.size.width * 11 // 20 - 4 if self.size.width >= WIDE else self.size.width - 4
         scale = 2 if (gw + ow + kw) * 5 + 6 <= room else 1
-        input_view = draw_grid(
-            gh, gw, grid.role, lambda r, c: (r, c) in h.grid, m.cursor["input"] if focus == "input" else None, "blue",
-            scale,
-        )  # fmt: skip
-        output_view = draw_grid(
-            oh,
-            ow,
-            lambda r, c: INPUT,
-            lambda r, c: (r, c) in h.outputs,
-            m.cursor["output"] if focus == "output" else None,
-            "green",
-            scale,
-        )
-        kernel_view = draw_grid(
-            kh,
-            kw,
-            lambda r, c: INPUT,
-            lambda r, c: (r, c) in h.taps,
-            m.cursor["kernel"] if focus == "kernel" else None,
-            "magenta",
-            scale,
-        )
+
+        def cursor(name: str) -> tuple[int, int] | None:
+            return m.cursor[name] if focus == name else None
+
+        input_view = draw_grid(gh, gw, grid.role, h.grid, cursor("input"), "blue", scale)
+        output_view = draw_grid(oh, ow, _cell, h.outputs, cursor("output"), "green", scale)
+        kernel_view = draw_grid(kh, kw, _cell, h.taps, cursor("kernel"), "magenta", scale)
         side = "the zero-inserted input" if m.kind == "tconv" else "input with padding"
         mark = {"output": "▶ ", "input": "▶ ", "kernel": "▶ "}
         return Group(

@@ -18,6 +18,7 @@ from convcli.core.derivation import Derivation
 from convcli.explain.text import fmt_number
 from convcli.render.document import document_view
 from convcli.render.layout import side_by_side, titled
+from convcli.tui.app import arrows
 from convcli.tui.backprop_model import BackpropWalk, sum_text
 
 
@@ -57,10 +58,7 @@ class BackpropScreen(Screen[None]):
         Binding("p,pageup", "turn(-1)", "previous step"),
         Binding("g", "cells", "cells/walk"),
         Binding("tab", "switch", "O/X", priority=True),
-        Binding("up", "move(-1, 0)", "move", show=False, priority=True),
-        Binding("down", "move(1, 0)", "move", show=False, priority=True),
-        Binding("left", "move(0, -1)", "move", show=False, priority=True),
-        Binding("right", "move(0, 1)", "move", show=False, priority=True),
+        *arrows("move", priority=True),  # before the scrolling panel's own arrow keys
     ]
 
     NAME = "Backprop"

@@ -25,6 +25,7 @@ from convcli.core.errors import ConvcliError
 from convcli.explain.text import fmt_number
 from convcli.render.apply import pixel as pixel_view
 from convcli.render.images import half_block_rows
+from convcli.tui.app import arrows
 from convcli.tui.playground_model import Filtered, Playground, cell_text
 
 MARK = np.array([255, 0, 255], dtype=np.uint8)  # the probe on the pictures: a colour no photograph is made of
@@ -108,14 +109,8 @@ class PlaygroundScreen(Screen[None]):
 
     BINDINGS: ClassVar = [
         Binding("question_mark", "app.keys", "keys"),
-        Binding("up", "probe(-1, 0)", "probe", show=False),
-        Binding("down", "probe(1, 0)", "probe", show=False),
-        Binding("left", "probe(0, -1)", "probe", show=False),
-        Binding("right", "probe(0, 1)", "probe", show=False),
-        Binding("shift+up", "probe(-10, 0)", "probe", show=False),
-        Binding("shift+down", "probe(10, 0)", "probe", show=False),
-        Binding("shift+left", "probe(0, -10)", "probe", show=False),
-        Binding("shift+right", "probe(0, 10)", "probe", show=False),
+        *arrows("probe"),
+        *arrows("probe", step=10),
         Binding("e", "edit", "edit cells"),
         Binding("k", "spec", "named kernel"),
         Binding("m", "mode", "xcorr/conv"),
