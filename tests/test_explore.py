@@ -376,6 +376,25 @@ def test_typing_in_cells_and_a_bad_value(tmp_path):
     assert run_app(play_makers(SAMPLES / "scene.png"), "play", steps)
 
 
+def test_settings_that_make_no_picture_are_said_and_the_last_picture_stays(tmp_path):
+    """A tiny image: an 11x11 kernel dilated 8 times needs more border than the image has."""
+    image = tmp_path / "tiny.png"
+    Image.fromarray(np.arange(6 * 5 * 3, dtype=np.uint8).reshape(6, 5, 3)).save(image)
+
+    async def steps(pilot):
+        screen = pilot.app.screen
+        for key in ["plus"] * 4 + ["d"] * 7:
+            await pilot.press(key)
+            await settle(pilot)
+        text = " ".join(svg_text(pilot.app.export_screenshot()).split())
+        return screen.done.options["dilation"], text, pilot.app.is_running
+
+    dilation, text, running = run_app(play_makers(image, at=(2, 2)), "play", steps)
+    assert running
+    assert dilation != (8, 8)  # the last good picture, made before the dilation that failed
+    assert "the last good picture stays" in text
+
+
 def test_clicking_the_after_picture_moves_the_probe():
     async def steps(pilot):
         screen = pilot.app.screen

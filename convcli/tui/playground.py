@@ -252,8 +252,8 @@ class PlaygroundScreen(Screen[None]):
     def run_filter(self, kernel: Any, options: dict[str, Any], generation: int) -> None:
         try:
             done = self.model.filter(kernel, options, generation)
-        except (ConvcliError, MemoryError) as err:
-            self.app.call_from_thread(self.failed, str(err) or "out of memory")
+        except Exception as err:  # whatever stops a filtering, the app stays up and says why
+            self.app.call_from_thread(self.failed, str(err) or type(err).__name__)
             return
         self.app.call_from_thread(self.finished, done)
 
@@ -284,8 +284,8 @@ class PlaygroundScreen(Screen[None]):
             f"probe ({m.probe[0]}, {m.probe[1]})" + self.probe_value(),
         ]
         text = Text(" · ".join(parts), style="bold")
-        if m.message:
-            text.append("\n" + m.message, style="red")
+        if m.message:  # first, where a narrow terminal does not cut it off
+            text = Text(m.message + "\n", style="red") + text
         self.query_one("#status", Static).update(text)
 
     def probe_value(self) -> str:
@@ -310,8 +310,11 @@ class PlaygroundScreen(Screen[None]):
         row, col = m.probe
         self.draw("#before", self.before, (row * m.stride, col * m.stride), "before")
         self.draw("#after", after, (row, col), "after")
-        report = m.pixel(done)
-        self.query_one("#probe", Rendered).show(pixel_view(report, m.pixels.ndim == 3))
+        try:
+            view: Any = pixel_view(m.pixel(done), m.pixels.ndim == 3)
+        except ConvcliError as err:
+            view = Text(f"the probe cannot be explained here: {err}", style="red")
+        self.query_one("#probe", Rendered).show(view)
         total = float(done.kernel.matrix.sum())
         info = Text(f"sum {fmt_number(total)}", style="dim")
         if m.mode == "conv":
