@@ -241,6 +241,23 @@ def test_each_cells_sum_is_the_cores_value(mode, stride, padding, dilation):
             assert sum(t.weight * t.value for t in s.terms) == pytest.approx(d.dx[0, r, c])
 
 
+def test_sums_run_over_every_channel_and_filter():
+    rng = np.random.default_rng(7)
+    x = rng.integers(-3, 4, (2, 4, 5)).astype(float)
+    k = rng.integers(-2, 3, (3, 2, 2, 3)).astype(float)
+    d = derive(x, k, np.array([1.0, -1.0, 0.5]), None, (1, 1), 1, (1, 1))
+    w = BackpropWalk(d)
+    for i in range(d.out.shape[1]):
+        for j in range(d.out.shape[2]):
+            s = w.forward_sum(i, j)
+            assert {t.channel for t in s.terms} == {0, 1}
+            assert sum(t.weight * t.value for t in s.terms) + s.bias == pytest.approx(d.out[0, i, j])
+    for r in range(4):
+        for c in range(5):
+            s = w.input_sum(r, c)
+            assert sum(t.weight * t.value for t in s.terms) == pytest.approx(d.dx[0, r, c])
+
+
 def test_the_jacobian_rows_are_the_derivations():
     x = np.arange(1.0, 13.0).reshape(1, 3, 4)
     k = np.array([[[[1.0, -1.0], [2.0, 0.5]]]])

@@ -75,6 +75,9 @@ def explore(
         bool, typer.Option("--random", help="Backprop: random X and K of --H, --W and --K (small integers).")
     ] = False,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for --random.")] = 0,
+    real: Annotated[bool, typer.Option("--float", help="With --random: real values, not small integers.")] = False,
+    channels: Annotated[int, typer.Option("--channels", min=1, help="Backprop: input channels (random values).")] = 1,
+    filters: Annotated[int, typer.Option("--filters", min=1, help="Backprop: filters (random values).")] = 1,
     mode: Annotated[Mode, typer.Option("--mode", help="xcorr or conv, for the playground and backprop.")] = "xcorr",
 ) -> None:
     """Explore convolutions in a full-screen terminal app, on the same checked core.
@@ -104,8 +107,9 @@ def explore(
         return lambda: ArithmeticScreen(arithmetic_from(report))
 
     def walk() -> Any:
-        sizes = (height, width, k, seed, False)
-        d, _ = derivation(x, kmatrix, bias, grad, random, sizes, (1, 1), stride, padding, dilation, mode)
+        sizes = (height, width, k, seed, real)
+        counts = (channels, filters)
+        d, _ = derivation(x, kmatrix, bias, grad, random, sizes, counts, stride, padding, dilation, mode)
         return lambda: BackpropScreen(d)
 
     # the screen asked for is checked now (a usage error exits 2 before the app starts); the others are

@@ -101,12 +101,18 @@ class BackpropScreen(Screen[None]):
         out, grad, dx = d.out[0], d.grad[0], d.dx[0]
         items: list[RenderableType] = []
         if d.x.shape[0] > 1 or d.k.shape[0] > 1:
-            items.append(Text("Channel 0 and filter 0; the walk (g) covers every channel and filter.", style="dim"))
+            items.append(
+                Text(
+                    "Drawn: channel 0 of X and filter 0 of O; each sum runs over every channel (and filter), "
+                    "and the walk (g) shows them all.",
+                    style="dim",
+                )
+            )
         if m.focus == "output":
             i, j = m.cursor["output"]
             s = m.forward_sum(i, j)
             (pt, _), (pl, _) = g.padding
-            read = {(r + pt, c + pl) for r, c in (t.cell for t in s.terms)}  # in X_pad's coordinates
+            read = {(t.cell[0] + pt, t.cell[1] + pl) for t in s.terms if t.channel == 0}  # X_pad's coordinates
             inside = np.zeros(d.x_padded.shape[1:], dtype=bool)
             inside[pt : pt + g.in_size[0], pl : pl + g.in_size[1]] = True
             jk, jx = m.jacobian_rows(i, j)
@@ -137,8 +143,8 @@ class BackpropScreen(Screen[None]):
         else:
             r, c = m.cursor["input"]
             s = m.input_sum(r, c)
-            sources = {t.cell for t in s.terms}
-            taps = {t.tap for t in s.terms}
+            sources = {t.cell for t in s.terms if t.channel == 0}
+            taps = {t.tap for t in s.terms if t.channel == 0}
             items += [
                 Text(sum_text(s, f"dL/dX({r}, {c})", False), style="bold"),
                 Text(

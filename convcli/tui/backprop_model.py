@@ -24,6 +24,7 @@ class Term:
     weight: float
     cell: tuple[int, int]  # input cell (r, c) (forward; outside 0..H-1: padding) or output cell (backward)
     value: float
+    channel: int = 0  # the input channel (forward) or the filter (backward) of the product
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def pages(doc: Document) -> list[Document]:
 
 
 class BackpropWalk:
-    """The first channel and filter of a derivation (the walk covers the others)."""
+    """Filter 0's output and channel 0's input, their sums running over every channel and filter."""
 
     def __init__(self, d: Derivation):
         self.d = d
@@ -55,8 +56,9 @@ class BackpropWalk:
         self.page = 0
         self.focus = "output"
         self.cursor = {"output": (0, 0), "input": (0, 0)}
-        k = d.k[0, 0]
-        self.applied = k[::-1, ::-1] if d.mode == "conv" else k  # the kernel the correlation uses
+        # the kernels the correlation uses, (F, C, kH, kW): convolution reads them rotated
+        self.kernels = d.k[:, :, ::-1, ::-1] if d.mode == "conv" else d.k
+        self.applied = self.kernels[0, 0]
 
     def turn(self, by: int) -> None:
         self.page = min(max(self.page + by, 0), len(self.pages) - 1)
@@ -73,33 +75,37 @@ class BackpropWalk:
         self.focus = "input" if self.focus == "output" else "output"
 
     def forward_sum(self, i: int, j: int) -> CellSum:
-        """O(i, j) = Σ K(m, n) · X_pad(i·S + m·D, j·S + n·D) + b, tap by tap (padding reads 0)."""
-        g, x = self.d.geometry, self.d.x[0]
+        """O(i, j) = Σ_c Σ K_c(m, n) · X_pad,c(i·S + m·D, j·S + n·D) + b for filter 0, tap by tap (padding reads 0)."""
+        g, x = self.d.geometry, self.d.x
         h, w = g.in_size
         terms = []
-        for m, r in enumerate(g.window(0, i)):
-            for n, c in enumerate(g.window(1, j)):
-                value = float(x[r, c]) if 0 <= r < h and 0 <= c < w else 0.0
-                terms.append(Term((m, n), float(self.applied[m, n]), (r, c), value))
+        for ch in range(x.shape[0]):
+            for m, r in enumerate(g.window(0, i)):
+                for n, c in enumerate(g.window(1, j)):
+                    value = float(x[ch, r, c]) if 0 <= r < h and 0 <= c < w else 0.0
+                    terms.append(Term((m, n), float(self.kernels[0, ch, m, n]), (r, c), value, ch))
         return CellSum(tuple(terms), float(self.d.b[0]), float(self.d.out[0, i, j]))
 
     def input_sum(self, r: int, c: int) -> CellSum:
-        """dL/dX(r, c) = Σ dL/dO(i, j) · K(m, n) over the outputs whose window reads (r, c), through tap (m, n)."""
+        """dL/dX(r, c) of channel 0 = Σ_f Σ dL/dO_f(i, j) · K_f0(m, n) over the outputs whose window reads (r, c),
+        through tap (m, n)."""
         g = self.d.geometry
         terms = []
-        for i, j in g.readers(r, c):
-            m = (r + g.padding[0][0] - i * g.stride[0]) // g.dilation[0]
-            n = (c + g.padding[1][0] - j * g.stride[1]) // g.dilation[1]
-            terms.append(Term((m, n), float(self.applied[m, n]), (i, j), float(self.d.grad[0, i, j])))
+        for f in range(self.d.grad.shape[0]):
+            for i, j in g.readers(r, c):
+                m = (r + g.padding[0][0] - i * g.stride[0]) // g.dilation[0]
+                n = (c + g.padding[1][0] - j * g.stride[1]) // g.dilation[1]
+                terms.append(Term((m, n), float(self.kernels[f, 0, m, n]), (i, j), float(self.d.grad[f, i, j]), f))
         return CellSum(tuple(terms), 0.0, float(self.d.dx[0, r, c]))
 
     def jacobian_rows(self, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
-        """Row (i, j) of J_K (∂O(i, j)/∂K(m, n), as a kH×kW grid) and of J_X (∂O(i, j)/∂X(r, c), as H×W)."""
+        """Row (i, j) of J_K (∂O(i, j)/∂K(m, n), as a kH×kW grid) and of J_X (∂O(i, j)/∂X(r, c), as H×W), for
+        channel 0 of filter 0 (the whole Jacobians of one channel, as the walk writes them)."""
         s = self.forward_sum(i, j)
         jk = np.zeros(self.applied.shape)
         jx = np.zeros(self.d.geometry.in_size)
         h, w = self.d.geometry.in_size
-        for t in s.terms:
+        for t in (t for t in s.terms if t.channel == 0):
             m, n = t.tap if self.d.mode != "conv" else (jk.shape[0] - 1 - t.tap[0], jk.shape[1] - 1 - t.tap[1])
             jk[m, n] += t.value  # against K as given: conv reads it flipped
             if 0 <= t.cell[0] < h and 0 <= t.cell[1] < w:
@@ -117,5 +123,5 @@ def sum_text(s: CellSum, left: str, forward: bool) -> str:
     parts = [f"{_factor(t.weight)}·{_factor(t.value)}" for t in s.terms]
     body = " + ".join(parts) if parts else "0"
     if forward:
-        body += f" + {fmt_number(s.bias)}"
+        body += f" + {_factor(s.bias)}"
     return f"{left} = {body} = {fmt_number(s.value)}"
