@@ -239,7 +239,8 @@ def _backward(
     transposed = input_grad and _prefer_full_correlation(g, c_in, c_out)
     grad_xp = None
     if input_grad and not transposed:  # cropped into a fresh array at the end, so scratch will do
-        grad_xp = workspace("padded input gradient", xp.shape, xp.dtype)
+        n_, c_, hp, wp = xp.shape
+        grad_xp = workspace("padded input gradient", (c_, n_, hp, wp), xp.dtype)  # channels first: see add_columns
         grad_xp.fill(0)
     for chunk in lay.chunks(n, c_in, xp.itemsize):
         cols = lay.columns(xp, chunk)
@@ -258,7 +259,7 @@ def _backward(
     grad_x = None
     if grad_xp is not None:
         (pt, _), (pl, _) = g.padding
-        grad_x = grad_xp[:, :, pt : pt + h, pl : pl + w].copy()  # never the scratch itself
+        grad_x = np.ascontiguousarray(grad_xp[:, :, pt : pt + h, pl : pl + w].swapaxes(0, 1))  # a fresh NCHW array
     elif transposed:
         grad_x = _grad_input_full_correlation(dout, weight, g)
     return grad_wt.swapaxes(1, 2).reshape(weight.shape), grad_x
