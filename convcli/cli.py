@@ -171,6 +171,7 @@ COMMANDS: dict[str, dict[str, Any]] = {  # name (and module under convcli.comman
     "train": {},
     "predict": {"no_args_is_help": True},
     "explore": {},
+    "export": {"no_args_is_help": True},
 }
 
 
@@ -200,7 +201,8 @@ def make_app(only: str | None = None) -> typer.Typer:
             "  convcli backprop --verbose\n\n"
             "  # a tiny CNN trained on the same core, then used\n"
             "  convcli train --epochs 2\n"
-            "  convcli predict model.npz samples/chelsea.png\n\n"
+            "  convcli predict model.npz samples/chelsea.png\n"
+            "  convcli export model.npz -o net.py\n\n"
             "  # the full-screen explorer: edit a kernel, probe a pixel (q quits)\n"
             "  convcli explore samples/chelsea.png\n\n"
             "Run convcli COMMAND --help for each command's options and more examples."

@@ -1,5 +1,7 @@
 """The tiny CNN's layers, optimizers and training loop against independent checks."""
 
+import types
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -148,6 +150,35 @@ def test_whole_model_gradient_check():
     x = np.random.default_rng(4).standard_normal((3, 1, 12, 12)).astype(np.float32)
     errors = gradient_check(model, x, np.array([0, 1, 2]))
     assert max(errors.values()) < 1e-5
+
+
+def test_a_sampled_gradient_check_agrees_and_catches_a_wrong_gradient():
+    model = build_model(DEFAULT_ARCH + ",fc12,relu", (1, 12, 12), 3, seed=1)
+    x = np.random.default_rng(4).standard_normal((3, 1, 12, 12)).astype(np.float32)
+    y = np.array([0, 1, 2])
+    sampled = gradient_check(model, x, y, per_tensor=5)
+    assert set(sampled) == set(model.parameters())
+    assert max(sampled.values()) < 1e-5
+    conv = model.layers[3]
+
+    def off_by_ten_percent(self, dy):  # a backward pass with a bug: dL/dK 10% too large
+        dx = Conv2d.backward(self, dy)
+        self.grads["weight"] = self.grads["weight"] * 1.1
+        return dx
+
+    conv.backward = types.MethodType(off_by_ten_percent, conv)  # bound: the check's copy of the model gets it too
+    wrong = gradient_check(model, x, y, per_tensor=5)
+    assert wrong["3.weight"] > 0.05
+    assert wrong["0.weight"] < 1e-5
+
+
+def test_an_untrained_net_starts_near_log_c():
+    """CS231n's sanity check: small final weights, so every class starts near 1/C."""
+    for classes in (2, 6, 10):
+        model = build_model(DEFAULT_ARCH, (1, 28, 28), classes, seed=3)
+        x = np.random.default_rng(0).standard_normal((64, 1, 28, 28)).astype(np.float32)
+        loss, _, _ = softmax_cross_entropy(model.forward(x), np.arange(64) % classes)
+        assert abs(loss - np.log(classes)) < 0.25 * np.log(classes)
 
 
 def test_build_model_layers_and_errors():

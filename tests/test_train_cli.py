@@ -52,6 +52,18 @@ def test_terminal_report(tmp_path):
         assert piece in result.stdout, piece
 
 
+def test_the_gradient_check_runs_by_default_on_small_models_only(tmp_path):
+    small = invoke("train", *SMALL, "--out", tmp_path / "a.npz")
+    assert "gradient check" in small.stdout
+    assert "initial loss" in small.stdout
+    assert "✓" in small.stdout.split("initial loss", 1)[1].splitlines()[0]
+    off = invoke("train", *SMALL, "--out", tmp_path / "b.npz", "--no-gradcheck")
+    assert "gradient check" not in off.stdout
+    big = invoke("train", *SMALL, "--out", tmp_path / "c.npz", "--arch", "conv3p1c8,relu,fc64")  # 400k weights
+    assert big.exit_code == 0, big.output
+    assert "gradient check" not in big.stdout
+
+
 def test_resume_continues_as_if_never_stopped(tmp_path):
     straight, halves = tmp_path / "a.npz", tmp_path / "b.npz"
     assert invoke("train", "--samples", "200", "--epochs", "2", "--out", straight).exit_code == 0

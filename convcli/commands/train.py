@@ -26,6 +26,9 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
   # your own architecture (check it first with convcli shape --layers)
   convcli train --arch conv5p2c16,relu,pool2,fc64,relu --out wide.npz
 
+  # start from weights trained elsewhere (a PyTorch state_dict saved with numpy.savez)
+  #   convcli train --init-from state.npz --epochs 2
+
   # continue model.npz to 12 epochs
   convcli train --resume --epochs 12
 
@@ -33,6 +36,9 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
   #   convcli train --data path/to/folders --size 32 --epochs 20
 """
 
+
+GRADCHECK_BELOW = 50_000  # parameters under which the gradient check runs unless --no-gradcheck
+GRADCHECK_ENTRIES = 20  # entries of each parameter checked by central differences
 
 # what --resume keeps from the model file; given again, they would change the run it continues
 _FIXED_BY_RESUME = ("data", "samples", "size", "arch", "batch_size", "optimizer", "weight_decay", "seed",
@@ -86,9 +92,24 @@ def train(
     test_split: Annotated[
         float, typer.Option("--test-split", min=0.0, max=0.9, help="Image folders: the fraction held out for testing.")
     ] = 0.2,
+    init_from: Annotated[
+        str | None,
+        typer.Option(
+            "--init-from",
+            help="Start from the weights in this .npz, named as a torch.nn.Sequential's state_dict (0.weight, "
+            "0.bias, ...; convcli export writes such a network), or another convcli model file.",
+            show_default=False,
+        ),
+    ] = None,
     gradcheck: Annotated[
-        bool, typer.Option("--gradcheck", help="Check every gradient by central differences on a small batch first.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--gradcheck/--no-gradcheck",
+            help="Check backprop's gradients of every layer by central differences on a small batch before the "
+            "first step (CS231n's check). \\[default: on for models under 50,000 parameters]",
+            show_default=False,
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Train a small CNN from scratch with the core's conv2d and conv2d_backward, and watch it learn.
@@ -100,9 +121,9 @@ def train(
     import numpy as np
 
     from convcli import imageio
-    from convcli.core.checkpoint import DataSpec, InputSpec, ModelFile
+    from convcli.core.checkpoint import DataSpec, InputSpec, ModelFile, fit_state
     from convcli.core.errors import ParameterError, ShapeError
-    from convcli.core.nn import DEFAULT_ARCH, build_model
+    from convcli.core.nn import DEFAULT_ARCH, build_model, softmax_cross_entropy
     from convcli.core.optim import make_optimizer
     from convcli.core.training import curve_levels, gradient_check, split_and_normalise, train_epoch
     from convcli.explain.train_report import TrainReport
@@ -123,6 +144,10 @@ def train(
         for written in (out_path, kernels_path):  # an existing file under --data is training data: never replaced
             if os.path.lexists(written) and Path(data).resolve() in written.resolve().parents:
                 raise imageio.OutputError(f"{written} is a file of the training data {data}; write the model elsewhere")
+    if resume and init_from is not None:
+        raise typer.BadParameter(
+            "--resume continues the weights in --out; --init-from starts new ones: give one", param_hint="'--init-from'"
+        )
     if resume and not out_path.exists():
         raise imageio.OutputError(f"--resume: {out} does not exist; train without --resume first")
     if resume:
@@ -178,6 +203,8 @@ def train(
             err.print(f"--resume: learning rate {opt.lr:g} -> {lr:g} from epoch {saved.epoch + 1}", style="yellow")
             opt.lr = lr
     else:
+        if init_from is not None:
+            fit_state(model, imageio.load_state(init_from), init_from)
         opt = make_optimizer(optimizer, lr, weight_decay)
         mf = ModelFile(
             arch=arch or DEFAULT_ARCH,
@@ -202,15 +229,21 @@ def train(
             f"{opt.__class__.__name__} lr {opt.lr:g}, batch {mf.batch_size}, epochs {mf.epoch + 1}..{epochs}, seed {mf.seed}{decay}",
         ))  # fmt: skip
 
+    n_params = sum(v.size for v in model.parameters().values())
+    gradcheck = gradcheck if gradcheck is not None else n_params < GRADCHECK_BELOW
     if gradcheck:
         # a random normal batch: real images hold exact ties (flat backgrounds) that put ReLU and
         # max-pool kinks right at the point, where central differences cannot be trusted
         probe = np.random.default_rng([mf.seed, 7]).standard_normal((4, *in_shape)).astype(np.float32)
-        errors = gradient_check(model, probe, np.arange(4) % len(ds.classes))
+        errors = gradient_check(model, probe, np.arange(4) % len(ds.classes), per_tensor=GRADCHECK_ENTRIES)
         if not json_out:
             labels = {f"{model.names[int(k.split('.')[0])]} {k.split('.')[1]}": v for k, v in errors.items()}
-            console.print(views.gradcheck_table(labels))
+            console.print(views.gradcheck_table(labels, GRADCHECK_ENTRIES))
         mf = replace(mf, gradcheck_max_relative_error=max(errors.values()))
+    if saved is None and not json_out:  # an untrained net should be unsure: loss log(C) (CS231n)
+        first = split.x_train[: min(256, len(split.x_train))]
+        loss0, _, _ = softmax_cross_entropy(model.forward(first), split.y_train[: len(first)])
+        console.print(views.initial_loss(loss0, len(ds.classes)))
 
     stop = {"requested": False}
 

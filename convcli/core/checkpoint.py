@@ -21,6 +21,24 @@ MODEL_MARKER = "convcli-model 1"
 MAX_SIDE = 4096  # an input side a model here can have
 
 
+def fit_state(net: Model, params: dict[str, np.ndarray], source: str) -> None:
+    """Load weights named as a torch.nn.Sequential's state_dict into ``net``; raises ModelFileError naming the
+    first weight missing, extra or of the wrong shape."""
+    expected = {k: v.shape for k, v in net.parameters().items()}
+    missing, extra = sorted(set(expected) - set(params)), sorted(set(params) - set(expected))
+    if missing or extra:
+        what = f"lacks {missing[0]}" if missing else f"holds {extra[0]}, which the network does not have"
+        raise ModelFileError(
+            f"{source} {what}; the network's weights are {', '.join(expected)} (check --arch against the state)"
+        )
+    for k, shape in expected.items():
+        if params[k].shape != shape:
+            raise ModelFileError(f"{source}: {k} is {params[k].shape} but the network needs {shape}; check --arch")
+        if not np.all(np.isfinite(params[k])):
+            raise ModelFileError(f"{source}: {k} holds NaN or infinite values")
+    net.load(params)
+
+
 class ModelFileError(ConvcliError):
     """A file that is not a convcli model, or whose metadata is incomplete."""
 

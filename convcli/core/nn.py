@@ -319,7 +319,11 @@ def build_model(spec: str, input_shape: tuple[int, int, int], classes: int, seed
         layers.append(Flatten())
         names.append("flatten")
     _check_weights("the final layer", flat * classes)
-    layers.append(Linear(flat, classes, rng))
+    final = Linear(flat, classes, rng)
+    # small logits at the start: the untrained net gives every class about 1/C and its loss is about
+    # log(C), as CS231n's sanity check expects (He's scale here gave 2.5 times that)
+    final.params["weight"] *= np.float32(0.1)
+    layers.append(final)
     names.append(f"fc{classes}")
     first = layers[0]
     if isinstance(first, Conv2d):

@@ -478,6 +478,13 @@ def write_atomically(path: str, write: Any, replace: bool = False) -> None:
         raise
 
 
+def write_text(path: str, text: str, replace: bool = False) -> None:
+    """A UTF-8 text file, written atomically as write_atomically writes."""
+    from pathlib import Path
+
+    write_atomically(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"), replace)
+
+
 def _create_exclusively(tmp: str, out: Any) -> None:
     import os
 
@@ -721,6 +728,29 @@ def save_model(path: str, model_file: ModelFile, replace: bool = False) -> None:
 
 
 MAX_MODEL_BYTES = 1 << 30  # 1 GiB of arrays: far past any model this tool trains
+
+
+def load_state(path: str) -> dict:
+    """Weights from an .npz, named as a state_dict ("0.weight", ...) or as in a convcli model file ("param/0.weight");
+    read with allow_pickle=False. Raises ModelFileError."""
+    import zipfile
+
+    import numpy as np
+
+    from convcli.core.checkpoint import ModelFileError
+
+    try:
+        with np.load(path, allow_pickle=False) as data:  # a convcli model file: its weights, not its optimizer
+            skip = ("opt/", "__convcli__", "meta")
+            arrays = {k.removeprefix("param/"): np.asarray(data[k]) for k in data.files if not k.startswith(skip)}
+    except FileNotFoundError:
+        raise ModelFileError(f"no such weights file: {path}") from None
+    except (zipfile.BadZipFile, ValueError, OSError, AttributeError, TypeError) as err:
+        raise ModelFileError(
+            f"{path} is not an .npz of weights ({type(err).__name__}); save a state_dict with "
+            "numpy.savez(path, **{k: v.numpy() for k, v in model.state_dict().items()})"
+        ) from None
+    return {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in arrays.items()}
 
 
 def load_model(path: str) -> ModelFile:

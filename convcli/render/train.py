@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
@@ -45,8 +46,8 @@ class training_progress:
             self.progress.stop()
 
 
-def gradcheck_table(errors: dict[str, float]) -> Any:
-    """Largest relative error per parameter, and a verdict."""
+def gradcheck_table(errors: dict[str, float], entries: int) -> Any:
+    """Largest relative error per parameter (over ``entries`` of each), and a verdict."""
     worst = max(errors.values())
     table = Table(box=None, padding=(0, 2), show_header=False)
     table.add_column(style="dim", no_wrap=True)
@@ -57,7 +58,21 @@ def gradcheck_table(errors: dict[str, float]) -> Any:
     table.add_row(
         Text("largest", style="bold"), Text(f"{worst:.1e} {'✓' if ok else '!'}", style="green" if ok else "yellow")
     )
-    return titled("gradient check: backprop against central differences (float64, 4 random images)", table)
+    title = (
+        f"gradient check: backprop against central differences on {entries} entries of each (float64, 4 random images)"
+    )
+    return titled(title, table)
+
+
+def initial_loss(loss: float, classes: int) -> Text:
+    """The untrained net's loss against log(C), the loss of a net that gives every class 1/C."""
+    expected = math.log(classes)
+    ok = abs(loss - expected) < 0.5 * expected
+    verdict = "as an untrained net should: about even odds" if ok else "far from it: check the initialisation"
+    return Text(
+        f"initial loss {loss:.3f} against log({classes}) = {expected:.3f}, {verdict} {'✓' if ok else '!'}",
+        style="green" if ok else "yellow",
+    )
 
 
 def epoch_header(with_val: bool) -> Text:

@@ -1,0 +1,39 @@
+"""`convcli export MODEL -o net.py`: a trained model as one self-contained PyTorch file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+EPILOG = """Examples (each runs as it is; # lines are comments):
+
+  # train a model, then write it as a PyTorch network
+  convcli train --epochs 2
+  convcli export model.npz -o net.py
+
+  # the same predictions from PyTorch (pip install torch first)
+  #   python net.py model.npz samples/chelsea.png
+"""
+
+
+def export(
+    model: Annotated[str, typer.Argument(help="A model file written by convcli train.", show_default=False)],
+    output: Annotated[str, typer.Option("--output", "-o", help="The Python file to write.")] = "net.py",
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
+) -> None:
+    """Write MODEL as a PyTorch network: a torch.nn.Sequential with PyTorch's names and NCHW, a load() that
+    fills it from the model file with NumPy (no pickle), and a preprocess() that feeds an image as
+    convcli predict does. Its logits equal predict's, up to float32 rounding.
+    """
+    from convcli import imageio
+    from convcli.explain.export import torch_source
+
+    if Path(output).suffix != ".py":
+        raise typer.BadParameter(f"{output} is not a .py file; name the output net.py or the like", param_hint="'-o'")
+    imageio.refuse_overwrite(output, [model], force)
+    mf = imageio.load_model(model)
+    source = torch_source(mf, mf.model(), model)
+    imageio.write_text(output, source, replace=force)
+    typer.echo(f"wrote {output}: python {output} {model} IMAGE... classifies images with PyTorch")

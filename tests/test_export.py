@@ -1,0 +1,128 @@
+"""`convcli export`: the PyTorch file computes what `convcli predict` computes, from the same model file.
+
+The comparison itself needs PyTorch (skipped without it); that the file is valid Python naming the
+right modules, and the command's refusals, are checked everywhere.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convcli.imageio import load_model, prepare_image
+from tests.conftest import assert_fails, invoke
+
+SAMPLES = Path(__file__).parent.parent / "samples"
+ARCHS = ["", "conv5p2c6,relu,avgpool2,conv3c8,relu,pool2s1,fc16,relu", "conv3s2p2d2c4,relu,maxpool3s2p1,fc12"]
+
+
+@pytest.fixture(scope="module", params=ARCHS, ids=["default", "avgpool-fc", "strided-dilated"])
+def exported(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("export")
+    model, net = folder / "m.npz", folder / "net.py"
+    args = ["train", "--samples", "120", "--epochs", "1", "--batch-size", "32", "--out", model, "--json"]
+    result = invoke(*args, *(["--arch", request.param] if request.param else []))
+    assert result.exit_code == 0, result.output
+    result = invoke("export", model, "-o", net)
+    assert result.exit_code == 0, result.output
+    return model, net
+
+
+def test_the_file_is_python_naming_every_layer(exported):
+    model, net = exported
+    source = net.read_text(encoding="utf-8")
+    compile(source, str(net), "exec")
+    mf = load_model(str(model))
+    for index, name in enumerate(mf.model().names):
+        assert f"# {index}: {name}" in source
+    assert "allow_pickle=False" in source
+    assert "pickle" not in source.replace("allow_pickle=False", "").replace("without pickle", "")
+
+
+def test_its_logits_are_predicts(exported):
+    torch = pytest.importorskip("torch")
+    model, net = exported
+    spec = importlib.util.spec_from_file_location("exported_net", net)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    torch_net = module.load(str(model))
+    mf = load_model(str(model))
+    ours = mf.model()
+    images = [SAMPLES / "chelsea.png", SAMPLES / "scene.png", SAMPLES / "badge.png"]
+    for image in images:
+        x = ((prepare_image(str(image), mf.input.size) - mf.input.mean) / mf.input.std)[None, None]
+        theirs_in = module.preprocess(str(image))
+        np.testing.assert_array_equal(theirs_in.numpy(), x.astype(np.float32))  # the same preprocessing
+        with torch.no_grad():
+            theirs = torch_net(theirs_in).numpy()
+        np.testing.assert_allclose(ours.forward(x.astype(np.float32)), theirs, rtol=1e-4, atol=1e-5)
+    result = invoke("predict", model, *images, "--json")
+    predicted = [r["label"] for r in json.loads(result.stdout)]
+    with torch.no_grad():
+        labels = [module.CLASSES[int(torch_net(module.preprocess(str(i))).argmax())] for i in images]
+    assert labels == predicted
+
+
+def test_export_refuses_to_overwrite_and_needs_a_py_file(exported, tmp_path):
+    model, net = exported
+    assert_fails(invoke("export", model, "-o", net), 1, "exists; add --force")
+    assert_fails(invoke("export", model, "-o", tmp_path / "net.txt"), 2, "is not a .py file")
+    assert_fails(invoke("export", tmp_path / "missing.npz", "-o", tmp_path / "n.py"), 1, "no such model file")
+    assert invoke("export", model, "-o", net, "--force").exit_code == 0
+
+
+def test_train_starts_from_a_state_dict(exported, tmp_path):
+    """A state named as the Sequential's state_dict, changed, then trained from with a negligible step."""
+    model, _ = exported
+    mf = load_model(str(model))
+    state = {k: v * 0.5 + 0.01 for k, v in mf.params.items()}
+    np.savez(tmp_path / "state.npz", **state)
+    out = tmp_path / "from-state.npz"
+    args = ["train", "--samples", "120", "--epochs", "1", "--batch-size", "32", "--optimizer", "sgd", "--lr", "1e-12"]
+    result = invoke(*args, "--out", out, "--init-from", tmp_path / "state.npz", "--json", *_arch(mf))
+    assert result.exit_code == 0, result.output
+    trained = load_model(str(out)).params
+    for k, v in state.items():
+        np.testing.assert_allclose(trained[k], v, atol=1e-6)
+
+
+def test_init_from_refuses_what_does_not_fit(exported, tmp_path):
+    model, _ = exported
+    mf = load_model(str(model))
+    state = dict(mf.params)
+    state.pop("0.bias")
+    np.savez(tmp_path / "short.npz", **state)
+    args = ["train", "--samples", "120", "--epochs", "1", "--out", tmp_path / "o.npz", *_arch(mf)]
+    assert_fails(invoke(*args, "--init-from", tmp_path / "short.npz"), 1, "lacks 0.bias")
+    np.savez(tmp_path / "wide.npz", **{**mf.params, "0.weight": np.zeros((3, 3))})
+    assert_fails(invoke(*args, "--init-from", tmp_path / "wide.npz"), 1, "0.weight is (3, 3) but the network needs")
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    assert_fails(invoke(*args, "--init-from", tmp_path / "one.npy"), 1, "is not an .npz of weights")
+    assert_fails(invoke(*args, "--init-from", model, "--resume"), 2, "give one")
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_a_pytorch_state_dict_round_trips(exported, tmp_path):
+    torch = pytest.importorskip("torch")
+    model, net = exported
+    spec = importlib.util.spec_from_file_location("exported_net2", net)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    torch_net = module.load(str(model))
+    np.savez(tmp_path / "state.npz", **{k: v.numpy() for k, v in torch_net.state_dict().items()})
+    mf = load_model(str(model))
+    args = ["train", "--samples", "120", "--epochs", "1", "--optimizer", "sgd", "--lr", "1e-12", "--json"]
+    result = invoke(*args, "--out", tmp_path / "o.npz", "--init-from", tmp_path / "state.npz", *_arch(mf))
+    assert result.exit_code == 0, result.output
+    for k, v in load_model(str(tmp_path / "o.npz")).params.items():
+        np.testing.assert_allclose(v, mf.params[k], atol=1e-6)
+    assert torch is not None
+
+
+def _arch(mf) -> list[str]:
+    default = "conv3p1c8,relu,pool2,conv3p1c16,relu,pool2"
+    return [] if mf.arch == default else ["--arch", mf.arch]
