@@ -172,6 +172,7 @@ COMMANDS: dict[str, dict[str, Any]] = {  # name (and module under convcli.comman
     "predict": {"no_args_is_help": True},
     "explore": {},
     "export": {"no_args_is_help": True},
+    "inspect": {"no_args_is_help": True},
 }
 
 
@@ -202,6 +203,7 @@ def make_app(only: str | None = None) -> typer.Typer:
             "  # a tiny CNN trained on the same core, then used\n"
             "  convcli train --epochs 2\n"
             "  convcli predict model.npz samples/chelsea.png\n"
+            "  convcli inspect model.npz samples/scene.png\n"
             "  convcli export model.npz -o net.py\n\n"
             "  # the full-screen explorer: edit a kernel, probe a pixel (q quits)\n"
             "  convcli explore samples/chelsea.png\n\n"

@@ -251,6 +251,38 @@ class Model:
         return np.concatenate(out) if out else np.zeros((0, 0))
 
 
+def activations(model: Model, x: np.ndarray) -> list[np.ndarray]:
+    """Every layer's output for x (N, C, H, W), in order: the forward pass's intermediates, the last the logits."""
+    out = []
+    for layer in model.layers:
+        x = layer.forward(x)
+        out.append(x)
+    return out
+
+
+def saliency(model: Model, x: np.ndarray, label: int) -> np.ndarray:
+    """d logit[label] / dX for one image x (1, C, H, W), through every layer's backward pass (conv2d_backward
+    for the convolutions): (C, H, W). Its magnitude is Simonyan et al.'s saliency map. Leaves the layers'
+    grads set, as any backward pass does."""
+    logits = model.forward(x)
+    d = np.zeros_like(logits)
+    d[0, label] = 1.0
+    first = model.layers[0]
+    was_first = getattr(first, "first", False)
+    if isinstance(first, Conv2d):
+        first.first = False  # here the input's gradient is the point
+    try:
+        g: np.ndarray | None = d
+        for layer in reversed(model.layers):
+            assert g is not None
+            g = layer.backward(g)
+    finally:
+        if isinstance(first, Conv2d):
+            first.first = was_first
+    assert g is not None
+    return np.asarray(g[0])
+
+
 DEFAULT_ARCH = "conv3p1c8,relu,pool2,conv3p1c16,relu,pool2"
 MAX_LAYER_WEIGHTS = 20_000_000  # 80 MB of float32 per layer: a tiny CNN on a laptop, not a model zoo
 
@@ -331,4 +363,4 @@ def build_model(spec: str, input_shape: tuple[int, int, int], classes: int, seed
     return Model(layers, names)
 
 
-__all__ = ["DEFAULT_ARCH", "LayerSpec", "Model", "build_model", "softmax_cross_entropy"]
+__all__ = ["DEFAULT_ARCH", "LayerSpec", "Model", "activations", "build_model", "saliency", "softmax_cross_entropy"]

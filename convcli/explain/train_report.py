@@ -52,7 +52,14 @@ def kernel_colours(weights: Any) -> Any:
     import numpy as np
 
     k = np.asarray(weights, dtype=np.float64)[:, 0]
-    v = k / (float(np.abs(k).max()) or 1.0)
+    return diverging_colours(k, float(np.abs(k).max()))
+
+
+def diverging_colours(values: Any, scale: float) -> Any:
+    """Values as colours, (...) -> (..., 3) uint8: blue at -scale, white at 0, red at +scale (clipped)."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=np.float64) / (scale or 1.0)
     rgb = np.empty((*v.shape, 3))
     rgb[..., 0] = 1 + np.minimum(v, 0)
     rgb[..., 1] = 1 - np.abs(v)

@@ -868,6 +868,58 @@ def fit_half_blocks(pixels: Any, width: int, max_rows: int = 40) -> Any:
     return np.asarray(im.resize((w, h), Image.Resampling.BOX))
 
 
+def save_inspection(folder: str, report: Any, replace: bool = False) -> list[str]:
+    """`convcli inspect -o`: each spatial layer's maps as a PNG grid (diverging colours, each layer on its own
+    scale, named in the file) and the input beside its saliency; the paths written. The folder is made if
+    missing; files already there need ``replace``."""
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    from convcli.explain.train_report import diverging_colours
+
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{folder} is a file; -o takes a folder")
+    if not out.parent.exists():
+        raise OutputError(f"cannot write {folder}: the folder {out.parent} does not exist")
+    out.mkdir(exist_ok=True)
+    pictures: dict[str, Any] = {}
+    for layer in report.layers:
+        if not layer.spatial:
+            continue
+        c, h, w = layer.values.shape
+        zoom = max(1, 96 // max(h, w))
+        cols = min(c, 8)
+        rows = -(-c // cols)
+        gap = 2
+        canvas = np.full((rows * (h * zoom + gap) + gap, cols * (w * zoom + gap) + gap, 3), 40, dtype=np.uint8)
+        for i, m in enumerate(diverging_colours(layer.values, layer.scale)):
+            r, k = divmod(i, cols)
+            top, left = gap + r * (h * zoom + gap), gap + k * (w * zoom + gap)
+            canvas[top : top + h * zoom, left : left + w * zoom] = m.repeat(zoom, axis=0).repeat(zoom, axis=1)
+        name = "".join(ch if ch.isalnum() else "-" for ch in layer.name)
+        pictures[f"layer-{layer.index:02d}-{name}-scale-{layer.scale:.3g}.png"] = canvas
+    x = report.pixels[0]
+    grey = (255 * (x - x.min()) / ((x.max() - x.min()) or 1.0)).astype(np.uint8)
+    s = report.saliency / (float(report.saliency.max()) or 1.0)
+    hot = (255 * np.stack([np.clip(3 * s, 0, 1), np.clip(3 * s - 1, 0, 1), np.clip(3 * s - 2, 0, 1)], -1)).astype(
+        np.uint8
+    )
+    zoom = max(1, 192 // max(x.shape))
+    pair = np.concatenate([np.repeat(grey[..., None], 3, axis=2), np.full((x.shape[0], 2, 3), 40, np.uint8), hot], 1)
+    pictures["saliency.png"] = pair.repeat(zoom, axis=0).repeat(zoom, axis=1)
+    for name in pictures:
+        refuse_overwrite(str(out / name), [], replace)
+    written = []
+    for name, canvas in pictures.items():
+        path = str(out / name)
+        write_atomically(path, lambda tmp, canvas=canvas: Image.fromarray(canvas).save(tmp, format="PNG"), replace)
+        written.append(path)
+    return written
+
+
 def save_kernel_grid(path: str, weights: Any, replace: bool = False) -> None:
     """The first layer's kernels (C_out, C_in, kH, kW), channel 0, as a PNG grid: red positive, blue negative."""
     import numpy as np

@@ -1,0 +1,86 @@
+"""`convcli inspect`'s report: one image's path through a trained network, layer by layer, and its saliency.
+
+Every map is the core's forward intermediate (core.nn.activations) and the saliency is the core's
+backward pass (core.nn.saliency, through conv2d_backward): nothing here recomputes a layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from convcli.core.nn import Model, activations, saliency
+
+
+@dataclass(frozen=True)
+class LayerMaps:
+    """One layer's output for the image: (C, H, W) feature maps, or (features,) after a flatten or linear layer."""
+
+    index: int
+    name: str
+    values: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.values.shape)
+
+    @property
+    def scale(self) -> float:
+        """The largest |value|: the heat maps' colours run from -scale (blue) through 0 (white) to +scale (red)."""
+        return float(np.abs(self.values).max()) if self.values.size else 0.0
+
+    @property
+    def spatial(self) -> bool:
+        return self.values.ndim == 3
+
+    def to_json(self) -> dict[str, Any]:
+        v = self.values
+        return {
+            "index": self.index,
+            "name": self.name,
+            "shape": list(v.shape),
+            "min": float(v.min()),
+            "max": float(v.max()),
+            "mean": float(v.mean()),
+            "zero_fraction": float((v == 0).mean()),
+        }
+
+
+@dataclass(frozen=True)
+class InspectReport:
+    """The image as the network sees it (1, H, W, normalised), each layer's output, the probabilities, the
+    predicted class and the saliency |d logit / d input| (H, W)."""
+
+    image: str
+    pixels: np.ndarray
+    layers: tuple[LayerMaps, ...]
+    classes: tuple[str, ...]
+    probabilities: np.ndarray
+    saliency: np.ndarray
+
+    @property
+    def label(self) -> int:
+        return int(self.probabilities.argmax())
+
+    def to_json(self) -> dict[str, Any]:
+        r, c = np.unravel_index(int(self.saliency.argmax()), self.saliency.shape)
+        return {
+            "image": self.image,
+            "label": self.classes[self.label],
+            "probabilities": {name: float(p) for name, p in zip(self.classes, self.probabilities, strict=True)},
+            "layers": [layer.to_json() for layer in self.layers],
+            "saliency": {"max": float(self.saliency.max()), "at": [int(r), int(c)]},
+        }
+
+
+def inspect_image(net: Model, names: list[str], classes: list[str], image: str, x: np.ndarray) -> InspectReport:
+    """x: one preprocessed image (1, 1, H, W) float32, as `convcli predict` feeds it."""
+    outs = activations(net, x)
+    logits = outs[-1][0].astype(np.float64)
+    e = np.exp(logits - logits.max())
+    probs = e / e.sum()
+    grad = saliency(net, x, int(probs.argmax()))
+    layers = tuple(LayerMaps(i, name, out[0]) for i, (name, out) in enumerate(zip(names, outs, strict=True)))
+    return InspectReport(image, x[0], layers, tuple(classes), probs, np.abs(grad).max(axis=0))
