@@ -42,7 +42,7 @@ def test_terminal_report(tmp_path):
     for piece in (
         "gradient check",
         "largest",
-        "epoch     loss*  train acc*   val acc  test acc",
+        "epoch     loss*  train acc*   val acc     time",
         "* running means over the epoch's minibatches",
         "confusion matrix",
         "first layer's kernels",
@@ -50,6 +50,7 @@ def test_terminal_report(tmp_path):
         "test accuracy",
     ):
         assert piece in result.stdout, piece
+    assert "test acc " not in result.stdout  # with a validation split, the test set is looked at once
 
 
 def test_the_gradient_check_runs_by_default_on_small_models_only(tmp_path):
@@ -117,6 +118,47 @@ def test_image_folder_data(tmp_path):
     assert data["classes"] == ["bars", "circle", "cross", "plus", "square", "triangle"]
     assert data["train_samples"] + data["test_samples"] == 60
     assert load_model(str(tmp_path / "f.npz")).input.size == (20, 20)
+
+
+def _folders(root, n, seed):
+    x, y = make_shapes(n, seed=seed)
+    names = ["circle", "square", "triangle", "plus", "cross", "bars"]
+    for i in range(n):
+        folder = root / names[y[i]]
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray((x[i, 0] * 255).astype(np.uint8)).save(folder / f"{i}.png")
+    return y
+
+
+def test_train_and_test_subfolders_are_the_split(tmp_path):
+    """torchvision's layout: data/train/<class>, data/test/<class>; --test-split does not apply to it."""
+    _folders(tmp_path / "data" / "train", 48, seed=1)
+    _folders(tmp_path / "data" / "test", 18, seed=2)
+    args = ["train", "--data", tmp_path / "data", "--epochs", "1", "--json"]
+    result = invoke(*args, "--out", tmp_path / "m.npz")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["train_samples"], data["test_samples"]) == (48, 18)
+    refused = invoke(*args, "--out", tmp_path / "n.npz", "--test-split", "0.3")
+    assert_fails(refused, 2, "come with their own test set")
+    assert_fails(invoke("train", "--test-split", "0.3", "--out", tmp_path / "o.npz"), 2, "--test-split")
+
+
+def test_a_flat_folder_is_split_class_by_class():
+    from convcli.imageio import stratified_split
+
+    labels = np.array([0] * 50 + [1] * 10 + [2] * 3)
+    held, kept = stratified_split(labels, 0.2, seed=0)
+    assert sorted(np.concatenate([held, kept]).tolist()) == list(range(63))
+    assert [int((labels[held] == c).sum()) for c in range(3)] == [10, 2, 1]
+
+
+def test_cifar_batches_are_refused_with_the_way_to_convert(tmp_path):
+    (tmp_path / "cifar-10-batches-py").mkdir()
+    (tmp_path / "cifar-10-batches-py" / "data_batch_1").write_bytes(b"\x80\x04pickle")
+    result = invoke("train", "--data", tmp_path, "--out", tmp_path / "m.npz")
+    assert_fails(result, 1, "pickled")
+    assert "train/<class>" in " ".join(result.stderr.split())
 
 
 def write_idx(path, array, gz):

@@ -172,6 +172,13 @@ def train(
                 )
         else:
             ds = imageio.load_dataset(data, samples, (size, size), test_split)
+            source = ctx.get_parameter_source("test_split")
+            if not ds.split_here and source is not None and source.name == "COMMANDLINE":
+                raise typer.BadParameter(
+                    f"--test-split holds out part of a folder of class folders; {ds.description} come with their own "
+                    "test set: drop it (or --val-split holds out part of the training data)",
+                    param_hint="'--test-split'",
+                )
         stats = (saved.input.mean, saved.input.std) if saved else None
         try:
             split = split_and_normalise(

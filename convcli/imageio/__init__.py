@@ -806,6 +806,7 @@ class Dataset:
     y_test: Any
     classes: list[str]
     description: str
+    split_here: bool = False  # the test set was held out with --test-split (a folder of class folders)
 
 
 DATA_SEED = 20251122  # the built-in dataset and folder splits are fixed whatever --seed says
@@ -814,8 +815,6 @@ DATA_SEED = 20251122  # the built-in dataset and folder splits are fixed whateve
 def load_dataset(data: str, samples: int, size: tuple[int, int], test_split: float) -> Dataset:
     """'shapes' (built in, ``samples`` images), a folder of class folders, or a folder of MNIST IDX files."""
     from pathlib import Path
-
-    import numpy as np
 
     from convcli.core.synthetic import CLASSES, make_shapes
 
@@ -837,11 +836,45 @@ def load_dataset(data: str, samples: int, size: tuple[int, int], test_split: flo
         (xtr, ytr), (xte, yte) = load_idx_dir(data)
         classes = [str(i) for i in range(int(max(ytr.max(), yte.max())) + 1)]
         return Dataset(xtr, ytr, xte, yte, classes, f"IDX files in {data}")
+    _refuse_cifar(path)
+    if (path / "train").is_dir() and (path / "test").is_dir():  # torchvision's split: train/<class>, test/<class>
+        xtr, ytr, classes = load_image_folder(str(path / "train"), size)
+        xte, yte, test_classes = load_image_folder(str(path / "test"), size)
+        if test_classes != classes:
+            raise DataError(f"{data}/test has the classes {test_classes}, {data}/train {classes}: they must match")
+        return Dataset(xtr, ytr, xte, yte, classes, f"image folders in {data} (train/ and test/)")
     x, y, classes = load_image_folder(data, size)
-    order = np.random.default_rng(DATA_SEED).permutation(len(x))
-    n_test = round(len(x) * test_split)
-    test, train = order[:n_test], order[n_test:]
-    return Dataset(x[train], y[train], x[test], y[test], classes, f"image folders in {data}")
+    test, train = stratified_split(y, test_split, DATA_SEED)
+    return Dataset(x[train], y[train], x[test], y[test], classes, f"image folders in {data}", split_here=True)
+
+
+def stratified_split(labels: Any, fraction: float, seed: int) -> tuple[Any, Any]:
+    """(held-out, kept) indices: ``fraction`` of each class held out (rounded, at least one of a class with
+    two or more images when fraction > 0), shuffled with ``seed``: every class is tested in proportion."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    held, kept = [], []
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        n = round(len(members) * fraction)
+        if fraction > 0 and n == 0 and len(members) > 1:
+            n = 1
+        held.append(members[:n])
+        kept.append(members[n:])
+    return rng.permutation(np.concatenate(held)), rng.permutation(np.concatenate(kept))
+
+
+def _refuse_cifar(path: Any) -> None:
+    """CIFAR-10's python batches are pickled, which convcli never loads (unpickling runs code): say how to convert."""
+    batches = list(path.glob("data_batch_*")) + list(path.glob("*/data_batch_*"))
+    if batches:
+        raise DataError(
+            f"{path} holds CIFAR-10's python batches ({batches[0].name}); they are pickled, and convcli never "
+            "unpickles (it can run code). Convert them once to image folders, trusting the file: "
+            "torchvision.datasets.CIFAR10(root, download=False) then save each image as "
+            "<out>/train/<class>/<i>.png and <out>/test/<class>/<i>.png, and train with --data <out>"
+        )
 
 
 def crop_around(pixels: Any, row: int, col: int, height: int, width: int) -> Any:

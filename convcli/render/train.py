@@ -76,12 +76,11 @@ def initial_loss(loss: float, classes: int) -> Text:
 
 
 def epoch_header(with_val: bool) -> Text:
-    cols = (
-        f"{'epoch':>5}  {'loss*':>8}  {'train acc*':>10}  "
-        + (f"{'val acc':>8}  " if with_val else "")
-        + f"{'test acc':>8}  {'time':>7}"
+    """With a validation split the epochs are judged on it alone: the test set is looked at once, at the end."""
+    cols = f"{'epoch':>5}  {'loss*':>8}  {'train acc*':>10}  " + (
+        f"{'val acc':>8}  " if with_val else f"{'test acc':>8}  "
     )
-    return Text(cols, style="bold")
+    return Text(cols + f"{'time':>7}", style="bold")
 
 
 def epoch_row(
@@ -90,17 +89,14 @@ def epoch_row(
     def pct(v: float | None) -> str:
         return f"{v:>8.2%}" if v is not None else f"{'-':>8}"
 
-    text = (
-        f"{epoch:>5}  {loss:>8.4f}  {train_acc:>10.2%}  "
-        + (f"{pct(val_acc)}  " if val_acc is not None else "")
-        + f"{pct(test_acc)}  {seconds:>6.2f}s"
-    )
-    return Text(text)
+    held_out = pct(val_acc) if val_acc is not None else pct(test_acc)
+    return Text(f"{epoch:>5}  {loss:>8.4f}  {train_acc:>10.2%}  {held_out}  {seconds:>6.2f}s")
 
 
 EPOCH_FOOTNOTE = (
     "* running means over the epoch's minibatches, taken while the weights changed; "
-    "validation and test accuracy use the weights at the epoch's end."
+    "validation and test accuracy use the weights at the epoch's end (with a validation split, the test "
+    "set is used once, below, so that choosing among epochs does not peek at it)."
 )
 
 
