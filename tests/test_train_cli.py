@@ -12,6 +12,7 @@ from convcli.core.synthetic import make_shapes
 from convcli.imageio import load_dataset, load_model, prepare_image
 from tests.conftest import assert_fails, invoke
 
+SAMPLES = Path(__file__).parent.parent / "samples"
 SMALL = ["--samples", "300", "--epochs", "2", "--batch-size", "32"]
 
 
@@ -142,6 +143,35 @@ def test_train_and_test_subfolders_are_the_split(tmp_path):
     refused = invoke(*args, "--out", tmp_path / "n.npz", "--test-split", "0.3")
     assert_fails(refused, 2, "come with their own test set")
     assert_fails(invoke("train", "--test-split", "0.3", "--out", tmp_path / "o.npz"), 2, "--test-split")
+
+
+def test_predict_on_a_labelled_folder_gives_accuracy_and_confusion(tmp_path):
+    model = tmp_path / "m.npz"
+    assert invoke("train", "--samples", "300", "--epochs", "2", "--out", model).exit_code == 0
+    y = _folders(tmp_path / "labelled", 30, seed=9)
+    result = invoke("predict", model, tmp_path / "labelled", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    confusion = np.array(data["confusion"])
+    assert confusion.sum() == 30
+    names = ["circle", "square", "triangle", "plus", "cross", "bars"]
+    assert confusion.sum(axis=1).tolist() == [int((y == names.index(c)).sum()) for c in data["classes"]]
+    right = sum(r["label"] == r["true"] for r in data["images"])
+    assert data["accuracy"] == pytest.approx(right / 30)
+    shown = invoke("predict", model, tmp_path / "labelled")
+    assert "accuracy" in shown.stdout
+    assert "confusion matrix" in shown.stdout
+    (tmp_path / "labelled" / "dragon").mkdir()
+    assert_fails(invoke("predict", model, tmp_path / "labelled"), 1, "dragon is not one of the model's classes")
+
+
+def test_predict_explain_shows_the_layers(tmp_path):
+    model = tmp_path / "m.npz"
+    assert invoke("train", "--samples", "200", "--epochs", "1", "--out", model).exit_code == 0
+    result = invoke("predict", model, SAMPLES / "scene.png", "--explain")
+    assert result.exit_code == 0, result.output
+    for piece in ("0 conv3p1c8", "probabilities", "saliency"):
+        assert piece in result.stdout
 
 
 def test_a_flat_folder_is_split_class_by_class():

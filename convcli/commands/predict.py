@@ -19,16 +19,32 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
 
   # the three likeliest classes of several images, as JSON
   convcli predict model.npz samples/*.png --top 3 --json
+
+  # a labelled folder (one subfolder per class): accuracy and confusion matrix
+  #   convcli predict model.npz path/to/test-folders
+
+  # what the network sees, layer by layer, as convcli inspect shows it
+  convcli predict model.npz samples/scene.png --explain
 """
 
 
 def predict(
     model: Annotated[str, typer.Argument(help="A model file written by convcli train.", show_default=False)],
-    images: Annotated[list[str], typer.Argument(help="One or more images.", show_default=False)],
+    images: Annotated[
+        list[str],
+        typer.Argument(help="Images, or a folder of class folders (labelled: accuracy too).", show_default=False),
+    ],
     top: Annotated[int, typer.Option("--top", min=1, help="How many classes to show per image.")] = 3,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Each image's path through the network, as convcli inspect shows it.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Predict the class of each image, with the model's own preprocessing (size, greyscale, normalisation)."""
+    """Predict the class of each image, with the model's own preprocessing (size, greyscale, normalisation).
+
+    A folder with one subfolder per class is a labelled test set: each image is classified and the
+    accuracy and confusion matrix are reported.
+    """
     import numpy as np
 
     from convcli import imageio
@@ -36,6 +52,7 @@ def predict(
     mf = imageio.load_model(model)
     net = mf.model()
     mean, std = mf.input.mean, mf.input.std
+    images, truth = _expand(images, mf.classes)
     prepared, failed = [], []
     for path in images:  # one unreadable image is reported; the others are still classified
         try:
@@ -54,27 +71,78 @@ def predict(
 
         raise ModelFileError(f"{model} gives non-finite probabilities: its weights come from a run that diverged")
     classes = mf.classes
+    known = {path: truth[path] for path in images if path in truth}
+    confusion = None
+    if known:
+        confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
+        for path, p in zip(images, probs, strict=True):
+            if path in known:
+                confusion[known[path], int(p.argmax())] += 1
+    accuracy = None if confusion is None else float(np.trace(confusion) / confusion.sum())
     if json_out:
         results = [
             {
                 "image": path,
                 "label": classes[int(p.argmax())],
+                **({"true": classes[known[path]]} if path in known else {}),
                 "probabilities": {name: float(v) for name, v in zip(classes, p, strict=True)},
             }
             for path, p in zip(images, probs, strict=True)
         ]
-        typer.echo(json.dumps(results, indent=2))
+        payload: object = results
+        if confusion is not None:
+            payload = {"accuracy": accuracy, "confusion": confusion.tolist(), "classes": classes, "images": results}
+        typer.echo(json.dumps(payload, indent=2))
         raise typer.Exit(1 if failed else 0)
     from convcli.render import make_console
-    from convcli.render.train import predictions
+    from convcli.render.train import confusion_matrix, predictions
 
     rows = []
     for path, p in zip(images, probs, strict=True):
         order = np.argsort(-p)[:top]
         rows.append((path, classes[int(p.argmax())], "  ".join(f"{classes[i]} {p[i]:.1%}" for i in order)))
     console = make_console()
-    console.print(predictions(rows, min(top, len(classes))))
+    if explain:
+        from convcli.explain.inspect_report import inspect_image
+        from convcli.render.inspect import overview
+
+        colour = console.color_system is not None and not console.no_color
+        for path, x in prepared:
+            with np.errstate(all="ignore"):
+                report = inspect_image(net, net.names, classes, path, x[None, None].astype(np.float32))
+            console.print(overview(report, colour, console.width), "")
+    if confusion is None or len(rows) <= 40:  # a labelled folder of hundreds: the matrix says it
+        console.print(predictions(rows, min(top, len(classes))))
+    if confusion is not None and accuracy is not None:
+        console.print(f"\n  accuracy {accuracy:.2%} on {int(confusion.sum())} labelled images", style="bold")
+        console.print(confusion_matrix(confusion, classes))
     console.print(f"  model {model}: trained {mf.epoch} epochs on {mf.data.description}", style="dim")
     if failed:
         console.print(f"  {len(failed)} of {len(failed) + len(images)} images could not be read (above)", style="red")
         raise typer.Exit(1)
+
+
+def _expand(paths: list[str], classes: list[str]) -> tuple[list[str], dict[str, int]]:
+    """Images as given, a folder of class folders opened into its images; the true class of those."""
+    from pathlib import Path
+
+    from convcli.imageio import IMAGE_SUFFIXES, DataError
+
+    images: list[str] = []
+    truth: dict[str, int] = {}
+    for given in paths:
+        folder = Path(given)
+        if not folder.is_dir():
+            images.append(given)
+            continue
+        subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if not subfolders:
+            raise DataError(f"{given} is a folder without class folders; give images, or one subfolder per class")
+        for sub in subfolders:
+            if sub.name not in classes:
+                raise DataError(f"{sub} is not one of the model's classes ({', '.join(classes)})")
+            for f in sorted(sub.iterdir()):
+                if f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith("."):
+                    images.append(str(f))
+                    truth[str(f)] = classes.index(sub.name)
+    return images, truth
