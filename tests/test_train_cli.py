@@ -35,6 +35,11 @@ def test_train_json_and_model_file(tmp_path):
     assert {"0.weight", "0.bias", "7.weight"} <= set(mf.params)
     assert any(k.endswith("/m") for k in mf.optimizer_state)
     assert (tmp_path / "m-kernels.png").exists()
+    picture = np.asarray(Image.open(tmp_path / "m-kernels.png").convert("RGB")).astype(int)
+    bar = picture[-8]  # the colour bar under the kernels: blue at the left, red at the right, white between
+    inside = bar[(bar != 40).any(axis=1)]
+    assert inside[0][2] > 200 > inside[0][0]
+    assert inside[-1][0] > 200 > inside[-1][2]
 
 
 def test_terminal_report(tmp_path):
@@ -163,6 +168,15 @@ def test_predict_on_a_labelled_folder_gives_accuracy_and_confusion(tmp_path):
     assert "confusion matrix" in shown.stdout
     (tmp_path / "labelled" / "dragon").mkdir()
     assert_fails(invoke("predict", model, tmp_path / "labelled"), 1, "dragon is not one of the model's classes")
+
+
+def test_the_loss_curve_is_drawn_on_a_log_scale_and_numbers_on_request(tmp_path):
+    from convcli.core.training import curve_levels
+
+    levels = curve_levels([1.0, 0.1, 0.01])
+    assert levels == pytest.approx([1.0, 0.5, 0.0])  # equal ratios, equal steps
+    result = invoke("train", *SMALL, "--out", tmp_path / "m.npz", "--numbers", env={"NO_COLOR": "", "TERM": "xterm"})
+    assert "(log scale)" in result.stdout
 
 
 def test_predict_explain_shows_the_layers(tmp_path):

@@ -110,6 +110,9 @@ def train(
             show_default=False,
         ),
     ] = None,
+    numbers: Annotated[
+        bool, typer.Option("--numbers", help="The first layer's kernels as numbers rather than heat maps.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Train a small CNN from scratch with the core's conv2d and conv2d_backward, and watch it learn.
@@ -316,7 +319,10 @@ def train(
         console.print(
             "",
             views.kernel_heatmaps(
-                first_weight, title, console.color_system is not None and not console.no_color, console.width
+                first_weight,
+                title,
+                console.color_system is not None and not console.no_color and not numbers,
+                console.width,
             ),
         )
     console.print("", views.closing(closing, curve_levels(mf.history["step_losses"])))

@@ -182,13 +182,19 @@ def train_epoch(
     )
 
 
-def curve_levels(values: list[float], width: int = 60) -> list[float]:
-    """A curve squeezed to at most ``width`` points (means of equal chunks), scaled to 0..1: a sparkline's bars."""
+def curve_levels(values: list[float], width: int = 60, log: bool = True) -> list[float]:
+    """A curve squeezed to at most ``width`` points (means of equal chunks), scaled to 0..1: a sparkline's bars.
+
+    ``log``: on a log scale (for positive values), as a loss is read: its fall from 1.8 to 0.02 would
+    otherwise sit flat on the floor after the first epoch.
+    """
     if not values:
         return []
     v = np.asarray(values, dtype=float)
     if v.size > width:
         v = np.array([c.mean() for c in np.array_split(v, width)])
+    if log and bool(np.all(v > 0)):
+        v = np.log(v)
     lo, hi = float(v.min()), float(v.max())
     return [float(x) for x in (v - lo) / ((hi - lo) or 1)]
 

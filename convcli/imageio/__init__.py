@@ -953,6 +953,20 @@ def save_inspection(folder: str, report: Any, replace: bool = False) -> list[str
     return written
 
 
+def colour_bar(width: int, gap: int = 2, height: int = 10) -> Any:
+    """A strip from -max (blue) through 0 (white) to +max (red), left to right, under a grid of heat maps."""
+    import numpy as np
+
+    from convcli.explain.train_report import diverging_colours
+
+    inner = max(1, width - 2 * gap)
+    strip = diverging_colours(np.linspace(-1.0, 1.0, inner), 1.0)
+    bar = np.full((height + gap, width, 3), 40, dtype=np.uint8)
+    bar[:height, gap : gap + inner] = strip[None, :, :]
+    bar[:height, gap + inner // 2] = 0  # zero, marked
+    return bar
+
+
 def save_kernel_grid(path: str, weights: Any, replace: bool = False) -> None:
     """The first layer's kernels (C_out, C_in, kH, kW), channel 0, as a PNG grid: red positive, blue negative."""
     import numpy as np
@@ -972,6 +986,7 @@ def save_kernel_grid(path: str, weights: Any, replace: bool = False) -> None:
         rgb = colours[i].repeat(cell, axis=0).repeat(cell, axis=1)
         r, c = divmod(i, cols)
         canvas[gap + r * (kh + gap) : gap + r * (kh + gap) + kh, gap + c * (kw + gap) : gap + c * (kw + gap) + kw] = rgb
+    canvas = np.concatenate([canvas, colour_bar(canvas.shape[1], gap)])
     write_atomically(path, lambda tmp: Image.fromarray(canvas).save(tmp, format="PNG"), replace)
 
 

@@ -206,7 +206,11 @@ def closing(report: TrainReport, curve: Sequence[float]) -> Table:
     losses = h["step_losses"]
     test = report.last("test_accuracy")
     seconds = h["epoch_seconds"]
-    loss_line = f"{sparkline(curve)}  {losses[0]:.3f} → {losses[-1]:.3f} over {len(losses)} steps" if losses else "-"
+    loss_line = (
+        f"{sparkline(curve)}  {losses[0]:.3f} → {losses[-1]:.3f} over {len(losses)} steps (log scale)"
+        if losses
+        else "-"
+    )
     return key_values(
         [
             ("loss curve", loss_line),
