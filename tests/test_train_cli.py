@@ -179,6 +179,44 @@ def test_the_loss_curve_is_drawn_on_a_log_scale_and_numbers_on_request(tmp_path)
     assert "(log scale)" in result.stdout
 
 
+def test_learning_rate_schedules():
+    from convcli.core.optim import scheduled_lr
+
+    assert scheduled_lr(0.1, "constant", 7, 1) == 0.1
+    assert [scheduled_lr(1.0, "cosine", e, 4) for e in range(6)] == pytest.approx(
+        [1.0, 0.8535534, 0.5, 0.1464466, 0.0, 0.0]
+    )
+    assert [scheduled_lr(1.0, "step", e, 2) for e in range(5)] == pytest.approx([1, 1, 0.1, 0.1, 0.01])
+
+
+@pytest.mark.parametrize("schedule", ["cosine:4", "step:1"])
+def test_a_schedule_resumes_bit_for_bit(tmp_path, schedule):
+    """Two runs of two epochs equal one of four, the schedule's horizon stored in the model file."""
+    args = ["--samples", "200", "--batch-size", "32", "--lr-schedule", schedule, "--val-split", "0.1"]
+    one, two = tmp_path / "one.npz", tmp_path / "two.npz"
+    assert invoke("train", *args, "--epochs", "4", "--out", one).exit_code == 0
+    assert invoke("train", *args, "--epochs", "2", "--out", two).exit_code == 0
+    resumed = invoke("train", "--epochs", "4", "--resume", "--out", two)
+    assert resumed.exit_code == 0, resumed.output
+    a, b = load_model(str(one)), load_model(str(two))
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], b.params[k])
+    assert a.history["lr"] == b.history["lr"]
+    assert len(set(a.history["lr"])) > 1
+    refused = invoke("train", "--epochs", "5", "--resume", "--out", two, "--lr-schedule", "constant")
+    assert_fails(refused, 2, "--lr-schedule would")
+
+
+def test_patience_stops_early(tmp_path):
+    args = ["train", "--samples", "200", "--epochs", "30", "--val-split", "0.2", "--patience", "2"]
+    result = invoke(*args, "--optimizer", "sgd", "--lr", "1e-9", "--out", tmp_path / "m.npz")  # learns nothing
+    assert result.exit_code == 0, result.output
+    assert "early stop" in result.stdout
+    assert load_model(str(tmp_path / "m.npz")).epoch == 3  # the first epoch is the best; two more without better
+    assert_fails(invoke("train", "--patience", "2", "--out", tmp_path / "n.npz"), 2, "add --val-split")
+    assert_fails(invoke("train", "--lr-schedule", "linear", "--out", tmp_path / "o.npz"), 2, "cosine[:T]")
+
+
 def test_predict_explain_shows_the_layers(tmp_path):
     model = tmp_path / "m.npz"
     assert invoke("train", "--samples", "200", "--epochs", "1", "--out", model).exit_code == 0

@@ -9,7 +9,7 @@ import signal
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -42,7 +42,31 @@ GRADCHECK_ENTRIES = 20  # entries of each parameter checked by central differenc
 
 # what --resume keeps from the model file; given again, they would change the run it continues
 _FIXED_BY_RESUME = ("data", "samples", "size", "arch", "batch_size", "optimizer", "weight_decay", "seed",
-                    "val_split", "test_split")  # fmt: skip
+                    "val_split", "test_split", "lr_schedule", "init_from")  # fmt: skip
+
+
+def _schedule(text: str, epochs: int) -> tuple[str, int]:
+    """--lr-schedule's value: (name, horizon in epochs)."""
+    name, _, horizon = text.strip().lower().partition(":")
+    if name not in ("constant", "cosine", "step"):
+        raise typer.BadParameter(
+            f"{text!r}: give constant, cosine[:T] or step[:E] (e.g. cosine:20)", param_hint="'--lr-schedule'"
+        )
+    if not horizon:
+        return name, max(1, epochs if name == "cosine" else epochs // 3)
+    if not horizon.isdigit() or int(horizon) < 1:
+        raise typer.BadParameter(
+            f"{text!r}: the epochs after ':' must be a positive integer", param_hint="'--lr-schedule'"
+        )
+    return name, int(horizon)
+
+
+def _schedule_text(opt: Any) -> str:
+    if opt.schedule == "cosine":
+        return f" (cosine to 0 over {opt.horizon} epochs)"
+    if opt.schedule == "step":
+        return f" (a tenth every {opt.horizon} epochs)"
+    return ""
 
 
 def train(
@@ -77,6 +101,23 @@ def train(
         Literal["adam", "sgd"], typer.Option("--optimizer", help="adam or sgd (with momentum 0.9).")
     ] = "adam",
     weight_decay: Annotated[float, typer.Option("--weight-decay", min=0.0, help="L2 weight decay.")] = 0.0,
+    lr_schedule: Annotated[
+        str,
+        typer.Option(
+            "--lr-schedule",
+            help="constant; cosine[:T] (down to 0 over T epochs, default --epochs); step[:E] (a tenth every E "
+            "epochs, default a third of --epochs).",
+        ),
+    ] = "constant",
+    patience: Annotated[
+        int | None,
+        typer.Option(
+            "--patience",
+            min=1,
+            help="Stop when the validation accuracy has not improved for this many epochs.",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[
         int, typer.Option("--seed", min=0, help="Initialisation and shuffling; the same seed gives the same run.")
     ] = 0,
@@ -128,7 +169,13 @@ def train(
     from convcli.core.errors import ParameterError, ShapeError
     from convcli.core.nn import DEFAULT_ARCH, build_model, softmax_cross_entropy
     from convcli.core.optim import make_optimizer
-    from convcli.core.training import curve_levels, gradient_check, split_and_normalise, train_epoch
+    from convcli.core.training import (
+        curve_levels,
+        epochs_since_best,
+        gradient_check,
+        split_and_normalise,
+        train_epoch,
+    )
     from convcli.explain.train_report import TrainReport
     from convcli.render import make_console
     from convcli.render import train as views
@@ -138,6 +185,11 @@ def train(
         raise typer.BadParameter(f"--lr must be a positive, finite number, got {lr}", param_hint="'--lr'")
     if not math.isfinite(weight_decay):
         raise typer.BadParameter(f"--weight-decay must be finite, got {weight_decay}", param_hint="'--weight-decay'")
+    schedule, horizon = _schedule(lr_schedule, epochs)
+    if patience is not None and not (val_split > 0 or resume):
+        raise typer.BadParameter(
+            "--patience watches the validation accuracy: add --val-split (e.g. 0.1)", param_hint="'--patience'"
+        )
     out_path = Path(out)
     imageio.refuse_overwrite(out, [], resume or force, fix="add --resume to continue it or --force to replace it")
     kernels_path = out_path.with_name(out_path.stem + "-kernels.png")
@@ -209,13 +261,14 @@ def train(
             )
         model.load(saved.params)
         opt, mf = saved.make_optimizer(), saved
-        if lr is not None and lr != opt.lr:  # applied, and said: a lower rate to fine-tune is common
-            err.print(f"--resume: learning rate {opt.lr:g} -> {lr:g} from epoch {saved.epoch + 1}", style="yellow")
-            opt.lr = lr
+        if lr is not None and lr != opt.base_lr:  # applied, and said: a lower rate to fine-tune is common
+            err.print(f"--resume: learning rate {opt.base_lr:g} -> {lr:g} from epoch {saved.epoch + 1}", style="yellow")
+            opt.lr = opt.base_lr = lr
     else:
         if init_from is not None:
             fit_state(model, imageio.load_state(init_from), init_from)
         opt = make_optimizer(optimizer, lr, weight_decay)
+        opt.set_schedule(schedule, horizon)
         mf = ModelFile(
             arch=arch or DEFAULT_ARCH,
             layers=model.names,
@@ -236,7 +289,7 @@ def train(
             (len(split.x_train), len(split.x_val), len(split.x_test)),
             ds.classes,
             f"{' → '.join(model.names)}  ({n_params:,} parameters)",
-            f"{opt.__class__.__name__} lr {opt.lr:g}, batch {mf.batch_size}, epochs {mf.epoch + 1}..{epochs}, seed {mf.seed}{decay}",
+            f"{opt.__class__.__name__} lr {opt.base_lr:g}{_schedule_text(opt)}, batch {mf.batch_size}, epochs {mf.epoch + 1}..{epochs}, seed {mf.seed}{decay}",
         ))  # fmt: skip
 
     n_params = sum(v.size for v in model.parameters().values())
@@ -290,12 +343,28 @@ def train(
             imageio.save_model(out, mf, replace=resume or force or epoch > first_epoch)
             if not json_out:
                 if epoch == (saved.epoch if saved else 0):  # the first epoch of this run
-                    console.print(views.epoch_header(len(split.x_val) > 0))
+                    console.print(views.epoch_header(len(split.x_val) > 0, opt.schedule != "constant"))
                 console.print(
                     views.epoch_row(
-                        report.epoch, fit.loss, fit.accuracy, report.val_accuracy, report.test_accuracy, report.seconds
+                        report.epoch,
+                        fit.loss,
+                        fit.accuracy,
+                        report.val_accuracy,
+                        report.test_accuracy,
+                        report.seconds,
+                        report.lr if opt.schedule != "constant" else None,
                     )
                 )
+            waited = epochs_since_best(history["val_accuracy"])
+            if patience is not None and waited >= patience:
+                best = max(v for v in history["val_accuracy"] if v is not None)
+                if not json_out:
+                    console.print(
+                        f"early stop: no better validation accuracy than {best:.2%} (epoch {report.epoch - waited}) "
+                        f"for {waited} epochs; {out} holds epoch {report.epoch}",
+                        style="yellow",
+                    )
+                break
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, previous_term)

@@ -92,6 +92,7 @@ def empty_history() -> dict[str, list[Any]]:
         "test_accuracy": [],
         "epoch_seconds": [],
         "step_losses": [],
+        "lr": [],
     }
 
 

@@ -6,6 +6,7 @@ Adam). ``state`` maps "<param>/<slot>" to arrays; ``step`` counts updates.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -25,6 +26,20 @@ class Optimizer(ABC):
         self.lr, self.weight_decay = lr, weight_decay
         self.state: dict[str, np.ndarray] = {}
         self.step_count = 0
+        # the learning-rate schedule: lr = scheduled_lr(base_lr, schedule, epoch, horizon) before each epoch
+        self.base_lr, self.schedule, self.horizon = lr, "constant", 1
+
+    def set_schedule(self, schedule: str, horizon: int) -> None:
+        if schedule not in SCHEDULES:
+            raise ParameterError(f"the schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+        if horizon < 1:
+            raise ParameterError(f"a schedule's epochs must be at least 1, got {horizon}")
+        self.schedule, self.horizon = schedule, horizon
+
+    def start_epoch(self, epoch: int) -> float:
+        """Set and return the learning rate of ``epoch`` (0-based) by the schedule."""
+        self.lr = scheduled_lr(self.base_lr, self.schedule, epoch, self.horizon)
+        return self.lr
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         self.step_count += 1
@@ -41,12 +56,17 @@ class Optimizer(ABC):
             "lr": self.lr,
             "weight_decay": self.weight_decay,
             "step": self.step_count,
+            "base_lr": self.base_lr,
+            "schedule": self.schedule,
+            "horizon": self.horizon,
             "state": {k: v.copy() for k, v in self.state.items()},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Continue from a state_dict(): the step count and slot arrays (as float32, as training keeps them)."""
         self.step_count = int(state["step"])
+        self.base_lr = float(state.get("base_lr", self.lr))  # files from before schedules: constant
+        self.set_schedule(str(state.get("schedule", "constant")), int(state.get("horizon", 1)))
         self.state = {k: np.asarray(v, dtype=np.float32).copy() for k, v in state.get("state", {}).items()}
 
     def _slot(self, name: str, slot: str, like: np.ndarray) -> np.ndarray:
@@ -101,6 +121,19 @@ class Adam(Optimizer):
         m_hat = m / (1 - self.b1**t)
         v_hat = v / (1 - self.b2**t)
         return (self.lr * m_hat / (np.sqrt(v_hat) + self.eps)).astype(p.dtype, copy=False)
+
+
+SCHEDULES = ("constant", "cosine", "step")
+
+
+def scheduled_lr(base_lr: float, schedule: str, epoch: int, horizon: int) -> float:
+    """The learning rate of ``epoch`` (0-based): constant; cosine, from base_lr down to 0 over ``horizon``
+    epochs (SGDR without restarts), 0 past it; step, a tenth of itself every ``horizon`` epochs."""
+    if schedule == "cosine":
+        return base_lr * 0.5 * (1 + math.cos(math.pi * min(epoch, horizon) / horizon))
+    if schedule == "step":
+        return base_lr * 0.1 ** (epoch // horizon)
+    return base_lr
 
 
 def make_optimizer(name: str, lr: float | None, weight_decay: float = 0.0) -> Optimizer:

@@ -144,6 +144,7 @@ class EpochReport:
     test_accuracy: float | None
     confusion: np.ndarray
     seconds: float
+    lr: float = 0.0  # the learning rate the epoch ran at
 
     def record(self, history: dict[str, list[object]]) -> None:
         """Append this epoch to a model file's history lists."""
@@ -153,6 +154,15 @@ class EpochReport:
         history["test_accuracy"].append(self.test_accuracy)
         history["epoch_seconds"].append(self.seconds)
         history["step_losses"].extend(self.fit.losses)
+        history["lr"].append(self.lr)
+
+
+def epochs_since_best(val_accuracy: list[float | None]) -> int:
+    """How many epochs have passed since the best validation accuracy (the first best, on ties)."""
+    seen = [v for v in val_accuracy if v is not None]
+    if not seen:
+        return 0
+    return len(seen) - 1 - int(np.argmax(seen))
 
 
 def train_epoch(
@@ -170,15 +180,16 @@ def train_epoch(
 
     x_tr, y_tr, x_val, y_val, x_te, y_te = split.arrays()
     classes = model.layers[-1].params["weight"].shape[0]
+    lr = optimizer.start_epoch(epoch)
     t0 = time.perf_counter()
     fit = fit_epoch(model, optimizer, x_tr, y_tr, batch_size, seed, epoch, on_step, should_stop)
     seconds = time.perf_counter() - t0
     if fit.stopped or fit.diverged:
-        return EpochReport(epoch + 1, fit, None, None, np.zeros((classes, classes), dtype=np.int64), seconds)
+        return EpochReport(epoch + 1, fit, None, None, np.zeros((classes, classes), dtype=np.int64), seconds, lr)
     _, val_acc, _ = evaluate(model, x_val, y_val, classes)
     _, test_acc, confusion = evaluate(model, x_te, y_te, classes)
     return EpochReport(
-        epoch + 1, fit, val_acc if len(x_val) else None, test_acc if len(x_te) else None, confusion, seconds
+        epoch + 1, fit, val_acc if len(x_val) else None, test_acc if len(x_te) else None, confusion, seconds, lr
     )
 
 

@@ -75,22 +75,29 @@ def initial_loss(loss: float, classes: int) -> Text:
     )
 
 
-def epoch_header(with_val: bool) -> Text:
+def epoch_header(with_val: bool, with_lr: bool = False) -> Text:
     """With a validation split the epochs are judged on it alone: the test set is looked at once, at the end."""
     cols = f"{'epoch':>5}  {'loss*':>8}  {'train acc*':>10}  " + (
         f"{'val acc':>8}  " if with_val else f"{'test acc':>8}  "
     )
-    return Text(cols + f"{'time':>7}", style="bold")
+    return Text(cols + f"{'time':>7}" + (f"  {'lr':>9}" if with_lr else ""), style="bold")
 
 
 def epoch_row(
-    epoch: int, loss: float, train_acc: float, val_acc: float | None, test_acc: float | None, seconds: float
+    epoch: int,
+    loss: float,
+    train_acc: float,
+    val_acc: float | None,
+    test_acc: float | None,
+    seconds: float,
+    lr: float | None = None,
 ) -> Text:
     def pct(v: float | None) -> str:
         return f"{v:>8.2%}" if v is not None else f"{'-':>8}"
 
     held_out = pct(val_acc) if val_acc is not None else pct(test_acc)
-    return Text(f"{epoch:>5}  {loss:>8.4f}  {train_acc:>10.2%}  {held_out}  {seconds:>6.2f}s")
+    rate = f"  {lr:>9.3g}" if lr is not None else ""
+    return Text(f"{epoch:>5}  {loss:>8.4f}  {train_acc:>10.2%}  {held_out}  {seconds:>6.2f}s{rate}")
 
 
 EPOCH_FOOTNOTE = (
