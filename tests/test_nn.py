@@ -13,7 +13,9 @@ from convcli.core.layerspec import LayerSpecError
 from convcli.core.nn import (
     DEFAULT_ARCH,
     AvgPool2d,
+    BatchNorm,
     Conv2d,
+    Dropout,
     Flatten,
     Linear,
     MaxPool2d,
@@ -259,3 +261,74 @@ def test_split_holds_out_the_first_images_and_normalises_by_the_rest():
     np.testing.assert_allclose(kept.x_val, (x[:2] - 0.5) / 2.0)
     with pytest.raises(ParameterError, match="no training images left"):
         split_and_normalise(x[:1], y[:1], xt, yt, 0.9)
+
+
+class _FixedMaskDropout(Dropout):
+    """Dropout drawing the same mask on every forward pass, so finite differences see one function."""
+
+    def forward(self, x):
+        self.rng = np.random.default_rng(11)
+        return super().forward(x)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.3, 0.5])
+def test_dropout_drops_scales_and_is_the_identity_in_evaluation(p):
+    x = np.random.default_rng(1).standard_normal((50, 4, 6, 6))
+    layer = _FixedMaskDropout(p)
+    np.testing.assert_array_equal(layer.forward(x), x)  # evaluation: nothing dropped
+    layer.training = True
+    y = layer.forward(x)
+    kept = y != 0
+    assert abs(1 - kept.mean() - p) < 0.02
+    np.testing.assert_allclose(y[kept], x[kept] / (1 - p))
+    check_layer(layer, x)
+
+
+@pytest.mark.parametrize("shape", [(6, 3, 5, 4), (8, 7)])
+def test_batch_norm_against_the_literal_formula_and_finite_differences(shape):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(shape) * 3 + 1
+    c = shape[1]
+    layer = f64(BatchNorm(c))
+    layer.params["weight"][...] = rng.standard_normal(c)
+    layer.params["bias"][...] = rng.standard_normal(c)
+    layer.training = True
+    y = layer.forward(x)
+    axes = (0, 2, 3) if len(shape) == 4 else (0,)
+    for ch in range(c):  # the literal formula, channel by channel
+        xc = np.take(x, ch, axis=1)
+        expected = layer.params["weight"][ch] * (xc - xc.mean()) / np.sqrt(xc.var() + 1e-5) + layer.params["bias"][ch]
+        np.testing.assert_allclose(np.take(y, ch, axis=1), expected, rtol=1e-6)
+    n = x.size // c
+    np.testing.assert_allclose(layer.buffers["running_mean"], 0.1 * x.mean(axis=axes), rtol=1e-5)
+    np.testing.assert_allclose(layer.buffers["running_var"], 0.9 + 0.1 * x.var(axis=axes) * n / (n - 1), rtol=1e-5)
+    check_layer(layer, x, rtol=1e-5)  # training: through the batch's statistics
+    layer.training = False
+    check_layer(layer, x, rtol=1e-5)  # evaluation: the running statistics are constants
+
+
+def test_batch_norm_and_dropout_match_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 3, 4, 4)).astype(np.float32)
+    ours = BatchNorm(3)
+    ours.training = True
+    theirs = torch.nn.BatchNorm2d(3)
+    for _ in range(3):
+        y = ours.forward(x)
+        yt = theirs(torch.from_numpy(x))
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours.buffers["running_mean"], theirs.running_mean.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.buffers["running_var"], theirs.running_var.numpy(), rtol=1e-5)
+    assert int(ours.buffers["num_batches_tracked"]) == int(theirs.num_batches_tracked)
+    ours.training = False
+    theirs.eval()
+    np.testing.assert_allclose(ours.forward(x), theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_a_network_with_batch_norm_and_dropout_checks_out():
+    model = build_model("conv3p1c4,bn,relu,drop0.3,pool2,fc10,bn,relu,drop0.5", (1, 12, 12), 3, seed=1)
+    x = np.random.default_rng(4).standard_normal((6, 1, 12, 12)).astype(np.float32)
+    errors = gradient_check(model, x, np.arange(6) % 3)
+    assert max(errors.values()) < 1e-5
+    assert {"1.running_mean", "1.running_var", "1.num_batches_tracked"} <= set(model.state())

@@ -207,6 +207,20 @@ def test_a_schedule_resumes_bit_for_bit(tmp_path, schedule):
     assert_fails(refused, 2, "--lr-schedule would")
 
 
+def test_batch_norm_and_dropout_train_and_resume_bit_for_bit(tmp_path):
+    args = ["--samples", "200", "--batch-size", "32", "--arch", "conv3p1c6,bn,relu,drop0.25,pool2,fc16,bn,relu,drop0.5"]
+    one, two = tmp_path / "one.npz", tmp_path / "two.npz"
+    first = invoke("train", *args, "--epochs", "2", "--out", one)
+    assert first.exit_code == 0, first.output
+    assert "gradient check" in first.stdout
+    assert invoke("train", *args, "--epochs", "1", "--out", two).exit_code == 0
+    assert invoke("train", "--epochs", "2", "--resume", "--out", two).exit_code == 0
+    a, b = load_model(str(one)), load_model(str(two))
+    assert "1.running_var" in a.params
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], b.params[k])
+
+
 def test_patience_stops_early(tmp_path):
     args = ["train", "--samples", "200", "--epochs", "30", "--val-split", "0.2", "--patience", "2"]
     result = invoke(*args, "--optimizer", "sgd", "--lr", "1e-9", "--out", tmp_path / "m.npz")  # learns nothing

@@ -277,7 +277,7 @@ def train(
             data=DataSpec(data, ds.description, samples, val_split, test_split),
             seed=seed,
             batch_size=batch_size,
-            params=model.parameters(),
+            params=model.state(),
             optimizer=opt.state_dict(),
         )
 

@@ -24,7 +24,7 @@ MAX_SIDE = 4096  # an input side a model here can have
 def fit_state(net: Model, params: dict[str, np.ndarray], source: str) -> None:
     """Load weights named as a torch.nn.Sequential's state_dict into ``net``; raises ModelFileError naming the
     first weight missing, extra or of the wrong shape."""
-    expected = {k: v.shape for k, v in net.parameters().items()}
+    expected = {k: v.shape for k, v in net.state().items()}
     missing, extra = sorted(set(expected) - set(params)), sorted(set(params) - set(expected))
     if missing or extra:
         what = f"lacks {missing[0]}" if missing else f"holds {extra[0]}, which the network does not have"
@@ -181,7 +181,7 @@ class ModelFile:
     def model(self) -> Model:
         """The network with these weights loaded; raises ModelFileError when they do not fit its architecture."""
         net = build_model(self.arch, (self.input.channels, *self.input.size), len(self.classes), seed=self.seed)
-        expected = {k: v.shape for k, v in net.parameters().items()}
+        expected = {k: v.shape for k, v in net.state().items()}
         missing = sorted(set(expected) - set(self.params))
         extra = sorted(set(self.params) - set(expected))
         if missing or extra:
@@ -210,7 +210,7 @@ class ModelFile:
         """This file one epoch later."""
         return replace(
             self,
-            params=model.parameters(),
+            params=model.state(),
             optimizer=optimizer.state_dict(),
             epoch=self.epoch + 1,
             history=history,

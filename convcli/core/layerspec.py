@@ -7,6 +7,8 @@ Spec: comma-separated items, case-insensitive, e.g. ``conv3p1,pool2,conv3s2p1,tc
     pool<K> | maxpool<K> [s<S>] [p<P>] [d<D>]       max pooling; s defaults to K
     avgpool<K>      [s<S>] [p<P>]                   average pooling; s defaults to K
     relu                                            ReLU: sizes and fields unchanged
+    bn                                              batch normalisation (per channel, or per feature after fc)
+    drop<P> | dropout<P>                            dropout with probability P (0 <= P < 1): drop0.5
     flatten                                         C x H x W features in one row (fc adds it if missing)
     fc<N> | linear<N>                               a linear layer to N features: reads the whole input
 
@@ -38,13 +40,14 @@ class LayerSpec:
     """One parsed item of a layer chain."""
 
     text: str
-    kind: str  # "conv", "tconv", "maxpool", "avgpool", "relu", "flatten" or "fc"
+    kind: str  # "conv", "tconv", "maxpool", "avgpool", "relu", "bn", "dropout", "flatten" or "fc"
     kernel: tuple[int, int]
     stride: int | None = None  # None: 1 for convolutions, the kernel size for pools
     padding: int = 0
     dilation: int = 1
     output_padding: int = 0
     channels: int | None = None
+    rate: float = 0.0  # dropout's probability
 
     @property
     def strides(self) -> tuple[int, int]:
@@ -63,9 +66,10 @@ _ALLOWED = {
 }
 SYNTAX = (
     "conv<K>, tconv<K>, pool<K> or avgpool<K>, then s<S> p<P> d<D> (tconv: op<O>; conv, tconv: c<C>); "
-    "or relu, flatten, fc<N>"
+    "or relu, bn, drop<P>, flatten, fc<N>"
 )
-NETWORK_KINDS = ("relu", "flatten", "fc")  # layers that only a network has: no window, no kernel
+NETWORK_KINDS = ("relu", "bn", "dropout", "flatten", "fc")  # layers that only a network has: no window, no kernel
+SHAPE_KEEPING = ("relu", "bn", "dropout")  # output shaped as the input
 
 
 def _fail(index: int, item: str, at: int, why: str) -> LayerSpecError:
@@ -82,8 +86,15 @@ def parse_layers(spec: str) -> list[LayerSpec]:
     layers = []
     for index, item in enumerate(items, start=1):
         low = item.lower()
-        if low in ("relu", "flatten"):
-            layers.append(LayerSpec(text=item, kind=low, kernel=(1, 1)))
+        if low in ("relu", "flatten", "bn", "batchnorm"):
+            layers.append(LayerSpec(text=item, kind="bn" if low == "batchnorm" else low, kernel=(1, 1)))
+            continue
+        drop = re.fullmatch(r"drop(?:out)?(\d*\.?\d+)", low)
+        if drop:
+            rate = float(drop.group(1))
+            if not 0 <= rate < 1:
+                raise _fail(index, item, 4, "dropout's probability must be at least 0 and less than 1")
+            layers.append(LayerSpec(text=item, kind="dropout", kernel=(1, 1), rate=rate))
             continue
         fc = re.fullmatch(r"(?:fc|linear)(\d+)", low)
         if fc:
@@ -187,6 +198,9 @@ def _network_step(
     of N features: the field grows to the whole input, as a convolution with a kernel the input's size)."""
     params: int | None = 0 if channels is not None else None
     macs: int | None = params
+    if layer.kind == "bn" and channels is not None:  # a scale and a shift per channel (or feature)
+        params = 2 * channels
+        macs = channels * size[0] * size[1]
     out_size, out_channels = size, channels
     if layer.kind in ("flatten", "fc"):
         out_size = (1, 1)
@@ -224,7 +238,7 @@ def chain(
                 spatial = (1, 1)
             steps.append(step)
             size, channels = step.out_size, step.channels
-            flat = flat or layer.kind != "relu"
+            flat = flat or layer.kind not in SHAPE_KEEPING
             continue
         if flat:
             raise ParameterError(f"layer {index} '{layer.text}': a spatial layer cannot follow flatten or fc")

@@ -20,13 +20,19 @@ from .shapes import ConvGeometry, IntOrPair, conv2d_geometry, pool2d_geometry
 
 
 class Layer(ABC):
-    """A layer: forward(x) -> y remembering what backward(dy) -> dx needs; params and grads by name."""
+    """A layer: forward(x) -> y remembering what backward(dy) -> dx needs; params and grads by name.
+
+    ``buffers``: state that is not trained by gradients (batch norm's running statistics), saved with
+    the weights. ``training``: dropout drops and batch norm uses the batch's statistics only then.
+    """
 
     params: dict[str, np.ndarray]
     grads: dict[str, np.ndarray]
 
     def __init__(self) -> None:
         self.params, self.grads = {}, {}
+        self.buffers: dict[str, np.ndarray] = {}
+        self.training = False
 
     @abstractmethod
     def forward(self, x: np.ndarray) -> np.ndarray: ...
@@ -174,6 +180,83 @@ class AvgPool2d(Layer):
         return grads.x
 
 
+class Dropout(Layer):
+    """Inverted dropout, as torch.nn.Dropout: in training each value is zeroed with probability p and the
+    rest scaled by 1/(1 - p); in evaluation the identity. The mask comes from ``rng``, reseeded per step
+    by the training loop so that a resumed run draws the same masks."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+        self.rng = np.random.default_rng(0)
+        self.mask: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if not self.training or self.p == 0:
+            self.mask = None
+            return x
+        keep = 1.0 - self.p
+        mask: np.ndarray = (self.rng.random(x.shape) < keep).astype(x.dtype) / np.asarray(keep, dtype=x.dtype)
+        self.mask = mask
+        return np.asarray(x * mask)
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return dy if self.mask is None else dy * self.mask
+
+
+class BatchNorm(Layer):
+    """Batch normalisation over the channels of (N, C, H, W) or the features of (N, F), as torch.nn.BatchNorm2d
+    and BatchNorm1d: y = weight · (x - mean) / sqrt(var + eps) + bias. Training uses the batch's mean and
+    (biased) variance and updates the running ones (momentum 0.1, unbiased variance); evaluation uses
+    the running ones. Names as PyTorch's: weight, bias; buffers running_mean, running_var,
+    num_batches_tracked."""
+
+    def __init__(self, channels: int, eps: float = 1e-5, momentum: float = 0.1):
+        super().__init__()
+        self.eps, self.momentum = eps, momentum
+        self.params = {"weight": np.ones(channels, dtype=np.float32), "bias": np.zeros(channels, dtype=np.float32)}
+        self.buffers = {
+            "running_mean": np.zeros(channels, dtype=np.float32),
+            "running_var": np.ones(channels, dtype=np.float32),
+            "num_batches_tracked": np.array(0, dtype=np.int64),
+        }
+
+    @staticmethod
+    def _axes(x: np.ndarray) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The axes averaged over, and the shape a per-channel vector broadcasts as."""
+        return ((0, 2, 3), (1, -1, 1, 1)) if x.ndim == 4 else ((0,), (1, -1))
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        axes, shape = self._axes(x)
+        if self.training:
+            mean, var = x.mean(axis=axes), x.var(axis=axes)
+            n = x.size // x.shape[1]
+            m = self.momentum
+            b = self.buffers
+            b["running_mean"] = ((1 - m) * b["running_mean"] + m * mean).astype(np.float32)
+            b["running_var"] = ((1 - m) * b["running_var"] + m * var * n / max(n - 1, 1)).astype(np.float32)
+            b["num_batches_tracked"] = b["num_batches_tracked"] + 1
+        else:
+            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
+        self.inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype)
+        self.x_hat = (x - mean.reshape(shape).astype(x.dtype)) * self.inv_std.reshape(shape)
+        self.used_batch = self.training
+        w, bias = self.params["weight"], self.params["bias"]
+        return np.asarray(self.x_hat * w.reshape(shape).astype(x.dtype) + bias.reshape(shape).astype(x.dtype))
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        axes, shape = self._axes(dy)
+        x_hat = self.x_hat
+        self.grads = {"weight": (dy * x_hat).sum(axis=axes), "bias": dy.sum(axis=axes)}
+        g = dy * self.params["weight"].reshape(shape).astype(dy.dtype)  # dL/dx_hat
+        inv_std = self.inv_std.reshape(shape)
+        if not self.used_batch:  # the running statistics are constants
+            return np.asarray(g * inv_std)
+        mean_g = g.mean(axis=axes).reshape(shape)
+        mean_gx = (g * x_hat).mean(axis=axes).reshape(shape)
+        return np.asarray(inv_std * (g - mean_g - x_hat * mean_gx))
+
+
 class Flatten(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.shape = x.shape
@@ -231,16 +314,36 @@ class Model:
                 raise RuntimeError(f"{type(layer).__name__} is not the first layer yet returned no gradient")
             d = layer.backward(d)
 
+    def train(self, mode: bool = True) -> None:
+        """Training mode (dropout drops, batch norm uses the batch) or, with False, evaluation."""
+        for layer in self.layers:
+            layer.training = mode
+
+    def reseed(self, key: list[int]) -> None:
+        """Seed every dropout layer's masks from ``key`` (the training loop passes seed, epoch and step)."""
+        for i, layer in enumerate(self.layers):
+            if isinstance(layer, Dropout):
+                layer.rng = np.random.default_rng([*key, i])
+
     def parameters(self) -> dict[str, np.ndarray]:
         return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Parameters and buffers, named as a torch.nn.Sequential's state_dict: what a model file holds."""
+        buffers = {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.buffers.items()}
+        return {**self.parameters(), **buffers}
 
     def gradients(self) -> dict[str, np.ndarray]:
         return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
 
     def load(self, params: dict[str, np.ndarray]) -> None:
+        """Parameters and buffers from a state() (a file of weights alone leaves the buffers as they are)."""
         for i, layer in enumerate(self.layers):
             for k in layer.params:
                 layer.params[k] = np.asarray(params[f"{i}.{k}"], dtype=layer.params[k].dtype).copy()
+            for k in layer.buffers:
+                if f"{i}.{k}" in params:
+                    layer.buffers[k] = np.asarray(params[f"{i}.{k}"], dtype=layer.buffers[k].dtype).copy()
 
     def predict_proba(self, x: np.ndarray, batch: int = 256) -> np.ndarray:
         out = []
@@ -309,6 +412,10 @@ def build_model(spec: str, input_shape: tuple[int, int, int], classes: int, seed
         where = f"layer {index} '{item.text}'"
         if item.kind == "relu":
             layers.append(ReLU())
+        elif item.kind == "dropout":
+            layers.append(Dropout(item.rate))
+        elif item.kind == "bn":
+            layers.append(BatchNorm(flat if flat is not None else c))
         elif item.kind == "flatten":
             if flat is None:
                 flat = c * h * w
@@ -363,4 +470,14 @@ def build_model(spec: str, input_shape: tuple[int, int, int], classes: int, seed
     return Model(layers, names)
 
 
-__all__ = ["DEFAULT_ARCH", "LayerSpec", "Model", "activations", "build_model", "saliency", "softmax_cross_entropy"]
+__all__ = [
+    "DEFAULT_ARCH",
+    "BatchNorm",
+    "Dropout",
+    "LayerSpec",
+    "Model",
+    "activations",
+    "build_model",
+    "saliency",
+    "softmax_cross_entropy",
+]

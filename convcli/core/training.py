@@ -48,10 +48,29 @@ def fit_epoch(
     should_stop: Callable[[], bool] | None = None,
 ) -> EpochResult:
     """One pass over (x, y) in shuffled minibatches; on_step(samples_done, running_loss, running_acc)."""
+    model.train(True)
+    try:
+        return _fit(model, optimizer, x, y, batch_size, seed, epoch, on_step, should_stop)
+    finally:
+        model.train(False)
+
+
+def _fit(
+    model: Model,
+    optimizer: Optimizer,
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    seed: int,
+    epoch: int,
+    on_step: Callable[[int, float, float], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> EpochResult:
     order = np.random.default_rng([seed, epoch]).permutation(len(x))
     total_loss = correct = seen = 0.0
     losses: list[float] = []
     for start in range(0, len(x), batch_size):
+        model.reseed([seed, epoch, start])  # dropout's masks: the same on a resumed run
         if should_stop is not None and should_stop():
             return EpochResult(
                 total_loss / max(seen, 1), correct / max(seen, 1), len(losses), int(seen), losses, True, False
@@ -106,8 +125,14 @@ def gradient_check(
     for layer in m.layers:
         for k in layer.params:
             layer.params[k] = layer.params[k].astype(np.float64)
+    m.train(True)  # the function training differentiates: batch statistics, dropout masks (held fixed)
     x = x.astype(np.float64)
-    _, dlogits, _ = softmax_cross_entropy(m.forward(x), y)
+
+    def forward() -> np.ndarray:
+        m.reseed([seed, 1])
+        return m.forward(x)
+
+    _, dlogits, _ = softmax_cross_entropy(forward(), y)
     m.backward(dlogits)
     analytic = {k: v.copy() for k, v in m.gradients().items()}
     rng = np.random.default_rng(seed)
@@ -122,7 +147,7 @@ def gradient_check(
 
         def loss(values: np.ndarray, flat: np.ndarray = flat, picked: np.ndarray = picked) -> float:
             flat[picked] = values
-            return softmax_cross_entropy(m.forward(x), y)[0]
+            return softmax_cross_entropy(forward(), y)[0]
 
         original = flat[picked].copy()
         numeric = numerical_gradient(loss, original.copy(), eps)

@@ -13,13 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from convcli.core.checkpoint import ModelFile
-from convcli.core.nn import AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, Model, ReLU
+from convcli.core.nn import AvgPool2d, BatchNorm, Conv2d, Dropout, Flatten, Layer, Linear, MaxPool2d, Model, ReLU
 from convcli.core.shapes import as_pair
 from convcli.explain.text import plural
 
 
-def torch_module(layer: Layer) -> str:
-    """The torch.nn constructor call that computes what ``layer`` computes."""
+def torch_module(layer: Layer, flat: bool = False) -> str:
+    """The torch.nn constructor call that computes what ``layer`` computes (``flat``: after a Flatten)."""
     if isinstance(layer, Conv2d):
         c_out, c_in, kh, kw = layer.params["weight"].shape
         stride = as_pair(layer.kw["stride"], "stride")
@@ -33,6 +33,11 @@ def torch_module(layer: Layer) -> str:
         return f"nn.AvgPool2d(kernel_size={tuple(layer.k)}, stride={tuple(layer.s)}, padding={layer.p})"
     if isinstance(layer, ReLU):
         return "nn.ReLU()"
+    if isinstance(layer, BatchNorm):
+        kind = "BatchNorm1d" if flat else "BatchNorm2d"
+        return f"nn.{kind}({layer.params['weight'].shape[0]}, eps={layer.eps}, momentum={layer.momentum})"
+    if isinstance(layer, Dropout):
+        return f"nn.Dropout(p={layer.p})"
     if isinstance(layer, Flatten):
         return "nn.Flatten()"
     if isinstance(layer, Linear):
@@ -43,12 +48,14 @@ def torch_module(layer: Layer) -> str:
 
 def torch_source(mf: ModelFile, net: Model, model_path: str) -> str:
     """The text of net.py for the model file ``mf`` (read from ``model_path``) and its network ``net``."""
-    modules = "\n".join(
-        f"        {torch_module(layer)},  # {index}: {name}"
-        for index, (layer, name) in enumerate(zip(net.layers, net.names, strict=True))
-    )
+    lines = []
+    flat = False
+    for index, (layer, name) in enumerate(zip(net.layers, net.names, strict=True)):
+        lines.append(f"        {torch_module(layer, flat)},  # {index}: {name}")
+        flat = flat or isinstance(layer, Flatten)
+    modules = "\n".join(lines)
     h, w = mf.input.size
-    params = sum(v.size for v in mf.params.values())
+    params = sum(v.size for v in net.parameters().values())
     values: dict[str, Any] = {
         "arch": mf.arch,
         "model_path": model_path,
