@@ -332,3 +332,23 @@ def test_a_network_with_batch_norm_and_dropout_checks_out():
     errors = gradient_check(model, x, np.arange(6) % 3)
     assert max(errors.values()) < 1e-5
     assert {"1.running_mean", "1.running_var", "1.num_batches_tracked"} <= set(model.state())
+
+
+def test_the_model_summary_counts_as_shape_does():
+    from convcli.core.layerspec import chain, parse_layers
+    from convcli.explain.train_report import model_summary
+
+    arch = "conv3p1c8,bn,relu,pool2,conv5s2p2c16,relu,fc32,drop0.5"
+    model = build_model(arch, (1, 28, 28), 6)
+    summary = model_summary(model, (1, 28, 28), 64)
+    rows = {r.name: r for r in summary.rows}
+    assert rows["conv3p1c8"].output == (64, 8, 28, 28)
+    assert rows["conv3p1c8"].params == 8 * 9 + 8
+    assert rows["conv5s2p2c16"].output == (64, 16, 7, 7)
+    assert rows["conv5s2p2c16"].macs == 64 * 16 * 8 * 25 * 7 * 7
+    steps = {s.layer.text: s for s in chain((28, 28), parse_layers(arch), in_channels=1)}
+    for name in ("conv3p1c8", "conv5s2p2c16", "fc32", "bn"):  # one count, two routes
+        assert rows[name].params == steps[name].params
+        assert rows[name].macs == 64 * steps[name].macs
+    assert summary.params == sum(v.size for v in model.parameters().values())
+    assert summary.activation_bytes == 2 * 4 * sum(int(np.prod(r.output)) for r in summary.rows)

@@ -176,7 +176,7 @@ def train(
         split_and_normalise,
         train_epoch,
     )
-    from convcli.explain.train_report import TrainReport
+    from convcli.explain.train_report import TrainReport, model_summary
     from convcli.render import make_console
     from convcli.render import train as views
 
@@ -293,6 +293,8 @@ def train(
         ))  # fmt: skip
 
     n_params = sum(v.size for v in model.parameters().values())
+    if not json_out and saved is None:
+        console.print(views.model_summary(model_summary(model, in_shape, mf.batch_size)))
     gradcheck = gradcheck if gradcheck is not None else n_params < GRADCHECK_BELOW
     if gradcheck:
         # a random normal batch: real images hold exact ties (flat backgrounds) that put ReLU and

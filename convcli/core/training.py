@@ -154,7 +154,8 @@ def gradient_check(
         flat[picked] = original
         a = analytic[name].reshape(-1)[picked]
         scale = np.maximum(np.abs(a), np.abs(numeric))
-        mask = scale > max(1e-12, 1e-5 * float(np.abs(analytic[name]).max()))
+        # a gradient that is zero in truth (a bias a batch norm cancels) is all rounding noise: left out
+        mask = scale > max(1e-7, 1e-5 * float(np.abs(analytic[name]).max()))
         errors[name] = float((np.abs(a - numeric)[mask] / scale[mask]).max()) if mask.any() else 0.0
     return errors
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from convcli.core.checkpoint import ModelFile
 
 
@@ -65,3 +67,66 @@ def diverging_colours(values: Any, scale: float) -> Any:
     rgb[..., 1] = 1 - np.abs(v)
     rgb[..., 2] = 1 - np.maximum(v, 0)
     return (255 * np.clip(rgb, 0, 1)).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One layer as torchinfo lists it: its output shape for the batch, parameters, multiply-adds."""
+
+    index: int
+    name: str
+    kind: str
+    output: tuple[int, ...]  # with the batch first
+    params: int
+    macs: int  # per batch
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    rows: tuple[SummaryRow, ...]
+    batch: int
+    input_shape: tuple[int, ...]
+
+    @property
+    def params(self) -> int:
+        return sum(r.params for r in self.rows)
+
+    @property
+    def macs(self) -> int:
+        return sum(r.macs for r in self.rows)
+
+    @property
+    def activation_bytes(self) -> int:
+        """Forward and backward: every layer's output, and its gradient, in float32."""
+        return 2 * 4 * sum(int(np.prod(r.output)) for r in self.rows)
+
+    @property
+    def input_bytes(self) -> int:
+        return 4 * self.batch * int(np.prod(self.input_shape))
+
+    @property
+    def param_bytes(self) -> int:
+        return 4 * self.params
+
+
+def model_summary(model: Any, input_shape: tuple[int, ...], batch: int) -> ModelSummary:
+    """The network's layers with their output shapes (from a forward pass of zeros), parameters and
+    multiply-adds for a batch: a convolution C_out·(C_in·kH·kW)·H_out·W_out per image, a linear layer
+    in·out, batch normalisation one per value."""
+    from convcli.core.nn import activations
+
+    outs = activations(model, np.zeros((1, *input_shape), dtype=np.float32))
+    rows = []
+    for i, (layer, name, out) in enumerate(zip(model.layers, model.names, outs, strict=True)):
+        params = sum(int(v.size) for v in layer.params.values())
+        kind = type(layer).__name__
+        per_image = 0
+        weight = layer.params.get("weight")
+        if kind == "Conv2d" and weight is not None:
+            per_image = int(weight.size) * int(np.prod(out.shape[2:]))
+        elif kind == "Linear" and weight is not None:
+            per_image = int(weight.size)
+        elif kind == "BatchNorm":
+            per_image = int(out[0].size)
+        rows.append(SummaryRow(i, name, kind, (batch, *out.shape[1:]), params, per_image * batch))
+    return ModelSummary(tuple(rows), batch, tuple(input_shape))

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -192,6 +192,30 @@ class _Predictions:
 def predictions(rows: Sequence[tuple[str, str, str]], top: int) -> _Predictions:
     """(image, label, "class p  class p ...") per image."""
     return _Predictions(rows, top)
+
+
+def model_summary(summary: Any) -> Any:
+    """torchinfo's table: each layer's output for the batch, parameters, multiply-adds; then the totals and the
+    memory a step takes (float32)."""
+    table = Table(box=None, padding=(0, 2), header_style="bold")
+    for name, justify in (("#", "right"), ("layer", "left"), ("type", "left"), ("output", "right"),
+                          ("params", "right"), ("mult-adds", "right")):  # fmt: skip
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for r in summary.rows:
+        shape = "×".join(str(v) for v in r.output)
+        table.add_row(str(r.index), r.name, r.kind, shape, f"{r.params:,}", f"{r.macs:,}")
+
+    def mb(n: int) -> str:
+        return f"{n / 1e6:.2f} MB"
+
+    total = summary.input_bytes + summary.activation_bytes + summary.param_bytes
+    lines = Text(
+        f"total {summary.params:,} parameters, {summary.macs:,} mult-adds per batch of {summary.batch}; "
+        f"input {mb(summary.input_bytes)}, forward/backward {mb(summary.activation_bytes)}, "
+        f"parameters {mb(summary.param_bytes)}: about {mb(total)} a step",
+        style="dim",
+    )
+    return Group(table, lines)
 
 
 def run_header(data: str, counts: tuple[int, int, int], classes: Sequence[str], model: str, training: str) -> Table:
