@@ -221,6 +221,37 @@ def test_batch_norm_and_dropout_train_and_resume_bit_for_bit(tmp_path):
         np.testing.assert_array_equal(a.params[k], b.params[k])
 
 
+def test_augmentation_flips_and_shifts_and_resumes_bit_for_bit(tmp_path):
+    from convcli.core.training import augment
+
+    x = np.arange(2 * 1 * 5 * 6, dtype=np.float32).reshape(2, 1, 5, 6)
+    rng = np.random.default_rng(0)
+    flipped = augment(x, ("flip",), rng)
+    for a, b in zip(flipped, x, strict=True):
+        assert np.array_equal(a, b) or np.array_equal(a, b[..., ::-1])
+    shifted = augment(x, ("shift",), np.random.default_rng(3))
+    for a, b in zip(shifted, x, strict=True):  # a window of the edge-padded image, at most 2 pixels off
+        padded = np.pad(b, ((0, 0), (2, 2), (2, 2)), mode="edge")
+        assert any(
+            np.array_equal(a, padded[:, 2 - dy : 7 - dy, 2 - dx : 8 - dx]) for dy in range(-2, 3) for dx in range(-2, 3)
+        )
+    assert np.array_equal(
+        augment(x, ("flip", "shift"), np.random.default_rng(5)), augment(x, ("flip", "shift"), np.random.default_rng(5))
+    )
+    assert augment(x, (), rng) is x
+    args = ["--samples", "200", "--batch-size", "32", "--augment", "flip,shift"]
+    one, two = tmp_path / "one.npz", tmp_path / "two.npz"
+    result = invoke("train", *args, "--epochs", "2", "--out", one)
+    assert "augmented by flip and shift" in result.stdout
+    assert invoke("train", *args, "--epochs", "1", "--out", two).exit_code == 0
+    assert invoke("train", "--epochs", "2", "--resume", "--out", two).exit_code == 0
+    a, b = load_model(str(one)), load_model(str(two))
+    assert b.augment == ("flip", "shift")
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], b.params[k])
+    assert_fails(invoke("train", "--augment", "rotate", "--out", tmp_path / "r.npz"), 2, "give flip, shift")
+
+
 def test_patience_stops_early(tmp_path):
     args = ["train", "--samples", "200", "--epochs", "30", "--val-split", "0.2", "--patience", "2"]
     result = invoke(*args, "--optimizer", "sgd", "--lr", "1e-9", "--out", tmp_path / "m.npz")  # learns nothing

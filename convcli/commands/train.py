@@ -42,7 +42,7 @@ GRADCHECK_ENTRIES = 20  # entries of each parameter checked by central differenc
 
 # what --resume keeps from the model file; given again, they would change the run it continues
 _FIXED_BY_RESUME = ("data", "samples", "size", "arch", "batch_size", "optimizer", "weight_decay", "seed",
-                    "val_split", "test_split", "lr_schedule", "init_from")  # fmt: skip
+                    "val_split", "test_split", "lr_schedule", "init_from", "augment")  # fmt: skip
 
 
 def _schedule(text: str, epochs: int) -> tuple[str, int]:
@@ -59,6 +59,10 @@ def _schedule(text: str, epochs: int) -> tuple[str, int]:
             f"{text!r}: the epochs after ':' must be a positive integer", param_hint="'--lr-schedule'"
         )
     return name, int(horizon)
+
+
+def _augment_text(kinds: tuple[str, ...]) -> str:
+    return f", augmented by {' and '.join(kinds)}" if kinds else ""
 
 
 def _schedule_text(opt: Any) -> str:
@@ -109,6 +113,14 @@ def train(
             "epochs, default a third of --epochs).",
         ),
     ] = "constant",
+    augment: Annotated[
+        str,
+        typer.Option(
+            "--augment",
+            help="flip (left-right), shift (up to 2 pixels), or both: flip,shift. \\[default: none]",
+            show_default=False,
+        ),
+    ] = "",
     patience: Annotated[
         int | None,
         typer.Option(
@@ -170,6 +182,7 @@ def train(
     from convcli.core.nn import DEFAULT_ARCH, build_model, softmax_cross_entropy
     from convcli.core.optim import make_optimizer
     from convcli.core.training import (
+        AUGMENTATIONS,
         curve_levels,
         epochs_since_best,
         gradient_check,
@@ -186,6 +199,10 @@ def train(
     if not math.isfinite(weight_decay):
         raise typer.BadParameter(f"--weight-decay must be finite, got {weight_decay}", param_hint="'--weight-decay'")
     schedule, horizon = _schedule(lr_schedule, epochs)
+    augmentations = tuple(a.strip().lower() for a in augment.split(",") if a.strip())
+    unknown = [a for a in augmentations if a not in AUGMENTATIONS]
+    if unknown:
+        raise typer.BadParameter(f"{unknown[0]!r}: give flip, shift or flip,shift", param_hint="'--augment'")
     if patience is not None and not (val_split > 0 or resume):
         raise typer.BadParameter(
             "--patience watches the validation accuracy: add --val-split (e.g. 0.1)", param_hint="'--patience'"
@@ -279,6 +296,7 @@ def train(
             batch_size=batch_size,
             params=model.state(),
             optimizer=opt.state_dict(),
+            augment=augmentations,
         )
 
     if not json_out:
@@ -289,7 +307,7 @@ def train(
             (len(split.x_train), len(split.x_val), len(split.x_test)),
             ds.classes,
             f"{' → '.join(model.names)}  ({n_params:,} parameters)",
-            f"{opt.__class__.__name__} lr {opt.base_lr:g}{_schedule_text(opt)}, batch {mf.batch_size}, epochs {mf.epoch + 1}..{epochs}, seed {mf.seed}{decay}",
+            f"{opt.__class__.__name__} lr {opt.base_lr:g}{_schedule_text(opt)}, batch {mf.batch_size}, epochs {mf.epoch + 1}..{epochs}, seed {mf.seed}{decay}{_augment_text(mf.augment)}",
         ))  # fmt: skip
 
     n_params = sum(v.size for v in model.parameters().values())
@@ -322,7 +340,9 @@ def train(
         first_epoch = mf.epoch
         for epoch in range(mf.epoch, epochs):
             with views.training_progress(err, f"epoch {epoch + 1}/{epochs}", len(split.x_train)) as step:
-                report = train_epoch(model, opt, split, mf.batch_size, mf.seed, epoch, step, lambda: stop["requested"])
+                report = train_epoch(
+                    model, opt, split, mf.batch_size, mf.seed, epoch, step, lambda: stop["requested"], mf.augment
+                )
             fit = report.fit
             if fit.diverged:
                 last = f"{out} keeps epoch {epoch}" if epoch > 0 else "no checkpoint was written"

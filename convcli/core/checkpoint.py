@@ -112,6 +112,7 @@ class ModelFile:
     epoch: int = 0
     history: dict[str, list[Any]] = field(default_factory=empty_history)
     gradcheck_max_relative_error: float | None = None
+    augment: tuple[str, ...] = ()  # "flip", "shift": what each training batch went through
 
     def to_meta(self) -> dict[str, Any]:
         """The JSON metadata (everything but the arrays)."""
@@ -130,6 +131,8 @@ class ModelFile:
         }
         if self.gradcheck_max_relative_error is not None:
             meta["gradcheck_max_relative_error"] = self.gradcheck_max_relative_error
+        if self.augment:
+            meta["augment"] = list(self.augment)
         return meta
 
     @property
@@ -174,6 +177,7 @@ class ModelFile:
                 epoch=int(meta.get("epoch", 0)),
                 history={**empty_history(), **meta.get("history", {})},
                 gradcheck_max_relative_error=meta.get("gradcheck_max_relative_error"),
+                augment=tuple(str(a) for a in meta.get("augment", [])),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise ModelFileError(f"the model's metadata is incomplete or malformed ({err})") from None

@@ -36,6 +36,32 @@ class EpochResult:
     diverged: bool  # the loss became NaN, infinite or exploded; parameters are then not to be trusted
 
 
+AUGMENTATIONS = ("flip", "shift")
+SHIFT = 2  # pixels, at most, in each direction
+
+
+def augment(x: np.ndarray, kinds: tuple[str, ...], rng: np.random.Generator) -> np.ndarray:
+    """A batch (N, C, H, W) as training sees it: "flip" mirrors a random half left to right; "shift" moves each
+    image by up to SHIFT pixels each way, the border repeated into the gap. Never changes x itself."""
+    if not kinds:
+        return x
+    out = x.copy()
+    n = len(x)
+    if "flip" in kinds:
+        flip = rng.random(n) < 0.5
+        out[flip] = out[flip][..., ::-1]
+    if "shift" in kinds:
+        dy, dx = rng.integers(-SHIFT, SHIFT + 1, (2, n))
+        padded = np.pad(out, ((0, 0), (0, 0), (SHIFT, SHIFT), (SHIFT, SHIFT)), mode="edge")
+        h, w = x.shape[2:]
+        for sy in range(-SHIFT, SHIFT + 1):  # one slice per shift, not per image
+            for sx in range(-SHIFT, SHIFT + 1):
+                which = (dy == sy) & (dx == sx)
+                if which.any():
+                    out[which] = padded[which, :, SHIFT - sy : SHIFT - sy + h, SHIFT - sx : SHIFT - sx + w]
+    return out
+
+
 def fit_epoch(
     model: Model,
     optimizer: Optimizer,
@@ -46,11 +72,12 @@ def fit_epoch(
     epoch: int,
     on_step: Callable[[int, float, float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    augmentations: tuple[str, ...] = (),
 ) -> EpochResult:
     """One pass over (x, y) in shuffled minibatches; on_step(samples_done, running_loss, running_acc)."""
     model.train(True)
     try:
-        return _fit(model, optimizer, x, y, batch_size, seed, epoch, on_step, should_stop)
+        return _fit(model, optimizer, x, y, batch_size, seed, epoch, on_step, should_stop, augmentations)
     finally:
         model.train(False)
 
@@ -65,6 +92,7 @@ def _fit(
     epoch: int,
     on_step: Callable[[int, float, float], None] | None,
     should_stop: Callable[[], bool] | None,
+    augmentations: tuple[str, ...],
 ) -> EpochResult:
     order = np.random.default_rng([seed, epoch]).permutation(len(x))
     total_loss = correct = seen = 0.0
@@ -78,7 +106,8 @@ def _fit(
         idx = order[start : start + batch_size]
         # a diverging run overflows on its way to a NaN loss; the loss check below reports it
         with np.errstate(over="ignore", invalid="ignore"):
-            logits = model.forward(x[idx])
+            batch = augment(x[idx], augmentations, np.random.default_rng([seed, epoch, start, 1]))
+            logits = model.forward(batch)
             loss, dlogits, _ = softmax_cross_entropy(logits, y[idx])
         if not math.isfinite(loss) or loss > EXPLODED * math.log(max(logits.shape[1], 2)):
             return EpochResult(loss, correct / max(seen, 1), len(losses), int(seen), losses, False, True)
@@ -200,6 +229,7 @@ def train_epoch(
     epoch: int,
     on_step: Callable[[int, float, float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    augmentations: tuple[str, ...] = (),
 ) -> EpochReport:
     """fit_epoch on split's (x_train, y_train), then evaluate on (x_val, y_val) and (x_test, y_test)."""
     import time
@@ -208,7 +238,7 @@ def train_epoch(
     classes = model.layers[-1].params["weight"].shape[0]
     lr = optimizer.start_epoch(epoch)
     t0 = time.perf_counter()
-    fit = fit_epoch(model, optimizer, x_tr, y_tr, batch_size, seed, epoch, on_step, should_stop)
+    fit = fit_epoch(model, optimizer, x_tr, y_tr, batch_size, seed, epoch, on_step, should_stop, augmentations)
     seconds = time.perf_counter() - t0
     if fit.stopped or fit.diverged:
         return EpochReport(epoch + 1, fit, None, None, np.zeros((classes, classes), dtype=np.int64), seconds, lr)
