@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -363,3 +364,27 @@ def test_predict_errors(tmp_path):
     missing = invoke("predict", out, tmp_path / "missing.png")
     assert missing.exit_code == 1
     assert "no such file" in missing.stderr
+
+
+def test_the_watch_panel_shows_curves_norms_and_kernels():
+    from rich.console import Console
+
+    from convcli.core.nn import DEFAULT_ARCH, build_model, softmax_cross_entropy
+    from convcli.render.train import Frozen, watch_panel
+
+    model = build_model(DEFAULT_ARCH, (1, 28, 28), 6)
+    x = np.random.default_rng(0).standard_normal((8, 1, 28, 28)).astype(np.float32)
+    _, d, _ = softmax_cross_entropy(model.forward(x), np.arange(8) % 6)
+    model.backward(d)
+    norms = model.norms()
+    assert norms["0.weight"][0] == pytest.approx(float(np.linalg.norm(model.layers[0].params["weight"])))
+    assert norms["7.bias"][1] == pytest.approx(float(np.linalg.norm(model.layers[7].grads["bias"])))
+    labelled = {f"{model.names[int(k.split('.')[0])]} {k.split('.')[1]}": v for k, v in norms.items()}
+    console = Console(width=100, record=True, color_system=None, file=open(os.devnull, "w"))
+    panel = watch_panel([1.8, 1.2, 0.7], [0.5, 0.8], [0.6, None], model.layers[0].params["weight"], labelled, 1e-3,
+                        False, 100)  # fmt: skip
+    console.print(Frozen(panel, console, 100))
+    text = console.export_text()
+    for piece in ("loss", "0.7000 (log scale)", "train acc", "80.0%", "val acc", "conv3p1c8 weight", "‖dW‖/‖W‖",
+                  "first layer's kernels", "0.001"):  # fmt: skip
+        assert piece in text, piece

@@ -61,6 +61,42 @@ def _schedule(text: str, epochs: int) -> tuple[str, int]:
     return name, int(horizon)
 
 
+class _Live:
+    """train --watch: the panel above the progress bar, rebuilt every EVERY steps from the model's norms."""
+
+    EVERY = 16
+
+    def __init__(self, model: Any, console: Any, views: Any):
+        self.model, self.console, self.views = model, console, views
+        self.losses: list[float] = []
+        self.calls = 0
+        self.drawn: Any = ""
+
+    def wrap(self, step: Any, history: dict[str, list[Any]], opt: Any) -> Any:
+        def watched(done: int, loss: float, acc: float) -> None:
+            self.losses.append(loss)
+            self.calls += 1
+            if self.calls % self.EVERY == 1:
+                self.redraw(history, opt)
+            step(done, loss, acc)
+
+        return watched
+
+    def redraw(self, history: dict[str, list[Any]], opt: Any) -> None:
+        names = self.model.names
+        norms = {f"{names[int(k.split('.')[0])]} {k.split('.')[1]}": v for k, v in self.model.norms().items()}
+        first = next((v for v in self.model.parameters().values() if v.ndim == 4), None)
+        colour = self.console.color_system is not None and not self.console.no_color
+        panel = self.views.watch_panel(
+            self.losses, history["train_accuracy"], history["val_accuracy"], first, norms, opt.lr, colour,
+            self.console.width,
+        )  # fmt: skip
+        self.drawn = self.views.Frozen(panel, self.console, self.console.width)
+
+    def panel(self) -> Any:
+        return self.drawn
+
+
 def _augment_text(kinds: tuple[str, ...]) -> str:
     return f", augmented by {' and '.join(kinds)}" if kinds else ""
 
@@ -160,6 +196,15 @@ def train(
             "--gradcheck/--no-gradcheck",
             help="Check backprop's gradients of every layer by central differences on a small batch before the "
             "first step (CS231n's check). \\[default: on for models under 50,000 parameters]",
+            show_default=False,
+        ),
+    ] = None,
+    watch: Annotated[
+        bool | None,
+        typer.Option(
+            "--watch/--no-watch",
+            help="A live view while training: loss and accuracy curves, the first layer's kernels, each layer's "
+            "weight and gradient norms, the rate. \\[default: on a terminal]",
             show_default=False,
         ),
     ] = None,
@@ -329,6 +374,8 @@ def train(
         console.print(views.initial_loss(loss0, len(ds.classes)))
 
     stop = {"requested": False}
+    watching = watch if watch is not None else err.is_terminal and not json_out
+    live = _Live(model, err, views) if watching and err.is_terminal else None
 
     def request_stop(signum: int, frame: object) -> None:  # Ctrl-C or SIGTERM: finish the step, keep the last epoch
         stop["requested"] = True
@@ -339,9 +386,11 @@ def train(
     try:
         first_epoch = mf.epoch
         for epoch in range(mf.epoch, epochs):
-            with views.training_progress(err, f"epoch {epoch + 1}/{epochs}", len(split.x_train)) as step:
+            panel = live.panel if live is not None else None
+            with views.training_progress(err, f"epoch {epoch + 1}/{epochs}", len(split.x_train), panel) as step:
+                on_step = live.wrap(step, mf.history, opt) if live is not None else step
                 report = train_epoch(
-                    model, opt, split, mf.batch_size, mf.seed, epoch, step, lambda: stop["requested"], mf.augment
+                    model, opt, split, mf.batch_size, mf.seed, epoch, on_step, lambda: stop["requested"], mf.augment
                 )
             fit = report.fit
             if fit.diverged:

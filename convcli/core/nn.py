@@ -328,6 +328,14 @@ class Model:
     def parameters(self) -> dict[str, np.ndarray]:
         return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
 
+    def norms(self) -> dict[str, tuple[float, float]]:
+        """Each parameter's L2 norm and its last gradient's ("i.weight": (‖W‖, ‖dW‖)); 0 before any backward."""
+        grads = self.gradients()
+        return {
+            k: (float(np.linalg.norm(v)), float(np.linalg.norm(grads[k])) if k in grads else 0.0)
+            for k, v in self.parameters().items()
+        }
+
     def state(self) -> dict[str, np.ndarray]:
         """Parameters and buffers, named as a torch.nn.Sequential's state_dict: what a model file holds."""
         buffers = {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.buffers.items()}

@@ -17,19 +17,36 @@ from convcli.render.layout import key_values, titled
 from convcli.render.matrices import matrix
 
 
-class training_progress:
-    """A transient progress bar on ``console`` for one epoch; the context value is an on_step callback."""
+class _WatchedProgress(Progress):
+    """A progress bar with the live view of training (``panel()``) drawn above it."""
 
-    def __init__(self, console: Console, title: str, total: int):
-        self.progress = Progress(
+    def __init__(self, *columns: Any, panel: Callable[[], Any], **kwargs: Any):
+        self.panel = panel  # before Progress's own __init__, which draws once
+        super().__init__(*columns, **kwargs)
+
+    def get_renderables(self) -> Any:
+        yield self.panel()
+        yield from super().get_renderables()
+
+
+class training_progress:
+    """A transient progress bar on ``console`` for one epoch; the context value is an on_step callback.
+
+    ``panel``: a live view drawn above the bar (train --watch), refreshed as the bar is.
+    """
+
+    def __init__(self, console: Console, title: str, total: int, panel: Callable[[], Any] | None = None):
+        columns = (
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]}  acc {task.fields[acc]}"),
             TimeElapsedColumn(),
-            console=console,
-            transient=True,
         )
+        if panel is None:
+            self.progress = Progress(*columns, console=console, transient=True)
+        else:
+            self.progress = _WatchedProgress(*columns, panel=panel, console=console, transient=True)
         self.task = self.progress.add_task(title, total=total, loss="-", acc="-")
 
     def __enter__(self) -> Callable[[int, float, float], None]:
@@ -253,3 +270,57 @@ def closing(report: TrainReport, curve: Sequence[float]) -> Table:
             ("time", f"{report.wall_seconds:.1f} s, {sum(seconds) / max(len(seconds), 1):.2f} s per epoch"),
         ]
     )
+
+
+class Frozen:
+    """A renderable drawn once into lines: a live view redrawn ten times a second then costs nothing to
+    repaint until its content changes."""
+
+    def __init__(self, renderable: Any, console: Console, width: int):
+        self.lines = console.render_lines(renderable, console.options.update_width(width), pad=False)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.segment import Segment
+
+        for line in self.lines:
+            yield from line
+            yield Segment.line()
+
+
+def watch_panel(
+    losses: Sequence[float],
+    train_acc: Sequence[float],
+    val_acc: Sequence[float | None],
+    kernels: Any,
+    norms: dict[str, tuple[float, float]],
+    lr: float,
+    colour: bool,
+    width: int,
+) -> Any:
+    """train --watch: the loss (log scale) and accuracy curves, the first layer's kernels as heat maps, each
+    layer's weight and gradient norms (their ratio says at once if gradients vanish or explode), the rate."""
+    from convcli.core.training import curve_levels
+
+    curves = Table.grid(padding=(0, 2))
+    curves.add_column(style="bold", no_wrap=True)
+    curves.add_column(no_wrap=True)
+    span = max(10, min(60, width - 30))
+    if losses:
+        curves.add_row("loss", f"{sparkline(curve_levels(list(losses), span))}  {losses[-1]:.4f} (log scale)")
+    if train_acc:
+        curves.add_row("train acc", f"{sparkline(curve_levels(list(train_acc), span, log=False))}  {train_acc[-1]:.1%}")
+    seen = [v for v in val_acc if v is not None]
+    if seen:
+        curves.add_row("val acc", f"{sparkline(curve_levels(seen, span, log=False))}  {seen[-1]:.1%}")
+    curves.add_row("learning rate", f"{lr:.3g}")
+    table = Table(box=None, padding=(0, 2), header_style="bold")
+    for name in ("parameter", "‖W‖", "‖dW‖", "‖dW‖/‖W‖"):
+        table.add_column(name, justify="left" if name == "parameter" else "right", no_wrap=True)
+    for name, (w, g) in norms.items():
+        ratio = g / w if w else float("inf")
+        style = "red" if not math.isfinite(ratio) or ratio > 1 or ratio < 1e-7 else ""
+        table.add_row(name, f"{w:.3g}", f"{g:.3g}", Text(f"{ratio:.1e}", style=style))
+    parts: list[Any] = [Text("watching (--no-watch for the plain bar)", style="dim"), curves, table]
+    if kernels is not None:
+        parts.append(kernel_heatmaps(kernels, "first layer's kernels", colour, width))
+    return Group(*parts)
