@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from convcli.imageio import load_model, prepare_image
 from tests.conftest import assert_fails, invoke
@@ -137,3 +138,39 @@ def _buffer(name: str) -> bool:
 def _arch(mf) -> list[str]:
     default = "conv3p1c8,relu,pool2,conv3p1c16,relu,pool2"
     return [] if mf.arch == default else ["--arch", mf.arch]
+
+
+def test_colour_training_predicts_inspects_and_exports(tmp_path):
+    """--color: RGB image folders, three input channels through predict, inspect and the PyTorch file."""
+    rng = np.random.default_rng(0)
+    for name, channel in (("red", 0), ("green", 1), ("blue", 2)):
+        (tmp_path / "data" / name).mkdir(parents=True)
+        for i in range(12):
+            pixels = rng.integers(0, 60, (16, 16, 3)).astype(np.uint8)
+            pixels[..., channel] = rng.integers(150, 255, (16, 16))
+            Image.fromarray(pixels).save(tmp_path / "data" / name / f"{i}.png")
+    model = tmp_path / "rgb.npz"
+    args = ["train", "--data", tmp_path / "data", "--color", "--size", "16", "--epochs", "3", "--test-split", "0.25"]
+    result = invoke(*args, "--out", model, "--json")
+    assert result.exit_code == 0, result.output
+    mf = load_model(str(model))
+    assert mf.input.channels == 3
+    assert mf.params["0.weight"].shape[1] == 3
+    sample = tmp_path / "data" / "green" / "0.png"
+    predicted = json.loads(invoke("predict", model, sample, "--json").stdout)[0]
+    assert sum(predicted["probabilities"].values()) == pytest.approx(1)
+    assert invoke("inspect", model, sample, "--json").exit_code == 0
+    assert invoke("predict", model, tmp_path / "data").exit_code == 0  # the labelled folder, in colour
+    assert_fails(invoke("train", "--color", "--out", tmp_path / "x.npz"), 1, "drop --color")
+    torch = pytest.importorskip("torch")
+    assert invoke("export", model, "-o", tmp_path / "rgb.py").exit_code == 0
+    spec = importlib.util.spec_from_file_location("rgb_net", tmp_path / "rgb.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    x = module.preprocess(str(sample))
+    assert tuple(x.shape) == (1, 3, 16, 16)
+    ours = ((prepare_image(str(sample), (16, 16), 3) - mf.input.mean) / mf.input.std)[None].astype(np.float32)
+    np.testing.assert_array_equal(x.numpy(), ours)
+    with torch.no_grad():
+        theirs = module.load(str(model))(x).numpy()
+    np.testing.assert_allclose(mf.model().forward(ours), theirs, rtol=1e-4, atol=1e-5)

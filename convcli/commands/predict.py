@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -56,7 +56,7 @@ def predict(
     prepared, failed = [], []
     for path in images:  # one unreadable image is reported; the others are still classified
         try:
-            prepared.append((path, (imageio.prepare_image(path, mf.input.size) - mean) / std))
+            prepared.append((path, (imageio.prepare_image(path, mf.input.size, mf.input.channels) - mean) / std))
         except imageio.ImageReadError as err:
             failed.append(str(err))
             typer.echo(f"Error: {err}", err=True)
@@ -65,7 +65,7 @@ def predict(
     images = [path for path, _ in prepared]
     batch = np.stack([x for _, x in prepared])
     with np.errstate(all="ignore"):
-        probs = net.predict_proba(batch[:, None].astype(np.float32))
+        probs = net.predict_proba(_batch(batch).astype(np.float32))
     if not np.all(np.isfinite(probs)):
         from convcli.core.checkpoint import ModelFileError
 
@@ -109,7 +109,7 @@ def predict(
         colour = console.color_system is not None and not console.no_color
         for path, x in prepared:
             with np.errstate(all="ignore"):
-                report = inspect_image(net, net.names, classes, path, x[None, None].astype(np.float32))
+                report = inspect_image(net, net.names, classes, path, _batch(x[None]).astype(np.float32))
             console.print(overview(report, colour, console.width), "")
     if confusion is None or len(rows) <= 40:  # a labelled folder of hundreds: the matrix says it
         console.print(predictions(rows, min(top, len(classes))))
@@ -120,6 +120,11 @@ def predict(
     if failed:
         console.print(f"  {len(failed)} of {len(failed) + len(images)} images could not be read (above)", style="red")
         raise typer.Exit(1)
+
+
+def _batch(images: Any) -> Any:
+    """(N, H, W) greyscale or (N, 3, H, W) colour images as the (N, C, H, W) batch a network takes."""
+    return images[:, None] if images.ndim == 3 else images
 
 
 def _expand(paths: list[str], classes: list[str]) -> tuple[list[str], dict[str, int]]:

@@ -42,7 +42,7 @@ GRADCHECK_ENTRIES = 20  # entries of each parameter checked by central differenc
 
 # what --resume keeps from the model file; given again, they would change the run it continues
 _FIXED_BY_RESUME = ("data", "samples", "size", "arch", "batch_size", "optimizer", "weight_decay", "seed",
-                    "val_split", "test_split", "lr_schedule", "init_from", "augment")  # fmt: skip
+                    "val_split", "test_split", "lr_schedule", "init_from", "augment", "color")  # fmt: skip
 
 
 def _schedule(text: str, epochs: int) -> tuple[str, int]:
@@ -208,6 +208,9 @@ def train(
             show_default=False,
         ),
     ] = None,
+    color: Annotated[
+        bool, typer.Option("--color", help="Image folders: train on RGB images (3 channels), not greyscale.")
+    ] = False,
     numbers: Annotated[
         bool, typer.Option("--numbers", help="The first layer's kernels as numbers rather than heat maps.")
     ] = False,
@@ -282,13 +285,15 @@ def train(
     with err.status("Preparing the data…", spinner="dots"):
         saved = imageio.load_model(out) if resume else None
         if saved is not None:
-            ds = imageio.load_dataset(saved.data.source, saved.data.samples, saved.input.size, saved.data.test_split)
+            ds = imageio.load_dataset(
+                saved.data.source, saved.data.samples, saved.input.size, saved.data.test_split, saved.input.channels
+            )
             if ds.classes != saved.classes:
                 raise imageio.DataError(
                     f"--resume: the data's classes {ds.classes} differ from the model's {saved.classes}"
                 )
         else:
-            ds = imageio.load_dataset(data, samples, (size, size), test_split)
+            ds = imageio.load_dataset(data, samples, (size, size), test_split, 3 if color else 1)
             source = ctx.get_parameter_source("test_split")
             if not ds.split_here and source is not None and source.name == "COMMANDLINE":
                 raise typer.BadParameter(
@@ -304,7 +309,7 @@ def train(
         except ParameterError as e:
             raise imageio.DataError(f"{e}; lower --val-split or --test-split") from None
 
-    in_shape = (1, *split.x_train.shape[2:])
+    in_shape = tuple(split.x_train.shape[1:])
     try:
         model = build_model(
             saved.arch if saved else (arch or DEFAULT_ARCH),
@@ -335,7 +340,7 @@ def train(
             arch=arch or DEFAULT_ARCH,
             layers=model.names,
             classes=ds.classes,
-            input=InputSpec((in_shape[1], in_shape[2]), split.mean, split.std),
+            input=InputSpec((in_shape[1], in_shape[2]), split.mean, split.std, channels=in_shape[0]),
             data=DataSpec(data, ds.description, samples, val_split, test_split),
             seed=seed,
             batch_size=batch_size,

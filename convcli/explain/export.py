@@ -64,6 +64,7 @@ def torch_source(mf: ModelFile, net: Model, model_path: str) -> str:
         "params": f"{params:,}",
         "classes": repr(list(mf.classes)),
         "size": f"({h}, {w})",
+        "channels": mf.input.channels,
         "mean": repr(float(mf.input.mean)),
         "std": repr(float(mf.input.std)),
         "modules": modules,
@@ -94,7 +95,8 @@ import torch
 from torch import nn
 
 CLASSES = {classes}
-INPUT_SIZE = {size}  # (H, W): greyscale images are resized to this, bilinear
+INPUT_SIZE = {size}  # (H, W): images are resized to this, bilinear
+CHANNELS = {channels}  # 1: greyscale, 3: RGB
 MEAN, STD = {mean}, {std}  # the training images' statistics, on the 0..1 scale
 
 
@@ -115,17 +117,19 @@ def load(path: str = "{model_path}") -> nn.Sequential:
 
 
 def preprocess(image_path: str) -> torch.Tensor:
-    """An image as `convcli predict` feeds it: EXIF-oriented, greyscale, resized, scaled to 0..1, normalised;
-    a (1, 1, H, W) float32 batch."""
+    """An image as `convcli predict` feeds it: EXIF-oriented, greyscale (or RGB), resized, scaled to 0..1,
+    normalised; a (1, CHANNELS, H, W) float32 batch."""
     from PIL import Image, ImageOps
 
     h, w = INPUT_SIZE
     with Image.open(image_path) as opened:
-        image = ImageOps.exif_transpose(opened).convert("L")
+        image = ImageOps.exif_transpose(opened).convert("RGB" if CHANNELS == 3 else "L")
         if image.size != (w, h):
             image = image.resize((w, h), Image.Resampling.BILINEAR)
         x = np.asarray(image, dtype=np.float32) / 255.0
-    return torch.from_numpy((x - MEAN) / STD).reshape(1, 1, h, w)
+    if CHANNELS == 3:
+        x = np.ascontiguousarray(x.transpose(2, 0, 1))
+    return torch.from_numpy((x - MEAN) / STD).reshape(1, CHANNELS, h, w)
 
 
 if __name__ == "__main__":

@@ -599,8 +599,9 @@ class DataError(ConvcliError):
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
 
-def prepare_image(path: str, size: tuple[int, int]):
-    """One image as the model sees it: EXIF-oriented, greyscale, resized (bilinear) to size, in [0, 1].
+def prepare_image(path: str, size: tuple[int, int], channels: int = 1):
+    """One image as the model sees it: EXIF-oriented, greyscale (``channels`` 3: RGB), resized (bilinear) to
+    size, in [0, 1]: (H, W), or (3, H, W) in colour.
 
     Training on folders and `predict` both go through here, so they cannot drift apart.
     """
@@ -609,10 +610,11 @@ def prepare_image(path: str, size: tuple[int, int]):
 
     try:
         with Image.open(path) as opened:
-            im = ImageOps.exif_transpose(opened).convert("L")
+            im = ImageOps.exif_transpose(opened).convert("RGB" if channels == 3 else "L")
             if im.size != (size[1], size[0]):
                 im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-            return np.asarray(im, dtype=np.float32) / 255.0
+            pixels = np.asarray(im, dtype=np.float32) / 255.0
+            return np.ascontiguousarray(pixels.transpose(2, 0, 1)) if channels == 3 else pixels
     except FileNotFoundError:
         raise ImageReadError(f"no such file: {path}") from None
     except UnidentifiedImageError:
@@ -621,8 +623,8 @@ def prepare_image(path: str, size: tuple[int, int]):
         raise ImageReadError(f"{path} could not be read: {err}") from None
 
 
-def load_image_folder(root: str, size: tuple[int, int] = (28, 28)):
-    """ImageFolder layout: root/<class>/<image>. Returns (x (N, 1, H, W) in [0, 1], y (N,), class names)."""
+def load_image_folder(root: str, size: tuple[int, int] = (28, 28), channels: int = 1):
+    """ImageFolder layout: root/<class>/<image>. Returns (x (N, C, H, W) in [0, 1], y (N,), class names)."""
     from pathlib import Path
 
     import numpy as np
@@ -639,9 +641,10 @@ def load_image_folder(root: str, size: tuple[int, int] = (28, 28)):
         if not files:
             raise DataError(f"class folder {base / name} has no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
         for f in files:
-            images.append(prepare_image(str(f), size))
+            images.append(prepare_image(str(f), size, channels))
             labels.append(label)
-    return np.stack(images)[:, None], np.array(labels, dtype=np.int64), classes
+    x = np.stack(images)
+    return (x if channels == 3 else x[:, None]), np.array(labels, dtype=np.int64), classes
 
 
 IDX_FILES = {
@@ -812,12 +815,15 @@ class Dataset:
 DATA_SEED = 20251122  # the built-in dataset and folder splits are fixed whatever --seed says
 
 
-def load_dataset(data: str, samples: int, size: tuple[int, int], test_split: float) -> Dataset:
-    """'shapes' (built in, ``samples`` images), a folder of class folders, or a folder of MNIST IDX files."""
+def load_dataset(data: str, samples: int, size: tuple[int, int], test_split: float, channels: int = 1) -> Dataset:
+    """'shapes' (built in, ``samples`` images), a folder of class folders, or a folder of MNIST IDX files;
+    ``channels`` 3 reads image folders in colour (the others are greyscale: refused)."""
     from pathlib import Path
 
     from convcli.core.synthetic import CLASSES, make_shapes
 
+    if channels == 3 and (data == "shapes" or (Path(data).is_dir() and _is_idx(Path(data)))):
+        raise DataError(f"--color reads image folders in colour; {data} is greyscale: drop --color")
     if data == "shapes":
         x, y = make_shapes(samples, seed=DATA_SEED, size=size[0] if size[0] == size[1] else 28)
         n_test = max(len(CLASSES), round(samples * 0.2))
@@ -832,20 +838,24 @@ def load_dataset(data: str, samples: int, size: tuple[int, int], test_split: flo
         )
     if not path.is_dir():
         raise DataError(f"--data {data}: no such folder (use 'shapes', a folder of class folders, or an IDX folder)")
-    if any((path / (name + ext)).is_file() for name in IDX_FILES.values() for ext in ("", ".gz")):
+    if _is_idx(path):
         (xtr, ytr), (xte, yte) = load_idx_dir(data)
         classes = [str(i) for i in range(int(max(ytr.max(), yte.max())) + 1)]
         return Dataset(xtr, ytr, xte, yte, classes, f"IDX files in {data}")
     _refuse_cifar(path)
     if (path / "train").is_dir() and (path / "test").is_dir():  # torchvision's split: train/<class>, test/<class>
-        xtr, ytr, classes = load_image_folder(str(path / "train"), size)
-        xte, yte, test_classes = load_image_folder(str(path / "test"), size)
+        xtr, ytr, classes = load_image_folder(str(path / "train"), size, channels)
+        xte, yte, test_classes = load_image_folder(str(path / "test"), size, channels)
         if test_classes != classes:
             raise DataError(f"{data}/test has the classes {test_classes}, {data}/train {classes}: they must match")
         return Dataset(xtr, ytr, xte, yte, classes, f"image folders in {data} (train/ and test/)")
-    x, y, classes = load_image_folder(data, size)
+    x, y, classes = load_image_folder(data, size, channels)
     test, train = stratified_split(y, test_split, DATA_SEED)
     return Dataset(x[train], y[train], x[test], y[test], classes, f"image folders in {data}", split_here=True)
+
+
+def _is_idx(path: Any) -> bool:
+    return any((path / (name + ext)).is_file() for name in IDX_FILES.values() for ext in ("", ".gz"))
 
 
 def stratified_split(labels: Any, fraction: float, seed: int) -> tuple[Any, Any]:
@@ -934,7 +944,7 @@ def save_inspection(folder: str, report: Any, replace: bool = False) -> list[str
             canvas[top : top + h * zoom, left : left + w * zoom] = m.repeat(zoom, axis=0).repeat(zoom, axis=1)
         name = "".join(ch if ch.isalnum() else "-" for ch in layer.name)
         pictures[f"layer-{layer.index:02d}-{name}-scale-{layer.scale:.3g}.png"] = canvas
-    x = report.pixels[0]
+    x = report.pixels.mean(axis=0)  # colour images: their luminance, near enough
     grey = (255 * (x - x.min()) / ((x.max() - x.min()) or 1.0)).astype(np.uint8)
     s = report.saliency / (float(report.saliency.max()) or 1.0)
     hot = (255 * np.stack([np.clip(3 * s, 0, 1), np.clip(3 * s - 1, 0, 1), np.clip(3 * s - 2, 0, 1)], -1)).astype(

@@ -107,7 +107,7 @@ def probabilities(report: InspectReport) -> RenderableType:
 
 def saliency_view(report: InspectReport, colour: bool) -> RenderableType:
     """The image as the network sees it, and |d logit / d pixel| for the predicted class beside it."""
-    x = report.pixels[0]
+    x = report.pixels.mean(axis=0)  # colour images: their luminance, near enough
     grey = (255 * (x - x.min()) / ((x.max() - x.min()) or 1.0)).astype(np.uint8)
     s = report.saliency / (float(report.saliency.max()) or 1.0)
     hot = np.stack([np.clip(3 * s, 0, 1), np.clip(3 * s - 1, 0, 1), np.clip(3 * s - 2, 0, 1)], axis=-1)
