@@ -64,7 +64,7 @@ def _schedule(text: str, epochs: int) -> tuple[str, int]:
 class _Live:
     """train --watch: the panel above the progress bar, rebuilt every EVERY steps from the model's norms."""
 
-    EVERY = 16
+    EVERY = 32
 
     def __init__(self, model: Any, console: Any, views: Any):
         self.model, self.console, self.views = model, console, views

@@ -46,7 +46,11 @@ class training_progress:
         if panel is None:
             self.progress = Progress(*columns, console=console, transient=True)
         else:
-            self.progress = _WatchedProgress(*columns, panel=panel, console=console, transient=True)
+            # four repaints a second: the panel is tens of lines, and a terminal redrawing them ten times a
+            # second takes a core's share from the training
+            self.progress = _WatchedProgress(
+                *columns, panel=panel, console=console, transient=True, refresh_per_second=4
+            )
         self.task = self.progress.add_task(title, total=total, loss="-", acc="-")
 
     def __enter__(self) -> Callable[[int, float, float], None]:
