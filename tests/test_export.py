@@ -52,9 +52,7 @@ def test_the_file_is_python_naming_every_layer(exported):
 def test_its_logits_are_predicts(exported):
     torch = pytest.importorskip("torch")
     model, net = exported
-    spec = importlib.util.spec_from_file_location("exported_net", net)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _module(net)
     torch_net = module.load(str(model))
     mf = load_model(str(model))
     ours = mf.model()
@@ -116,10 +114,7 @@ def test_init_from_refuses_what_does_not_fit(exported, tmp_path):
 def test_a_pytorch_state_dict_round_trips(exported, tmp_path):
     torch = pytest.importorskip("torch")
     model, net = exported
-    spec = importlib.util.spec_from_file_location("exported_net2", net)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    torch_net = module.load(str(model))
+    torch_net = _module(net).load(str(model))
     np.savez(tmp_path / "state.npz", **{k: v.numpy() for k, v in torch_net.state_dict().items()})
     mf = load_model(str(model))
     args = ["train", "--samples", "120", "--epochs", "1", "--optimizer", "sgd", "--lr", "1e-12", "--json"]
@@ -129,6 +124,14 @@ def test_a_pytorch_state_dict_round_trips(exported, tmp_path):
         if not _buffer(k):
             np.testing.assert_allclose(v, mf.params[k], atol=1e-6)
     assert torch is not None
+
+
+def _module(path: Path):
+    """An exported net.py, imported under a name of its own."""
+    spec = importlib.util.spec_from_file_location(f"exported_{path.stem}_{abs(hash(path))}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _buffer(name: str) -> bool:
@@ -164,9 +167,7 @@ def test_colour_training_predicts_inspects_and_exports(tmp_path):
     assert_fails(invoke("train", "--color", "--out", tmp_path / "x.npz"), 1, "drop --color")
     torch = pytest.importorskip("torch")
     assert invoke("export", model, "-o", tmp_path / "rgb.py").exit_code == 0
-    spec = importlib.util.spec_from_file_location("rgb_net", tmp_path / "rgb.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _module(tmp_path / "rgb.py")
     x = module.preprocess(str(sample))
     assert tuple(x.shape) == (1, 3, 16, 16)
     ours = ((prepare_image(str(sample), (16, 16), 3) - mf.input.mean) / mf.input.std)[None].astype(np.float32)

@@ -74,26 +74,26 @@ def fit_epoch(
     should_stop: Callable[[], bool] | None = None,
     augmentations: tuple[str, ...] = (),
 ) -> EpochResult:
-    """One pass over (x, y) in shuffled minibatches; on_step(samples_done, running_loss, running_acc)."""
+    """One pass over (x, y) in shuffled minibatches; on_step(samples_done, running_loss, running_acc).
+    The model is in training mode (dropout, batch statistics) for the pass and in evaluation mode after."""
     model.train(True)
     try:
-        return _fit(model, optimizer, x, y, batch_size, seed, epoch, on_step, should_stop, augmentations)
+        return _minibatches(model, optimizer, x, y, (batch_size, seed, epoch), on_step, should_stop, augmentations)
     finally:
         model.train(False)
 
 
-def _fit(
+def _minibatches(
     model: Model,
     optimizer: Optimizer,
     x: np.ndarray,
     y: np.ndarray,
-    batch_size: int,
-    seed: int,
-    epoch: int,
+    run: tuple[int, int, int],
     on_step: Callable[[int, float, float], None] | None,
     should_stop: Callable[[], bool] | None,
     augmentations: tuple[str, ...],
 ) -> EpochResult:
+    batch_size, seed, epoch = run
     order = np.random.default_rng([seed, epoch]).permutation(len(x))
     total_loss = correct = seen = 0.0
     losses: list[float] = []

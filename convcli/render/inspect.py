@@ -13,7 +13,7 @@ from convcli.explain.inspect_report import InspectReport, LayerMaps
 from convcli.explain.text import fmt_number
 from convcli.explain.train_report import diverging_colours
 from convcli.render.images import picture
-from convcli.render.layout import side_by_side, titled
+from convcli.render.layout import grid_rows, side_by_side, titled
 from convcli.render.matrices import matrix
 
 
@@ -58,13 +58,7 @@ def feature_maps(layer: LayerMaps, colour: bool, width: int, large: bool = False
     zoom = zoom_for(layer.values.shape[1:], large)
     maps = [titled(f"c{c}", heat(m, layer.scale, colour, zoom)) for c, m in enumerate(layer.values)]
     cell = layer.values.shape[2] * zoom + 2
-    per_row = max(1, min(len(maps), (width - 2) // cell))
-    grid = Table.grid(padding=(0, 2))
-    for _ in range(per_row):
-        grid.add_column()
-    for i in range(0, len(maps), per_row):
-        chunk = maps[i : i + per_row]
-        grid.add_row(*chunk, *[""] * (per_row - len(chunk)))
+    grid = grid_rows(maps, max(1, min(len(maps), (width - 2) // cell)))
     scale = fmt_number(layer.scale)
     legend = f"colour scale: blue −{scale}, white 0, red +{scale}" if colour else f"darkest 0, brightest |{scale}|"
     return Group(grid, Text(legend, style="dim"))

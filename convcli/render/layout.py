@@ -53,6 +53,17 @@ def side_by_side(*items: RenderableType, gap: int = 3) -> SideBySide:
     return SideBySide(items, gap)
 
 
+def grid_rows(items: Sequence[RenderableType], per_row: int, gap: int = 2) -> Table:
+    """Items in rows of ``per_row``, the last row padded: a grid of maps or kernels."""
+    grid = Table.grid(padding=(0, gap))
+    for _ in range(per_row):
+        grid.add_column()
+    for i in range(0, len(items), per_row):
+        chunk = list(items[i : i + per_row])
+        grid.add_row(*chunk, *[""] * (per_row - len(chunk)))
+    return grid
+
+
 def key_values(pairs: Sequence[tuple[str, RenderableType]]) -> Table:
     """A dim label column and a value column."""
     grid = Table.grid(padding=(0, 2))

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from convcli.explain.train_report import TrainReport, kernel_colours
-from convcli.render.layout import key_values, titled
+from convcli.render.layout import grid_rows, key_values, titled
 from convcli.render.matrices import matrix
 
 
@@ -166,13 +166,7 @@ def kernel_heatmaps(weights: Any, title: str, colour: bool = True, width: int = 
                 text.append("\n")
         maps.append(text)
     per_row = len(maps) if colour else max(1, min(len(maps), width // (8 * k.shape[2] + 6)))
-    grid = Table.grid(padding=(0, 2))
-    for _ in range(per_row):
-        grid.add_column()
-    for i in range(0, len(maps), per_row):
-        chunk = maps[i : i + per_row]
-        grid.add_row(*chunk, *[""] * (per_row - len(chunk)))
-    return titled(title, grid)
+    return titled(title, grid_rows(maps, per_row))
 
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
