@@ -386,5 +386,5 @@ def test_the_watch_panel_shows_curves_norms_and_kernels():
     console.print(Frozen(panel, console, 100))
     text = console.export_text()
     for piece in ("loss", "0.7000 (log scale)", "train acc", "80.0%", "val acc", "conv3p1c8 weight", "‖dW‖/‖W‖",
-                  "first layer's kernels", "0.001"):  # fmt: skip
+                  "first layer's kernels", "lr", "0.001"):  # fmt: skip
         assert piece in text, piece

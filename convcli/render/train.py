@@ -302,7 +302,7 @@ def watch_panel(
     curves = Table.grid(padding=(0, 2))
     curves.add_column(style="bold", no_wrap=True)
     curves.add_column(no_wrap=True)
-    span = max(10, min(60, width - 30))
+    span = max(10, min(60, width - 40))  # label, bars and the value on one line
     if losses:
         curves.add_row("loss", f"{sparkline(curve_levels(list(losses), span))}  {losses[-1]:.4f} (log scale)")
     if train_acc:
@@ -310,13 +310,13 @@ def watch_panel(
     seen = [v for v in val_acc if v is not None]
     if seen:
         curves.add_row("val acc", f"{sparkline(curve_levels(seen, span, log=False))}  {seen[-1]:.1%}")
-    curves.add_row("learning rate", f"{lr:.3g}")
+    curves.add_row("lr", f"{lr:.3g}")
     table = Table(box=None, padding=(0, 2), header_style="bold")
     for name in ("parameter", "‖W‖", "‖dW‖", "‖dW‖/‖W‖"):
         table.add_column(name, justify="left" if name == "parameter" else "right", no_wrap=True)
     for name, (w, g) in norms.items():
         ratio = g / w if w else float("inf")
-        style = "red" if not math.isfinite(ratio) or ratio > 1 or ratio < 1e-7 else ""
+        style = "red" if not math.isfinite(ratio) or ratio > 10 or ratio < 1e-7 else ""  # exploding, vanishing
         table.add_row(name, f"{w:.3g}", f"{g:.3g}", Text(f"{ratio:.1e}", style=style))
     parts: list[Any] = [Text("watching (--no-watch for the plain bar)", style="dim"), curves, table]
     if kernels is not None:
