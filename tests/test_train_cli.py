@@ -370,7 +370,8 @@ def test_the_watch_panel_shows_curves_norms_and_kernels():
     from rich.console import Console
 
     from convcli.core.nn import DEFAULT_ARCH, build_model, softmax_cross_entropy
-    from convcli.render.train import Frozen, watch_panel
+    from convcli.render.layout import Frozen
+    from convcli.render.train import watch_panel
 
     model = build_model(DEFAULT_ARCH, (1, 28, 28), 6)
     x = np.random.default_rng(0).standard_normal((8, 1, 28, 28)).astype(np.float32)

@@ -56,9 +56,7 @@ def inspect(
             f"the network has layers 0..{len(net.layers) - 2} before its output ({', '.join(net.names[:-1])})",
             param_hint="'--layer'",
         )
-    pixels = imageio.prepare_image(image, mf.input.size, mf.input.channels)
-    x = ((pixels - mf.input.mean) / mf.input.std).astype(np.float32)
-    x = x[None, None] if x.ndim == 2 else x[None]  # (1, C, H, W)
+    x = imageio.model_input(image, mf.input)[None]  # (1, C, H, W)
     with np.errstate(all="ignore"):
         report = inspect_image(net, net.names, mf.classes, image, x)
     written = imageio.save_inspection(output, report, force) if output is not None else []

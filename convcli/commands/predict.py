@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -51,12 +51,11 @@ def predict(
 
     mf = imageio.load_model(model)
     net = mf.model()
-    mean, std = mf.input.mean, mf.input.std
     images, truth = _expand(images, mf.classes)
     prepared, failed = [], []
     for path in images:  # one unreadable image is reported; the others are still classified
         try:
-            prepared.append((path, (imageio.prepare_image(path, mf.input.size, mf.input.channels) - mean) / std))
+            prepared.append((path, imageio.model_input(path, mf.input)))
         except imageio.ImageReadError as err:
             failed.append(str(err))
             typer.echo(f"Error: {err}", err=True)
@@ -65,7 +64,7 @@ def predict(
     images = [path for path, _ in prepared]
     batch = np.stack([x for _, x in prepared])
     with np.errstate(all="ignore"):
-        probs = net.predict_proba(_batch(batch).astype(np.float32))
+        probs = net.predict_proba(batch)
     if not np.all(np.isfinite(probs)):
         from convcli.core.checkpoint import ModelFileError
 
@@ -109,7 +108,7 @@ def predict(
         colour = console.color_system is not None and not console.no_color
         for path, x in prepared:
             with np.errstate(all="ignore"):
-                report = inspect_image(net, net.names, classes, path, _batch(x[None]).astype(np.float32))
+                report = inspect_image(net, net.names, classes, path, x[None])
             console.print(overview(report, colour, console.width), "")
     if confusion is None or len(rows) <= 40:  # a labelled folder of hundreds: the matrix says it
         console.print(predictions(rows, min(top, len(classes))))
@@ -122,32 +121,24 @@ def predict(
         raise typer.Exit(1)
 
 
-def _batch(images: Any) -> Any:
-    """(N, H, W) greyscale or (N, 3, H, W) colour images as the (N, C, H, W) batch a network takes."""
-    return images[:, None] if images.ndim == 3 else images
-
-
 def _expand(paths: list[str], classes: list[str]) -> tuple[list[str], dict[str, int]]:
     """Images as given, a folder of class folders opened into its images; the true class of those."""
     from pathlib import Path
 
-    from convcli.imageio import IMAGE_SUFFIXES, DataError
+    from convcli.imageio import DataError, class_folders
 
     images: list[str] = []
     truth: dict[str, int] = {}
     for given in paths:
-        folder = Path(given)
-        if not folder.is_dir():
+        if not Path(given).is_dir():
             images.append(given)
             continue
-        subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-        if not subfolders:
+        folders = class_folders(given)
+        if not folders:
             raise DataError(f"{given} is a folder without class folders; give images, or one subfolder per class")
-        for sub in subfolders:
-            if sub.name not in classes:
-                raise DataError(f"{sub} is not one of the model's classes ({', '.join(classes)})")
-            for f in sorted(sub.iterdir()):
-                if f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith("."):
-                    images.append(str(f))
-                    truth[str(f)] = classes.index(sub.name)
+        for name, files in folders.items():
+            if name not in classes:
+                raise DataError(f"{Path(given) / name} is not one of the model's classes ({', '.join(classes)})")
+            images += files
+            truth.update(dict.fromkeys(files, classes.index(name)))
     return images, truth

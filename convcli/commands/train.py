@@ -83,15 +83,16 @@ class _Live:
         return watched
 
     def redraw(self, history: dict[str, list[Any]], opt: Any) -> None:
-        names = self.model.names
-        norms = {f"{names[int(k.split('.')[0])]} {k.split('.')[1]}": v for k, v in self.model.norms().items()}
+        norms = {self.model.label(k): v for k, v in self.model.norms().items()}
         first = next((v for v in self.model.parameters().values() if v.ndim == 4), None)
         colour = self.console.color_system is not None and not self.console.no_color
         panel = self.views.watch_panel(
             self.losses, history["train_accuracy"], history["val_accuracy"], first, norms, opt.lr, colour,
             self.console.width,
         )  # fmt: skip
-        self.drawn = self.views.Frozen(panel, self.console, self.console.width)
+        from convcli.render.layout import Frozen
+
+        self.drawn = Frozen(panel, self.console, self.console.width)
 
     def panel(self) -> Any:
         return self.drawn
@@ -333,7 +334,7 @@ def train(
             opt.lr = opt.base_lr = lr
     else:
         if init_from is not None:
-            fit_state(model, imageio.load_state(init_from), init_from)
+            fit_state(model, imageio.load_state(init_from), init_from, arch or DEFAULT_ARCH)
         opt = make_optimizer(optimizer, lr, weight_decay)
         opt.set_schedule(schedule, horizon)
         mf = ModelFile(
@@ -349,8 +350,8 @@ def train(
             augment=augmentations,
         )
 
+    n_params = sum(v.size for v in model.parameters().values())
     if not json_out:
-        n_params = sum(v.size for v in model.parameters().values())
         decay = f", weight decay {opt.weight_decay:g}" if opt.weight_decay else ""
         console.print(views.run_header(
             ds.description,
@@ -360,7 +361,6 @@ def train(
             f"{opt.__class__.__name__} lr {opt.base_lr:g}{_schedule_text(opt)}, batch {mf.batch_size}, epochs {mf.epoch + 1}..{epochs}, seed {mf.seed}{decay}{_augment_text(mf.augment)}",
         ))  # fmt: skip
 
-    n_params = sum(v.size for v in model.parameters().values())
     if not json_out and saved is None:
         console.print(views.model_summary(model_summary(model, in_shape, mf.batch_size)))
     gradcheck = gradcheck if gradcheck is not None else n_params < GRADCHECK_BELOW
@@ -370,7 +370,7 @@ def train(
         probe = np.random.default_rng([mf.seed, 7]).standard_normal((4, *in_shape)).astype(np.float32)
         errors = gradient_check(model, probe, np.arange(4) % len(ds.classes), per_tensor=GRADCHECK_ENTRIES)
         if not json_out:
-            labels = {f"{model.names[int(k.split('.')[0])]} {k.split('.')[1]}": v for k, v in errors.items()}
+            labels = {model.label(k): v for k, v in errors.items()}
             console.print(views.gradcheck_table(labels, GRADCHECK_ENTRIES))
         mf = replace(mf, gradcheck_max_relative_error=max(errors.values()))
     if saved is None and not json_out:  # an untrained net should be unsure: loss log(C) (CS231n)

@@ -140,18 +140,19 @@ class Gather:
     sources: tuple[tuple[Pair, Pair], ...]  # (output cell, kernel tap (m, n)) pairs
 
 
+def gather(g: ConvGeometry, r: int, c: int) -> Gather:
+    """Input cell (r, c): the output cells whose window reads it and through which kernel tap."""
+    sources = []
+    for i, j in g.readers(r, c):
+        m = (r + g.padding[0][0] - i * g.stride[0]) // g.dilation[0]
+        n = (c + g.padding[1][0] - j * g.stride[1]) // g.dilation[1]
+        sources.append(((i, j), (m, n)))
+    return Gather((r, c), tuple(sources))
+
+
 def gathers(g: ConvGeometry) -> list[Gather]:
     """For each input cell, row-major: the output cells whose window reads it and through which tap."""
-    out = []
-    for r in range(g.in_size[0]):
-        for c in range(g.in_size[1]):
-            sources = []
-            for i, j in g.readers(r, c):
-                m = (r + g.padding[0][0] - i * g.stride[0]) // g.dilation[0]
-                n = (c + g.padding[1][0] - j * g.stride[1]) // g.dilation[1]
-                sources.append(((i, j), (m, n)))
-            out.append(Gather((r, c), tuple(sources)))
-    return out
+    return [gather(g, r, c) for r in range(g.in_size[0]) for c in range(g.in_size[1])]
 
 
 def sweep_numbers(

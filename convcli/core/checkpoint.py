@@ -21,19 +21,20 @@ MODEL_MARKER = "convcli-model 1"
 MAX_SIDE = 4096  # an input side a model here can have
 
 
-def fit_state(net: Model, params: dict[str, np.ndarray], source: str) -> None:
-    """Load weights named as a torch.nn.Sequential's state_dict into ``net``; raises ModelFileError naming the
-    first weight missing, extra or of the wrong shape."""
+def fit_state(net: Model, params: dict[str, np.ndarray], source: str, arch: str) -> None:
+    """Load weights named as a torch.nn.Sequential's state_dict (a model file's or a state file's) into ``net``,
+    built from ``arch``; raises ModelFileError naming the first weight missing, extra, mis-shaped or not finite."""
     expected = {k: v.shape for k, v in net.state().items()}
     missing, extra = sorted(set(expected) - set(params)), sorted(set(params) - set(expected))
-    if missing or extra:
-        what = f"lacks {missing[0]}" if missing else f"holds {extra[0]}, which the network does not have"
+    if missing:
+        raise ModelFileError(f"{source} lacks {missing[0]} for its architecture {arch!r}")
+    if extra:
         raise ModelFileError(
-            f"{source} {what}; the network's weights are {', '.join(expected)} (check --arch against the state)"
+            f"{source} holds {extra[0]}, which its architecture {arch!r} does not have; was it written for another one?"
         )
     for k, shape in expected.items():
         if params[k].shape != shape:
-            raise ModelFileError(f"{source}: {k} is {params[k].shape} but the network needs {shape}; check --arch")
+            raise ModelFileError(f"{source}: {k} is {params[k].shape} but the network needs {shape} ({arch!r})")
         if not np.all(np.isfinite(params[k])):
             raise ModelFileError(f"{source}: {k} holds NaN or infinite values")
     net.load(params)
@@ -185,22 +186,7 @@ class ModelFile:
     def model(self) -> Model:
         """The network with these weights loaded; raises ModelFileError when they do not fit its architecture."""
         net = build_model(self.arch, (self.input.channels, *self.input.size), len(self.classes), seed=self.seed)
-        expected = {k: v.shape for k, v in net.state().items()}
-        missing = sorted(set(expected) - set(self.params))
-        extra = sorted(set(self.params) - set(expected))
-        if missing or extra:
-            which = f"lacks {missing[0]}" if missing else f"holds {extra[0]}, which"
-            raise ModelFileError(
-                f"the model file {which} its architecture {self.arch!r} does not have; was it written for another one?"
-                if extra and not missing
-                else f"the model file {which} for its architecture {self.arch!r}"
-            )
-        for k, shape in expected.items():
-            if self.params[k].shape != shape:
-                raise ModelFileError(
-                    f"parameter {k} is {self.params[k].shape} but the architecture {self.arch!r} needs {shape}"
-                )
-        net.load(self.params)
+        fit_state(net, self.params, "the model file", self.arch)
         return net
 
     def make_optimizer(self) -> Optimizer:

@@ -328,6 +328,11 @@ class Model:
     def parameters(self) -> dict[str, np.ndarray]:
         return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
 
+    def label(self, key: str) -> str:
+        """A parameter's name for a reader: "3.weight" -> "conv3p1c16 weight"."""
+        index, name = key.split(".", 1)
+        return f"{self.names[int(index)]} {name}"
+
     def norms(self) -> dict[str, tuple[float, float]]:
         """Each parameter's L2 norm and its last gradient's ("i.weight": (‖W‖, ‖dW‖)); 0 before any backward."""
         grads = self.gradients()

@@ -64,6 +64,15 @@ class InspectReport:
     def label(self) -> int:
         return int(self.probabilities.argmax())
 
+    def pictures(self) -> tuple[np.ndarray, np.ndarray]:
+        """The input as the network sees it (its luminance stretched to 0..255) and the saliency as a heat map
+        (black, red, yellow, white), both (H, W, 3) uint8: what the terminal and the PNG show."""
+        x = self.pixels.mean(axis=0)  # colour images: their luminance, near enough
+        grey = (255 * (x - x.min()) / ((x.max() - x.min()) or 1.0)).astype(np.uint8)
+        s = self.saliency / (float(self.saliency.max()) or 1.0)
+        hot = np.stack([np.clip(3 * s, 0, 1), np.clip(3 * s - 1, 0, 1), np.clip(3 * s - 2, 0, 1)], axis=-1)
+        return np.repeat(grey[..., None], 3, axis=2), (255 * hot).astype(np.uint8)
+
     def to_json(self) -> dict[str, Any]:
         r, c = np.unravel_index(int(self.saliency.argmax()), self.saliency.shape)
         return {

@@ -623,25 +623,43 @@ def prepare_image(path: str, size: tuple[int, int], channels: int = 1):
         raise ImageReadError(f"{path} could not be read: {err}") from None
 
 
+def model_input(path: str, spec: Any):
+    """One image as a model with input ``spec`` (checkpoint.InputSpec) takes it: prepare_image's pixels
+    normalised by the training set's mean and std, (C, H, W) float32. `predict` and `inspect` feed this."""
+    import numpy as np
+
+    x = (prepare_image(path, spec.size, spec.channels) - spec.mean) / spec.std
+    return (x[None] if x.ndim == 2 else x).astype(np.float32)
+
+
+def class_folders(root: str) -> dict[str, list[str]]:
+    """ImageFolder layout, root/<class>/<image>: each class folder's images (hidden files and folders left out),
+    sorted; empty for a folder of no class folders."""
+    from pathlib import Path
+
+    folders = sorted(p for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith("."))
+    return {
+        f.name: sorted(str(p) for p in f.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+        for f in folders
+    }
+
+
 def load_image_folder(root: str, size: tuple[int, int] = (28, 28), channels: int = 1):
     """ImageFolder layout: root/<class>/<image>. Returns (x (N, C, H, W) in [0, 1], y (N,), class names)."""
     from pathlib import Path
 
     import numpy as np
 
-    base = Path(root)
-    classes = sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+    folders = class_folders(root)
+    classes = list(folders)
     if len(classes) < 2:
         raise DataError(f"{root} must hold one folder per class (at least 2), found {len(classes)}")
     images, labels = [], []
     for label, name in enumerate(classes):
-        files = sorted(
-            f for f in (base / name).iterdir() if f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")
-        )
-        if not files:
-            raise DataError(f"class folder {base / name} has no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-        for f in files:
-            images.append(prepare_image(str(f), size, channels))
+        if not folders[name]:
+            raise DataError(f"class folder {Path(root) / name} has no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        for f in folders[name]:
+            images.append(prepare_image(f, size, channels))
             labels.append(label)
     x = np.stack(images)
     return (x if channels == 3 else x[:, None]), np.array(labels, dtype=np.int64), classes
@@ -887,11 +905,15 @@ def _refuse_cifar(path: Any) -> None:
         )
 
 
+def crop_origin(size: tuple[int, int], row: int, col: int, height: int, width: int) -> tuple[int, int]:
+    """Where crop_around's window starts in an image of ``size``: centred on (row, col), inside the image."""
+    h, w = size
+    return min(max(0, row - height // 2), max(0, h - height)), min(max(0, col - width // 2), max(0, w - width))
+
+
 def crop_around(pixels: Any, row: int, col: int, height: int, width: int) -> Any:
     """The height x width window of pixels centred on (row, col), shifted to stay inside the image."""
-    h, w = pixels.shape[:2]
-    top = min(max(0, row - height // 2), max(0, h - height))
-    left = min(max(0, col - width // 2), max(0, w - width))
+    top, left = crop_origin(pixels.shape[:2], row, col, height, width)
     return pixels[top : top + height, left : left + width]
 
 
@@ -944,14 +966,9 @@ def save_inspection(folder: str, report: Any, replace: bool = False) -> list[str
             canvas[top : top + h * zoom, left : left + w * zoom] = m.repeat(zoom, axis=0).repeat(zoom, axis=1)
         name = "".join(ch if ch.isalnum() else "-" for ch in layer.name)
         pictures[f"layer-{layer.index:02d}-{name}-scale-{layer.scale:.3g}.png"] = canvas
-    x = report.pixels.mean(axis=0)  # colour images: their luminance, near enough
-    grey = (255 * (x - x.min()) / ((x.max() - x.min()) or 1.0)).astype(np.uint8)
-    s = report.saliency / (float(report.saliency.max()) or 1.0)
-    hot = (255 * np.stack([np.clip(3 * s, 0, 1), np.clip(3 * s - 1, 0, 1), np.clip(3 * s - 2, 0, 1)], -1)).astype(
-        np.uint8
-    )
-    zoom = max(1, 192 // max(x.shape))
-    pair = np.concatenate([np.repeat(grey[..., None], 3, axis=2), np.full((x.shape[0], 2, 3), 40, np.uint8), hot], 1)
+    grey, hot = report.pictures()
+    zoom = max(1, 192 // max(grey.shape[:2]))
+    pair = np.concatenate([grey, np.full((grey.shape[0], 2, 3), 40, np.uint8), hot], 1)
     pictures["saliency.png"] = pair.repeat(zoom, axis=0).repeat(zoom, axis=1)
     for name in pictures:
         refuse_overwrite(str(out / name), [], replace)

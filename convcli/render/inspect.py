@@ -101,12 +101,8 @@ def probabilities(report: InspectReport) -> RenderableType:
 
 def saliency_view(report: InspectReport, colour: bool) -> RenderableType:
     """The image as the network sees it, and |d logit / d pixel| for the predicted class beside it."""
-    x = report.pixels.mean(axis=0)  # colour images: their luminance, near enough
-    grey = (255 * (x - x.min()) / ((x.max() - x.min()) or 1.0)).astype(np.uint8)
-    s = report.saliency / (float(report.saliency.max()) or 1.0)
-    hot = np.stack([np.clip(3 * s, 0, 1), np.clip(3 * s - 1, 0, 1), np.clip(3 * s - 2, 0, 1)], axis=-1)
-    zoom = zoom_for(x.shape, large=True) // 2 or 1
-    images = [np.repeat(grey[..., None], 3, axis=2), (255 * hot).astype(np.uint8)]
+    images = report.pictures()
+    zoom = zoom_for(images[0].shape[:2], large=True) // 2 or 1
     pics = [_even(im.repeat(zoom, axis=0).repeat(zoom, axis=1)) for im in images]
     label = report.classes[report.label]
     return side_by_side(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.padding import Padding
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -98,3 +99,16 @@ def notes(lines: Sequence[str]) -> list[Table]:
     for line in lines:
         grid.add_row(" !", line)
     return [grid]
+
+
+class Frozen:
+    """A renderable drawn once into lines at ``width``: a live view repainted several times a second, or a
+    full-screen panel measured at every layout, then costs nothing until its content changes."""
+
+    def __init__(self, renderable: RenderableType, console: Console, width: int):
+        self.lines = console.render_lines(renderable, console.options.update_width(width), pad=False)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines:
+            yield from line
+            yield Segment.line()

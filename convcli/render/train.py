@@ -270,21 +270,6 @@ def closing(report: TrainReport, curve: Sequence[float]) -> Table:
     )
 
 
-class Frozen:
-    """A renderable drawn once into lines: a live view redrawn ten times a second then costs nothing to
-    repaint until its content changes."""
-
-    def __init__(self, renderable: Any, console: Console, width: int):
-        self.lines = console.render_lines(renderable, console.options.update_width(width), pad=False)
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        from rich.segment import Segment
-
-        for line in self.lines:
-            yield from line
-            yield Segment.line()
-
-
 def watch_panel(
     losses: Sequence[float],
     train_acc: Sequence[float],

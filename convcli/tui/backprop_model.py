@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from convcli.core.animation import gather
 from convcli.core.derivation import Derivation
 from convcli.explain.backprop import build_walk
 from convcli.explain.document import Document, Heading
@@ -89,13 +90,12 @@ class BackpropWalk:
     def input_sum(self, r: int, c: int) -> CellSum:
         """dL/dX(r, c) of channel 0 = Σ_f Σ dL/dO_f(i, j) · K_f0(m, n) over the outputs whose window reads (r, c),
         through tap (m, n)."""
-        g = self.d.geometry
-        terms = []
-        for f in range(self.d.grad.shape[0]):
-            for i, j in g.readers(r, c):
-                m = (r + g.padding[0][0] - i * g.stride[0]) // g.dilation[0]
-                n = (c + g.padding[1][0] - j * g.stride[1]) // g.dilation[1]
-                terms.append(Term((m, n), float(self.kernels[f, 0, m, n]), (i, j), float(self.d.grad[f, i, j]), f))
+        sources = gather(self.d.geometry, r, c).sources
+        terms = [
+            Term((m, n), float(self.kernels[f, 0, m, n]), (i, j), float(self.d.grad[f, i, j]), f)
+            for f in range(self.d.grad.shape[0])
+            for (i, j), (m, n) in sources
+        ]
         return CellSum(tuple(terms), 0.0, float(self.d.dx[0, r, c]))
 
     def jacobian_rows(self, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:

@@ -25,8 +25,9 @@ from convcli.core.errors import ConvcliError
 from convcli.explain.text import fmt_number
 from convcli.render.apply import pixel as pixel_view
 from convcli.render.images import half_block_rows
+from convcli.render.layout import Frozen
 from convcli.tui.app import arrows
-from convcli.tui.playground_model import Filtered, Playground, cell_text
+from convcli.tui.playground_model import Filtered, Playground
 
 MARK = np.array([255, 0, 255], dtype=np.uint8)  # the probe on the pictures: a colour no photograph is made of
 
@@ -70,8 +71,7 @@ class Rendered(Widget):
         width = self.size.width or 80
         if self.renderable is None or width == self.width_drawn:
             return
-        console = self.app.console
-        rows = console.render_lines(self.renderable, console.options.update_width(width), pad=False)
+        rows = Frozen(self.renderable, self.app.console, width).lines
         # every segment styled: Textual's NO_COLOR filter reads each segment's style
         plain = Style()
         self.lines = [Strip([Segment(seg.text, seg.style or plain, seg.control) for seg in r]) for r in rows]
@@ -336,7 +336,7 @@ class PlaygroundScreen(Screen[None]):
         origin = (0, 0)
         if self.zoom:  # full resolution around the probe: a blur shows, scaled down it would not
             part = imageio.crop_around(pixels, at[0], at[1], 2 * rows, width)
-            origin = _crop_origin(pixels.shape[:2], at, part.shape[:2])
+            origin = imageio.crop_origin(pixels.shape[:2], at[0], at[1], 2 * rows, width)
             fitted = np.array(part if part.ndim == 3 else np.repeat(part[:, :, None], 3, axis=2), dtype=np.uint8)
             if fitted.shape[0] % 2:
                 fitted = fitted[:-1]
@@ -431,14 +431,3 @@ class PlaygroundScreen(Screen[None]):
         if self.done is None:
             return []
         return ["# what was shown, as a convcli apply command:", self.model.command_line(self.done)]
-
-
-def _crop_origin(size: tuple[int, int], at: tuple[int, int], part: tuple[int, int]) -> tuple[int, int]:
-    """Where imageio.crop_around's window starts (it centres on at and stays inside the image)."""
-    return (
-        min(max(0, at[0] - part[0] // 2), max(0, size[0] - part[0])),
-        min(max(0, at[1] - part[1] // 2), max(0, size[1] - part[1])),
-    )
-
-
-__all__ = ["PlaygroundScreen", "cell_text"]

@@ -15,9 +15,10 @@ import numpy as np
 
 from convcli.core.errors import ConvcliError
 from convcli.core.filters import FilterResult, apply_kernel, apply_kernel_alpha
-from convcli.core.kernels import NamedKernel, custom_kernel, default_display, normalized, resolve_kernel
+from convcli.core.kernels import NamedKernel, custom_kernel, default_display, normalized
 from convcli.explain.apply_report import PixelReport, pixel_report
 from convcli.explain.text import fmt_number
+from convcli.imageio import read_kernel
 
 BOUNDARY_ORDER = ("reflect", "zero", "symmetric", "edge", "wrap")
 MAX_SIDE = 11  # the editable grid; larger library kernels are refused with a pointer to `convcli apply`
@@ -93,16 +94,12 @@ class Playground:
         self.generation += 1
 
     def load_spec(self, spec: str) -> None:
-        """A library name with parameters (gaussian:5,1.5) or an inline matrix; raises ConvcliError."""
-        spec = spec.strip()
-        if ";" in spec or spec[:1] in "0123456789-+.[":
-            rows = [[parse_weight(v) for v in r.replace(",", " ").split()] for r in spec.strip("[]").split(";") if r]
-            if not rows or any(v is None for r in rows for v in r) or len({len(r) for r in rows}) != 1:
-                raise ConvcliError(f"{spec!r} is not a matrix: rows split by ';', values by ','")
-            matrix = np.array(rows, dtype=np.float64)
-            self.load(custom_kernel(matrix, "custom", "typed in convcli explore", "inline"))
-            return
-        self.load(resolve_kernel(spec))
+        """What `convcli apply -k` takes: a library name with parameters (gaussian:5,1.5), an inline matrix or a
+        kernel file; raises ConvcliError."""
+        try:
+            self.load(read_kernel(spec.strip()))
+        except OSError as err:
+            raise ConvcliError(f"{spec.strip()}: {err.strerror or err}") from None
 
     def set_cell(self, row: int, col: int, text: str) -> bool:
         """Type text into a cell: True if it reads as a weight (the kernel changes), else the cell is marked bad."""
