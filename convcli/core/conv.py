@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import ParameterError, ShapeError
-from .im2col import Layout, pad_input, workspace
+from .im2col import Layout, pad_input, with_tail, workspace
 from .shapes import ConvGeometry, IntOrPair, Padding, as_pair, conv2d_geometry
 
 
@@ -74,15 +74,16 @@ def conv_geometry(
     return conv2d_geometry((x_shape[2], x_shape[3]), (kh, kw), stride_p, padding, dilation_p, groups)
 
 
-def _layout(g: ConvGeometry, wp: int) -> Layout:
+def _layout(g: ConvGeometry, hp: int, wp: int) -> Layout:
     wide = g.stride == (1, 1)
-    return Layout(g.kernel, g.stride, g.dilation, g.out_size, wide, wp if wide else g.out_size[1])
+    return Layout(g.kernel, g.stride, g.dilation, g.out_size, wide, wp if wide else g.out_size[1], hp)
 
 
 def _pad_for(x: np.ndarray, g: ConvGeometry) -> tuple[np.ndarray, Layout]:
-    """The padded input, with the slack row the wide layout needs, and the layout of its columns."""
-    xp = pad_input(x, g.padding, extra_rows=1 if g.stride == (1, 1) else 0, scratch="padded input")
-    return xp, _layout(g, xp.shape[3])
+    """The padded input, with the tail the wide layout reads past it, and the layout of its columns."""
+    (pt, pb), (pl, pr) = g.padding
+    lay = _layout(g, x.shape[2] + pt + pb, x.shape[3] + pl + pr)
+    return pad_input(x, g.padding, tail=lay.tail, scratch="padded input"), lay
 
 
 def _forward(xp: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, g: ConvGeometry, lay: Layout) -> np.ndarray:
@@ -102,13 +103,12 @@ def _forward(xp: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, g: Con
         k, nb, p = cols.shape
         res = workspace("products", (groups, c_out // groups, nb * p), xp.dtype)
         np.matmul(w, cols.reshape(groups, k // groups, nb * p), out=res)
+        if bias is not None:  # on the products, whose rows are long: NumPy is slow on many short ones
+            flat = res.reshape(c_out, nb * p)
+            flat += bias[:, None]
         rows = chunk.r1 - chunk.r0
-        result = res.reshape(c_out, nb, rows, lay.row_len)[:, :, :, :wo].swapaxes(0, 1)
-        dest = out[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1]
-        if bias is None:
-            np.copyto(dest, result)
-        else:
-            np.add(result, bias[:, None, None], out=dest)
+        result = res.reshape(c_out, nb, lay.rows_of(chunk), lay.row_len)[:, :, :rows, :wo].swapaxes(0, 1)
+        np.copyto(out[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1], result)
     return out
 
 
@@ -239,16 +239,16 @@ def _backward(
     transposed = input_grad and _prefer_full_correlation(g, c_in, c_out)
     grad_xp = None
     if input_grad and not transposed:  # cropped into a fresh array at the end, so scratch will do
-        n_, c_, hp, wp = xp.shape
-        grad_xp = workspace("padded input gradient", (c_, n_, hp, wp), xp.dtype)  # channels first: see add_columns
+        n_, c_, hp, wp = xp.shape  # channels first: see add_columns
+        grad_xp = with_tail((c_, n_, hp, wp), xp.dtype, lay.tail, scratch="padded input gradient")
         grad_xp.fill(0)
     for chunk in lay.chunks(n, c_in, xp.itemsize):
         cols = lay.columns(xp, chunk)
         k, nb, p = cols.shape
         rows = chunk.r1 - chunk.r0
-        d = workspace("grad_output", (c_out, nb, rows, lay.row_len), dout.dtype)
-        d[:, :, :, :wo] = dout[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1].swapaxes(0, 1)
-        d[:, :, :, wo:] = 0  # the wide layout's garbage columns must contribute nothing
+        d = workspace("grad_output", (c_out, nb, lay.rows_of(chunk), lay.row_len), dout.dtype)
+        d.fill(0)  # the wide layout's garbage rows and columns must contribute nothing
+        d[:, :, :rows, :wo] = dout[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1].swapaxes(0, 1)
         dmat = d.reshape(groups, cog, nb, p)
         _add_weight_grad(grad_wt, cols.reshape(groups, kg, nb, p), dmat)
         flat = dmat.reshape(groups, cog, nb * p)
@@ -302,7 +302,12 @@ def _grad_input_full_correlation(dout: np.ndarray, weight: np.ndarray, g: ConvGe
     n, c_out, ho, wo = dout.shape
     rows, cols = h + g.span[0] - 1, w + g.span[1] - 1
     top, left = g.span[0] - 1 - pt, g.span[1] - 1 - pl
-    canvas = np.zeros((n, c_out, rows + 1, cols), dtype=dout.dtype)  # +1 row: the wide layout's slack
+    back = ConvGeometry(
+        in_size=(rows, cols), kernel=g.kernel, stride=(1, 1), padding=((0, 0), (0, 0)),
+        dilation=g.dilation, groups=g.groups, out_size=(h, w),
+    )  # fmt: skip
+    lay = _layout(back, rows, cols)
+    canvas = with_tail((n, c_out, rows, cols), dout.dtype, lay.tail)
     i0, j0 = max(0, -top), max(0, -left)
     i1, j1 = min(ho, rows - top), min(wo, cols - left)
     if i1 > i0 and j1 > j0:
@@ -311,8 +316,4 @@ def _grad_input_full_correlation(dout: np.ndarray, weight: np.ndarray, g: ConvGe
     kh, kw = g.kernel
     flipped = weight.reshape(groups, c_out // groups, c_in_g, kh, kw).swapaxes(1, 2)
     flipped = np.ascontiguousarray(flipped.reshape(groups * c_in_g, c_out // groups, kh, kw)[:, :, ::-1, ::-1])
-    back = ConvGeometry(
-        in_size=(rows, cols), kernel=g.kernel, stride=(1, 1), padding=((0, 0), (0, 0)),
-        dilation=g.dilation, groups=groups, out_size=(h, w),
-    )  # fmt: skip
-    return _forward(canvas, flipped, None, back, _layout(back, cols))
+    return _forward(canvas, flipped, None, back, lay)

@@ -12,8 +12,12 @@ Two layouts of L:
 - wide (stride 1 only): L = Wp, every output row computed over the full padded width. Its last
   Wp - W_out columns are garbage, dropped in the forward pass and met by zeros in the backward
   one. The copy then moves whole rows (and col2im adds them), several times faster than moving
-  W_out-long pieces, for a few percent more arithmetic. The padded input needs one slack row
-  (``pad_input(..., extra_rows=1)``), since the garbage of the last row runs on into it.
+  W_out-long pieces, for a few percent more arithmetic. A chunk of whole images goes further and
+  computes all Hp rows of each padded plane (the last Hp - H_out garbage too): a tap's columns of
+  one channel are then one unbroken run across the chunk's images, and col2im adds each tap's
+  runs in one long stroke (NumPy adds many short rows of a strided view several times slower).
+  The garbage of the last rows runs past the padded input, so it sits in a buffer with a zeroed
+  tail of ``Layout.tail`` elements (``pad_input(..., tail=...)``).
 """
 
 from __future__ import annotations
@@ -45,21 +49,33 @@ def workspace(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     return buf[:size].reshape(shape)
 
 
+def with_tail(shape: tuple[int, ...], dtype: np.dtype, tail: int, scratch: str | None = None) -> np.ndarray:
+    """An array of ``shape`` followed in memory by ``tail`` zeroed elements that strided views may read.
+
+    ``scratch``: in this thread's workspace of that name (contents left as they were, but the tail),
+    else a fresh zeroed array.
+    """
+    size = int(np.prod(shape))
+    if scratch is None:
+        flat = np.zeros(size + tail, dtype=dtype)
+    else:
+        flat = workspace(scratch, (size + tail,), dtype)
+        flat[size:] = 0
+    return flat[:size].reshape(shape)
+
+
 def pad_input(
-    x: np.ndarray, padding: tuple[tuple[int, int], tuple[int, int]], extra_rows: int = 0, scratch: str | None = None
+    x: np.ndarray, padding: tuple[tuple[int, int], tuple[int, int]], tail: int = 0, scratch: str | None = None
 ) -> np.ndarray:
-    """Zero-pad the last two axes of x by ((top, bottom), (left, right)); ``extra_rows`` more at the bottom.
+    """Zero-pad the last two axes of x by ((top, bottom), (left, right)), in a buffer with ``tail`` zeros after it.
 
     ``scratch``: in this thread's workspace of that name (only the border is zeroed), for a padded
     copy used within one call: a fresh array of this size would page-fault on every step of training.
     """
     (pt, pb), (pl, pr) = padding
     n, c, h, w = x.shape
-    shape = (n, c, h + pt + pb + extra_rows, w + pl + pr)
-    if scratch is None:
-        xp = np.zeros(shape, dtype=x.dtype)
-    else:
-        xp = workspace(scratch, shape, x.dtype)
+    xp = with_tail((n, c, h + pt + pb, w + pl + pr), x.dtype, tail, scratch)
+    if scratch is not None:
         xp[:, :, :pt] = 0
         xp[:, :, pt + h :] = 0
         xp[:, :, pt : pt + h, :pl] = 0
@@ -86,13 +102,28 @@ class Layout(NamedTuple):
     out_size: tuple[int, int]
     wide: bool
     row_len: int  # L: Wp (wide) or W_out
+    plane_rows: int  # Hp: rows of the padded input
+
+    @property
+    def tail(self) -> int:
+        """Elements past the padded input (or its gradient) that the wide layout's garbage reaches."""
+        if not self.wide:
+            return 0
+        return (self.kernel[0] - 1) * self.dilation[0] * self.row_len + (self.kernel[1] - 1) * self.dilation[1]
+
+    def rows_of(self, chunk: Chunk) -> int:
+        """Rows of columns per image in chunk: all Hp of the plane for whole images (wide layout), else its own."""
+        if self.wide and chunk.r0 == 0 and chunk.r1 == self.out_size[0]:
+            return self.plane_rows
+        return chunk.r1 - chunk.r0
 
     def chunks(self, n: int, channels: int, itemsize: int) -> Iterator[Chunk]:
         """Cut N images into chunks of about CHUNK_BYTES of columns: whole images, or bands of rows."""
         ho = self.out_size[0]
         row_bytes = channels * self.kernel[0] * self.kernel[1] * self.row_len * itemsize
-        if row_bytes * ho <= CHUNK_BYTES:
-            per = max(1, CHUNK_BYTES // (row_bytes * ho))
+        image_rows = self.plane_rows if self.wide else ho
+        if row_bytes * image_rows <= CHUNK_BYTES:
+            per = max(1, CHUNK_BYTES // (row_bytes * image_rows))
             for n0 in range(0, n, per):
                 yield Chunk(n0, min(n, n0 + per), 0, ho)
             return
@@ -102,11 +133,14 @@ class Layout(NamedTuple):
                 yield Chunk(n0, n0 + 1, r0, min(ho, r0 + rows))
 
     def columns(self, xp: np.ndarray, chunk: Chunk) -> np.ndarray:
-        """(C*kH*kW, nb, rows*L) copy of the windows of chunk, from the padded input xp, in a workspace."""
-        n0, n1, r0, r1 = chunk
+        """(C*kH*kW, nb, rows*L) copy of the windows of chunk, from the padded input xp, in a workspace.
+
+        rows is ``rows_of(chunk)``; xp must be followed in memory by ``tail`` readable elements.
+        """
+        n0, n1, r0, _ = chunk
         _, c, hp, wp = xp.shape
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        nb, rows = n1 - n0, r1 - r0
+        nb, rows = n1 - n0, self.rows_of(chunk)
         item = xp.itemsize
         if self.wide:
             start = xp[n0:n1, :, r0:]
@@ -127,22 +161,26 @@ class Layout(NamedTuple):
         The adjoint of ``columns``: each entry goes back to the input cell it was copied from, and
         cells read by several windows sum their contributions. One vectorised add per kernel tap.
         ``grad_cn`` is laid out channels first, (C, N, Hp, Wp): a tap's columns (C, nb, rows*L) then
-        meet its cells in the same order, a third faster than against (N, C, Hp, Wp).
+        meet its cells in the same order, and for whole images as one run per channel (C, nb*Hp*Wp).
+        Like the input, it must be followed by ``tail`` elements (they receive the garbage's zeros).
         """
-        n0, n1, r0, r1 = chunk
+        n0, n1, r0, _ = chunk
         c, n, hp, wp = grad_cn.shape
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        nb, rows = n1 - n0, r1 - r0
+        nb, rows = n1 - n0, self.rows_of(chunk)
         wo = self.out_size[1]
         item = grad_cn.itemsize
         if self.wide:
-            taps = dcols.reshape(c, kh, kw, nb, rows * wp)
+            if rows == hp:  # whole planes: each channel's images are one run
+                shape: tuple[int, ...] = (c, nb * hp * wp)
+                strides: tuple[int, ...] = (n * hp * wp * item, item)
+            else:
+                shape, strides = (c, nb, rows * wp), (n * hp * wp * item, hp * wp * item, item)
+            taps = dcols.reshape(c, kh, kw, *shape[1:])
             for m in range(kh):
                 for k in range(kw):
                     start = grad_cn[:, n0:, r0 + m * dh :, k * dw :]
-                    dest = as_strided(
-                        start, shape=(c, nb, rows * wp), strides=(n * hp * wp * item, hp * wp * item, item)
-                    )
+                    dest = as_strided(start, shape=shape, strides=strides)
                     dest += taps[:, m, k]
             return
         taps = dcols.reshape(c, kh, kw, nb, rows, wo)
