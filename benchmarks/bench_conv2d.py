@@ -5,7 +5,9 @@
 Each library runs in its own processes, interleaved (see harness.py); the ratio is
 convcli / torch of the medians (below 1: convcli is faster). PyTorch is optional: without it
 only convcli's times are printed. Install it with ``pip install torch==2.13.0`` (a CPU build
-on these machines). Forward+backward computes dL/dX, dL/dK and dL/db for dL/dO = 1.
+on these machines). Forward+backward computes dL/dX, dL/dK and dL/db for dL/dO = 1; as
+PyTorch's autograd keeps what its backward pass needs, convcli's forward pass keeps its padded
+input and columns in a SavedInput (what a convcli Conv2d layer does in training).
 """
 
 from __future__ import annotations
@@ -42,13 +44,16 @@ def measure(library: str, case: str, repeat: int, threads: int) -> dict[str, lis
     x, w, b, s, p = inputs(case)
     if library == "convcli":
         from convcli.core import conv2d, conv2d_backward
+        from convcli.core.conv import SavedInput
+
+        saved = SavedInput()
 
         def forward():
             return conv2d(x, w, b, stride=s, padding=p)
 
         def forward_backward():
-            out = conv2d(x, w, b, stride=s, padding=p)
-            return conv2d_backward(np.ones_like(out), x, w, stride=s, padding=p)
+            out = conv2d(x, w, b, stride=s, padding=p, saved=saved)
+            return conv2d_backward(np.ones_like(out), x, w, stride=s, padding=p, saved=saved)
 
     else:
         import torch

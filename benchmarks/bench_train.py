@@ -28,6 +28,7 @@ CASES = {"adam": "Adam, lr 1e-3", "sgd": "SGD with momentum 0.9, lr 0.05"}
 
 def convcli_epochs(x, y, epochs, optimizer):
     model = build_model(DEFAULT_ARCH, (1, 28, 28), 6, seed=0)
+    model.train(True)  # as convcli train runs it (fit_epoch), like torch's nn.Module default
     opt = make_optimizer(optimizer, None)
     rng = np.random.default_rng(0)
     times = []

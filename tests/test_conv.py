@@ -263,3 +263,59 @@ def test_results_are_never_the_scratch_the_next_call_reuses(stride, padding):
     conv2d_backward(np.ones_like(out2), x2, w2, stride=stride, padding=padding)
     for a, b in zip(kept, [out, grads.x, grads.weight], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("save_bytes", [1, 1 << 25])
+@given(cfg=configs(max_channels=2, max_groups=2, max_batch=3, max_extra=3), seed=st.integers(0, 2**16))
+def test_columns_saved_by_the_forward_pass_give_the_oracles_gradients(save_bytes, cfg, seed):
+    # a layer's SavedInput: the backward pass reads the forward pass's columns (or, past the budget,
+    # rebuilds them); both agree with the loop and central differences, step after step
+    from convcli.core import conv as conv_module
+
+    x, w, b = cfg.arrays(seed)
+    saved = conv_module.SavedInput()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(conv_module, "SAVE_BYTES", save_bytes)
+        for step in range(2):  # the second step reuses the first one's buffers
+            x_step = x + step
+            out = conv2d(x_step, w, b, **cfg.kwargs, saved=saved)
+            g = np.random.default_rng(seed + step).standard_normal(out.shape)
+            grads = conv2d_backward(g, x_step, w, **cfg.kwargs, saved=saved)
+            np.testing.assert_allclose(out, conv2d_loop(x_step, w, b, **cfg.kwargs), rtol=1e-10, atol=1e-10)
+            plain = conv2d_backward(g, x_step, w, **cfg.kwargs)
+            np.testing.assert_allclose(grads.x, plain.x, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(grads.weight, plain.weight, rtol=1e-12, atol=1e-12)
+    loss_w = lambda ww: np.vdot(conv2d_loop(x_step, ww, b, **cfg.kwargs), g)  # noqa: E731
+    np.testing.assert_allclose(grads.weight, numerical_gradient(loss_w, w.copy()), rtol=1e-6, atol=1e-6)
+
+
+def test_saved_columns_are_used_only_for_the_array_they_were_made_from():
+    from convcli.core.conv import SavedInput
+
+    rng = np.random.default_rng(0)
+    x, other, w = (
+        rng.standard_normal((2, 3, 7, 7)),
+        rng.standard_normal((2, 3, 7, 7)),
+        rng.standard_normal((4, 3, 3, 3)),
+    )
+    saved = SavedInput()
+    out = conv2d(x, w, padding=1, saved=saved)
+    g = np.ones_like(out)
+    # another array (or the same one under another geometry) is read afresh, not from the saved columns
+    np.testing.assert_allclose(
+        conv2d_backward(g, other, w, padding=1, saved=saved).weight, conv2d_backward(g, other, w, padding=1).weight
+    )
+    out2 = conv2d(x, w, padding=0)
+    np.testing.assert_allclose(
+        conv2d_backward(np.ones_like(out2), x, w, padding=0, saved=saved).weight,
+        conv2d_backward(np.ones_like(out2), x, w, padding=0).weight,
+    )
+    assert saved.x is x  # held, so no other array can take its place in memory
+
+
+@given(cfg=configs(max_channels=2, max_groups=2, max_batch=2, max_extra=3), seed=st.integers(0, 2**16))
+def test_a_fused_relu_is_the_maximum_with_zero_of_the_output(cfg, seed):
+    x, w, b = cfg.arrays(seed)
+    np.testing.assert_array_equal(
+        conv2d(x, w, b, **cfg.kwargs, relu=True), np.maximum(conv2d(x, w, b, **cfg.kwargs), 0)
+    )

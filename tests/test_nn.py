@@ -119,7 +119,7 @@ def test_max_pool_sends_a_tied_gradient_once():
     assert pool.backward(np.ones((1, 1, 1, 1))).tolist() == [[[[1.0, 0.0], [0.0, 0.0]]]]
 
 
-@pytest.mark.parametrize("kernel", [(1, 1), (2, 2), (3, 3), (2, 3)])
+@pytest.mark.parametrize("kernel", [(1, 1), (2, 2), (1, 2), (2, 1), (3, 3), (2, 3)])
 def test_tiled_max_pool_gradient_goes_to_each_windows_first_maximum(kernel):
     """Ties everywhere (small integers, as after a ReLU): a literal loop picks each window's first maximum."""
     rng = np.random.default_rng(4)
@@ -352,3 +352,46 @@ def test_the_model_summary_counts_as_shape_does():
         assert rows[name].macs == 64 * steps[name].macs
     assert summary.params == sum(v.size for v in model.parameters().values())
     assert summary.activation_bytes == 2 * 4 * sum(int(np.prod(r.output)) for r in summary.rows)
+
+
+def test_training_mode_keeps_the_columns_and_gives_the_same_gradients():
+    # in training a Conv2d keeps its forward pass's columns for the backward pass: same numbers as without
+    x, y = make_shapes(16, seed=2)
+    model = build_model("conv3p1c4,relu,pool2,conv3p1c6,relu", (1, 28, 28), 6, seed=0)
+    grads = {}
+    for mode in (False, True):
+        model.train(mode)
+        _, d, _ = softmax_cross_entropy(model.forward(x), y)
+        model.backward(d)
+        grads[mode] = {k: v.copy() for k, v in model.gradients().items()}
+    assert model.layers[0].saved.columns is not None
+    for k in grads[False]:
+        np.testing.assert_allclose(grads[True][k], grads[False][k], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "arch", ["conv3p1c4,relu,pool2", "conv3c4,relu,pool3s2p1", "conv3p1c4,relu,pool2d2,conv3c3,relu,pool2"]
+)
+@pytest.mark.parametrize("training", [False, True])
+def test_fused_layers_give_the_layers_own_numbers(arch, training):
+    # Model hands a ReLU's mask to the MaxPool2d after it and, in training, the ReLU itself to the
+    # Conv2d before it; the output and every gradient equal the layers' own chain
+    x, y = make_shapes(8, seed=3)
+    model = build_model(arch, (1, 28, 28), 6, seed=1)
+    model.train(training)
+    assert any(getattr(layer, "masks_relu", False) for layer in model.layers)
+    assert any(getattr(layer, "relu_fused", False) for layer in model.layers)
+    results = []
+    for _ in range(2):
+        logits = model.forward(x)
+        _, d, _ = softmax_cross_entropy(logits, y)
+        model.backward(d)
+        results.append((logits, {k: v.copy() for k, v in model.gradients().items()}))
+        for layer in model.layers:  # then the plain chain: each layer's own forward and backward pass
+            for flag in ("masked_by_pool", "masks_relu", "relu_fused", "after_conv"):
+                if hasattr(layer, flag):
+                    setattr(layer, flag, False)
+    (fused, fused_grads), (plain, plain_grads) = results
+    np.testing.assert_array_equal(fused, plain)
+    for k, v in plain_grads.items():
+        np.testing.assert_array_equal(fused_grads[k], v)

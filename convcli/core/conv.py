@@ -12,12 +12,13 @@ All of it runs through im2col in cache-sized chunks (im2col.py) and matmuls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
 from .errors import ParameterError, ShapeError
-from .im2col import Layout, pad_input, with_tail, workspace
+from .im2col import Chunk, Layout, Store, pad_input, with_tail, workspace
 from .shapes import ConvGeometry, IntOrPair, Padding, as_pair, conv2d_geometry
 
 
@@ -79,36 +80,100 @@ def _layout(g: ConvGeometry, hp: int, wp: int) -> Layout:
     return Layout(g.kernel, g.stride, g.dilation, g.out_size, wide, wp if wide else g.out_size[1], hp)
 
 
-def _pad_for(x: np.ndarray, g: ConvGeometry) -> tuple[np.ndarray, Layout]:
+def _pad_for(x: np.ndarray, g: ConvGeometry, store: Store | None = None) -> tuple[np.ndarray, Layout]:
     """The padded input, with the tail the wide layout reads past it, and the layout of its columns."""
     (pt, pb), (pl, pr) = g.padding
     lay = _layout(g, x.shape[2] + pt + pb, x.shape[3] + pl + pr)
-    return pad_input(x, g.padding, tail=lay.tail, scratch="padded input"), lay
+    return pad_input(x, g.padding, tail=lay.tail, scratch="padded input", store=store), lay
 
 
-def _forward(xp: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, g: ConvGeometry, lay: Layout) -> np.ndarray:
-    """Correlate the padded xp with weight, chunk by chunk; returns a fresh (N, C_out, H_out, W_out).
+SAVE_BYTES = 32 << 20  # a batch's columns kept from forward to backward up to this size (else rebuilt)
 
-    Each chunk's columns meet one matmul per group; the bias and the NCHW layout are written with
-    the result while it is still in cache.
+
+class SavedInput:
+    """What a layer keeps from its forward pass for its backward pass, in buffers it owns step after step:
+    the padded input and, up to SAVE_BYTES, the batch's columns (then one chunk), so that
+    conv2d_backward builds neither again.
+
+    conv2d(..., saved=s) fills it; conv2d_backward(..., saved=s) uses it only when given the same
+    array object under the same geometry (the array is held, so no other can take its place), and
+    that array must not have been changed in between (as with PyTorch's saved tensors).
     """
-    n, c_in = xp.shape[:2]
+
+    def __init__(self) -> None:
+        self.store: Store = {}
+        self.x: np.ndarray | None = None
+        self.geometry: ConvGeometry | None = None
+        self.columns: Columns | None = None
+
+    def __deepcopy__(self, memo: dict[int, object]) -> SavedInput:
+        return SavedInput()  # a copied layer starts with nothing saved, not with a copy of the buffers
+
+
+class Columns(NamedTuple):
+    """Where a pass reads its columns: the padded input, its layout, the chunks and each chunk's columns."""
+
+    xp: np.ndarray
+    lay: Layout
+    chunks: list[Chunk]
+    of: Callable[[Chunk], np.ndarray]
+
+
+def _rebuilt(xp: np.ndarray, lay: Layout) -> Columns:
+    """Columns copied from xp chunk by chunk, each into this thread's workspace when it is needed."""
+    return Columns(xp, lay, list(lay.chunks(xp.shape[0], xp.shape[1], xp.itemsize)), lambda ch: lay.columns(xp, ch))
+
+
+def _columns(x: np.ndarray, g: ConvGeometry, saved: SavedInput | None = None, fill: bool = False) -> Columns:
+    """The columns of x for one pass: rebuilt chunk by chunk, or kept in (fill) or taken from ``saved``."""
+    if saved is None:
+        return _rebuilt(*_pad_for(x, g))
+    if not fill:
+        if saved.x is x and saved.geometry == g and saved.columns is not None:
+            return saved.columns
+        return _rebuilt(*_pad_for(x, g))
+    xp, lay = _pad_for(x, g, saved.store)
+    whole = Chunk(0, x.shape[0], 0, g.out_size[0])
+    size = x.shape[1] * g.kernel[0] * g.kernel[1] * x.shape[0] * lay.rows_of(whole) * lay.row_len
+    if size * xp.itemsize <= SAVE_BYTES:
+        cols = lay.columns(xp, whole, saved.store)
+        src = Columns(xp, lay, [whole], lambda _: cols)
+    else:
+        src = _rebuilt(xp, lay)
+    saved.x, saved.geometry, saved.columns = x, g, src
+    return src
+
+
+def _forward(
+    src: Columns, weight: np.ndarray, bias: np.ndarray | None, g: ConvGeometry, relu: bool = False
+) -> np.ndarray:
+    """Correlate the padded input with weight, chunk by chunk; returns a fresh (N, C_out, H_out, W_out).
+
+    Each chunk's columns meet one matmul per group; the bias, the NCHW layout and (``relu``) max(·, 0)
+    are written with the result while it is still in cache.
+    """
+    n = src.xp.shape[0]
     c_out = weight.shape[0]
     groups = g.groups
     ho, wo = g.out_size
-    out = np.empty((n, c_out, ho, wo), dtype=xp.dtype)
+    lay = src.lay
+    out = np.empty((n, c_out, ho, wo), dtype=src.xp.dtype)
     w = weight.reshape(groups, c_out // groups, -1)
-    for chunk in lay.chunks(n, c_in, xp.itemsize):
-        cols = lay.columns(xp, chunk)
+    for chunk in src.chunks:
+        cols = src.of(chunk)
         k, nb, p = cols.shape
-        res = workspace("products", (groups, c_out // groups, nb * p), xp.dtype)
+        res = workspace("products", (groups, c_out // groups, nb * p), src.xp.dtype)
         np.matmul(w, cols.reshape(groups, k // groups, nb * p), out=res)
         if bias is not None:  # on the products, whose rows are long: NumPy is slow on many short ones
             flat = res.reshape(c_out, nb * p)
             flat += bias[:, None]
         rows = chunk.r1 - chunk.r0
         result = res.reshape(c_out, nb, lay.rows_of(chunk), lay.row_len)[:, :, :rows, :wo].swapaxes(0, 1)
-        np.copyto(out[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1], result)
+        dest = out[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1]
+        if relu:
+            np.maximum(result, 0, out=dest)
+        else:
+            np.copyto(dest, result)
     return out
 
 
@@ -120,6 +185,9 @@ def conv2d(
     padding: Padding = 0,
     dilation: IntOrPair = 1,
     groups: int = 1,
+    *,
+    saved: SavedInput | None = None,
+    relu: bool = False,
 ) -> np.ndarray:
     """2-D cross-correlation, as CNNs compute it and as ``torch.nn.functional.conv2d`` names it.
 
@@ -129,6 +197,8 @@ def conv2d(
     ((top, bottom), (left, right)). Returns (N, C_out, H_out, W_out) with
     H_out = (H + 2P - D*(kH-1) - 1) // S + 1, in float32 if the inputs are float32, else float64.
     Raises ShapeError or ParameterError (both ValueError) naming the bad argument.
+    ``saved``: a layer's SavedInput, filled for its conv2d_backward. ``relu``: return max(O, 0), taken
+    as the result is written (a ReLU layer's pass over the output saved).
     """
     x = _as_float_array(x, "x", 4)
     weight = _as_float_array(weight, "weight", 4)
@@ -140,9 +210,9 @@ def conv2d(
         arrays.append(bias)
     dtype = compute_dtype(*arrays)
     g = conv_geometry(x.shape, weight.shape, stride, padding, dilation, groups)
-    xp, lay = _pad_for(x.astype(dtype, copy=False), g)
+    src = _columns(x.astype(dtype, copy=False), g, saved, fill=True)
     b = None if bias is None else bias.astype(dtype, copy=False)
-    return _forward(xp, weight.astype(dtype, copy=False), b, g, lay)
+    return _forward(src, weight.astype(dtype, copy=False), b, g, relu)
 
 
 def true_conv2d(
@@ -185,6 +255,7 @@ def conv2d_backward(
     groups: int = 1,
     *,
     input_grad: bool = True,
+    saved: SavedInput | None = None,
 ) -> Conv2dGrads:
     """Gradients of a loss L through ``O = conv2d(x, weight, bias, ...)`` given dL/dO.
 
@@ -192,6 +263,7 @@ def conv2d_backward(
     the other arguments as given to conv2d. Returns Conv2dGrads(x, weight, bias) shaped like
     x, weight and (C_out,); the bias gradient is returned whether or not a bias was used.
     ``input_grad=False`` skips dL/dX (a network's first layer needs none) and returns x=None.
+    ``saved``: the SavedInput the forward pass filled, whose columns are then not built again.
 
     dL/db = sum(dL/dO); dL/dK = X ⋆ dL/dO (stride -> dilation of dL/dO); dL/dX = the full
     correlation of the zero-stuffed, padded dL/dO with rot180(K), cropped by the padding
@@ -209,13 +281,15 @@ def conv2d_backward(
     weight = weight.astype(dtype, copy=False)
     dout = grad_output.astype(dtype, copy=False)
 
-    grad_bias = dout.sum(axis=(0, 2, 3))
-    grad_weight, grad_x = _backward(dout, x, weight, g, input_grad)
+    n, c_out = dout.shape[:2]
+    per_map = dout.reshape(n * c_out, -1) @ np.ones(dout.shape[2] * dout.shape[3], dtype=dtype)  # BLAS: 5x sum's speed
+    grad_bias = per_map.reshape(n, c_out).sum(axis=0)
+    grad_weight, grad_x = _backward(dout, _columns(x, g, saved), weight, g, input_grad)
     return Conv2dGrads(grad_x, grad_weight, grad_bias)
 
 
 def _backward(
-    dout: np.ndarray, x: np.ndarray, weight: np.ndarray, g: ConvGeometry, input_grad: bool
+    dout: np.ndarray, src: Columns, weight: np.ndarray, g: ConvGeometry, input_grad: bool
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """dL/dK and dL/dX, chunk by chunk over the same columns the forward pass read.
 
@@ -227,12 +301,13 @@ def _backward(
     generalised to stride (dL/dO zero-stuffed), dilation and groups, without building the
     zero-stuffed map: at stride 2 three quarters of it would be zeros.
     """
-    n, c_in, h, w = x.shape
+    xp, lay = src.xp, src.lay
+    c_in = xp.shape[1]
+    h, w = g.in_size
     c_out = weight.shape[0]
     groups = g.groups
     cog = c_out // groups
     wo = g.out_size[1]
-    xp, lay = _pad_for(x, g)
     wmat = weight.reshape(groups, cog, -1)
     kg = wmat.shape[2]
     grad_wt = np.zeros((groups, kg, cog), dtype=wmat.dtype)  # dK transposed: see _add_weight_grad
@@ -242,8 +317,8 @@ def _backward(
         n_, c_, hp, wp = xp.shape  # channels first: see add_columns
         grad_xp = with_tail((c_, n_, hp, wp), xp.dtype, lay.tail, scratch="padded input gradient")
         grad_xp.fill(0)
-    for chunk in lay.chunks(n, c_in, xp.itemsize):
-        cols = lay.columns(xp, chunk)
+    for chunk in src.chunks:
+        cols = src.of(chunk)
         k, nb, p = cols.shape
         rows = chunk.r1 - chunk.r0
         d = workspace("grad_output", (c_out, nb, lay.rows_of(chunk), lay.row_len), dout.dtype)
@@ -316,4 +391,4 @@ def _grad_input_full_correlation(dout: np.ndarray, weight: np.ndarray, g: ConvGe
     kh, kw = g.kernel
     flipped = weight.reshape(groups, c_out // groups, c_in_g, kh, kw).swapaxes(1, 2)
     flipped = np.ascontiguousarray(flipped.reshape(groups * c_in_g, c_out // groups, kh, kw)[:, :, ::-1, ::-1])
-    return _forward(canvas, flipped, None, back, lay)
+    return _forward(_rebuilt(canvas, lay), flipped, None, back)

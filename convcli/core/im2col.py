@@ -32,40 +32,51 @@ from numpy.lib.stride_tricks import as_strided
 CHUNK_BYTES = 4 << 20  # columns per chunk: measured best between 1 and 8 MB (benchmarks/bench_conv2d.py)
 
 _workspace = threading.local()
+Store = dict[tuple[str, np.dtype], np.ndarray]  # named buffers, reused from call to call
 
 
-def workspace(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+def workspace(name: str, shape: tuple[int, ...], dtype: np.dtype, store: Store | None = None) -> np.ndarray:
     """A per-thread scratch array reused across calls (fresh large arrays page-fault on every call).
 
     Overwritten by the next request of the same name in the same thread: callers use it at once
-    and never hand it out.
+    and never hand it out. ``store``: the caller's own buffers instead of this thread's, for arrays
+    that must outlive the call (a layer's columns kept for its backward pass).
     """
     size = int(np.prod(shape))
-    buffers: dict[tuple[str, np.dtype], np.ndarray] = getattr(_workspace, "buffers", {})
+    buffers: Store = getattr(_workspace, "buffers", {}) if store is None else store
     buf = buffers.get((name, dtype))
     if buf is None or buf.size < size:
         buf = np.empty(size, dtype=dtype)
-        _workspace.buffers = {**buffers, (name, dtype): buf}
+        if store is None:
+            _workspace.buffers = {**buffers, (name, dtype): buf}
+        else:
+            store[(name, dtype)] = buf
     return buf[:size].reshape(shape)
 
 
-def with_tail(shape: tuple[int, ...], dtype: np.dtype, tail: int, scratch: str | None = None) -> np.ndarray:
+def with_tail(
+    shape: tuple[int, ...], dtype: np.dtype, tail: int, scratch: str | None = None, store: Store | None = None
+) -> np.ndarray:
     """An array of ``shape`` followed in memory by ``tail`` zeroed elements that strided views may read.
 
-    ``scratch``: in this thread's workspace of that name (contents left as they were, but the tail),
-    else a fresh zeroed array.
+    ``scratch``: in the workspace of that name (this thread's, or ``store``), contents left as they
+    were but the tail; else a fresh zeroed array.
     """
     size = int(np.prod(shape))
     if scratch is None:
         flat = np.zeros(size + tail, dtype=dtype)
     else:
-        flat = workspace(scratch, (size + tail,), dtype)
+        flat = workspace(scratch, (size + tail,), dtype, store)
         flat[size:] = 0
     return flat[:size].reshape(shape)
 
 
 def pad_input(
-    x: np.ndarray, padding: tuple[tuple[int, int], tuple[int, int]], tail: int = 0, scratch: str | None = None
+    x: np.ndarray,
+    padding: tuple[tuple[int, int], tuple[int, int]],
+    tail: int = 0,
+    scratch: str | None = None,
+    store: Store | None = None,
 ) -> np.ndarray:
     """Zero-pad the last two axes of x by ((top, bottom), (left, right)), in a buffer with ``tail`` zeros after it.
 
@@ -74,7 +85,7 @@ def pad_input(
     """
     (pt, pb), (pl, pr) = padding
     n, c, h, w = x.shape
-    xp = with_tail((n, c, h + pt + pb, w + pl + pr), x.dtype, tail, scratch)
+    xp = with_tail((n, c, h + pt + pb, w + pl + pr), x.dtype, tail, scratch, store)
     if scratch is not None:
         xp[:, :, :pt] = 0
         xp[:, :, pt + h :] = 0
@@ -132,10 +143,11 @@ class Layout(NamedTuple):
             for r0 in range(0, ho, rows):
                 yield Chunk(n0, n0 + 1, r0, min(ho, r0 + rows))
 
-    def columns(self, xp: np.ndarray, chunk: Chunk) -> np.ndarray:
+    def columns(self, xp: np.ndarray, chunk: Chunk, store: Store | None = None) -> np.ndarray:
         """(C*kH*kW, nb, rows*L) copy of the windows of chunk, from the padded input xp, in a workspace.
 
         rows is ``rows_of(chunk)``; xp must be followed in memory by ``tail`` readable elements.
+        ``store``: the caller's buffers to keep them in (see ``workspace``).
         """
         n0, n1, r0, _ = chunk
         _, c, hp, wp = xp.shape
@@ -151,7 +163,7 @@ class Layout(NamedTuple):
             shape = (c, kh, kw, nb, rows, self.out_size[1])
             strides = (hp * wp * item, dh * wp * item, dw * item, c * hp * wp * item, sh * wp * item, sw * item)
         view = as_strided(start, shape=shape, strides=strides, writeable=False)
-        out = workspace("columns", shape, xp.dtype)
+        out = workspace("columns", shape, xp.dtype, store)
         np.copyto(out, view)
         return out.reshape(c * kh * kw, nb, rows * self.row_len)
 

@@ -8,12 +8,13 @@ Conv2d runs on conv2d / conv2d_backward, the same functions `convcli backprop` e
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .conv import conv2d, conv2d_backward
+from .conv import SavedInput, conv2d, conv2d_backward
 from .errors import ParameterError, ShapeError
 from .layerspec import LayerSpec, parse_layers
 from .shapes import ConvGeometry, IntOrPair, conv2d_geometry, pool2d_geometry
@@ -63,27 +64,39 @@ class Conv2d(Layer):
         self.kw: dict[str, Any] = {"stride": stride, "padding": padding, "dilation": dilation}
         self.kernel = kernel
         self.first = False  # set on a network's first layer: nothing upstream needs its dL/dX
+        self.saved = SavedInput()  # in training, the columns the backward pass reads again
+        self.relu_fused = False  # set by Model when a ReLU follows: in training it is applied here
 
     def geometry(self, size: tuple[int, int]) -> ConvGeometry:
         return conv2d_geometry(size, self.kernel, **self.kw)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        return conv2d(x, self.params["weight"], self.params["bias"], **self.kw)
+        if not self.training:
+            return conv2d(x, self.params["weight"], self.params["bias"], **self.kw)
+        return conv2d(x, self.params["weight"], self.params["bias"], **self.kw, saved=self.saved, relu=self.relu_fused)
 
     def backward(self, dy: np.ndarray) -> np.ndarray | None:
-        g = conv2d_backward(dy, self.x, self.params["weight"], **self.kw, input_grad=not self.first)
+        saved = self.saved if self.training else None
+        g = conv2d_backward(dy, self.x, self.params["weight"], **self.kw, input_grad=not self.first, saved=saved)
         self.grads = {"weight": g.weight, "bias": g.bias}
         return g.x
 
 
 class ReLU(Layer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.masked_by_pool = False  # set by Model when a MaxPool2d follows: it applies this mask (see there)
+        self.after_conv = False  # set by Model after a Conv2d, which applies max(·, 0) itself in training
+
     def forward(self, x: np.ndarray) -> np.ndarray:
-        y: np.ndarray = np.maximum(x, 0)
+        y: np.ndarray = x if self.after_conv and self.training else np.maximum(x, 0)
         self.y = y
         return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
+        if self.masked_by_pool:
+            return dy
         out: np.ndarray = dy * (self.y > 0)  # y > 0 exactly where x > 0
         return out
 
@@ -94,15 +107,31 @@ class MaxPool2d(Layer):
     def __init__(self, kernel: tuple[int, int], stride: tuple[int, int], padding: int = 0, dilation: int = 1):
         super().__init__()
         self.k, self.s, self.p, self.d = kernel, stride, padding, (dilation, dilation)
+        # set by Model after a ReLU: the ReLU's mask is applied here, to the output's gradient: a window's
+        # gradient goes to a cell holding its maximum, which the ReLU passes exactly when that maximum is > 0
+        self.masks_relu = False
 
     def geometry(self, size: tuple[int, int]) -> ConvGeometry:
         return pool2d_geometry(size, self.k, self.s, self.p, self.d)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        y = self._pool(x)
+        self.out = y
+        return y
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        if self.masks_relu:
+            dy = dy * (self.out > 0)  # a quarter of the cells the ReLU's own mask would touch, for 2x2 windows
+        return self._unpool(dy)
+
+    def _pool(self, x: np.ndarray) -> np.ndarray:
         n, c, h, w = x.shape
         k, s, p, d = self.k, self.s, self.p, self.d
         self.in_shape = x.shape
         self.tiling = k == s and p == 0 and d == (1, 1) and h % k[0] == 0 and w % k[1] == 0
+        self.pairs = self.tiling and max(k) <= 2
+        if self.pairs:
+            return self._pair_forward(x)
         if self.tiling:
             # windows that tile the input: the maximum over k*k strided views, elementwise
             self.x = x
@@ -124,10 +153,12 @@ class MaxPool2d(Layer):
         self.padded_shape = xp.shape
         return np.take_along_axis(flat, self.arg[..., None], axis=-1)[..., 0]
 
-    def backward(self, dy: np.ndarray) -> np.ndarray:
+    def _unpool(self, dy: np.ndarray) -> np.ndarray:
         n, c, h, w = self.in_shape
         k, s, p, d = self.k, self.s, self.p, self.d
         ho, wo = dy.shape[2:]
+        if self.pairs:
+            return self._pair_backward(dy)
         if self.tiling:
             # each window's gradient goes to its first maximum, in row-major order, like argmax
             dx = np.empty(self.in_shape, dtype=dy.dtype)
@@ -154,6 +185,39 @@ class MaxPool2d(Layer):
         ci = np.arange(c)[None, :, None, None]
         np.add.at(dx, (ni, ci, rows, cols), dy)
         return dx[:, :, p : p + h, p : p + w] if p else dx
+
+    def _pair_forward(self, x: np.ndarray) -> np.ndarray:
+        """Windows of at most 2x2 that tile x: the maximum of each pair across, then of each pair down.
+
+        Each stage remembers where its second tap is the first maximum (strictly larger), which is
+        all the backward pass needs; two passes over x instead of one per tap, on long runs of memory.
+        """
+        n, c, h, w = x.shape
+        kh, kw = self.k
+        across = x.reshape(-1, kw)  # one row per window's row of kw cells
+        self.right = np.greater(across[:, 1], across[:, 0]) if kw == 2 else None
+        rows = np.maximum(across[:, 0], across[:, 1]) if kw == 2 else across[:, 0]
+        down = rows.reshape(-1, kh, w // kw)  # the window's kh rows, one above the other
+        self.lower = np.greater(down[:, 1], down[:, 0]) if kh == 2 else None
+        y = np.maximum(down[:, 0], down[:, 1]) if kh == 2 else down[:, 0].copy()
+        return y.reshape(n, c, h // kh, w // kw)
+
+    def _pair_backward(self, dy: np.ndarray) -> np.ndarray:
+        """dL/dy back through each stage, down then across: to the second tap where it won, else the first."""
+        g = dy.reshape(-1, 1, dy.shape[3])
+        if self.lower is not None:
+            g = _route_pair(g[:, 0], self.lower)
+        if self.right is not None:
+            g = _route_pair(g.reshape(-1), self.right)
+        return g.reshape(self.in_shape)
+
+
+def _route_pair(g: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """g (R, ...) spread over two taps, (R, 2, ...): all of it to the second where ``second``, else to the first."""
+    out = np.empty((g.shape[0], 2, *g.shape[1:]), dtype=g.dtype)
+    np.multiply(g, second, out=out[:, 1])
+    np.subtract(g, out[:, 1], out=out[:, 0])  # exact: g - g or g - 0
+    return out
 
 
 class AvgPool2d(Layer):
@@ -301,6 +365,11 @@ class Model:
 
     def __init__(self, layers: list[Layer], names: list[str]):
         self.layers, self.names = layers, names
+        for before, after in pairwise(layers):  # passes over memory saved, the same numbers (tests compare)
+            if isinstance(before, ReLU) and isinstance(after, MaxPool2d):
+                before.masked_by_pool = after.masks_relu = True
+            if isinstance(before, Conv2d) and isinstance(after, ReLU):
+                before.relu_fused = after.after_conv = True
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         for layer in self.layers:
