@@ -87,7 +87,9 @@ def _pad_for(x: np.ndarray, g: ConvGeometry, store: Store | None = None) -> tupl
     return pad_input(x, g.padding, tail=lay.tail, scratch="padded input", store=store), lay
 
 
-SAVE_BYTES = 32 << 20  # a batch's columns kept from forward to backward up to this size (else rebuilt)
+# a batch's columns kept from forward to backward up to this size; past it, writing them to memory and
+# reading them back costs more than copying them again chunk by chunk in cache (benchmarks/bench_conv2d.py)
+SAVE_BYTES = 16 << 20
 
 
 class SavedInput:
