@@ -12,7 +12,7 @@ All of it runs through im2col in cache-sized chunks (im2col.py) and matmuls.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -146,31 +146,39 @@ def _columns(x: np.ndarray, g: ConvGeometry, saved: SavedInput | None = None, fi
     return src
 
 
-def _forward(
-    src: Columns, weight: np.ndarray, bias: np.ndarray | None, g: ConvGeometry, relu: bool = False
-) -> np.ndarray:
-    """Correlate the padded input with weight, chunk by chunk; returns a fresh (N, C_out, H_out, W_out).
+def _products(
+    src: Columns, weight: np.ndarray, bias: np.ndarray | None, groups: int
+) -> Iterator[tuple[Chunk, np.ndarray]]:
+    """Each chunk with its products W·columns + bias, (C_out, nb, rows_of(chunk), L), in a workspace.
 
-    Each chunk's columns meet one matmul per group; the bias, the NCHW layout and (``relu``) max(·, 0)
-    are written with the result while it is still in cache.
+    One matmul per group and chunk; the bias is added on the products' long rows (NumPy is slow on
+    many short ones).
     """
-    n = src.xp.shape[0]
     c_out = weight.shape[0]
-    groups = g.groups
-    ho, wo = g.out_size
-    lay = src.lay
-    out = np.empty((n, c_out, ho, wo), dtype=src.xp.dtype)
     w = weight.reshape(groups, c_out // groups, -1)
     for chunk in src.chunks:
         cols = src.of(chunk)
         k, nb, p = cols.shape
         res = workspace("products", (groups, c_out // groups, nb * p), src.xp.dtype)
         np.matmul(w, cols.reshape(groups, k // groups, nb * p), out=res)
-        if bias is not None:  # on the products, whose rows are long: NumPy is slow on many short ones
-            flat = res.reshape(c_out, nb * p)
+        flat = res.reshape(c_out, nb * p)
+        if bias is not None:
             flat += bias[:, None]
-        rows = chunk.r1 - chunk.r0
-        result = res.reshape(c_out, nb, lay.rows_of(chunk), lay.row_len)[:, :, :rows, :wo].swapaxes(0, 1)
+        yield chunk, flat.reshape(c_out, nb, src.lay.rows_of(chunk), src.lay.row_len)
+
+
+def _forward(
+    src: Columns, weight: np.ndarray, bias: np.ndarray | None, g: ConvGeometry, relu: bool = False
+) -> np.ndarray:
+    """Correlate the padded input with weight, chunk by chunk; returns a fresh (N, C_out, H_out, W_out).
+
+    The bias, the NCHW layout and (``relu``) max(·, 0) are written with each chunk's products while
+    they are still in cache.
+    """
+    ho, wo = g.out_size
+    out = np.empty((src.xp.shape[0], weight.shape[0], ho, wo), dtype=src.xp.dtype)
+    for chunk, res in _products(src, weight, bias, g.groups):
+        result = res[:, :, : chunk.r1 - chunk.r0, :wo].swapaxes(0, 1)
         dest = out[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1]
         if relu:
             np.maximum(result, 0, out=dest)
@@ -283,17 +291,34 @@ def conv2d_backward(
     weight = weight.astype(dtype, copy=False)
     dout = grad_output.astype(dtype, copy=False)
 
-    n, c_out = dout.shape[:2]
-    per_map = dout.reshape(n * c_out, -1) @ np.ones(dout.shape[2] * dout.shape[3], dtype=dtype)  # BLAS: 5x sum's speed
-    grad_bias = per_map.reshape(n, c_out).sum(axis=0)
-    grad_weight, grad_x = _backward(dout, _columns(x, g, saved), weight, g, input_grad)
-    return Conv2dGrads(grad_x, grad_weight, grad_bias)
+    src = _columns(x, g, saved)
+    wo = g.out_size[1]
+
+    def grad_of(chunk: Chunk, _: int) -> np.ndarray:
+        d = workspace(
+            "grad_output", (dout.shape[1], chunk.n1 - chunk.n0, src.lay.rows_of(chunk), src.lay.row_len), dtype
+        )
+        d.fill(0)  # the wide layout's garbage rows and columns must contribute nothing
+        d[:, :, : chunk.r1 - chunk.r0, :wo] = dout[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1].swapaxes(0, 1)
+        return d
+
+    return _backward(grad_of, src, weight, g, input_grad, dout)
 
 
 def _backward(
-    dout: np.ndarray, src: Columns, weight: np.ndarray, g: ConvGeometry, input_grad: bool
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """dL/dK and dL/dX, chunk by chunk over the same columns the forward pass read.
+    grad_of: Callable[[Chunk, int], np.ndarray],
+    src: Columns,
+    weight: np.ndarray,
+    g: ConvGeometry,
+    input_grad: bool,
+    dout: np.ndarray | None = None,
+) -> Conv2dGrads:
+    """dL/dX, dL/dK and dL/db, chunk by chunk over the same columns the forward pass read.
+
+    ``grad_of(chunk, i)``: dL/dO of the i-th chunk laid out as its columns, (C_out, nb, rows_of, L),
+    zero in the wide layout's garbage. ``dout``: dL/dO as (N, C_out, H_out, W_out), needed only
+    for the full correlation (without it dL/dX is always col2im's).
+    dL/db: the sum of dL/dO, a BLAS product with ones per chunk (5x NumPy's sum's speed).
 
     dK[o, c, m, k] = sum_{n, i, j} dO[n, o, i, j] * X_pad[n, c, i*sh + m*dh, j*sw + k*dw]: per chunk,
     dL/dO times the transposed columns, summed over chunks. That is the correlation X_pad ⋆ dL/dO
@@ -309,37 +334,33 @@ def _backward(
     c_out = weight.shape[0]
     groups = g.groups
     cog = c_out // groups
-    wo = g.out_size[1]
     wmat = weight.reshape(groups, cog, -1)
     kg = wmat.shape[2]
     grad_wt = np.zeros((groups, kg, cog), dtype=wmat.dtype)  # dK transposed: see _add_weight_grad
-    transposed = input_grad and _prefer_full_correlation(g, c_in, c_out)
+    grad_bias = np.zeros(c_out, dtype=wmat.dtype)
+    transposed = input_grad and dout is not None and _prefer_full_correlation(g, c_in, c_out)
     grad_xp = None
     if input_grad and not transposed:  # cropped into a fresh array at the end, so scratch will do
         n_, c_, hp, wp = xp.shape  # channels first: see add_columns
         grad_xp = with_tail((c_, n_, hp, wp), xp.dtype, lay.tail, scratch="padded input gradient")
         grad_xp.fill(0)
-    for chunk in src.chunks:
+    for i, chunk in enumerate(src.chunks):
         cols = src.of(chunk)
         k, nb, p = cols.shape
-        rows = chunk.r1 - chunk.r0
-        d = workspace("grad_output", (c_out, nb, lay.rows_of(chunk), lay.row_len), dout.dtype)
-        d.fill(0)  # the wide layout's garbage rows and columns must contribute nothing
-        d[:, :, :rows, :wo] = dout[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1].swapaxes(0, 1)
-        dmat = d.reshape(groups, cog, nb, p)
+        dmat = grad_of(chunk, i).reshape(groups, cog, nb, p)
+        grad_bias += dmat.reshape(c_out, nb * p) @ np.ones(nb * p, dtype=dmat.dtype)
         _add_weight_grad(grad_wt, cols.reshape(groups, kg, nb, p), dmat)
-        flat = dmat.reshape(groups, cog, nb * p)
         if grad_xp is not None:
-            dcols = workspace("grad_columns", (groups, k // groups, nb * p), dout.dtype)
-            np.matmul(wmat.swapaxes(-1, -2), flat, out=dcols)
+            dcols = workspace("grad_columns", (groups, k // groups, nb * p), dmat.dtype)
+            np.matmul(wmat.swapaxes(-1, -2), dmat.reshape(groups, cog, nb * p), out=dcols)
             lay.add_columns(grad_xp, dcols.reshape(k, nb, p), chunk)
     grad_x = None
     if grad_xp is not None:
         (pt, _), (pl, _) = g.padding
         grad_x = np.ascontiguousarray(grad_xp[:, :, pt : pt + h, pl : pl + w].swapaxes(0, 1))  # a fresh NCHW array
-    elif transposed:
+    elif transposed and dout is not None:
         grad_x = _grad_input_full_correlation(dout, weight, g)
-    return grad_wt.swapaxes(1, 2).reshape(weight.shape), grad_x
+    return Conv2dGrads(grad_x, grad_wt.swapaxes(1, 2).reshape(weight.shape), grad_bias)
 
 
 SMALL_WINDOW = 48  # C_in/groups·kH·kW up to which dK is summed over images (measured, benchmarks/bench_train.py)

@@ -128,13 +128,21 @@ class Layout(NamedTuple):
             return self.plane_rows
         return chunk.r1 - chunk.r0
 
+    def image_bytes(self, channels: int, itemsize: int) -> int:
+        """Bytes of one image's columns."""
+        rows = self.plane_rows if self.wide else self.out_size[0]
+        return channels * self.kernel[0] * self.kernel[1] * rows * self.row_len * itemsize
+
+    def whole_images(self, channels: int, itemsize: int) -> bool:
+        """Whether ``chunks`` cuts whole images (else bands of one image's rows)."""
+        return self.image_bytes(channels, itemsize) <= CHUNK_BYTES
+
     def chunks(self, n: int, channels: int, itemsize: int) -> Iterator[Chunk]:
         """Cut N images into chunks of about CHUNK_BYTES of columns: whole images, or bands of rows."""
         ho = self.out_size[0]
         row_bytes = channels * self.kernel[0] * self.kernel[1] * self.row_len * itemsize
-        image_rows = self.plane_rows if self.wide else ho
-        if row_bytes * image_rows <= CHUNK_BYTES:
-            per = max(1, CHUNK_BYTES // (row_bytes * image_rows))
+        if self.whole_images(channels, itemsize):
+            per = max(1, CHUNK_BYTES // self.image_bytes(channels, itemsize))
             for n0 in range(0, n, per):
                 yield Chunk(n0, min(n, n0 + per), 0, ho)
             return

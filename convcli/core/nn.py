@@ -16,7 +16,9 @@ from numpy.lib.stride_tricks import as_strided
 
 from .conv import SavedInput, conv2d, conv2d_backward
 from .errors import ParameterError, ShapeError
+from .fused import PoolRoute, conv2d_relu_pool2, conv2d_relu_pool2_backward, fusable
 from .layerspec import LayerSpec, parse_layers
+from .pairs import pair_max, route_pair
 from .shapes import ConvGeometry, IntOrPair, conv2d_geometry, pool2d_geometry
 
 
@@ -66,17 +68,38 @@ class Conv2d(Layer):
         self.first = False  # set on a network's first layer: nothing upstream needs its dL/dX
         self.saved = SavedInput()  # in training, the columns the backward pass reads again
         self.relu_fused = False  # set by Model when a ReLU follows: in training it is applied here
+        # set by Model when a ReLU and a 2x2 max pool follow: in training all three are computed here
+        # (core.fused) when the sizes allow, and those two layers pass their input on
+        self.block: tuple[ReLU, MaxPool2d] | None = None
+        self.route: PoolRoute | None = None
 
     def geometry(self, size: tuple[int, int]) -> ConvGeometry:
         return conv2d_geometry(size, self.kernel, **self.kw)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
+        self.route = None
+        if self.block is not None:
+            g = self.geometry((x.shape[2], x.shape[3]))
+            weight = self.params["weight"]
+            wanted = not self.first  # the input's gradient
+            fused = self.training and x.dtype == weight.dtype and fusable(x.shape, g, x.itemsize, True, wanted)
+            for layer in self.block:
+                layer.passthrough = fused
+            if fused:
+                y, self.route = conv2d_relu_pool2(x, weight, self.params["bias"], g, self.saved, wanted)
+                return y
         if not self.training:
             return conv2d(x, self.params["weight"], self.params["bias"], **self.kw)
         return conv2d(x, self.params["weight"], self.params["bias"], **self.kw, saved=self.saved, relu=self.relu_fused)
 
     def backward(self, dy: np.ndarray) -> np.ndarray | None:
+        if self.route is not None:
+            geometry = self.geometry((self.x.shape[2], self.x.shape[3]))
+            weight = self.params["weight"]
+            g = conv2d_relu_pool2_backward(dy, self.x, weight, geometry, self.route, self.saved, not self.first)
+            self.grads = {"weight": g.weight, "bias": g.bias}
+            return g.x
         saved = self.saved if self.training else None
         g = conv2d_backward(dy, self.x, self.params["weight"], **self.kw, input_grad=not self.first, saved=saved)
         self.grads = {"weight": g.weight, "bias": g.bias}
@@ -88,14 +111,17 @@ class ReLU(Layer):
         super().__init__()
         self.masked_by_pool = False  # set by Model when a MaxPool2d follows: it applies this mask (see there)
         self.after_conv = False  # set by Model after a Conv2d, which applies max(·, 0) itself in training
+        self.passthrough = False  # set by a Conv2d that computed this layer with itself (Conv2d.block)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if self.passthrough:
+            return x
         y: np.ndarray = x if self.after_conv and self.training else np.maximum(x, 0)
         self.y = y
         return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        if self.masked_by_pool:
+        if self.masked_by_pool or self.passthrough:
             return dy
         out: np.ndarray = dy * (self.y > 0)  # y > 0 exactly where x > 0
         return out
@@ -110,16 +136,27 @@ class MaxPool2d(Layer):
         # set by Model after a ReLU: the ReLU's mask is applied here, to the output's gradient: a window's
         # gradient goes to a cell holding its maximum, which the ReLU passes exactly when that maximum is > 0
         self.masks_relu = False
+        self.right: np.ndarray | None = None  # pairs pooling: where each stage's second tap won
+        self.lower: np.ndarray | None = None
+        self.passthrough = False  # set by a Conv2d that computed this layer with itself (Conv2d.block)
 
     def geometry(self, size: tuple[int, int]) -> ConvGeometry:
         return pool2d_geometry(size, self.k, self.s, self.p, self.d)
 
+    def pairs_of_2(self) -> bool:
+        """2x2 windows, stride 2, no padding or dilation: what core.fused computes with a convolution."""
+        return self.k == (2, 2) and self.s == (2, 2) and self.p == 0 and self.d == (1, 1)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if self.passthrough:
+            return x
         y = self._pool(x)
         self.out = y
         return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
+        if self.passthrough:
+            return dy
         if self.masks_relu:
             dy = dy * (self.out > 0)  # a quarter of the cells the ReLU's own mask would touch, for 2x2 windows
         return self._unpool(dy)
@@ -187,37 +224,26 @@ class MaxPool2d(Layer):
         return dx[:, :, p : p + h, p : p + w] if p else dx
 
     def _pair_forward(self, x: np.ndarray) -> np.ndarray:
-        """Windows of at most 2x2 that tile x: the maximum of each pair across, then of each pair down.
+        """Windows of at most 2x2 that tile x, pooled by pairs (core.pairs): across, then down.
 
-        Each stage remembers where its second tap is the first maximum (strictly larger), which is
-        all the backward pass needs; two passes over x instead of one per tap, on long runs of memory.
+        Two passes over x instead of one per tap, on long runs of memory.
         """
         n, c, h, w = x.shape
         kh, kw = self.k
         across = x.reshape(-1, kw)  # one row per window's row of kw cells
-        self.right = np.greater(across[:, 1], across[:, 0]) if kw == 2 else None
-        rows = np.maximum(across[:, 0], across[:, 1]) if kw == 2 else across[:, 0]
+        rows, self.right = pair_max(across[:, 0], across[:, 1]) if kw == 2 else (across[:, 0], None)
         down = rows.reshape(-1, kh, w // kw)  # the window's kh rows, one above the other
-        self.lower = np.greater(down[:, 1], down[:, 0]) if kh == 2 else None
-        y = np.maximum(down[:, 0], down[:, 1]) if kh == 2 else down[:, 0].copy()
+        y, self.lower = pair_max(down[:, 0], down[:, 1]) if kh == 2 else (down[:, 0].copy(), None)
         return y.reshape(n, c, h // kh, w // kw)
 
     def _pair_backward(self, dy: np.ndarray) -> np.ndarray:
-        """dL/dy back through each stage, down then across: to the second tap where it won, else the first."""
+        """dL/dy back through each stage, down then across."""
         g = dy.reshape(-1, 1, dy.shape[3])
         if self.lower is not None:
-            g = _route_pair(g[:, 0], self.lower)
+            g = route_pair(g[:, 0], self.lower)
         if self.right is not None:
-            g = _route_pair(g.reshape(-1), self.right)
+            g = route_pair(g.reshape(-1), self.right)
         return g.reshape(self.in_shape)
-
-
-def _route_pair(g: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """g (R, ...) spread over two taps, (R, 2, ...): all of it to the second where ``second``, else to the first."""
-    out = np.empty((g.shape[0], 2, *g.shape[1:]), dtype=g.dtype)
-    np.multiply(g, second, out=out[:, 1])
-    np.subtract(g, out[:, 1], out=out[:, 0])  # exact: g - g or g - 0
-    return out
 
 
 class AvgPool2d(Layer):
@@ -370,6 +396,14 @@ class Model:
                 before.masked_by_pool = after.masks_relu = True
             if isinstance(before, Conv2d) and isinstance(after, ReLU):
                 before.relu_fused = after.after_conv = True
+        for conv_, relu, pool in zip(layers, layers[1:], layers[2:], strict=False):
+            if (
+                isinstance(conv_, Conv2d)
+                and isinstance(relu, ReLU)
+                and isinstance(pool, MaxPool2d)
+                and pool.pairs_of_2()
+            ):
+                conv_.block = (relu, pool)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         for layer in self.layers:

@@ -1,0 +1,194 @@
+"""A convolution, the ReLU after it and a 2x2 max pool after that, computed as one step of training.
+
+The same numbers as the three layers, without their passes over the full-size output: the pool
+reads the convolution's products as the matmul leaves them (channels first, whole padded planes,
+the bias added), so neither the convolution's NCHW output nor the pool's input is ever written;
+the backward pass routes dL/d(pooled) straight into the layout conv2d_backward's matmuls read,
+zero in the garbage. relu(max(a)) = max(relu(a)), and a window's gradient goes to a cell holding
+its maximum, which the ReLU passes exactly when that maximum is > 0 (before the ReLU, the first
+maximum of a window whose maximum is <= 0 may sit elsewhere, but its gradient is 0 either way).
+
+Two layouts. Plane (any block): the conv's wide layout, pairs taken along rows and down planes.
+Phase (a network's first block, whose input needs no gradient, when the batch's columns fit in
+SAVE_BYTES): the columns are ordered by the window's four cells, (tap, N, H_out/2, W_out/2), so
+that the pool and its way back are elementwise operations on four long runs, and no garbage is
+computed; col2im, which that order would make slow, is never needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from . import conv
+from .conv import Conv2dGrads, SavedInput, _add_weight_grad, _backward, _columns, _layout, _products
+from .im2col import Chunk, pad_input, workspace
+from .pairs import pair_max, route_pair
+from .shapes import ConvGeometry
+
+
+class PoolRoute(NamedTuple):
+    """What the backward pass needs: the block's output and, per chunk, where each pair's second tap won."""
+
+    pooled: np.ndarray  # (N, C_out, H_out/2, W_out/2), the ReLU applied
+    masks: Sequence[tuple[np.ndarray, ...]]  # plane: per chunk (lower row won, right cell won); phase: one triple
+    columns: np.ndarray | None = None  # the phase layout's columns (C_in*kH*kW, 4*N*H_out/2*W_out/2)
+
+
+def _phase(x_shape: tuple[int, ...], g: ConvGeometry, itemsize: int, input_grad: bool) -> bool:
+    """Whether the phase layout computes this block (see the module docstring)."""
+    ho, wo = g.out_size
+    k = x_shape[1] * g.kernel[0] * g.kernel[1]
+    return not input_grad and k * x_shape[0] * ho * wo * itemsize <= conv.SAVE_BYTES
+
+
+def fusable(x_shape: tuple[int, ...], g: ConvGeometry, itemsize: int, saved: bool, input_grad: bool = True) -> bool:
+    """Whether conv2d_relu_pool2 computes this block: stride 1 and even output sides, and either the
+    phase layout or, for the plane layout, even padded planes (so that no pair straddles a row or a
+    plane) and whole images in every chunk."""
+    ho, wo = g.out_size
+    if g.stride != (1, 1) or ho % 2 or wo % 2:
+        return False
+    if saved and _phase(x_shape, g, itemsize, input_grad):
+        return True
+    (pt, pb), (pl, pr) = g.padding
+    hp, wp = x_shape[2] + pt + pb, x_shape[3] + pl + pr
+    if hp % 2 or wp % 2:
+        return False
+    lay = _layout(g, hp, wp)
+    whole_batch = lay.image_bytes(x_shape[1], itemsize) * x_shape[0]
+    return lay.whole_images(x_shape[1], itemsize) or (saved and whole_batch <= conv.SAVE_BYTES)
+
+
+def conv2d_relu_pool2(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    g: ConvGeometry,
+    saved: SavedInput,
+    input_grad: bool = True,
+) -> tuple[np.ndarray, PoolRoute]:
+    """maxpool2x2(relu(conv2d(x, weight, bias))) for a ``fusable`` block, with its route back.
+
+    x: (N, C_in, H, W); weight: (C_out, C_in/groups, kH, kW); g: the convolution's geometry;
+    ``input_grad``: whether the backward pass will want dL/dX (False allows the phase layout).
+    Returns (N, C_out, H_out/2, W_out/2) and the PoolRoute for conv2d_relu_pool2_backward.
+    """
+    if _phase(x.shape, g, x.itemsize, input_grad):
+        return _phase_forward(x, weight, bias, g, saved)
+    src = _columns(x, g, saved, fill=True)
+    ho, wo = g.out_size
+    out = np.empty((x.shape[0], weight.shape[0], ho // 2, wo // 2), dtype=src.xp.dtype)
+    masks = []
+    for i, (chunk, res) in enumerate(_products(src, weight, bias, g.groups)):  # (C_out, nb, Hp, Wp): planes
+        c_out, nb, hp, wp = res.shape
+        across = res.reshape(-1, 2)
+        size = across.shape[0]  # buffers reused step after step: fresh ones page-fault every time
+        right = workspace(f"right won {i}", (size,), np.dtype(bool), saved.store)
+        rows, _ = pair_max(across[:, 0], across[:, 1], workspace("pooled across", (size,), res.dtype), right)
+        down = rows.reshape(-1, 2, wp // 2)
+        lower = workspace(f"lower won {i}", down[:, 0].shape, np.dtype(bool), saved.store)
+        pooled, _ = pair_max(down[:, 0], down[:, 1], workspace("pooled", down[:, 0].shape, res.dtype), lower)
+        planes = pooled.reshape(c_out, nb, hp // 2, wp // 2)[:, :, : ho // 2, : wo // 2].swapaxes(0, 1)
+        np.maximum(planes, 0, out=out[chunk.n0 : chunk.n1])
+        masks.append((lower, right))
+    return out, PoolRoute(out, masks)
+
+
+def conv2d_relu_pool2_backward(
+    grad_pooled: np.ndarray,
+    x: np.ndarray,
+    weight: np.ndarray,
+    g: ConvGeometry,
+    route: PoolRoute,
+    saved: SavedInput,
+    input_grad: bool = True,
+) -> Conv2dGrads:
+    """The block's gradients from dL/d(pooled) (N, C_out, H_out/2, W_out/2), as conv2d_backward's."""
+    if route.columns is not None:
+        return _phase_backward(grad_pooled, weight, g, route)
+    src = _columns(x, g, saved)
+    ho, wo = g.out_size
+    grad = grad_pooled * (route.pooled > 0)  # the ReLU's mask, on the pooled cells
+
+    def grad_of(chunk: Chunk, i: int) -> np.ndarray:
+        lower, right = route.masks[i]
+        c_out, nb, hp, wp = weight.shape[0], chunk.n1 - chunk.n0, src.lay.plane_rows, src.lay.row_len
+        half = workspace("pooled gradient", (c_out, nb, hp // 2, wp // 2), grad.dtype)
+        half.fill(0)  # garbage rows and columns of the planes get no gradient
+        half[:, :, : ho // 2, : wo // 2] = grad[chunk.n0 : chunk.n1].swapaxes(0, 1)
+        rows = route_pair(
+            half.reshape(-1, wp // 2), lower, workspace("routed down", (lower.shape[0], 2, wp // 2), grad.dtype)
+        )
+        d = workspace("routed across", (right.shape[0], 2), grad.dtype)
+        return route_pair(rows.reshape(-1), right, d).reshape(c_out, nb, hp, wp)
+
+    return _backward(grad_of, src, weight, g, input_grad)
+
+
+CELLS = ((0, 0), (0, 1), (1, 0), (1, 1))  # a pooling window's cells in row-major order: the phases
+
+
+def _phase_forward(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, g: ConvGeometry, saved: SavedInput
+) -> tuple[np.ndarray, PoolRoute]:
+    """The block in the phase layout: columns (C_in*kH*kW, 4, N*H_out/2*W_out/2), in the layer's buffers."""
+    n, c, _, _ = x.shape
+    c_out, groups = weight.shape[0], g.groups
+    (kh, kw), (dh, dw) = g.kernel, g.dilation
+    ho2, wo2 = g.out_size[0] // 2, g.out_size[1] // 2
+    xp = pad_input(x, g.padding, scratch="padded input", store=saved.store)
+    _, _, hp, wp = xp.shape
+    item = xp.itemsize
+    cols = workspace("phase columns", (c, kh, kw, 4, n, ho2, wo2), xp.dtype, saved.store)
+    for t, (a, b) in enumerate(CELLS):  # output cells (2i + a, 2j + b) read x_pad(2i + a + m*dh, 2j + b + k*dw)
+        view = as_strided(
+            xp[:, :, a:, b:],
+            shape=(c, kh, kw, n, ho2, wo2),
+            strides=(hp * wp * item, dh * wp * item, dw * item, c * hp * wp * item, 2 * wp * item, 2 * item),
+            writeable=False,
+        )
+        np.copyto(cols[:, :, :, t], view)
+    k = c * kh * kw
+    run = n * ho2 * wo2
+    res = workspace("products", (groups, c_out // groups, 4 * run), xp.dtype)
+    np.matmul(weight.reshape(groups, c_out // groups, -1), cols.reshape(groups, k // groups, 4 * run), out=res)
+    cells = res.reshape(c_out, 4, run)
+    if bias is not None:
+        flat = cells.reshape(c_out, 4 * run)
+        flat += bias[:, None]
+    masks = tuple(workspace(f"phase won {i}", (c_out, run), np.dtype(bool), saved.store) for i in range(3))
+    top, _ = pair_max(cells[:, 0], cells[:, 1], workspace("pooled top", (c_out, run), xp.dtype), masks[0])
+    bottom, _ = pair_max(cells[:, 2], cells[:, 3], workspace("pooled bottom", (c_out, run), xp.dtype), masks[1])
+    pooled, _ = pair_max(top, bottom, workspace("pooled", (c_out, run), xp.dtype), masks[2])
+    out = np.maximum(pooled.reshape(c_out, n, ho2, wo2).swapaxes(0, 1), 0)
+    return out, PoolRoute(out, [masks], cols.reshape(k, 4 * run))
+
+
+def _phase_backward(grad_pooled: np.ndarray, weight: np.ndarray, g: ConvGeometry, route: PoolRoute) -> Conv2dGrads:
+    """dL/dK and dL/db of a phase-layout block (its input needs no gradient)."""
+    assert route.columns is not None
+    right_top, right_bottom, lower = route.masks[0]
+    c_out, run = lower.shape
+    groups = g.groups
+    grad = workspace("pooled gradient", (c_out, run), grad_pooled.dtype)
+    np.multiply(
+        grad_pooled.swapaxes(0, 1).reshape(c_out, run), route.pooled.swapaxes(0, 1).reshape(c_out, run) > 0, out=grad
+    )
+    d = workspace("phase gradient", (c_out, 4, run), grad.dtype)
+    np.multiply(grad, lower, out=d[:, 2])  # the bottom row's share, for now in cell 2's place
+    np.subtract(grad, d[:, 2], out=d[:, 0])  # the top row's
+    for first, won in ((0, right_top), (2, right_bottom)):
+        np.multiply(d[:, first], won, out=d[:, first + 1])
+        d[:, first] -= d[:, first + 1]  # exact: g - g or g - 0
+    flat = d.reshape(c_out, 4 * run)
+    grad_bias = flat @ np.ones(4 * run, dtype=flat.dtype)
+    k = route.columns.shape[0]
+    grad_wt = np.zeros((groups, k // groups, c_out // groups), dtype=flat.dtype)
+    _add_weight_grad(
+        grad_wt, route.columns.reshape(groups, k // groups, 1, 4 * run), flat.reshape(groups, -1, 1, 4 * run)
+    )
+    return Conv2dGrads(None, grad_wt.swapaxes(1, 2).reshape(weight.shape), grad_bias)
