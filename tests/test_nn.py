@@ -397,6 +397,6 @@ def test_fused_layers_give_the_layers_own_numbers(arch, training):
             if hasattr(layer, "block"):
                 layer.block = None
     (fused, fused_grads), (plain, plain_grads) = results
-    np.testing.assert_array_equal(fused, plain)
+    np.testing.assert_allclose(fused, plain, rtol=1e-5, atol=1e-6)  # BLAS may round another layout's sums apart
     for k, v in plain_grads.items():  # the first block's phase layout sums dL/dK in another order
         np.testing.assert_allclose(fused_grads[k], v, rtol=1e-5, atol=1e-6)
