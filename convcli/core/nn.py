@@ -3,6 +3,13 @@
 Every layer keeps what its backward pass needs from the last forward pass. Shapes are NCHW like
 PyTorch: Conv2d weights (C_out, C_in, kH, kW); Linear weights (out, in) with y = x W^T + b.
 Conv2d runs on conv2d / conv2d_backward, the same functions `convcli backprop` explains.
+
+Model joins neighbours so that fewer passes go over memory, with the same numbers (tests compare
+them with the layers run one by one): in training Conv2d -> ReLU -> 2x2 MaxPool2d runs as one
+block (core.fused), and otherwise a Conv2d applies the ReLU after it as it writes its output; in
+any mode a MaxPool2d after a ReLU applies the ReLU's mask to its own, smaller gradient. The
+forward pass of evaluation (predict, inspect) runs every layer by itself, so each one's output
+can be shown.
 """
 
 from __future__ import annotations
@@ -387,7 +394,8 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
 
 
 class Model:
-    """Layers in sequence; ``names`` are the spec items they came from."""
+    """Layers in sequence; ``names`` are the spec items they came from. Neighbours are joined for
+    training as the module docstring says."""
 
     def __init__(self, layers: list[Layer], names: list[str]):
         self.layers, self.names = layers, names
