@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import ParameterError, ShapeError
-from .im2col import Chunk, Layout, Store, pad_input, with_tail, workspace
+from .im2col import Chunk, Layout, Store, channels_first, pad_input, with_tail, workspace
 from .shapes import ConvGeometry, IntOrPair, Padding, as_pair, conv2d_geometry
 
 
@@ -128,11 +128,9 @@ def _rebuilt(xp: np.ndarray, lay: Layout) -> Columns:
 
 def _columns(x: np.ndarray, g: ConvGeometry, saved: SavedInput | None = None, fill: bool = False) -> Columns:
     """The columns of x for one pass: rebuilt chunk by chunk, or kept in (fill) or taken from ``saved``."""
-    if saved is None:
-        return _rebuilt(*_pad_for(x, g))
-    if not fill:
-        if saved.x is x and saved.geometry == g and saved.columns is not None:
-            return saved.columns
+    if saved is not None and not fill and saved.x is x and saved.geometry == g and saved.columns is not None:
+        return saved.columns
+    if saved is None or not fill:
         return _rebuilt(*_pad_for(x, g))
     xp, lay = _pad_for(x, g, saved.store)
     whole = Chunk(0, x.shape[0], 0, g.out_size[0])
@@ -292,15 +290,10 @@ def conv2d_backward(
     dout = grad_output.astype(dtype, copy=False)
 
     src = _columns(x, g, saved)
-    wo = g.out_size[1]
 
     def grad_of(chunk: Chunk, _: int) -> np.ndarray:
-        d = workspace(
-            "grad_output", (dout.shape[1], chunk.n1 - chunk.n0, src.lay.rows_of(chunk), src.lay.row_len), dtype
-        )
-        d.fill(0)  # the wide layout's garbage rows and columns must contribute nothing
-        d[:, :, : chunk.r1 - chunk.r0, :wo] = dout[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1].swapaxes(0, 1)
-        return d
+        part = dout[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1]
+        return channels_first("grad_output", part, src.lay.rows_of(chunk), src.lay.row_len)
 
     return _backward(grad_of, src, weight, g, input_grad, dout)
 

@@ -25,7 +25,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from . import conv
 from .conv import Conv2dGrads, SavedInput, _add_weight_grad, _backward, _columns, _layout, _products
-from .im2col import Chunk, pad_input, workspace
+from .im2col import Chunk, channels_first, pad_input, workspace
 from .pairs import pair_max, route_pair
 from .shapes import ConvGeometry
 
@@ -111,15 +111,12 @@ def conv2d_relu_pool2_backward(
     if route.columns is not None:
         return _phase_backward(grad_pooled, weight, g, route)
     src = _columns(x, g, saved)
-    ho, wo = g.out_size
     grad = grad_pooled * (route.pooled > 0)  # the ReLU's mask, on the pooled cells
 
     def grad_of(chunk: Chunk, i: int) -> np.ndarray:
         lower, right = route.masks[i]
         c_out, nb, hp, wp = weight.shape[0], chunk.n1 - chunk.n0, src.lay.plane_rows, src.lay.row_len
-        half = workspace("pooled gradient", (c_out, nb, hp // 2, wp // 2), grad.dtype)
-        half.fill(0)  # garbage rows and columns of the planes get no gradient
-        half[:, :, : ho // 2, : wo // 2] = grad[chunk.n0 : chunk.n1].swapaxes(0, 1)
+        half = channels_first("pooled gradient", grad[chunk.n0 : chunk.n1], hp // 2, wp // 2)
         rows = route_pair(
             half.reshape(-1, wp // 2), lower, workspace("routed down", (lower.shape[0], 2, wp // 2), grad.dtype)
         )
