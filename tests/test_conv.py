@@ -235,6 +235,29 @@ def test_every_chunking_and_both_input_gradients_match_the_oracles(chunk_bytes, 
     np.testing.assert_allclose(grads.weight, numerical_gradient(loss_w, w.copy()), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("kernel", "padding", "dilation"),
+    [(3, 1, 1), (3, 0, 1), (1, 2, 1), (3, 3, 1), (2, ((0, 2), (1, 0)), 2), (5, ((4, 0), (0, 4)), 1)],
+)
+def test_full_correlation_canvas_with_and_without_cropped_rows(kernel, padding, dilation):
+    # dL/dO padded by span - 1 - padding: a border (written in a workspace) when that is >= 0 on
+    # every side, else rows and columns of dL/dO that would land in the padding are left out
+    from convcli.core import conv as conv_module
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 3, 6, 7))
+    w = rng.standard_normal((2, 3, kernel, kernel))
+    out = conv2d(x, w, padding=padding, dilation=dilation)
+    g = rng.standard_normal(out.shape)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(conv_module, "_prefer_full_correlation", lambda *_: True)
+        grads = conv2d_backward(g, x, w, padding=padding, dilation=dilation)
+        again = conv2d_backward(2 * g, x, w, padding=padding, dilation=dilation)  # the workspace reused
+    loss_x = lambda xx: np.vdot(conv2d_loop(xx, w, padding=padding, dilation=dilation), g)  # noqa: E731
+    np.testing.assert_allclose(grads.x, numerical_gradient(loss_x, x.copy()), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(again.x, 2 * grads.x, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize(("size", "stride"), [(28, 2), (7, 2), (10, 3), (9, (2, 1))])
 def test_padding_same_with_a_stride_is_tensorflows_same(size, stride):
     # one rule everywhere: ceil(size / stride) outputs, the padding split with the odd one after

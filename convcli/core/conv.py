@@ -398,11 +398,15 @@ def _grad_input_full_correlation(dout: np.ndarray, weight: np.ndarray, g: ConvGe
         dilation=g.dilation, groups=g.groups, out_size=(h, w),
     )  # fmt: skip
     lay = _layout(back, rows, cols)
-    canvas = with_tail((n, c_out, rows, cols), dout.dtype, lay.tail)
-    i0, j0 = max(0, -top), max(0, -left)
-    i1, j1 = min(ho, rows - top), min(wo, cols - left)
-    if i1 > i0 and j1 > j0:
-        canvas[:, :, top + i0 : top + i1, left + j0 : left + j1] = dout[:, :, i0:i1, j0:j1]
+    bottom, right = rows - top - ho, cols - left - wo
+    if min(top, left, bottom, right) >= 0:  # all of dL/dO survives: a border in this thread's workspace
+        canvas = pad_input(dout, ((top, bottom), (left, right)), tail=lay.tail, scratch="full correlation canvas")
+    else:
+        canvas = with_tail((n, c_out, rows, cols), dout.dtype, lay.tail)
+        i0, j0 = max(0, -top), max(0, -left)
+        i1, j1 = min(ho, rows - top), min(wo, cols - left)
+        if i1 > i0 and j1 > j0:
+            canvas[:, :, top + i0 : top + i1, left + j0 : left + j1] = dout[:, :, i0:i1, j0:j1]
     c_in_g, groups = weight.shape[1], g.groups
     kh, kw = g.kernel
     flipped = weight.reshape(groups, c_out // groups, c_in_g, kh, kw).swapaxes(1, 2)
