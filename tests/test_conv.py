@@ -235,6 +235,54 @@ def test_every_chunking_and_both_input_gradients_match_the_oracles(chunk_bytes, 
     np.testing.assert_allclose(grads.weight, numerical_gradient(loss_w, w.copy()), rtol=1e-6, atol=1e-6)
 
 
+@st.composite
+def same_size_configs(draw):
+    """Stride 1 with the output the input's size: top + bottom = span - 1 in any split, per axis."""
+    groups = draw(st.integers(1, 2))
+    axes = []
+    for _ in range(2):
+        k, d = draw(st.integers(1, 4)), draw(st.integers(1, 2))
+        span = d * (k - 1) + 1
+        top = draw(st.integers(0, span - 1))
+        axes.append((draw(st.integers(1, 7)), k, d, (top, span - 1 - top)))
+    return {
+        "n": draw(st.integers(1, 3)),
+        "c_in": groups * draw(st.integers(1, 3)),
+        "c_out": groups * draw(st.integers(1, 3)),
+        "groups": groups,
+        "axes": axes,
+        "chunk_bytes": draw(st.sampled_from([1, 700, 1 << 22])),
+    }
+
+
+@given(cfg=same_size_configs(), seed=st.integers(0, 2**16))
+def test_same_size_backward_from_the_canvas_columns_matches_the_oracles(cfg, seed):
+    # at stride 1 with the output the input's size, dL/dX and dK both come from the columns of
+    # pad(dL/dO), X_pad read in place: against central differences of the loop and the col2im path
+    from convcli.core import conv as conv_module
+    from convcli.core import im2col
+
+    (h, kh, dh, ph), (w, kw, dw, pw) = cfg["axes"]
+    kwargs = {"padding": (ph, pw), "dilation": (dh, dw), "groups": cfg["groups"]}
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((cfg["n"], cfg["c_in"], h, w))
+    k = rng.standard_normal((cfg["c_out"], cfg["c_in"] // cfg["groups"], kh, kw))
+    g = rng.standard_normal((cfg["n"], cfg["c_out"], h, w))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(im2col, "CHUNK_BYTES", cfg["chunk_bytes"])
+        mp.setattr(conv_module, "_prefer_full_correlation", lambda *_: True)
+        grads = conv2d_backward(g, x, k, **kwargs)
+        mp.setattr(conv_module, "_prefer_full_correlation", lambda *_: False)
+        by_col2im = conv2d_backward(g, x, k, **kwargs)
+    loss_x = lambda xx: np.vdot(conv2d_loop(xx, k, **kwargs), g)  # noqa: E731
+    loss_w = lambda ww: np.vdot(conv2d_loop(x, ww, **kwargs), g)  # noqa: E731
+    np.testing.assert_allclose(grads.x, numerical_gradient(loss_x, x.copy()), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(grads.weight, numerical_gradient(loss_w, k.copy()), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(grads.bias, g.sum(axis=(0, 2, 3)), rtol=1e-12, atol=1e-12)
+    for a, b in zip(grads, by_col2im, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
 @pytest.mark.parametrize(
     ("kernel", "padding", "dilation"),
     [(3, 1, 1), (3, 0, 1), (1, 2, 1), (3, 3, 1), (2, ((0, 2), (1, 0)), 2), (5, ((4, 0), (0, 4)), 1)],

@@ -6,7 +6,9 @@ Backward, the seed's closing formulas generalised:
     dL/db = sum of dL/dO over n, i, j
     dL/dK = X_pad ⋆ dL/dO, with dL/dO as the kernel dilated by the stride
     dL/dX = crop(pad(dilate(dL/dO, stride)) ⋆ rot180(K) with in/out channels swapped, dilation d),
-            computed as col2im(W^T dL/dO): the same sum, without the zero-stuffed map
+            computed as col2im(W^T dL/dO): the same sum, without the zero-stuffed map; or at
+            stride 1 with no more output than input channels as that full correlation, whose
+            columns also give dL/dK when the output keeps the input's size (_backward_same_size)
 All of it runs through im2col in cache-sized chunks (im2col.py) and matmuls.
 """
 
@@ -16,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from .errors import ParameterError, ShapeError
 from .im2col import Chunk, Layout, Store, channels_first, pad_input, with_tail, workspace
@@ -144,13 +147,16 @@ def _columns(x: np.ndarray, g: ConvGeometry, saved: SavedInput | None = None, fi
     return src
 
 
+ColumnsHook = Callable[[Chunk, np.ndarray], None]
+
+
 def _products(
-    src: Columns, weight: np.ndarray, bias: np.ndarray | None, groups: int
+    src: Columns, weight: np.ndarray, bias: np.ndarray | None, groups: int, also: ColumnsHook | None = None
 ) -> Iterator[tuple[Chunk, np.ndarray]]:
     """Each chunk with its products W·columns + bias, (C_out, nb, rows_of(chunk), L), in a workspace.
 
     One matmul per group and chunk; the bias is added on the products' long rows (NumPy is slow on
-    many short ones).
+    many short ones). ``also(chunk, columns)``: another use of each chunk's columns while they are built.
     """
     c_out = weight.shape[0]
     w = weight.reshape(groups, c_out // groups, -1)
@@ -159,6 +165,8 @@ def _products(
         k, nb, p = cols.shape
         res = workspace("products", (groups, c_out // groups, nb * p), src.xp.dtype)
         np.matmul(w, cols.reshape(groups, k // groups, nb * p), out=res)
+        if also is not None:
+            also(chunk, cols)
         flat = res.reshape(c_out, nb * p)
         if bias is not None:
             flat += bias[:, None]
@@ -166,16 +174,21 @@ def _products(
 
 
 def _forward(
-    src: Columns, weight: np.ndarray, bias: np.ndarray | None, g: ConvGeometry, relu: bool = False
+    src: Columns,
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    g: ConvGeometry,
+    relu: bool = False,
+    also: ColumnsHook | None = None,
 ) -> np.ndarray:
     """Correlate the padded input with weight, chunk by chunk; returns a fresh (N, C_out, H_out, W_out).
 
     The bias, the NCHW layout and (``relu``) max(·, 0) are written with each chunk's products while
-    they are still in cache.
+    they are still in cache; ``also`` as for _products.
     """
     ho, wo = g.out_size
     out = np.empty((src.xp.shape[0], weight.shape[0], ho, wo), dtype=src.xp.dtype)
-    for chunk, res in _products(src, weight, bias, g.groups):
+    for chunk, res in _products(src, weight, bias, g.groups, also):
         result = res[:, :, : chunk.r1 - chunk.r0, :wo].swapaxes(0, 1)
         dest = out[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1]
         if relu:
@@ -290,6 +303,8 @@ def conv2d_backward(
     dout = grad_output.astype(dtype, copy=False)
 
     src = _columns(x, g, saved)
+    if input_grad and _prefer_full_correlation(g, x.shape[1], weight.shape[0]) and g.out_size == g.in_size:
+        return _backward_same_size(dout, src.xp, weight, g)
 
     def grad_of(chunk: Chunk, _: int) -> np.ndarray:
         part = dout[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1]
@@ -385,6 +400,22 @@ def _grad_input_full_correlation(dout: np.ndarray, weight: np.ndarray, g: ConvGe
 
     dL/dO is padded by the dilated kernel's span - 1 on every side and correlated with the rotated
     kernels; that full correlation has the padded input's size, and the padding is cropped off.
+    """
+    canvas, back, lay = _canvas(dout, g)
+    return _forward(_rebuilt(canvas, lay), _rot180_swapped(weight, g.groups), None, back)
+
+
+def _rot180_swapped(weight: np.ndarray, groups: int) -> np.ndarray:
+    """(C_out, C_in/g, kH, kW) -> (C_in, C_out/g, kH, kW): each group's kernels rotated by 180
+    degrees with input and output channels swapped, the full correlation's weights."""
+    c_out, c_in_g, kh, kw = weight.shape
+    swapped = weight.reshape(groups, c_out // groups, c_in_g, kh, kw).swapaxes(1, 2)
+    return np.ascontiguousarray(swapped.reshape(groups * c_in_g, c_out // groups, kh, kw)[:, :, ::-1, ::-1])
+
+
+def _canvas(dout: np.ndarray, g: ConvGeometry) -> tuple[np.ndarray, ConvGeometry, Layout]:
+    """pad(dL/dO) for the full correlation, its geometry (stride 1, output the input's size) and layout.
+
     Only what survives the crop is built: dL/dO goes straight into a canvas whose border is
     span - 1 - padding (negative: rows that would land in the padding are left out).
     """
@@ -407,8 +438,39 @@ def _grad_input_full_correlation(dout: np.ndarray, weight: np.ndarray, g: ConvGe
         i1, j1 = min(ho, rows - top), min(wo, cols - left)
         if i1 > i0 and j1 > j0:
             canvas[:, :, top + i0 : top + i1, left + j0 : left + j1] = dout[:, :, i0:i1, j0:j1]
-    c_in_g, groups = weight.shape[1], g.groups
-    kh, kw = g.kernel
-    flipped = weight.reshape(groups, c_out // groups, c_in_g, kh, kw).swapaxes(1, 2)
-    flipped = np.ascontiguousarray(flipped.reshape(groups * c_in_g, c_out // groups, kh, kw)[:, :, ::-1, ::-1])
-    return _forward(_rebuilt(canvas, lay), flipped, None, back)
+    return canvas, back, lay
+
+
+def _backward_same_size(dout: np.ndarray, xp: np.ndarray, weight: np.ndarray, g: ConvGeometry) -> Conv2dGrads:
+    """All three gradients of a stride-1 convolution that keeps the size, from one set of columns.
+
+    The canvas pad(dL/dO) then has the padded input's shape (N, C_out, Hp, Wp), and its columns D
+    serve both products. dL/dX is the full correlation, rot180(K) (channels swapped) times D.
+    D's row (o, m', k') is dL/dO moved by the tap (kH-1-m', kW-1-k'), so with r running over the
+    canvas's positions (plane after plane, rows of Wp)
+        dK[o, c, m, k] = sum_r D[(o, kH-1-m, kW-1-k), r] * X_pad[c, r + pt*Wp + pl]
+    and X_pad is read in place, a strided matrix: no columns of X are built. Where D holds
+    garbage (each plane's last rows and columns) that shifted read lands in X_pad's zero padding
+    (or the zeroed tail after it), so the garbage adds nothing. xp: the padded input with its tail.
+    """
+    canvas, back, lay = _canvas(dout, g)
+    n, c_in, hp, wp = xp.shape
+    c_out, cig, kh, kw = weight.shape
+    groups = g.groups
+    kg = c_out // groups * kh * kw
+    (pt, _), (pl, _) = g.padding
+    item = xp.itemsize
+    grad_wt = np.zeros((groups, kg, cig), dtype=xp.dtype)
+
+    def add_weight_grad(chunk: Chunk, cols: np.ndarray) -> None:
+        _, nb, r = cols.shape
+        start = xp[chunk.n0 :, :, chunk.r0 + pt :, pl:]  # reads on into the padding and the tail
+        x_rows = as_strided(start, shape=(nb, groups, cig, r), strides=(c_in * hp * wp * item, cig * hp * wp * item, hp * wp * item, item), writeable=False)  # fmt: skip
+        d = cols.reshape(groups, kg, nb, r).transpose(2, 0, 1, 3)
+        grad_wt[...] += np.matmul(d, x_rows.swapaxes(-1, -2)).sum(axis=0)
+
+    grad_x = _forward(_rebuilt(canvas, lay), _rot180_swapped(weight, groups), None, back, also=add_weight_grad)
+    grad_w = grad_wt.reshape(groups, c_out // groups, kh, kw, cig)[:, :, ::-1, ::-1].transpose(0, 1, 4, 2, 3)
+    planes = canvas.reshape(n * c_out, -1)
+    grad_bias = (planes @ np.ones(planes.shape[1], dtype=xp.dtype)).reshape(n, c_out).sum(axis=0)
+    return Conv2dGrads(grad_x, np.ascontiguousarray(grad_w.reshape(weight.shape)), grad_bias)
