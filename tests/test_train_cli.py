@@ -72,6 +72,15 @@ def test_the_gradient_check_runs_by_default_on_small_models_only(tmp_path):
     assert "gradient check" not in big.stdout
 
 
+def test_layers_of_the_same_spec_each_get_their_own_gradient_check_row(tmp_path):
+    arch = "conv3p1c4,relu,conv3p1c4,relu,pool2"  # the second conv keeps size and channels (full correlation)
+    result = invoke("train", *SMALL, "--out", tmp_path / "m.npz", "--arch", arch, "--gradcheck")
+    assert result.exit_code == 0, result.output
+    check = result.stdout.split("gradient check", 1)[1].split("largest", 1)[0]
+    for row in ("conv3p1c4 #1 weight", "conv3p1c4 #1 bias", "conv3p1c4 #2 weight", "conv3p1c4 #2 bias"):
+        assert row in check, row
+
+
 def test_resume_continues_as_if_never_stopped(tmp_path):
     straight, halves = tmp_path / "a.npz", tmp_path / "b.npz"
     assert invoke("train", "--samples", "200", "--epochs", "2", "--out", straight).exit_code == 0

@@ -440,9 +440,13 @@ class Model:
         return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
 
     def label(self, key: str) -> str:
-        """A parameter's name for a reader: "3.weight" -> "conv3p1c16 weight"."""
+        """A parameter's name for a reader: "3.weight" -> "conv3p1c16 weight"; a layer whose spec
+        repeats gets its place among its namesakes ("conv3p1c8 #2 weight"), so no two labels meet."""
         index, name = key.split(".", 1)
-        return f"{self.names[int(index)]} {name}"
+        layer = self.names[int(index)]
+        if self.names.count(layer) > 1:
+            layer = f"{layer} #{self.names[: int(index) + 1].count(layer)}"
+        return f"{layer} {name}"
 
     def norms(self) -> dict[str, tuple[float, float]]:
         """Each parameter's L2 norm and its last gradient's ("i.weight": (‖W‖, ‖dW‖)); 0 before any backward."""
