@@ -299,6 +299,32 @@ def test_an_opaque_image_filters_as_without_alpha(kernel):
     np.testing.assert_allclose(got.colour.image, filter_image(colour, kernel).image, rtol=1e-5, atol=1e-3)
 
 
+@pytest.mark.parametrize("tile_bytes", [1, 1 << 20])
+@pytest.mark.parametrize(
+    ("kernel", "method"),
+    [([[1, 2, 1], [2, 4, 2], [1, 2, 1]], "direct"), ([[1, 2, 1]] * 3, "separable"), (np.ones((7, 7)), "fft")],
+)
+def test_no_inf_or_nan_leaves_a_filter_whichever_tile_it_is_in(tile_bytes, kernel, method):
+    # each tile is checked while in cache; a value past float32's range in the last tile, or a NaN
+    # in the middle of the input, is refused as the whole-image check refused it
+    from convcli.core.filters import common, filter_magnitude
+
+    img = np.ones((24, 20, 3), dtype=np.float32)
+    img[-1, -1, 2] = 3e38
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(common, "TILE_BYTES", tile_bytes)
+        with pytest.raises(ParameterError, match="overflows float32"):
+            filter_image(img, kernel, method=method, threads=2)
+        img[-1, -1, 2] = 1
+        img[12, 3, 0] = np.nan
+        with pytest.raises(ParameterError, match="overflows float32"):
+            filter_image(img, kernel, method=method, threads=2)
+        with pytest.raises(ParameterError, match="overflows float32"):
+            filter_magnitude(img, np.asarray(kernel, dtype=float), np.asarray(kernel, dtype=float).T, threads=2)
+        img[12, 3, 0] = 1
+        assert np.isfinite(filter_image(img, kernel, method=method, threads=2).image).all()
+
+
 def test_blas_is_held_to_one_thread_only_within_and_restored():
     from convcli.core.filters import blas
 

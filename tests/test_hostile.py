@@ -345,6 +345,28 @@ def test_a_closed_pipe_is_quiet_and_loses_no_work(tmp_path):
     assert imageio.load_model(str(out)).epoch == 2  # the run went on to the end
 
 
+def test_a_filter_that_overflows_says_so_once_and_writes_nothing(tmp_path):
+    import subprocess
+
+    out = tmp_path / "out.png"
+    proc = run_convcli(
+        "apply",
+        SAMPLES / "scene.png",
+        "-k",
+        "1e38,1e38;1e38,1e38",
+        "-o",
+        out,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    _, err = proc.communicate(timeout=120)
+    lines = err.decode().strip().splitlines()
+    assert proc.returncode == 1
+    assert len(lines) == 1, lines  # no NumPy overflow warnings before it
+    assert "overflows float32" in lines[0]
+    assert not out.exists()
+
+
 def test_sigterm_mid_write_leaves_nothing(tmp_path):
     import signal
     import subprocess

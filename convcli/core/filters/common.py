@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ParameterError
 from ..im2col import workspace
 
 BOUNDARIES = {"zero": "constant", "reflect": "reflect", "symmetric": "symmetric", "edge": "edge", "wrap": "wrap"}
@@ -17,6 +18,8 @@ METHODS = ("auto", "direct", "separable", "fft")
 # that a tile, its padded input rows and scratch stay in this machine's caches (1 MB L2 per core,
 # a shared L3); measured best between 1 and 2 MB (benchmarks/bench_filters.py)
 TILE_BYTES = 1 << 20
+
+OVERFLOW = "the filtered image overflows float32 (or the input holds NaN or inf); use a kernel with smaller entries"
 
 Pair = tuple[int, int]
 # fill(r0, r1, acc): write output rows r0..r1 into acc, a (r1 - r0, W_out, C) float32 view of the output
@@ -84,11 +87,18 @@ def in_threads(work: Callable[[list[Any]], None], items: Sequence[Any], workers:
     """work(part) for the items dealt round-robin into ``workers`` parts, each in a thread (NumPy
     releases the GIL in its loops); with one worker or one item, here."""
     if workers == 1 or len(items) < 2:
-        work(list(items))
+        quiet(work, list(items))
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for f in [pool.submit(work, list(items[i::workers])) for i in range(min(workers, len(items)))]:
+        for f in [pool.submit(quiet, work, list(items[i::workers])) for i in range(min(workers, len(items)))]:
             f.result()
+
+
+def quiet(work: Callable[[list[Any]], None], part: list[Any]) -> None:
+    """work(part) with NumPy's overflow warnings off (NumPy's error state is per thread): a value
+    past float32's range is refused by the finiteness check on the result, in one clear error."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        work(part)
 
 
 def tiled(
@@ -100,7 +110,9 @@ def tiled(
     rows: int | None = None,
 ) -> np.ndarray:
     """Run fill(r0, r1, acc) over tiles of ``rows`` output rows (default: tile_rows), in threads, into
-    one (H_out, W_out, C) float32 array."""
+    one (H_out, W_out, C) float32 array. Each tile is checked for inf and NaN while it is in cache
+    (ParameterError at the first that has any): a pass over the whole output would cost a third of
+    the filtering."""
     out = np.empty((out_size[0], out_size[1], channels), dtype=np.float32)
     step = rows or tile_rows(out_size, channels)
     done = RowsDone(out_size[0], progress)
@@ -109,10 +121,18 @@ def tiled(
         for r0 in starts:
             r1 = min(r0 + step, out_size[0])
             fill(r0, r1, out[r0:r1])
+            if not all_finite(out[r0:r1]):
+                raise ParameterError(OVERFLOW)
             done.add(r1 - r0)
 
     in_threads(work, range(0, out_size[0], step), workers)
     return out
+
+
+def all_finite(a: np.ndarray) -> bool:
+    """Whether a (not empty) holds no inf or NaN: its least and greatest values tell (NaN propagates),
+    with no boolean array the size of a."""
+    return bool(np.isfinite(a.min()) and np.isfinite(a.max()))
 
 
 def weighted_sum(terms: Iterable[Term], out: np.ndarray) -> None:
