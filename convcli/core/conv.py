@@ -465,7 +465,9 @@ def _backward_same_size(dout: np.ndarray, xp: np.ndarray, weight: np.ndarray, g:
     def add_weight_grad(chunk: Chunk, cols: np.ndarray) -> None:
         _, nb, r = cols.shape
         start = xp[chunk.n0 :, :, chunk.r0 + pt :, pl:]  # reads on into the padding and the tail
-        x_rows = as_strided(start, shape=(nb, groups, cig, r), strides=(c_in * hp * wp * item, cig * hp * wp * item, hp * wp * item, item), writeable=False)  # fmt: skip
+        plane = hp * wp * item
+        strides = (c_in * plane, cig * plane, plane, item)
+        x_rows = as_strided(start, shape=(nb, groups, cig, r), strides=strides, writeable=False)
         d = cols.reshape(groups, kg, nb, r).transpose(2, 0, 1, 3)
         grad_wt[...] += np.matmul(d, x_rows.swapaxes(-1, -2)).sum(axis=0)
 
