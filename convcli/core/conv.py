@@ -136,9 +136,8 @@ def _columns(x: np.ndarray, g: ConvGeometry, saved: SavedInput | None = None, fi
     if saved is None or not fill:
         return _rebuilt(*_pad_for(x, g))
     xp, lay = _pad_for(x, g, saved.store)
-    whole = Chunk(0, x.shape[0], 0, g.out_size[0])
-    size = x.shape[1] * g.kernel[0] * g.kernel[1] * x.shape[0] * lay.rows_of(whole) * lay.row_len
-    if size * xp.itemsize <= SAVE_BYTES:
+    if lay.image_bytes(x.shape[1], xp.itemsize) * x.shape[0] <= SAVE_BYTES:
+        whole = Chunk(0, x.shape[0], 0, g.out_size[0])
         cols = lay.columns(xp, whole, saved.store)
         src = Columns(xp, lay, [whole], lambda _: cols)
     else:
@@ -288,7 +287,7 @@ def conv2d_backward(
 
     dL/db = sum(dL/dO); dL/dK = X ⋆ dL/dO (stride -> dilation of dL/dO); dL/dX = the full
     correlation of the zero-stuffed, padded dL/dO with rot180(K), cropped by the padding
-    (computed by col2im; tests check it against that formula).
+    (computed by col2im, or at stride 1 as that correlation itself; tests check both against it).
     """
     x = _as_float_array(x, "x", 4)
     weight = _as_float_array(weight, "weight", 4)

@@ -175,12 +175,10 @@ def _phase_backward(grad_pooled: np.ndarray, weight: np.ndarray, g: ConvGeometry
     np.multiply(
         grad_pooled.swapaxes(0, 1).reshape(c_out, run), route.pooled.swapaxes(0, 1).reshape(c_out, run) > 0, out=grad
     )
-    d = workspace("phase gradient", (c_out, 4, run), grad.dtype)
-    np.multiply(grad, lower, out=d[:, 2])  # the bottom row's share, for now in cell 2's place
-    np.subtract(grad, d[:, 2], out=d[:, 0])  # the top row's
-    for first, won in ((0, right_top), (2, right_bottom)):
-        np.multiply(d[:, first], won, out=d[:, first + 1])
-        d[:, first] -= d[:, first + 1]  # exact: g - g or g - 0
+    d = workspace("phase gradient", (c_out, 2, 2, run), grad.dtype)  # by the cell's (row, column)
+    route_pair(grad, lower, d[:, :, 0])  # down: each row's share, in its first cell for now
+    for row, won in ((0, right_top), (1, right_bottom)):
+        route_pair(d[:, row, 0], won, d[:, row])  # across
     flat = d.reshape(c_out, 4 * run)
     grad_bias = flat @ np.ones(4 * run, dtype=flat.dtype)
     k = route.columns.shape[0]
