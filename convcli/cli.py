@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from convcli import __version__
-from convcli.core.errors import ConvcliError
+from convcli.core.errors import ConvcliError, OptionError
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -220,8 +220,24 @@ def make_app(only: str | None = None) -> typer.Typer:
         if only is None or name == only:
             mod = importlib.import_module(f"convcli.commands.{name}")
             fn = getattr(mod, name)
-            app.command(name, epilog=mod.EPILOG, help=_reflow(fn.__doc__ or ""), **kwargs)(fn)
+            app.command(name, epilog=mod.EPILOG, help=_reflow(fn.__doc__ or ""), **kwargs)(_front_end(fn))
     return app
+
+
+def _front_end(fn: Any) -> Any:
+    """A command whose library call's OptionError is a usage error, reported as Typer reports a bad value.
+
+    Typer reads the wrapped function's parameters and type hints through ``__wrapped__``."""
+    import functools
+
+    @functools.wraps(fn)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except OptionError as err:
+            raise typer.BadParameter(err.message, param_hint=err.hint) from None
+
+    return command
 
 
 def _reflow(doc: str) -> str:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
+
+if TYPE_CHECKING:
+    from convcli.api._result import Result
 
 Pair = tuple[int, int]
 
@@ -29,18 +32,19 @@ class PairArg:
 
 
 def parse_pair(text: str, name: str, minimum: int, words: tuple[str, ...] = ()) -> PairArg:
-    """Read ``N`` or ``H,W`` (each >= minimum) or one of ``words``; raises typer.BadParameter."""
-    low = text.strip().lower()
-    if low in words:
-        return PairArg(low)
-    parts = [p.strip() for p in low.split(",")]
-    hint = f"give one integer or two as H,W (e.g. 2 or 2,1){' or ' + ' or '.join(words) if words else ''}"
-    if len(parts) not in (1, 2) or not all(p.lstrip("-").isdigit() for p in parts):
-        raise typer.BadParameter(f"{text!r} is not a valid {name}: {hint}")
-    numbers = [int(p) for p in parts]
-    if min(numbers) < minimum:
-        raise typer.BadParameter(f"{name} must be at least {minimum}, got {text!r}")
-    return PairArg((numbers[0], numbers[-1]))
+    """Read ``N`` or ``H,W`` (each >= minimum) or one of ``words`` as the library does; raises typer.BadParameter."""
+    from convcli.api._errors import OptionError
+    from convcli.api._values import pair
+
+    try:
+        return PairArg(pair(text, name, minimum, name, words))
+    except OptionError as err:
+        raise typer.BadParameter(err.message) from None
+
+
+def given(arg: PairArg | None) -> Pair | str | None:
+    """An option's parsed pair or word, None when not given: what the library takes."""
+    return None if arg is None else arg.value
 
 
 def _pair_parser(name: str, minimum: int, words: tuple[str, ...] = ()) -> Callable[[str], PairArg]:
@@ -57,9 +61,10 @@ def pair_or(value: PairArg | None, default: Pair) -> Pair:
 def _pair_option(
     flags: tuple[str, ...], name: str, minimum: int, metavar: str, help: str, words: tuple[str, ...] = ()
 ) -> typer.models.OptionInfo:
-    return typer.Option(
+    info: typer.models.OptionInfo = typer.Option(
         *flags, parser=_pair_parser(name, minimum, words), metavar=metavar, help=help, show_default=False
     )
+    return info
 
 
 StrideOpt = Annotated[
@@ -142,3 +147,15 @@ PoolOpt = Annotated[
 CeilModeOpt = Annotated[bool, typer.Option("--ceil-mode", help="Pooling rounds up, as PyTorch's ceil_mode=True.")]
 
 Mode = Literal["xcorr", "conv"]
+
+
+def emit(result: Result, json_out: bool, err: bool = False) -> None:
+    """Print a library result as the commands do: its JSON with --json, else drawn on a console made for this run."""
+    if json_out:
+        import json
+
+        typer.echo(json.dumps(result.to_json(), indent=2), err=err)
+        return
+    from convcli.render import make_console  # rich only when something is drawn
+
+    make_console(stderr=err).print(result)

@@ -1,7 +1,9 @@
-"""The arrows point one way: commands -> render -> explain -> core, and commands -> imageio -> core.
+"""The arrows point one way: commands, tui -> api -> render, imageio -> explain -> core.
 
-Checked twice: statically, by reading every module's imports; and at run time in a fresh
-interpreter, by what importing a layer (or running a command) actually loads.
+The front ends (commands, the explorer) stand on the library API; no command imports another command.
+Checked twice: statically, by reading every module's imports (those under ``if TYPE_CHECKING:`` name types
+only and load nothing, so they are left out); and at run time in a fresh interpreter, by what importing a
+layer (or running a command) actually loads.
 """
 
 import ast
@@ -19,9 +21,10 @@ ALLOWED = {
     "explain": {"core"},
     "render": {"explain", "core"},
     "imageio": {"explain", "core"},  # figures draw explain's figure model
-    "options": set(),
-    "tui": {"render", "explain", "core", "imageio"},  # the explorer: a front end beside the commands
-    "commands": {"render", "explain", "core", "imageio", "options", "tui"},
+    "api": {"render", "imageio", "explain", "core"},
+    "options": {"api", "render"},  # option values are read by the library's own readers; results printed
+    "tui": {"api", "render", "explain", "core", "imageio"},  # the explorer: a front end beside the commands
+    "commands": {"api", "render", "options", "tui"},
     "cli": {"commands", "core", "options"},
 }
 FORBIDDEN_THIRD_PARTY = {
@@ -29,6 +32,7 @@ FORBIDDEN_THIRD_PARTY = {
     "explain": {"rich", "PIL", "typer", "textual"},
     "render": {"PIL", "typer", "textual"},
     "imageio": {"textual"},
+    "api": {"textual", "typer", "click"},
     "options": {"textual"},
     "cli": {"textual"},
     "tui": {"PIL", "typer"},
@@ -40,15 +44,30 @@ def layer_of(path: Path) -> str:
     return parts[0]
 
 
+def _type_checking_blocks(tree: ast.AST) -> set[int]:
+    """ids of the nodes under ``if TYPE_CHECKING:``."""
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            inside |= {id(child) for stmt in node.body for child in ast.walk(stmt)}
+    return inside
+
+
 def imports_of(path: Path) -> set[str]:
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = _type_checking_blocks(tree)
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             if node.level:  # relative: stays inside the module's own package
                 continue
             names.add(node.module or "")
+            if node.module == "convcli":  # from convcli import imageio: a layer by name
+                names |= {f"convcli.{alias.name}" for alias in node.names if not alias.name.startswith("_")}
     return names
 
 
@@ -63,6 +82,8 @@ def test_each_module_imports_only_the_layers_below_it(path):
         if top == "convcli" and rest:
             target = rest.split(".")[0]
             assert target == layer or target in ALLOWED[layer], f"{layer} imports {name}"
+            if layer == "commands" and target == "commands":
+                assert name == "convcli.commands", f"{path.name} imports another command: {name}"
         assert top not in FORBIDDEN_THIRD_PARTY.get(layer, set()), f"{layer} imports {name}"
 
 

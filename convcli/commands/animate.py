@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import typer
 
-from convcli.commands.shape import layer_report
 from convcli.options import (
     CeilModeOpt,
     DilationOpt,
@@ -23,12 +21,8 @@ from convcli.options import (
     StrideOpt,
     TransposedOpt,
     WidthOpt,
+    given,
 )
-
-if TYPE_CHECKING:
-    from convcli.explain.animation import Figure
-
-MAX_FRAMES = 100_000  # a frame per output cell: past this, files and the terminal would take minutes
 
 EPILOG = """Examples (each runs as it is; # lines are comments):
 
@@ -115,118 +109,28 @@ def animate(
     prints plain frames when piped, or writes a GIF, animated PNG or animated SVG in the look of
     Dumoulin and Visin's conv_arithmetic.
     """
-    from convcli.core.errors import ParameterError
-    from convcli.explain.animation import layer_figure
+    from convcli.api._animate import animate as run
 
-    report = layer_report(
-        (height, width or height), (k, kh, kw), stride, padding, dilation, transposed, output_padding, pool, ceil_mode
-    )
-    h, w = report.axes
-    size2 = (h.size, w.size)
-    steps = report.out[0] * report.out[1] if not (grad or view == "scatter") else h.size * w.size
-    if steps > MAX_FRAMES:
-        raise typer.BadParameter(
-            f"that is {steps:,} frames; animate draws at most {MAX_FRAMES:,} (an input of about 300×300 at stride 1): "
-            "use a smaller --H/--W, or convcli shape for the sizes alone",
-            param_hint="'--H'",
-        )
-    kernel = (h.kernel, w.kernel)
-    if view == "scatter" and not transposed:
-        raise typer.BadParameter(
-            "the scatter view draws a transposed convolution; add --transposed", param_hint="'--view'"
-        )
-    if grad and (transposed or pool):
-        raise typer.BadParameter("--grad draws a convolution's backward pass", param_hint="'--grad'")
-    numbers_x = numbers_k = None
-    if values or x is not None or kernel_values is not None:
-        numbers_x, numbers_k = _numbers(x, kernel_values, seed, size2, kernel)
-    try:
-        fig = layer_figure(report, view, grad, numbers_x, numbers_k)
-    except ParameterError as err:
-        raise typer.BadParameter(str(err), param_hint="'--padding'") from None
-
+    result = run(
+        height, width, k, kh, kw, given(stride), given(padding), given(dilation), transposed, given(output_padding),
+        pool, ceil_mode, values, x, kernel_values, seed, view, grad,
+    )  # fmt: skip
     if json_out:
-        typer.echo(json.dumps(fig.to_json()))
+        typer.echo(json.dumps(result.to_json()))
         return
-    indices = _indices(frame, sheet, len(fig.pictures))
+    indices = result.frame_indices(frame, sheet)
     if output is not None:
-        return _write(output, fig, size, duration, loop, indices, force)
+        result.save(output, force, size, duration, loop, indices)
+        n = len(indices) if indices is not None else len(result.figure.pictures)
+        typer.echo(f"{output}: {n} frame{'s' if n != 1 else ''}, {result.cell_size(size)}-pixel cells", err=True)
+        return
     if indices is not None:
         raise typer.BadParameter("--frame and --sheet make stills: give -o x.png or x.svg", param_hint="'--frame'")
     from convcli.render import make_console
-    from convcli.render.animate import frame_view, play
+    from convcli.render.animate import play
 
     console = make_console()
-    colour = console.is_terminal and console.color_system is not None
     if frames or not console.is_terminal:
-        for index in range(len(fig.pictures)):
-            console.print(frame_view(fig, index, colour))
-            console.print()
+        console.print(result)
         return
-    play(console, fig, fps, loop)
-
-
-def _numbers(
-    x: str | None, k: str | None, seed: int, size: tuple[int, int], kernel: tuple[int, int]
-) -> tuple[Any, Any]:
-    """The input and kernel for --values: as given (their shapes checked), else small random integers."""
-    import numpy as np
-
-    from convcli.imageio import MatrixSyntaxError, parse_matrix
-
-    rng = np.random.default_rng(seed)
-    try:
-        xs = parse_matrix(x, "--x") if x is not None else rng.integers(0, 4, size).astype(float)
-        ks = parse_matrix(k, "--k") if k is not None else rng.integers(-1, 2, kernel).astype(float)
-    except MatrixSyntaxError as err:
-        raise typer.BadParameter(str(err)) from None
-    if xs.shape != size:
-        raise typer.BadParameter(
-            f"--x is {xs.shape[0]}×{xs.shape[1]} but --H/--W say {size[0]}×{size[1]}", param_hint="'--x'"
-        )
-    if ks.shape != kernel:
-        raise typer.BadParameter(
-            f"--k is {ks.shape[0]}×{ks.shape[1]} but the kernel is {kernel[0]}×{kernel[1]}", param_hint="'--k'"
-        )
-    return xs, ks
-
-
-def _indices(frame: str | None, sheet: bool, n: int) -> list[int] | None:
-    if sheet:
-        return list(range(n))
-    if frame is None:
-        return None
-    try:
-        chosen = [int(v) for v in frame.split(",")]
-    except ValueError:
-        raise typer.BadParameter(f"{frame!r}: give frame numbers from 1, as 3 or 1,4", param_hint="'--frame'") from None
-    bad = [v for v in chosen if not 1 <= v <= n]
-    if bad:
-        raise typer.BadParameter(f"frame {bad[0]} is not among 1..{n}", param_hint="'--frame'")
-    return [v - 1 for v in chosen]
-
-
-def _write(
-    path: str, fig: Figure, size: int | None, duration: int, loop: bool, indices: list[int] | None, force: bool
-) -> None:
-    from convcli.imageio import refuse_overwrite
-    from convcli.imageio.figures import save_animation, save_stills, save_svg
-
-    out = Path(path)
-    ext = out.suffix.lower()
-    if ext not in (".gif", ".png", ".svg"):
-        raise typer.BadParameter(f"{path}: write .gif, .png or .svg", param_hint="'--output'")
-    if indices is not None and ext == ".gif":
-        raise typer.BadParameter("stills go to .png or .svg", param_hint="'--output'")
-    refuse_overwrite(path, [], force)
-    gh, gw = fig.grid.size
-    oh, ow = fig.output_size
-    cell = size or max(4, min(40, 720 // max(1, gw + ow + 4), 480 // max(1, gh, oh)))
-    if ext == ".svg":
-        save_svg(path, fig, cell, duration, loop, indices, replace=force)
-    elif indices is not None:
-        save_stills(path, fig, cell, indices, replace=force)
-    else:
-        save_animation(path, fig, cell, duration, loop, replace=force)
-    frames = len(indices) if indices is not None else len(fig.pictures)
-    typer.echo(f"{path}: {frames} frame{'s' if frames != 1 else ''}, {cell}-pixel cells", err=True)
+    play(console, result.figure, fps, loop)

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import math
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 import typer
 
-from convcli.options import DilationOpt, JsonOpt, Mode, PaddingOpt, PairArg, StrideOpt, pair_or
-
-if TYPE_CHECKING:
-    from convcli.core.derivation import Derivation
-    from convcli.core.shapes import Padding, Pair
+from convcli.options import DilationOpt, JsonOpt, Mode, PaddingOpt, StrideOpt, emit, given
 
 EPILOG = """Examples (each runs as it is; # lines are comments):
 
@@ -40,10 +34,6 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
   # as Markdown (also latex; --json for the numbers)
   convcli backprop -v --format markdown > walk.md
 """
-
-SEED_X = "1,2,3;4,5,6;7,8,9"
-SEED_K = "1,0;-1,2"
-MAX_INPUT = 4096  # entries of X: the walk explains small examples, and checks every entry numerically
 
 
 def backprop(
@@ -97,134 +87,15 @@ def backprop(
             f"--json and --format {output_format} ask for two formats; give one", param_hint="'--json'"
         )
     fmt = "json" if json_out else output_format
-    if symbolic and (channels > 1 or filters > 1):
-        raise typer.BadParameter(
-            "--symbolic shows one channel; drop --channels and --filters", param_hint="'--symbolic'"
-        )
-    sizes = (height, width, kernel, seed, real)
-    d, given = derivation(x, k, bias, grad, random, sizes, (channels, filters), stride, padding, dilation, mode)
-    if fmt == "json":
-        typer.echo(json.dumps(d.to_json(), indent=2))
-        return
-    from convcli.explain.backprop import build_walk
-    from convcli.explain.document import to_latex, to_markdown
+    from convcli.api._backprop import backprop as run
 
-    doc = build_walk(d, verbose, symbolic=symbolic, loss_given=given)
+    result = run(
+        x, k, bias, grad, random, height, width, kernel, seed, real, channels, filters,
+        given(stride), given(padding), given(dilation), mode, verbose, symbolic,
+    )  # fmt: skip
     if fmt in ("markdown", "md"):
-        typer.echo(to_markdown(doc), nl=False)
+        typer.echo(result.markdown(), nl=False)
     elif fmt in ("latex", "tex"):
-        typer.echo(to_latex(doc), nl=False)
+        typer.echo(result.latex(), nl=False)
     else:
-        from convcli.render import make_console
-        from convcli.render.document import document_view
-
-        console = make_console()
-        console.print(document_view(doc, console.width))
-
-
-def derivation(
-    x: str | None,
-    k: str | None,
-    bias: float | None,
-    grad: str | None,
-    random: bool,
-    sizes: tuple[int, int | None, int, int, bool],
-    counts: tuple[int, int],
-    stride: PairArg | None,
-    padding: PairArg | None,
-    dilation: PairArg | None,
-    mode: str,
-) -> tuple[Derivation, bool]:
-    """The derivation backprop's options ask for (shared with `convcli explore --backprop`), and whether
-    dL/dO was given; usage errors as typer.BadParameter, failures as ConvcliError.
-
-    sizes: --H, --W, --K, --seed, --float; counts: --channels, --filters.
-    """
-    height, width, kernel, seed, real = sizes
-    channels, filters = counts
-    import numpy as np
-
-    from convcli.core.derivation import GradientShapeError, derive
-    from convcli.core.errors import ParameterError
-    from convcli.imageio import MatrixSyntaxError, parse_matrix
-
-    def matrix(text: str, option: str):
-        try:
-            return parse_matrix(text, option)
-        except MatrixSyntaxError as err:
-            raise typer.BadParameter(str(err).removeprefix(option + ": "), param_hint=f"'{option}'") from None
-
-    several = channels > 1 or filters > 1
-    if several and (x is not None or k is not None):
-        raise typer.BadParameter("--channels/--filters draw random values; drop --x and --k", param_hint="'--channels'")
-    if several and grad is not None:
-        raise typer.BadParameter("--grad takes one filter's dL/dO; drop it with --filters", param_hint="'--grad'")
-    if random and (x is not None or k is not None):
-        raise typer.BadParameter("--random draws X and K; drop --x and --k", param_hint="'--random'")
-
-    if bias is not None and not math.isfinite(bias):
-        raise typer.BadParameter(f"{bias} is not a finite number", param_hint="'--bias'")
-    geometry = (pair_or(stride, (1, 1)), 0 if padding is None else padding.value, pair_or(dilation, (1, 1)))
-    if random or several:
-        shape_x = (channels, height, width or height)
-        shape_k = (filters, channels, kernel, kernel)
-        _check_sizes(shape_x, shape_k, *geometry)  # before drawing a single random number
-        rng = np.random.default_rng(seed)
-        if real:
-            xs = np.round(rng.standard_normal(shape_x), 2)
-            ks = np.round(rng.standard_normal(shape_k), 2)
-        else:
-            xs = rng.integers(-3, 4, shape_x).astype(float)
-            ks = rng.integers(-2, 3, shape_k).astype(float)
-        b = (
-            np.full(filters, bias)
-            if bias is not None
-            else (rng.integers(-2, 3, filters).astype(float) if several else np.zeros(1))
-        )
-    else:
-        xs = matrix(x if x is not None else SEED_X, "--x")[None]
-        ks = matrix(k if k is not None else SEED_K, "--k")[None, None]
-        b = np.array([bias or 0.0])
-    _check_sizes(xs.shape, ks.shape, *geometry)
-    g = None if grad is None else matrix(grad, "--grad")[None]
-    try:
-        with np.errstate(all="ignore"):  # an overflow is reported below, in words, not as warnings
-            d = derive(xs, ks, b, g, *geometry, mode=mode)
-    except GradientShapeError as err:
-        raise GradientShapeError(f"--grad: {err}") from None
-    if not d.finite:
-        raise ParameterError(
-            "the numbers overflow float64 (a product or sum passes about 1.8e308); use smaller values in --x, --k, --grad"
-        )
-
-    return d, g is not None
-
-
-MAX_OUTPUT = 16384  # entries of O: each is written out as a sum in the walk
-MAX_WEIGHTS = 4096  # entries of K over all filters and channels
-
-
-def _check_sizes(
-    shape_x: tuple[int, ...], shape_k: tuple[int, ...], stride: Pair, padding: Padding, dilation: Pair
-) -> None:
-    """Refuse, before any array is made, examples larger than a walk explains (or than memory holds)."""
-    from convcli.core.shapes import conv2d_geometry
-
-    c, h, w = shape_x
-    f, _, kh, kw = shape_k
-    if c * h * w > MAX_INPUT:
-        raise typer.BadParameter(
-            f"X has {c * h * w:,} entries; backprop explains small examples (at most {MAX_INPUT}, e.g. 64x64)",
-            param_hint="'--H'",
-        )
-    if f * c * kh * kw > MAX_WEIGHTS:
-        raise typer.BadParameter(
-            f"K has {f * c * kh * kw:,} entries (filters × channels × kH × kW); backprop explains at most {MAX_WEIGHTS}",
-            param_hint="'--K'",
-        )
-    g = conv2d_geometry((h, w), (kh, kw), stride, padding, dilation)
-    if f * g.out_size[0] * g.out_size[1] > MAX_OUTPUT:
-        raise typer.BadParameter(
-            f"O would be {g.out_size[0]}×{g.out_size[1]} per filter; backprop explains at most {MAX_OUTPUT:,} outputs",
-            param_hint="'--padding'",
-        )
+        emit(result, fmt == "json")

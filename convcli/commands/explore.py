@@ -19,6 +19,7 @@ from convcli.options import (
     StrideOpt,
     TransposedOpt,
     WidthOpt,
+    given,
 )
 
 EPILOG = """Examples (each runs as it is; # lines are comments):
@@ -96,20 +97,23 @@ def explore(
         raise typer.BadParameter(
             "give an IMAGE for the kernel playground, or --shape or --backprop", param_hint="IMAGE"
         )
-    from convcli.commands.backprop import derivation
-    from convcli.commands.shape import layer_report
+    from convcli.api._backprop import derivation
+    from convcli.api._shape import Geometry, layer_report
     from convcli.tui.arithmetic import ArithmeticScreen, arithmetic_from
     from convcli.tui.backprop import BackpropScreen
 
     def arithmetic() -> Any:
         size = (height, width or height)
-        report = layer_report(size, (k, kh, kw), stride, padding, dilation, transposed, None, pool, ceil_mode)
+        geometry = Geometry.of(k, kh, kw, given(stride), given(padding), given(dilation), transposed, None, pool,
+                               ceil_mode)  # fmt: skip
+        report = layer_report(size, geometry)
         return lambda: ArithmeticScreen(arithmetic_from(report))
 
     def walk() -> Any:
         sizes = (height, width, k, seed, real)
         counts = (channels, filters)
-        d, _ = derivation(x, kmatrix, bias, grad, random, sizes, counts, stride, padding, dilation, mode)
+        d, _ = derivation(x, kmatrix, bias, grad, random, sizes, counts, given(stride), given(padding),
+                          given(dilation), mode)  # fmt: skip
         return lambda: BackpropScreen(d)
 
     # the screen asked for is checked now (a usage error exits 2 before the app starts); the others are
@@ -131,26 +135,25 @@ def explore(
 
 def _playground(image: str, kernel: str, at: Any, mode: str) -> Any:
     """The playground's maker, after reading the image and kernel (errors before the screen opens)."""
-    from convcli import imageio
-    from convcli.commands.apply import _kernels, write_filtered
+    from convcli.api._apply import FilterSettings, read_image, read_kernels, write_filtered
     from convcli.tui.playground import PlaygroundScreen
     from convcli.tui.playground_model import Playground
 
-    [chosen] = _kernels([kernel], False)
-    loaded = imageio.load_image(image)
+    [chosen] = read_kernels([kernel], False)
+    loaded = read_image(image)
     model = Playground(loaded.pixels, loaded.alpha, loaded.scale, chosen, image, None if at is None else at.pair)
     if mode != model.mode:
         model.toggle_mode()
 
     def save(model: Playground, done: Any) -> str:
-        from convcli.core.errors import ConvcliError
+        from convcli.api._errors import ConvcliError, OptionError
 
         try:
-            out = write_filtered(image, done.kernel, done.options)
+            out = write_filtered(image, done.kernel, FilterSettings(**done.options))
+        except OptionError as err:
+            return f"not written: {err.message}"
         except (ConvcliError, OSError) as err:
             return f"not written: {err}"
-        except typer.BadParameter as err:
-            return f"not written: {err.message}"
         line = model.command_line(done, out)
         if line not in model.written:
             model.written.append(line)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -27,13 +26,6 @@ def export(
     fills it from the model file with NumPy (no pickle), and a preprocess() that feeds an image as
     convcli predict does. Its logits equal predict's, up to float32 rounding.
     """
-    from convcli import imageio
-    from convcli.explain.export import torch_source
+    from convcli.api._export import export as run
 
-    if Path(output).suffix != ".py":
-        raise typer.BadParameter(f"{output} is not a .py file; name the output net.py or the like", param_hint="'-o'")
-    imageio.refuse_overwrite(output, [model], force)
-    mf = imageio.load_model(model)
-    source = torch_source(mf, mf.model(), model)
-    imageio.write_text(output, source, replace=force)
-    typer.echo(f"wrote {output}: python {output} {model} IMAGE... classifies images with PyTorch")
+    typer.echo(run(model, output, force).line())

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from convcli.options import JsonOpt
+from convcli.options import JsonOpt, emit
 
 EPILOG = """Examples (each runs as it is; # lines are comments):
 
@@ -44,35 +43,11 @@ def inspect(
     white zero, red positive, the scale given), the class probabilities, and the saliency of the input
     (|d logit / d pixel| for the predicted class, through the core's conv2d_backward) beside the image.
     """
-    import numpy as np
+    from convcli.api._inspect import inspect as run
 
-    from convcli import imageio
-    from convcli.explain.inspect_report import inspect_image
+    result = run(model, image, layer, output, force)
+    emit(result, json_out)
+    if result.written and not json_out:
+        from convcli.render import make_console
 
-    mf = imageio.load_model(model)
-    net = mf.model()
-    if layer is not None and layer >= len(net.layers) - 1:
-        raise typer.BadParameter(
-            f"the network has layers 0..{len(net.layers) - 2} before its output ({', '.join(net.names[:-1])})",
-            param_hint="'--layer'",
-        )
-    x = imageio.model_input(image, mf.input)[None]  # (1, C, H, W)
-    with np.errstate(all="ignore"):
-        report = inspect_image(net, net.names, mf.classes, image, x)
-    written = imageio.save_inspection(output, report, force) if output is not None else []
-    if json_out:
-        data = report.to_json()
-        data["written"] = written
-        typer.echo(json.dumps(data, indent=2))
-        return
-    from convcli.render import inspect as views
-    from convcli.render import make_console
-
-    console = make_console()
-    colour = console.color_system is not None and not console.no_color
-    if layer is None:
-        console.print(views.overview(report, colour, console.width))
-    else:
-        console.print(views.one_layer(report, layer, colour, console.width))
-    if written:
-        console.print(f"\nwrote {len(written)} PNG files to {Path(output or '.')}", style="dim")
+        make_console().print(f"\nwrote {len(result.written)} PNG files to {Path(output or '.')}", style="dim")

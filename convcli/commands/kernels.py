@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
-from convcli.options import JsonOpt
+from convcli.options import JsonOpt, emit
 
 EPILOG = """Examples (each runs as it is; # lines are comments):
 
@@ -33,36 +32,6 @@ def kernels(
 
     All are correlation kernels, applied as written (as CNNs do); `convcli apply --mode conv` flips them.
     """
-    from convcli.core.errors import ParameterError
-    from convcli.core.kernels import describe, kernel_names, resolve_kernel
+    from convcli.api._kernels import kernels as run
 
-    try:
-        names = [name] if name is not None else kernel_names()
-        resolved = [resolve_kernel(n) for n in names]
-    except ParameterError as err:
-        raise typer.BadParameter(str(err), param_hint="NAME") from None
-    if json_out:
-        rows = []
-        for k in resolved:
-            syntax, _ = describe(k.name.split(":")[0])
-            rows.append(
-                {
-                    "name": k.name,
-                    "syntax": syntax,
-                    "description": k.description,
-                    "size": list(k.matrix.shape),
-                    "matrix": k.matrix.tolist(),
-                    **({"y_matrix": k.y_matrix.tolist()} if k.y_matrix is not None else {}),
-                    "display": k.display,
-                }
-            )
-        typer.echo(json.dumps(rows if name is None else rows[0], indent=2))
-        return
-    from convcli.render import make_console
-    from convcli.render.kernels import kernel_card, kernel_table
-
-    console = make_console()
-    if name is not None:
-        console.print(kernel_card(resolved[0]))
-    else:
-        console.print(kernel_table([(k, describe(k.name)[0]) for k in resolved]))
+    emit(run(name), json_out)

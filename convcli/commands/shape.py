@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from convcli.core.errors import ConvcliError
-from convcli.explain import shape_report as sr
 from convcli.options import (
     CeilModeOpt,
     DilationOpt,
@@ -20,12 +16,12 @@ from convcli.options import (
     KernelWidthOpt,
     OutputPaddingOpt,
     PaddingOpt,
-    PairArg,
     PoolOpt,
     StrideOpt,
     TransposedOpt,
     WidthOpt,
-    pair_or,
+    emit,
+    given,
 )
 
 EPILOG = """Examples (each runs as it is; # lines are comments):
@@ -47,23 +43,6 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
   # a network from a file, as JSON
   convcli shape --H 224 --layers samples/vgg16.txt --json
 """
-
-
-def read_layers(value: str) -> str:
-    """A --layers value, or the layers in the file it names (one or more per line, # comments)."""
-    path = Path(value)
-    if path.suffix.lower() in (".txt", ".layers") or path.is_file():
-        if not path.is_file():
-            raise typer.BadParameter(f"no layer file {value!r}", param_hint="'--layers'")
-        try:  # utf-8-sig: a byte-order mark, as some editors write, is not part of the first layer
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as err:
-            raise typer.BadParameter(
-                f"{value} is not UTF-8 text (byte {err.start}); save it as UTF-8", param_hint="'--layers'"
-            ) from None
-        lines = [line.split("#", 1)[0] for line in text.splitlines()]
-        return ",".join(line.strip() for line in lines if line.strip())
-    return value
 
 
 def shape(
@@ -102,104 +81,10 @@ def shape(
     Shows the formula with your numbers, the input rows a stride never reads, what PyTorch and
     TensorFlow give, parameter and multiply-accumulate counts, and receptive fields through a chain.
     """
-    size = (height, width or height)
-    report: sr.LayerReport | sr.ChainReport
-    given = {
-        "--K": k, "--KH": kh, "--KW": kw, "--stride": stride, "--padding": padding, "--dilation": dilation,
-        "--transposed": transposed or None, "--output-padding": output_padding, "--pool": pool,
-        "--out-channels": out_channels, "--groups": groups if groups != 1 else None,
-    }  # fmt: skip
-    if layers is not None:
-        _refuse_unused(given, "--layers", "each layer's own words (conv3s2p1c16, pool2, ...) say these")
-        from convcli.core.layerspec import LayerSpecError
+    from convcli.api._shape import shape as run
 
-        try:
-            report = sr.chain_report(size, read_layers(layers), ceil_mode, in_channels)
-        except LayerSpecError as err:
-            raise typer.BadParameter(str(err), param_hint="'--layers'") from None
-        return _emit(report, json_out)
-    if pool is not None:
-        _refuse_unused({"--out-channels": out_channels, "--in-channels": in_channels, "--groups": given["--groups"]},
-                       "--pool", "pooling has no weights to count")  # fmt: skip
-    if ceil_mode and pool is None:
-        raise typer.BadParameter("--ceil-mode rounds a pooling layer's output up; add --pool max or --pool avg",
-                                 param_hint="'--ceil-mode'")  # fmt: skip
-    if k is not None and kh is not None and kw is not None:
-        raise typer.BadParameter("--KH and --KW both replace --K; give --K, or --KH and --KW", param_hint="'--K'")
-    if in_channels and out_channels and (in_channels % groups or out_channels % groups):
-        raise ConvcliError(
-            f"--groups {groups} must divide --in-channels {in_channels} and --out-channels {out_channels}"
-        )
-    channels = (in_channels, out_channels, groups)
-    report = layer_report(
-        size, (k, kh, kw), stride, padding, dilation, transposed, output_padding, pool, ceil_mode, channels
-    )
-    _emit(report, json_out)
-
-
-def _refuse_unused(given: Mapping[str, object], option: str, why: str) -> None:
-    """A usage error naming options that would be silently ignored beside ``option``."""
-    unused = [name for name, value in given.items() if value is not None]
-    if unused:
-        raise typer.BadParameter(
-            f"{', '.join(unused)} {'does' if len(unused) == 1 else 'do'} nothing with {option}: {why}",
-            param_hint=f"'{option}'",
-        )
-
-
-def _emit(report: sr.LayerReport | sr.ChainReport, json_out: bool) -> None:
-    if json_out:
-        import json
-
-        typer.echo(json.dumps(report.to_json(), indent=2))
-        return
-    from convcli.render import make_console  # rich only when something is drawn
-    from convcli.render.shape import shape_chain, shape_layer
-
-    make_console().print(shape_chain(report) if isinstance(report, sr.ChainReport) else shape_layer(report))
-
-
-def layer_report(
-    size: tuple[int, int],
-    kernels: tuple[int | None, int | None, int | None],
-    stride: PairArg | None,
-    padding: PairArg | None,
-    dilation: PairArg | None,
-    transposed: bool,
-    output_padding: PairArg | None,
-    pool: str | None,
-    ceil_mode: bool,
-    channels: tuple[int | None, int | None, int] = (None, None, 1),
-) -> sr.LayerReport:
-    """One layer from shape's geometry options (shared with animate), with shape's usage errors."""
-    k, kh, kw = kernels
-    kernel_h, kernel_w = kh or k, kw or k
-    if kernel_h is None or kernel_w is None:
-        raise typer.BadParameter("give the kernel size with --K, or --KH and --KW", param_hint="'--K'")
-    kernel = (kernel_h, kernel_w)
-    report: sr.LayerReport
-    dilation_p = pair_or(dilation, (1, 1))
-    padding_v = None if padding is None else padding.value
-    if pool is not None:
-        if transposed:
-            raise typer.BadParameter(
-                "--pool and --transposed describe different layers; give one", param_hint="'--pool'"
-            )
-        if isinstance(padding_v, str):
-            raise typer.BadParameter("pooling takes a numeric padding", param_hint="'--padding'")
-        if pool == "avg" and dilation_p != (1, 1):
-            raise typer.BadParameter("average pooling has no dilation in PyTorch", param_hint="'--dilation'")
-        stride_p = None if stride is None else stride.pair
-        report = sr.pool_report(size, kernel, stride_p, padding_v or (0, 0), dilation_p, pool, ceil_mode)
-    elif transposed:
-        if isinstance(padding_v, str):
-            raise typer.BadParameter("a transposed convolution takes a numeric padding", param_hint="'--padding'")
-        op = pair_or(output_padding, (0, 0))
-        report = sr.transposed_report(
-            size, kernel, pair_or(stride, (1, 1)), padding_v or (0, 0), dilation_p, op, channels
-        )
-    else:
-        if output_padding is not None:
-            raise typer.BadParameter("--output-padding goes with --transposed", param_hint="'--output-padding'")
-        report = sr.conv_report(size, kernel, pair_or(stride, (1, 1)), padding_v, dilation_p, channels)
-    return report
+    result = run(
+        height, width, k, kh, kw, given(stride), given(padding), given(dilation), transposed, given(output_padding),
+        pool, ceil_mode, in_channels, out_channels, groups, layers,
+    )  # fmt: skip
+    emit(result, json_out)

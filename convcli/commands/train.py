@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
-import math
-import os
-import signal
-import time
-from dataclasses import replace
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from convcli.api._train import Listener as _Listener
+from convcli.api._train import OnStep, Trainer, TrainingInterrupted, describe_optimizer
 from convcli.options import JsonOpt
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from convcli.core.training import EpochReport
 
 EPILOG = """Examples (each runs as it is; # lines are comments):
 
@@ -35,79 +38,6 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
   # your images: one subfolder per class (or an MNIST IDX folder)
   #   convcli train --data path/to/folders --size 32 --epochs 20
 """
-
-
-GRADCHECK_BELOW = 50_000  # parameters under which the gradient check runs unless --no-gradcheck
-GRADCHECK_ENTRIES = 20  # entries of each parameter checked by central differences
-
-# what --resume keeps from the model file; given again, they would change the run it continues
-_FIXED_BY_RESUME = ("data", "samples", "size", "arch", "batch_size", "optimizer", "weight_decay", "seed",
-                    "val_split", "test_split", "lr_schedule", "init_from", "augment", "color")  # fmt: skip
-
-
-def _schedule(text: str, epochs: int) -> tuple[str, int]:
-    """--lr-schedule's value: (name, horizon in epochs)."""
-    name, _, horizon = text.strip().lower().partition(":")
-    if name not in ("constant", "cosine", "step"):
-        raise typer.BadParameter(
-            f"{text!r}: give constant, cosine[:T] or step[:E] (e.g. cosine:20)", param_hint="'--lr-schedule'"
-        )
-    if not horizon:
-        return name, max(1, epochs if name == "cosine" else epochs // 3)
-    if not horizon.isdigit() or int(horizon) < 1:
-        raise typer.BadParameter(
-            f"{text!r}: the epochs after ':' must be a positive integer", param_hint="'--lr-schedule'"
-        )
-    return name, int(horizon)
-
-
-class _Live:
-    """train --watch: the panel above the progress bar, rebuilt every EVERY steps from the model's norms."""
-
-    EVERY = 32
-
-    def __init__(self, model: Any, console: Any, views: Any):
-        self.model, self.console, self.views = model, console, views
-        self.losses: list[float] = []
-        self.calls = 0
-        self.drawn: Any = ""
-
-    def wrap(self, step: Any, history: dict[str, list[Any]], opt: Any) -> Any:
-        def watched(done: int, loss: float, acc: float) -> None:
-            self.losses.append(loss)
-            self.calls += 1
-            if self.calls % self.EVERY == 1:
-                self.redraw(history, opt)
-            step(done, loss, acc)
-
-        return watched
-
-    def redraw(self, history: dict[str, list[Any]], opt: Any) -> None:
-        norms = {self.model.label(k): v for k, v in self.model.norms().items()}
-        first = next((v for v in self.model.parameters().values() if v.ndim == 4), None)
-        colour = self.console.color_system is not None and not self.console.no_color
-        panel = self.views.watch_panel(
-            self.losses, history["train_accuracy"], history["val_accuracy"], first, norms, opt.lr, colour,
-            self.console.width,
-        )  # fmt: skip
-        from convcli.render.layout import Frozen
-
-        self.drawn = Frozen(panel, self.console, self.console.width)
-
-    def panel(self) -> Any:
-        return self.drawn
-
-
-def _augment_text(kinds: tuple[str, ...]) -> str:
-    return f", augmented by {' and '.join(kinds)}" if kinds else ""
-
-
-def _schedule_text(opt: Any) -> str:
-    if opt.schedule == "cosine":
-        return f" (cosine to 0 over {opt.horizon} epochs)"
-    if opt.schedule == "step":
-        return f" (a tenth every {opt.horizon} epochs)"
-    return ""
 
 
 def train(
@@ -223,251 +153,143 @@ def train(
     matrix, the first layer's learned kernels and the loss curve. The model (weights, optimizer
     state, architecture, preprocessing, class names) is written atomically after every epoch.
     """
-    import numpy as np
-
-    from convcli import imageio
-    from convcli.core.checkpoint import DataSpec, InputSpec, ModelFile, fit_state
-    from convcli.core.errors import ParameterError, ShapeError
-    from convcli.core.nn import DEFAULT_ARCH, build_model, softmax_cross_entropy
-    from convcli.core.optim import make_optimizer
-    from convcli.core.training import (
-        AUGMENTATIONS,
-        curve_levels,
-        epochs_since_best,
-        gradient_check,
-        split_and_normalise,
-        train_epoch,
-    )
-    from convcli.explain.train_report import TrainReport, model_summary
+    from convcli.api._train import FIXED_BY_RESUME
     from convcli.render import make_console
-    from convcli.render import train as views
 
-    t_start = time.perf_counter()
-    if lr is not None and not (lr > 0 and math.isfinite(lr)):
-        raise typer.BadParameter(f"--lr must be a positive, finite number, got {lr}", param_hint="'--lr'")
-    if not math.isfinite(weight_decay):
-        raise typer.BadParameter(f"--weight-decay must be finite, got {weight_decay}", param_hint="'--weight-decay'")
-    schedule, horizon = _schedule(lr_schedule, epochs)
-    augmentations = tuple(a.strip().lower() for a in augment.split(",") if a.strip())
-    unknown = [a for a in augmentations if a not in AUGMENTATIONS]
-    if unknown:
-        raise typer.BadParameter(f"{unknown[0]!r}: give flip, shift or flip,shift", param_hint="'--augment'")
-    if patience is not None and not (val_split > 0 or resume):
-        raise typer.BadParameter(
-            "--patience watches the validation accuracy: add --val-split (e.g. 0.1)", param_hint="'--patience'"
-        )
-    out_path = Path(out)
-    imageio.refuse_overwrite(out, [], resume or force, fix="add --resume to continue it or --force to replace it")
-    kernels_path = out_path.with_name(out_path.stem + "-kernels.png")
-    if not (resume or force):  # the kernels' picture is written at the end: refuse now, not after training
-        imageio.refuse_overwrite(str(kernels_path), [], False)
-    if data != "shapes" and Path(data).is_dir():
-        for written in (out_path, kernels_path):  # an existing file under --data is training data: never replaced
-            if os.path.lexists(written) and Path(data).resolve() in written.resolve().parents:
-                raise imageio.OutputError(f"{written} is a file of the training data {data}; write the model elsewhere")
-    if resume and init_from is not None:
-        raise typer.BadParameter(
-            "--resume continues the weights in --out; --init-from starts new ones: give one", param_hint="'--init-from'"
-        )
-    if resume and not out_path.exists():
-        raise imageio.OutputError(f"--resume: {out} does not exist; train without --resume first")
-    if resume:
-        sources = {n: ctx.get_parameter_source(n) for n in _FIXED_BY_RESUME}
-        given = [n for n, source in sources.items() if source is not None and source.name == "COMMANDLINE"]
-        if given:
-            names = ", ".join("--" + n.replace("_", "-") for n in given)
-            raise typer.BadParameter(
-                f"--resume continues {out} with the data, layers and optimizer it was trained with; {names} would "
-                "change them: drop it, or train a new model with --force (--lr and --epochs may change)",
-                param_hint="'--resume'",
-            )
+    given = frozenset(name for name in FIXED_BY_RESUME if _typed(ctx, name))
     err, console = make_console(stderr=True), make_console()
-
-    with err.status("Preparing the data…", spinner="dots"):
-        saved = imageio.load_model(out) if resume else None
-        if saved is not None:
-            ds = imageio.load_dataset(
-                saved.data.source, saved.data.samples, saved.input.size, saved.data.test_split, saved.input.channels
-            )
-            if ds.classes != saved.classes:
-                raise imageio.DataError(
-                    f"--resume: the data's classes {ds.classes} differ from the model's {saved.classes}"
-                )
-        else:
-            ds = imageio.load_dataset(data, samples, (size, size), test_split, 3 if color else 1)
-            source = ctx.get_parameter_source("test_split")
-            if not ds.split_here and source is not None and source.name == "COMMANDLINE":
-                raise typer.BadParameter(
-                    f"--test-split holds out part of a folder of class folders; {ds.description} come with their own "
-                    "test set: drop it (or --val-split holds out part of the training data)",
-                    param_hint="'--test-split'",
-                )
-        stats = (saved.input.mean, saved.input.std) if saved else None
-        try:
-            split = split_and_normalise(
-                ds.x_train, ds.y_train, ds.x_test, ds.y_test, saved.data.val_split if saved else val_split, stats
-            )
-        except ParameterError as e:
-            raise imageio.DataError(f"{e}; lower --val-split or --test-split") from None
-
-    in_shape = tuple(split.x_train.shape[1:])
-    try:
-        model = build_model(
-            saved.arch if saved else (arch or DEFAULT_ARCH),
-            in_shape,
-            len(ds.classes),
-            seed=saved.seed if saved else seed,
-        )
-    except (ParameterError, ShapeError) as e:
-        raise typer.BadParameter(
-            f"{e} (input {in_shape[0]}x{in_shape[1]}x{in_shape[2]})", param_hint="'--arch'"
-        ) from None
-    if saved is not None:
-        if saved.epoch >= epochs:
-            raise ParameterError(
-                f"{out} has trained {saved.epoch} epochs already; ask for more with --epochs {saved.epoch + 5}"
-            )
-        model.load(saved.params)
-        opt, mf = saved.make_optimizer(), saved
-        if lr is not None and lr != opt.base_lr:  # applied, and said: a lower rate to fine-tune is common
-            err.print(f"--resume: learning rate {opt.base_lr:g} -> {lr:g} from epoch {saved.epoch + 1}", style="yellow")
-            opt.lr = opt.base_lr = lr
-    else:
-        if init_from is not None:
-            fit_state(model, imageio.load_state(init_from), init_from, arch or DEFAULT_ARCH)
-        opt = make_optimizer(optimizer, lr, weight_decay)
-        opt.set_schedule(schedule, horizon)
-        mf = ModelFile(
-            arch=arch or DEFAULT_ARCH,
-            layers=model.names,
-            classes=ds.classes,
-            input=InputSpec((in_shape[1], in_shape[2]), split.mean, split.std, channels=in_shape[0]),
-            data=DataSpec(data, ds.description, samples, val_split, test_split),
-            seed=seed,
-            batch_size=batch_size,
-            params=model.state(),
-            optimizer=opt.state_dict(),
-            augment=augmentations,
-        )
-
-    n_params = sum(v.size for v in model.parameters().values())
-    if not json_out:
-        decay = f", weight decay {opt.weight_decay:g}" if opt.weight_decay else ""
-        console.print(views.run_header(
-            ds.description,
-            (len(split.x_train), len(split.x_val), len(split.x_test)),
-            ds.classes,
-            f"{' → '.join(model.names)}  ({n_params:,} parameters)",
-            f"{opt.__class__.__name__} lr {opt.base_lr:g}{_schedule_text(opt)}, batch {mf.batch_size}, epochs {mf.epoch + 1}..{epochs}, seed {mf.seed}{decay}{_augment_text(mf.augment)}",
-        ))  # fmt: skip
-
-    if not json_out and saved is None:
-        console.print(views.model_summary(model_summary(model, in_shape, mf.batch_size)))
-    gradcheck = gradcheck if gradcheck is not None else n_params < GRADCHECK_BELOW
-    if gradcheck:
-        # a random normal batch: real images hold exact ties (flat backgrounds) that put ReLU and
-        # max-pool kinks right at the point, where central differences cannot be trusted
-        probe = np.random.default_rng([mf.seed, 7]).standard_normal((4, *in_shape)).astype(np.float32)
-        errors = gradient_check(model, probe, np.arange(4) % len(ds.classes), per_tensor=GRADCHECK_ENTRIES)
-        if not json_out:
-            labels = {model.label(k): v for k, v in errors.items()}
-            console.print(views.gradcheck_table(labels, GRADCHECK_ENTRIES))
-        mf = replace(mf, gradcheck_max_relative_error=max(errors.values()))
-    if saved is None and not json_out:  # an untrained net should be unsure: loss log(C) (CS231n)
-        first = split.x_train[: min(256, len(split.x_train))]
-        loss0, _, _ = softmax_cross_entropy(model.forward(first), split.y_train[: len(first)])
-        console.print(views.initial_loss(loss0, len(ds.classes)))
-
-    stop = {"requested": False}
     watching = watch if watch is not None else err.is_terminal and not json_out
-    live = _Live(model, err, views) if watching and err.is_terminal else None
-
-    def request_stop(signum: int, frame: object) -> None:  # Ctrl-C or SIGTERM: finish the step, keep the last epoch
-        stop["requested"] = True
-
-    previous = signal.signal(signal.SIGINT, request_stop)
-    previous_term = signal.signal(signal.SIGTERM, request_stop)
-    confusion = None
+    listener = _Printed(console, err, json_out, watching and err.is_terminal)
+    trainer = Trainer(
+        data, samples, size, arch, epochs, batch_size, lr, optimizer, weight_decay, lr_schedule, augment, patience,
+        seed, out, resume, force, val_split, test_split, init_from, gradcheck, color, given, listener,
+    )  # fmt: skip
     try:
-        first_epoch = mf.epoch
-        for epoch in range(mf.epoch, epochs):
-            panel = live.panel if live is not None else None
-            with views.training_progress(err, f"epoch {epoch + 1}/{epochs}", len(split.x_train), panel) as step:
-                on_step = live.wrap(step, mf.history, opt) if live is not None else step
-                report = train_epoch(
-                    model, opt, split, mf.batch_size, mf.seed, epoch, on_step, lambda: stop["requested"], mf.augment
-                )
-            fit = report.fit
-            if fit.diverged:
-                last = f"{out} keeps epoch {epoch}" if epoch > 0 else "no checkpoint was written"
-                raise ParameterError(
-                    f"the loss became {fit.loss} in epoch {epoch + 1} (step {fit.steps + 1}); training stopped and {last}. "
-                    f"Try a lower --lr (now {opt.lr:g}), e.g. {min(opt.lr / 10, make_optimizer(mf.optimizer['name'], None).lr):g}"
-                )
-            if fit.stopped:
-                kept = (
-                    f"{out} holds epoch {epoch}; continue with --resume"
-                    if epoch > 0
-                    else "no checkpoint was written yet"
-                )
-                err.print(f"Interrupted during epoch {epoch + 1}: {kept}.", style="yellow")
-                raise typer.Exit(130)
-            history = {k: list(v) for k, v in mf.history.items()}
-            report.record(history)
-            mf = mf.after_epoch(model, opt, history)
-            confusion = report.confusion
-            imageio.save_model(out, mf, replace=resume or force or epoch > first_epoch)
-            if not json_out:
-                if epoch == (saved.epoch if saved else 0):  # the first epoch of this run
-                    console.print(views.epoch_header(len(split.x_val) > 0, opt.schedule != "constant"))
-                console.print(
-                    views.epoch_row(
-                        report.epoch,
-                        fit.loss,
-                        fit.accuracy,
-                        report.val_accuracy,
-                        report.test_accuracy,
-                        report.seconds,
-                        report.lr if opt.schedule != "constant" else None,
-                    )
-                )
-            waited = epochs_since_best(history["val_accuracy"])
-            if patience is not None and waited >= patience:
-                best = max(v for v in history["val_accuracy"] if v is not None)
-                if not json_out:
-                    console.print(
-                        f"early stop: no better validation accuracy than {best:.2%} (epoch {report.epoch - waited}) "
-                        f"for {waited} epochs; {out} holds epoch {report.epoch}",
-                        style="yellow",
-                    )
-                break
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        signal.signal(signal.SIGTERM, previous_term)
-    if not json_out:
-        console.print(views.epoch_footnote())
-
-    first_weight = next((v for v in model.parameters().values() if v.ndim == 4), None)
-    kernels_png = None if first_weight is None else str(kernels_path)
-    if first_weight is not None:
-        imageio.save_kernel_grid(str(kernels_path), first_weight, replace=True)  # checked before training began
-    closing = TrainReport(
-        mf, out, len(split.x_train), len(split.x_test), kernels_png, time.perf_counter() - t_start, gradcheck
-    )
+        result = trainer.run()
+    except TrainingInterrupted as stop:
+        err.print(str(stop), style="yellow")
+        raise typer.Exit(130) from None
     if json_out:
-        typer.echo(json.dumps(closing.to_json(), indent=2))
+        typer.echo(json.dumps(result.to_json(), indent=2))
         return
-    if confusion is not None and len(split.x_test):
-        console.print("", views.confusion_matrix(confusion, ds.classes))
-    if first_weight is not None:
-        title = f"first layer's kernels (saved as {kernels_png})"
-        console.print(
-            "",
-            views.kernel_heatmaps(
-                first_weight,
-                title,
-                console.color_system is not None and not console.no_color and not numbers,
-                console.width,
-            ),
-        )
-    console.print("", views.closing(closing, curve_levels(mf.history["step_losses"])))
+    console.print(result if not numbers else _numbers(result))
+
+
+def _typed(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
+
+
+def _numbers(result: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(result, heat_maps=False)
+
+
+class _Printed(_Listener):
+    """The command line's view of a run: a header, the checks, a bar per epoch (under --watch's panel), a row
+    per epoch; nothing on stdout with --json."""
+
+    def __init__(self, console: Console, err: Console, quiet: bool, watch: bool):
+        from convcli.render import train as views
+
+        self.console, self.err, self.quiet, self.views = console, err, quiet, views
+        self.live: _Live | None = None
+        self.watch = watch
+
+    @contextmanager
+    def preparing(self) -> Iterator[None]:
+        with self.err.status("Preparing the data…", spinner="dots"):
+            yield
+
+    def learning_rate_changed(self, old: float, new: float, epoch: int) -> None:
+        self.err.print(f"--resume: learning rate {old:g} -> {new:g} from epoch {epoch}", style="yellow")
+
+    def started(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        if self.watch:
+            self.live = _Live(trainer.model, self.err, self.views)
+        if self.quiet:
+            return
+        opt, mf, split, model = trainer.opt, trainer.model_file, trainer.split, trainer.model
+        decay = f", weight decay {opt.weight_decay:g}" if opt.weight_decay else ""
+        augmented = f", augmented by {' and '.join(mf.augment)}" if mf.augment else ""
+        self.console.print(self.views.run_header(
+            trainer.description,
+            (len(split.x_train), len(split.x_val), len(split.x_test)),
+            trainer.classes,
+            f"{' → '.join(model.names)}  ({trainer.parameters:,} parameters)",
+            f"{opt.__class__.__name__} lr {opt.base_lr:g}{describe_optimizer(opt)}, batch {mf.batch_size}, epochs {mf.epoch + 1}..{trainer.epochs}, seed {mf.seed}{decay}{augmented}",
+        ))  # fmt: skip
+        if not trainer.resumed:
+            self.console.print(self.views.model_summary(trainer.summary()))
+
+    def checked(self, errors: dict[str, float], entries: int) -> None:
+        if not self.quiet:
+            self.console.print(self.views.gradcheck_table(errors, entries))
+
+    def initial_loss(self, loss: float, classes: int) -> None:
+        if not self.quiet:
+            self.console.print(self.views.initial_loss(loss, classes))
+
+    @contextmanager
+    def epoch(self, epoch: int, epochs: int, samples: int) -> Iterator[OnStep]:
+        live = self.live
+        panel = live.panel if live is not None else None
+        with self.views.training_progress(self.err, f"epoch {epoch}/{epochs}", samples, panel) as step:
+            yield live.wrap(step, self.trainer.model_file.history, self.trainer.opt) if live is not None else step
+
+    def epoch_done(self, report: EpochReport, first_of_run: bool) -> None:
+        if self.quiet:
+            return
+        scheduled = self.trainer.opt.schedule != "constant"
+        if first_of_run:
+            self.console.print(self.views.epoch_header(len(self.trainer.split.x_val) > 0, scheduled))
+        fit = report.fit
+        self.console.print(self.views.epoch_row(report.epoch, fit.loss, fit.accuracy, report.val_accuracy,
+                                                report.test_accuracy, report.seconds, report.lr if scheduled else None))  # fmt: skip
+
+    def stopped_early(self, best: float, best_epoch: int, waited: int, epoch: int) -> None:
+        if not self.quiet:
+            self.console.print(
+                f"early stop: no better validation accuracy than {best:.2%} (epoch {best_epoch}) "
+                f"for {waited} epochs; {self.trainer.out} holds epoch {epoch}",
+                style="yellow",
+            )
+
+
+class _Live:
+    """train --watch: the panel above the progress bar, rebuilt every EVERY steps from the model's norms."""
+
+    EVERY = 32
+
+    def __init__(self, model: Any, console: Console, views: Any):
+        self.model, self.console, self.views = model, console, views
+        self.losses: list[float] = []
+        self.calls = 0
+        self.drawn: Any = ""
+
+    def wrap(self, step: OnStep, history: dict[str, list[Any]], opt: Any) -> OnStep:
+        def watched(done: int, loss: float, acc: float) -> None:
+            self.losses.append(loss)
+            self.calls += 1
+            if self.calls % self.EVERY == 1:
+                self.redraw(history, opt)
+            step(done, loss, acc)
+
+        return watched
+
+    def redraw(self, history: dict[str, list[Any]], opt: Any) -> None:
+        norms = {self.model.label(k): v for k, v in self.model.norms().items()}
+        first = next((v for v in self.model.parameters().values() if v.ndim == 4), None)
+        colour = self.console.color_system is not None and not self.console.no_color
+        panel = self.views.watch_panel(
+            self.losses, history["train_accuracy"], history["val_accuracy"], first, norms, opt.lr, colour,
+            self.console.width,
+        )  # fmt: skip
+        from convcli.render.layout import Frozen
+
+        self.drawn = Frozen(panel, self.console, self.console.width)
+
+    def panel(self) -> Any:
+        return self.drawn

@@ -13,3 +13,21 @@ class ParameterError(ConvcliError):
 
 class ShapeError(ConvcliError):
     """Arrays or sizes do not fit together (kernel larger than the padded input, ...)."""
+
+
+class OptionError(ConvcliError):
+    """A value given for a named option or argument is wrong: the front end reports it as a usage error
+    (the command line exits 2 naming ``option``), the library raises it as it is."""
+
+    def __init__(self, message: str, option: str):
+        super().__init__(message)
+        self.message, self.option = message, option
+
+    @property
+    def hint(self) -> str | None:
+        """How a usage message names the option: '--stride' quoted, an argument (IMAGE) as it is; None when
+        the message names it itself."""
+        return (f"'{self.option}'" if self.option.startswith("-") else self.option) or None
+
+    def format_message(self) -> str:
+        return f"Invalid value for {self.hint}: {self.message}" if self.hint else f"Invalid value: {self.message}"

@@ -255,3 +255,59 @@ def to_latex(doc: Document) -> str:
             out += [(r"\noindent$\checkmark$ " if b.ok else r"\noindent$\times$ ") + _tex_inline(b.parts) + r"\par", ""]
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"
+
+
+# --- HTML with MathML -------------------------------------------------------------------------
+
+_HTML_STYLE = """<style>
+.convcli-doc { font-family: system-ui, sans-serif; line-height: 1.5; max-width: 60rem }
+.convcli-doc math[display="block"] { margin: 0.6em 0; overflow-x: auto; overflow-y: hidden; font-size: 1.1em }
+.convcli-doc .note { border-left: 3px solid #e69f00; padding: 0.2em 0.8em; background: #fff8e6 }
+.convcli-doc .check.ok::before { content: "✓ "; color: #009e73; font-weight: bold }
+.convcli-doc .check.failed::before { content: "✗ "; color: #d55e00; font-weight: bold }
+.convcli-doc .dim { color: #666 }
+</style>"""
+
+
+def _html_prose(text: str) -> str:
+    from html import escape
+
+    out, last = [], 0
+    for match in _SUBSCRIPTED.finditer(text):
+        name, index = match.groups()
+        out += [escape(text[last : match.start()]), f"<i>{escape(name)}</i><sub>{escape(index)}</sub>"]
+        last = match.end()
+    out.append(escape(text[last:]))
+    return "".join(out)
+
+
+def _html_inline(parts: tuple[Inline, ...]) -> str:
+    from convcli.explain.mathml import mathml
+
+    return "".join(_html_prose(p) if isinstance(p, str) else mathml(p.tex) for p in parts)
+
+
+def to_html(doc: Document) -> str:
+    """The document as one HTML fragment (a ``<style>`` and an ``<article>``), every formula in MathML."""
+    from html import escape
+
+    from convcli.explain.mathml import mathml
+
+    out = [_HTML_STYLE, '<article class="convcli-doc">', f"<h1>{escape(doc.title)}</h1>"]
+    for b in doc.blocks:
+        if isinstance(b, Heading):
+            level = min(6, b.level)
+            out.append(f"<h{level}>{escape(b.text)}</h{level}>")
+        elif isinstance(b, Para):
+            css = f' class="{b.style}"' if b.style in ("dim",) else ""
+            out.append(f"<p{css}>{_html_inline(b.parts)}</p>")
+        elif isinstance(b, Note):
+            out.append(f'<p class="note"><strong>Note.</strong> {_html_inline(b.parts)}</p>')
+        elif isinstance(b, Equation):
+            out.append(mathml(_tex_terms(b.terms), display=True))
+        elif isinstance(b, Align):
+            out.append(mathml("\\begin{aligned}" + _tex_align_rows(b, " \\\\\n") + "\\end{aligned}", display=True))
+        elif isinstance(b, Check):
+            out.append(f'<p class="check {"ok" if b.ok else "failed"}">{_html_inline(b.parts)}</p>')
+    out.append("</article>")
+    return "\n".join(out) + "\n"

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from convcli.core.errors import ConvcliError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from convcli.core.checkpoint import ModelFile
     from convcli.core.kernels import NamedKernel
 
@@ -23,7 +25,7 @@ class MatrixSyntaxError(ConvcliError):
     """A matrix typed on the command line that cannot be read; the message points at the bad part."""
 
 
-def parse_matrix(text: str, name: str):
+def parse_matrix(text: str, name: str) -> np.ndarray:
     """Read "1,2,3;4,5,6" (rows split by ';', values by ',' or spaces) into a 2-D float64 array.
 
     Raises MatrixSyntaxError naming the option, the row and the value that is wrong.
@@ -64,7 +66,7 @@ def parse_matrix(text: str, name: str):
 MAX_KERNEL_ENTRIES = 1_000_000  # a 1000x1000 kernel; beyond that a file is not a kernel
 
 
-def load_kernel_file(path: str):
+def load_kernel_file(path: str) -> np.ndarray:
     """A 2-D kernel from .npy (allow_pickle=False) or text (.txt/.csv, as numpy.loadtxt reads them)."""
     import numpy as np
 
@@ -350,7 +352,7 @@ def _loaded(im: Any, gray: bool) -> LoadedImage:
     return LoadedImage(np.ascontiguousarray(data), alpha, scale, description)
 
 
-def to_display(result, scale: float, display: str, bits: int = 8):
+def to_display(result: np.ndarray, scale: float, display: str, bits: int = 8) -> np.ndarray:
     """Map a filter result to 8-bit (or 16-bit) pixels: clip to [0, scale], |x| clipped, or rescale
     (0 -> mid-grey if signed; for images of ROBUST_FROM values or more, the range between the 0.5th
     and 99.5th percentiles, the outermost 1% clipped)."""
@@ -376,7 +378,8 @@ def to_display(result, scale: float, display: str, bits: int = 8):
     else:
         raise ConvcliError(f"display must be clip, abs or rescale, got {display!r}")
     top = 65535 if bits == 16 else 255
-    return np.clip(np.rint(y * top), 0, top).astype(np.uint16 if bits == 16 else np.uint8)
+    pixels: np.ndarray = np.clip(np.rint(y * top), 0, top).astype(np.uint16 if bits == 16 else np.uint8)
+    return pixels
 
 
 IMAGE_ALPHA_FORMATS = {".png", ".webp", ".tif", ".tiff", ".gif"}
@@ -599,7 +602,7 @@ class DataError(ConvcliError):
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
 
-def prepare_image(path: str, size: tuple[int, int], channels: int = 1):
+def prepare_image(path: str, size: tuple[int, int], channels: int = 1) -> np.ndarray:
     """One image as the model sees it: EXIF-oriented, greyscale (``channels`` 3: RGB), resized (bilinear) to
     size, in [0, 1]: (H, W), or (3, H, W) in colour.
 
@@ -623,12 +626,12 @@ def prepare_image(path: str, size: tuple[int, int], channels: int = 1):
         raise ImageReadError(f"{path} could not be read: {err}") from None
 
 
-def model_input(path: str, spec: Any):
+def model_input(path: str, spec: Any) -> np.ndarray:
     """One image as a model with input ``spec`` (checkpoint.InputSpec) takes it: prepare_image's pixels
     normalised by the training set's mean and std, (C, H, W) float32. `predict` and `inspect` feed this."""
     import numpy as np
 
-    x = (prepare_image(path, spec.size, spec.channels) - spec.mean) / spec.std
+    x: np.ndarray = (prepare_image(path, spec.size, spec.channels) - spec.mean) / spec.std
     return (x[None] if x.ndim == 2 else x).astype(np.float32)
 
 
@@ -644,7 +647,9 @@ def class_folders(root: str) -> dict[str, list[str]]:
     }
 
 
-def load_image_folder(root: str, size: tuple[int, int] = (28, 28), channels: int = 1):
+def load_image_folder(
+    root: str, size: tuple[int, int] = (28, 28), channels: int = 1
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """ImageFolder layout: root/<class>/<image>. Returns (x (N, C, H, W) in [0, 1], y (N,), class names)."""
     from pathlib import Path
 
@@ -676,7 +681,7 @@ IDX_FILES = {
 MAX_IDX_BYTES = 1 << 30  # 1 GiB: MNIST's largest file is 47 MB
 
 
-def _read_idx(path, expect_dims: int):
+def _read_idx(path: Any, expect_dims: int) -> np.ndarray:
     import gzip
 
     import numpy as np
@@ -705,7 +710,7 @@ def _read_idx(path, expect_dims: int):
     return body.reshape(dims)
 
 
-def load_idx_dir(root: str):
+def load_idx_dir(root: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """MNIST-format IDX files (gzipped or not) from a folder: ((x_train, y_train), (x_test, y_test)), x in [0, 1]."""
     from pathlib import Path
 
@@ -751,7 +756,7 @@ def save_model(path: str, model_file: ModelFile, replace: bool = False) -> None:
 MAX_MODEL_BYTES = 1 << 30  # 1 GiB of arrays: far past any model this tool trains
 
 
-def load_state(path: str) -> dict:
+def load_state(path: str) -> dict[str, np.ndarray]:
     """Weights from an .npz, named as a state_dict ("0.weight", ...) or as in a convcli model file ("param/0.weight");
     read with allow_pickle=False. Raises ModelFileError."""
     import zipfile
@@ -1062,3 +1067,15 @@ def save_contact_sheet(
         for j, text in enumerate(lines):
             draw.text((x0, y0 + th + 24 + j * line), text, fill=(70, 70, 70), font=font)
     write_atomically(path, lambda tmp: sheet.save(tmp, format="PNG"), replace)
+
+
+def png_data_uri(pixels: Any) -> str:
+    """8-bit pixels (H, W) or (H, W, 3|4) as a ``data:image/png;base64,...`` address, for a page or a notebook."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

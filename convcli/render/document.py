@@ -156,5 +156,5 @@ def document_view(doc: Document, width: int) -> Group:
     """The document, and a closing hint when anything had to be elided to fit ``width``."""
     body, elided = to_rich(doc, width)
     if not elided:
-        return body
+        return Group(body)
     return Group(body, Padding(Text(ELIDED_MESSAGE, style="yellow"), (1, 0, 0, 2)))

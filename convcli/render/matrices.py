@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
@@ -86,7 +86,7 @@ def matrix(
     return Matrix(values, title, max_side, marks, style, digits)
 
 
-def kernel_matrix(values: Any, title: str | None = None, max_side: int = 9, digits: int = 3) -> Any:
+def kernel_matrix(values: Any, title: str | None = None, max_side: int = 9, digits: int = 3) -> RenderableType:
     """A kernel, shown as "1/16 ×" whole numbers where it has such a form, else to ``digits`` significant digits."""
     form = integer_form(values)
     if form is None:

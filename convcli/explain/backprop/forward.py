@@ -22,12 +22,12 @@ from convcli.explain.backprop.symbols import (
     num,
     sym,
 )
-from convcli.explain.document import Align, Document, Equation, Heading, M, note, para
+from convcli.explain.document import Align, Block, Document, Equation, Heading, M, note, para
 from convcli.explain.text import fmt_number as fmt
 from convcli.explain.text import pair_text, paren, sentence
 
 
-def summary_config(walk: Walk) -> list:
+def summary_config(walk: Walk) -> list[Block]:
     d = walk.d
     c, h, w = d.x.shape
     f, _, kh, kw = d.k.shape
@@ -151,7 +151,7 @@ def forward(walk: Walk, doc: Document) -> None:
 
 def is_one_d(walk: Walk) -> bool:
     """X, K and O are all single rows: the 1-D picture holds (padding rows can make O taller than X)."""
-    return walk.shapes["X"][0] == 1 and walk.shapes["K"][0] == 1 and walk.shapes["O"][0] == 1
+    return bool(walk.shapes["X"][0] == 1 and walk.shapes["K"][0] == 1 and walk.shapes["O"][0] == 1)
 
 
 def one_d(walk: Walk, doc: Document) -> None:

@@ -40,7 +40,7 @@ def grad_sym(letter: str, i: int, j: int, big: bool = False) -> M:
     return M(f"dL/d{letter}{plain_idx}", rf"\tfrac{{\partial L}}{{\partial {letter}_{{{tex_idx}}}}}")
 
 
-def eq(*terms) -> Equation:
+def eq(*terms: Matrix | M) -> Equation:
     return Equation(tuple(terms))
 
 
@@ -71,10 +71,10 @@ class Walk:
             and not self.conv
         )
 
-    def xs(self, i, j):
+    def xs(self, i: int, j: int) -> M:
         return sym("X", "X", i, j, self.big)
 
-    def ks(self, i, j):
+    def ks(self, i: int, j: int) -> M:
         return sym("K", "K", i, j, self.big)
 
     def index_jacobians(self) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,174 @@
+"""``convcli.animate``: the sliding window of any layer ``convcli.shape`` understands, frame by frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from convcli.api._arrays import MatrixLike, matrix
+from convcli.api._result import Result
+from convcli.api._shape import Geometry, layer_report
+from convcli.api._values import PairLike, at_least, choice
+from convcli.core.errors import OptionError, ParameterError
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from convcli.explain.animation import Figure
+
+MAX_FRAMES = 100_000  # a frame per output cell: past this, files and the terminal would take minutes
+FIGURE_SUFFIXES = (".gif", ".png", ".svg")
+
+
+@dataclass(frozen=True)
+class AnimationResult(Result):
+    """The figure: its grids, and one picture per frame (``figure.pictures``)."""
+
+    figure: Figure
+
+    def to_json(self) -> dict[str, Any]:
+        return self.figure.to_json()
+
+    def renderable(self, width: int, colour: bool) -> RenderableType:
+        """Every frame, one under another, as the command prints them piped."""
+        from rich.console import Group
+
+        from convcli.render.animate import frame_view
+
+        return Group(
+            *(part for i in range(len(self.figure.pictures)) for part in (frame_view(self.figure, i, colour), ""))
+        )
+
+    def cell_size(self, size: int | None = None) -> int:
+        """Pixels per cell in files: ``size``, or by the grid's size."""
+        gh, gw = self.figure.grid.size
+        oh, ow = self.figure.output_size
+        return size or max(4, min(40, 720 // max(1, gw + ow + 4), 480 // max(1, gh, oh)))
+
+    def svg(self, size: int | None = None, duration: int = 600, loop: bool = True) -> str:
+        """The animation as one SVG (SMIL: it plays in a browser and a notebook with no script)."""
+        from convcli.imageio.figures import svg_text
+
+        return svg_text(self.figure, self.cell_size(size), duration, loop)
+
+    def html(self) -> str:
+        return f'<div class="convcli-animation">{self.svg()}</div>'
+
+    def frame_indices(self, frame: str | None = None, sheet: bool = False) -> list[int] | None:
+        """``frame`` ("3" or "1,4", from 1) as indices from 0; every frame with ``sheet``; None for neither."""
+        n = len(self.figure.pictures)
+        if sheet:
+            return list(range(n))
+        if frame is None:
+            return None
+        try:
+            chosen = [int(v) for v in frame.split(",")]
+        except ValueError:
+            raise OptionError(f"{frame!r}: give frame numbers from 1, as 3 or 1,4", "--frame") from None
+        bad = [v for v in chosen if not 1 <= v <= n]
+        if bad:
+            raise OptionError(f"frame {bad[0]} is not among 1..{n}", "--frame")
+        return [v - 1 for v in chosen]
+
+    def save(
+        self,
+        path: str,
+        force: bool = False,
+        size: int | None = None,
+        duration: int = 600,
+        loop: bool = True,
+        frames: list[int] | None = None,
+    ) -> str:
+        """A .gif, animated .png or animated .svg; with ``frames`` (indices from 0) those stills as .png or
+        .svg; .json or .html as every result writes them. Atomic; an existing file only with ``force``."""
+        from convcli import imageio
+        from convcli.imageio.figures import save_animation, save_stills, save_svg
+
+        ext = Path(path).suffix.lower()
+        if ext in (".json", ".html") and frames is None:
+            return super().save(path, force)
+        if ext not in FIGURE_SUFFIXES:
+            raise OptionError(f"{path}: write .gif, .png or .svg", "--output")
+        if frames is not None and ext == ".gif":
+            raise OptionError("stills go to .png or .svg", "--output")
+        at_least(size, 4, "--size")
+        at_least(duration, 20, "--duration")
+        imageio.refuse_overwrite(path, [], force)
+        cell = self.cell_size(size)
+        if ext == ".svg":
+            save_svg(path, self.figure, cell, duration, loop, frames, replace=force)
+        elif frames is not None:
+            save_stills(path, self.figure, cell, frames, replace=force)
+        else:
+            save_animation(path, self.figure, cell, duration, loop, replace=force)
+        return path
+
+
+def animate(
+    H: int,
+    W: int | None = None,
+    K: int | None = None,
+    KH: int | None = None,
+    KW: int | None = None,
+    stride: PairLike | None = None,
+    padding: PairLike | None = None,
+    dilation: PairLike | None = None,
+    transposed: bool = False,
+    output_padding: PairLike | None = None,
+    pool: str | None = None,
+    ceil_mode: bool = False,
+    values: bool = False,
+    x: MatrixLike | None = None,
+    k: MatrixLike | None = None,
+    seed: int = 0,
+    view: str = "windows",
+    grad: bool = False,
+) -> AnimationResult:
+    """The sliding window of a convolution, transposed convolution or pooling layer as frames, in
+    ``convcli animate``'s options: ``values`` (or ``x``/``k``, as strings or arrays) puts numbers in the
+    cells; ``view="scatter"`` draws a transposed convolution as input cells stamping; ``grad`` gathers dL/dX.
+    """
+    at_least(H, 1, "--H")
+    at_least(W, 1, "--W")
+    at_least(seed, 0, "--seed")
+    choice(view, ("windows", "scatter"), "--view")
+    from convcli.explain.animation import layer_figure
+
+    geometry = Geometry.of(K, KH, KW, stride, padding, dilation, transposed, output_padding, pool, ceil_mode)
+    report = layer_report((H, W or H), geometry)
+    h, w = report.axes
+    steps = report.out[0] * report.out[1] if not (grad or view == "scatter") else h.size * w.size
+    if steps > MAX_FRAMES:
+        raise OptionError(
+            f"that is {steps:,} frames; animate draws at most {MAX_FRAMES:,} (an input of about 300×300 at stride 1): "
+            "use a smaller --H/--W, or convcli shape for the sizes alone",
+            "--H",
+        )
+    if view == "scatter" and not transposed:
+        raise OptionError("the scatter view draws a transposed convolution; add --transposed", "--view")
+    if grad and (transposed or pool):
+        raise OptionError("--grad draws a convolution's backward pass", "--grad")
+    numbers_x = numbers_k = None
+    if values or x is not None or k is not None:
+        numbers_x, numbers_k = _numbers(x, k, seed, (h.size, w.size), (h.kernel, w.kernel))
+    try:
+        return AnimationResult(layer_figure(report, view, grad, numbers_x, numbers_k))
+    except ParameterError as err:
+        raise OptionError(str(err), "--padding") from None
+
+
+def _numbers(
+    x: MatrixLike | None, k: MatrixLike | None, seed: int, size: tuple[int, int], kernel: tuple[int, int]
+) -> tuple[Any, Any]:
+    """The input and kernel for ``values``: as given (their shapes checked), else small random integers."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    xs = matrix(x, "--x", named=False) if x is not None else rng.integers(0, 4, size).astype(float)
+    ks = matrix(k, "--k", named=False) if k is not None else rng.integers(-1, 2, kernel).astype(float)
+    if xs.shape != size:
+        raise OptionError(f"--x is {xs.shape[0]}×{xs.shape[1]} but --H/--W say {size[0]}×{size[1]}", "--x")
+    if ks.shape != kernel:
+        raise OptionError(f"--k is {ks.shape[0]}×{ks.shape[1]} but the kernel is {kernel[0]}×{kernel[1]}", "--k")
+    return xs, ks

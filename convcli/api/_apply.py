@@ -1,0 +1,560 @@
+"""``convcli.apply``: image kernels on real images, written to files, explained.
+
+One image and one kernel: a filtered file and a full report (with ``at``, one pixel's sum). Several images or
+kernels: one file each (``ApplyBatchResult``). ``sheet``: one image under several kernels as one contact sheet
+(``SheetResult``). ``"-"`` reads standard input or writes standard output, as on the command line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from convcli.api._result import Result
+from convcli.api._values import PairLike, at_least, choice, numeric_pair, optional_pair
+from convcli.core.errors import ConvcliError, OptionError, ParameterError
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from convcli.core.kernels import NamedKernel
+    from convcli.explain.apply_report import ApplyReport, PixelReport
+    from convcli.imageio import LoadedImage
+
+KernelLike = Any  # names, inline matrices, files; or one 2-D array
+MODES = ("xcorr", "conv")
+BOUNDARIES = ("zero", "reflect", "symmetric", "edge", "wrap")
+DISPLAYS = ("clip", "abs", "rescale")
+METHODS = ("auto", "direct", "separable", "fft")
+DEPTHS = ("8", "16", "float")
+
+
+@dataclass(frozen=True)
+class FilterSettings:
+    """How an image is filtered: the core's filter options, checked (``kwargs()`` hands them to the core)."""
+
+    mode: str = "xcorr"
+    boundary: str = "reflect"
+    padding: tuple[int, int] | str = "same"
+    stride: tuple[int, int] = (1, 1)
+    dilation: tuple[int, int] = (1, 1)
+    method: str = "auto"
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"mode": self.mode, "boundary": self.boundary, "padding": self.padding, "stride": self.stride,
+                "dilation": self.dilation, "method": self.method}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Writing:
+    """How every file of one run is written."""
+
+    display: str | None = None
+    depth: str | None = None
+    quality: int | None = None
+    fmt: str | None = None
+    gray: bool = False
+    force: bool = False
+    max_pixels: int | None = None
+    named_by_us: bool = False  # no output given: outputs are named <stem>-<kernel> beside the input
+    filter_alpha: bool = False
+
+
+@dataclass(frozen=True)
+class ApplyResult(Result):
+    """One image under one kernel: what was applied and how (``report``), the pixel explained (``pixel``), and
+    the input and result as pixels (``loaded``, ``result_image``) for pictures."""
+
+    report: ApplyReport
+    pixel: PixelReport | None
+    loaded: LoadedImage
+    result_image: Any  # (H_out, W_out[, C]) float, on the input's scale
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.report.to_json()
+        if self.pixel is not None:
+            data["at"] = self.pixel.to_json()
+        return data
+
+    def renderable(self, width: int, colour: bool) -> RenderableType:
+        from rich.console import Group
+
+        from convcli.render import apply as views
+
+        parts: list[Any] = [views.summary(self.report)]
+        if self.pixel is not None:
+            parts.append(views.pixel(self.pixel, len(self.report.input_shape) == 3))
+        return Group(*parts)
+
+    def before_after(self) -> tuple[Any, Any]:
+        """The input and the result as 8-bit pixels, as the files show them."""
+        from convcli import imageio
+
+        shown = self.report.display or "clip"
+        before = imageio.to_display(self.loaded.pixels, self.loaded.scale, "clip")
+        return before, imageio.to_display(self.result_image, self.loaded.scale, shown)
+
+    def terminal_pictures(self, width: int, height: int) -> tuple[Any, Any]:
+        """Before and after fitted to ``width`` columns of half blocks; with a pixel explained, a full-size crop
+        around it ``height`` lines high (a blur shows at full size; scaled down it would not)."""
+        from convcli import imageio
+
+        before, after = self.before_after()
+        if self.pixel is not None:
+            rows = 2 * max(4, min(20, height // 2 - 4))
+            row, col = self.pixel.row, self.pixel.col
+            before, after = (imageio.crop_around(p, row, col, rows, width) for p in (before, after))
+        return imageio.fit_half_blocks(before, width), imageio.fit_half_blocks(after, width)
+
+    def html(self) -> str:
+        from convcli import imageio
+
+        before, after = self.before_after()
+        pictures = "".join(
+            f'<figure style="display:inline-block; margin:0 1em 0 0"><img alt="{alt}" src="{imageio.png_data_uri(p)}" '
+            f'style="max-width: 100%; image-rendering: auto"><figcaption>{alt}</figcaption></figure>'
+            for alt, p in (("before", before), ("after", after))
+        )
+        return f"<div>{pictures}</div>{super().html()}"
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    """One (image, kernel) of a batch that could not be filtered, and why."""
+
+    input: str
+    kernel: str
+    error: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"input": self.input, "kernel": self.kernel, "error": self.error}
+
+
+@dataclass(frozen=True)
+class ApplyBatchResult(Result):
+    """Several images or kernels: a report (or a failure) per file written, in order."""
+
+    files: tuple[ApplyReport | FileFailure, ...]
+    seconds: float
+
+    @property
+    def failed(self) -> int:
+        return sum(isinstance(f, FileFailure) for f in self.files)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [f.to_json() for f in self.files]
+
+    def renderable(self, width: int, colour: bool) -> RenderableType:
+        from rich.console import Group
+
+        from convcli.render import apply as views
+
+        lines: list[Any] = [views.file_line(f) for f in self.files if not isinstance(f, FileFailure)]
+        return Group(*lines, views.batch_total(len(self.files) - self.failed, self.failed, self.seconds))
+
+
+@dataclass(frozen=True)
+class SheetResult(Result):
+    """One image under every kernel, written as a contact sheet (``sheet``): each tile's name and pixels."""
+
+    input: str
+    sheet: str
+    tiles: tuple[tuple[str, Any, list[str]], ...]  # (name, pixels, caption), the original first
+    summaries: tuple[dict[str, Any], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"input": self.input, "sheet": self.sheet, "tiles": list(self.summaries)}
+
+    def line(self) -> str:
+        return f"contact sheet of {self.input} under {len(self.summaries)} kernels written to {self.sheet}"
+
+    def renderable(self, width: int, colour: bool) -> RenderableType:
+        from rich.text import Text
+
+        return Text(self.line())
+
+    def terminal_tiles(self, width: int) -> list[tuple[str, Any]]:
+        """Each tile's name and pixels fitted to ``width`` columns of half blocks, 12 lines at most."""
+        from convcli import imageio
+
+        return [(name, imageio.fit_half_blocks(px, width, 12)) for name, px, _ in self.tiles]
+
+    def html(self) -> str:
+        from html import escape
+
+        from convcli import imageio
+
+        tiles = "".join(
+            f'<figure style="display:inline-block; margin:0 1em 1em 0"><img alt="{escape(name)}" '
+            f'src="{imageio.png_data_uri(p)}" style="width: 14em"><figcaption>{escape(name)}</figcaption></figure>'
+            for name, p, _ in self.tiles
+        )
+        return f"<p>{escape(self.line())}</p><div>{tiles}</div>"
+
+
+def apply(
+    images: str | Sequence[str],
+    kernel: KernelLike,
+    output: str | None = None,
+    mode: str = "xcorr",
+    boundary: str = "reflect",
+    padding: PairLike | None = None,
+    stride: PairLike | None = None,
+    dilation: PairLike | None = None,
+    gray: bool = False,
+    normalize_kernel: bool = False,
+    display: str | None = None,
+    force: bool = False,
+    filter_alpha: bool = False,
+    at: PairLike | None = None,
+    method: str = "auto",
+    max_pixels: int | None = None,
+    depth: str | None = None,
+    quality: int | None = None,
+    format: str | None = None,
+    sheet: str | None = None,
+    progress: bool = False,
+    on_file: Callable[[ApplyReport | FileFailure], None] | None = None,
+) -> ApplyResult | ApplyBatchResult | SheetResult:
+    """Apply image kernels to images, as ``convcli apply`` does, with its options as keywords (``format`` is its
+    --format, ``normalize_kernel`` its --normalize-kernel). ``kernel``: a name, an inline matrix, a file, a
+    list of those, or a 2-D array. ``progress`` draws bars on stderr; ``on_file`` hears of each file of a batch
+    as it is done. Raises OptionError for options that do not go together, ConvcliError for a failure."""
+    t_start = time.perf_counter()
+    images = [images] if isinstance(images, str) else list(images)
+    _check_choices(mode, boundary, display, method, depth, quality, max_pixels)
+    kernels = read_kernels(kernel, normalize_kernel)
+    pad = optional_pair(padding, "padding", 0, "--padding", ("same", "valid"))
+    settings = FilterSettings(
+        mode,
+        boundary,
+        "same" if pad is None else pad,
+        numeric_pair(stride, (1, 1), "stride", 1, "--stride"),
+        numeric_pair(dilation, (1, 1), "dilation", 1, "--dilation"),
+        method,
+    )
+    pixel_at = optional_pair(at, "at", 0, "--at")
+    several = len(images) > 1 or len(kernels) > 1
+    if pixel_at is not None and (several or sheet):
+        raise OptionError("--at explains one pixel of one image under one kernel", "--at")
+    if quality is not None and (format or Path(output or ".png").suffix).lower().lstrip(".") not in ("jpg", "jpeg",
+                                                                                                     "webp"):  # fmt: skip
+        raise OptionError("--quality applies to JPEG and WebP outputs", "--quality")
+    if sheet is not None:
+        if len(images) != 1:
+            raise OptionError("a contact sheet shows one image; give one", "--sheet")
+        return contact_sheet(images[0], kernels, sheet, settings, display, gray, force, max_pixels)
+    jobs = plan(images, kernels, output, format)
+    writing = _Writing(display, depth, quality, format, gray, force, max_pixels, output is None, filter_alpha)
+    if len(jobs) == 1:
+        image, chosen, out_path = jobs[0]
+        at_pair = None if pixel_at is None or isinstance(pixel_at, str) else pixel_at
+        return filter_file(image, chosen, out_path, settings, writing, at_pair, t_start, progress)
+    return _batch(jobs, settings, writing, progress, on_file)
+
+
+def _check_choices(
+    mode: str,
+    boundary: str,
+    display: str | None,
+    method: str,
+    depth: str | None,
+    quality: int | None,
+    max_pixels: int | None,
+) -> None:
+    """The values Typer's choices and ranges check on the command line, checked for Python callers."""
+    choice(mode, MODES, "--mode")
+    choice(boundary, BOUNDARIES, "--boundary")
+    choice(display, DISPLAYS, "--display")
+    choice(method, METHODS, "--method")
+    choice(depth, DEPTHS, "--depth")
+    at_least(max_pixels, 1, "--max-pixels")
+    at_least(quality, 1, "--quality")
+    if quality is not None and quality > 100:
+        raise OptionError(f"{quality} is not in 1..100", "--quality")
+
+
+def read_kernels(kernel: KernelLike, normalize: bool) -> list[NamedKernel]:
+    """Every kernel given, comma lists split (gaussian:9,2 keeps its parameters); an array as an inline kernel."""
+    from convcli import imageio
+    from convcli.core.kernels import NamedKernel, custom_kernel, normalized
+
+    if isinstance(kernel, Sequence) and kernel and all(isinstance(k, NamedKernel) for k in kernel):
+        return list(kernel)  # read already (the command line reads them first, to check --show)
+    try:
+        if isinstance(kernel, str):
+            texts = [kernel]
+        elif isinstance(kernel, Sequence) and all(isinstance(t, str) for t in kernel):
+            texts = list(kernel)
+        else:
+            from convcli.api._arrays import matrix
+
+            m = matrix(kernel, "--kernel")
+            chosen = [custom_kernel(m, f"{m.shape[0]}x{m.shape[1]}", "a kernel given as an array", "inline")]
+            return [normalized(k) for k in chosen] if normalize else chosen
+        chosen = [imageio.read_kernel(t) for text in texts for t in imageio.split_kernel_list(text)]
+        return [normalized(k) for k in chosen] if normalize else chosen
+    except (imageio.MatrixSyntaxError, ParameterError) as err:
+        raise OptionError(str(err), "--kernel") from None
+
+
+def kernel_files(k: NamedKernel) -> list[str]:
+    """The file a kernel was read from, which is an input too."""
+    return [k.description.removeprefix("from ")] if k.source == "file" else []
+
+
+def _file_label(k: NamedKernel) -> str:
+    """The kernel's part of a default output name; an inline matrix by a digest of its values, so two differ."""
+    if k.source == "inline":
+        import hashlib
+
+        return f"custom-{hashlib.sha1(k.matrix.tobytes()).hexdigest()[:6]}"
+    return k.name.replace(":", "-").replace(",", "_")
+
+
+def plan(
+    images: list[str], kernels: list[NamedKernel], output: str | None, fmt: str | None
+) -> list[tuple[str, NamedKernel, str]]:
+    """(input, kernel, output path) for each file to write; several outputs go into the output folder."""
+    from convcli import imageio
+
+    several = len(images) * len(kernels) > 1
+    if several and output == imageio.STDIO:
+        raise OptionError("standard output takes one image; give -o a folder", "--output")
+    if several and output is not None:
+        folder = Path(output)
+        if folder.exists() and not folder.is_dir():
+            raise OptionError(f"{output} is a file; several outputs need a folder", "--output")
+        folder.mkdir(exist_ok=True)
+    jobs = []
+    for image in images:
+        for k in kernels:
+            if output is not None and not several:
+                out = output
+            elif image == imageio.STDIO:
+                out = imageio.STDIO if not several else str(Path(output or ".") / f"stdin-{_file_label(k)}.png")
+            else:
+                ext = "." + (fmt or "png").lower().lstrip(".")
+                name = f"{Path(image).stem}-{_file_label(k)}{ext}"
+                out = str(Path(output) / name) if output is not None else str(Path(image).with_name(name))
+            jobs.append((image, k, out))
+    return jobs
+
+
+def filter_file(
+    image: str,
+    chosen: NamedKernel,
+    out_path: str,
+    settings: FilterSettings,
+    writing: _Writing,
+    at: tuple[int, int] | None,
+    t_start: float,
+    progress: bool = False,
+) -> ApplyResult:
+    """Read, filter (every frame), write: the report and the pixel explained."""
+    import numpy as np
+
+    from convcli import imageio
+    from convcli.explain.apply_report import ApplyReport, pixel_report
+
+    fmt = writing.fmt
+    # a file convcli named and wrote itself is replaced by running the same command again (a quick
+    # start is repeatable); anything else needs force
+    force = writing.force or (writing.named_by_us and imageio.written_by_convcli(out_path))
+    if image != imageio.STDIO and not Path(image).exists():
+        raise imageio.ImageReadError(f"no such file: {image}")
+    to_stdout = out_path == imageio.STDIO
+    try:
+        if not (to_stdout and fmt is None):  # standard output takes the input's format, known once it is read
+            imageio.output_format(out_path, fmt)
+    except imageio.OutputError as err:
+        raise OptionError(str(err), "--output") from None
+    if not to_stdout:
+        imageio.check_output(out_path, [image, *kernel_files(chosen)], force)
+    loaded_all = imageio.load_frames(image, gray=writing.gray, max_pixels=writing.max_pixels)
+    if to_stdout and fmt is None:
+        fmt = (loaded_all.format or "png").lower()
+    ext = imageio.output_format(out_path, fmt if to_stdout else None)
+    frames = loaded_all.frames
+    if len(frames) > 1 and ext not in imageio.FRAME_FORMATS and ext != ".npy":
+        raise imageio.OutputError(
+            f"{image} has {len(frames)} frames and {ext} holds one; write .gif, .png, .webp or .tif to keep them all"
+        )
+    loaded = frames[0]
+    shown_as: str = writing.display or chosen.display
+    bits = _bits(writing.depth, ext, loaded.scale, loaded.pixels.ndim == 2)
+    t0 = time.perf_counter()
+    results, alphas_out, divisors = _filter_frames(frames, chosen, settings, writing.filter_alpha, image, progress)
+    t_filter = time.perf_counter() - t0
+    res = results[0]
+    pixel = None
+    if at is not None:  # before writing: a pixel outside the output is an error, and no file
+        row, col = at
+        pixel = pixel_report(
+            loaded.pixels, loaded.alpha, loaded.scale, chosen, res.image, divisors[0], row, col, settings.kwargs()
+        )
+    if ext == ".npy":
+        imageio.save_npy(out_path, res.image if len(results) == 1 else np.stack([r.image for r in results]), force)
+    elif bits == 32:
+        imageio.save_image(out_path, [r.image.astype(np.float32) for r in results], fmt=fmt, replace=force)
+    else:
+        pictures = [imageio.to_display(r.image, loaded.scale, shown_as, bits) for r in results]
+        alphas = [None if bits != 8 else a for a in alphas_out]
+        imageio.save_image(out_path, pictures, alphas, fmt=fmt, quality=writing.quality,
+                           durations=loaded_all.durations, loop=loaded_all.loop, replace=force)  # fmt: skip
+    kept_alpha = loaded.alpha is not None and ext in imageio.IMAGE_ALPHA_FORMATS and bits == 8
+    report = ApplyReport(
+        input="standard input" if image == imageio.STDIO else image,
+        output="standard output" if out_path == imageio.STDIO else out_path,
+        input_shape=loaded.pixels.shape,
+        input_kind=loaded.description,
+        kernel=chosen,
+        mode=settings.mode,
+        boundary=settings.boundary,
+        result=res,
+        display=None if ext == ".npy" or bits == 32 else shown_as,
+        alpha=None if loaded.alpha is None else ("kept" if kept_alpha else "dropped"),
+        scale=loaded.scale,
+        seconds=(t_filter, time.perf_counter() - t_start),
+        frames=len(frames),
+        bits=None if ext == ".npy" else bits,
+    )
+    return ApplyResult(report, pixel, loaded, res.image)
+
+
+def _filter_frames(
+    frames: Sequence[LoadedImage], chosen: NamedKernel, settings: FilterSettings, filter_alpha: bool, image: str,
+    progress: bool,
+) -> tuple[list[Any], list[Any], list[Any]]:  # fmt: skip
+    """Each frame filtered (premultiplied when it has alpha): the results, the alphas written, the divisors."""
+    from convcli.core.filters import apply_kernel, apply_kernel_alpha
+    from convcli.render import make_console
+    from convcli.render.progress import slow_progress
+
+    options = settings.kwargs()
+    results: list[Any] = []
+    alphas_out: list[Any] = []
+    divisors: list[Any] = []
+    # a bar of its own past a second, unless a batch's bar over files is already drawn
+    with slow_progress(make_console(stderr=True), f"Filtering {Path(image).name}", enabled=progress) as bar:
+        for i, frame in enumerate(frames):
+            done = partial(lambda i, f: bar((i + f) / len(frames)), i)
+            if frame.alpha is None:
+                results.append(apply_kernel(frame.pixels, chosen.matrix, chosen.y_matrix, progress=done, **options))
+                alphas_out.append(None)
+                divisors.append(None)
+                continue
+            filtered = apply_kernel_alpha(
+                frame.pixels, frame.alpha, frame.scale, chosen.matrix, chosen.y_matrix, filter_alpha, **options
+            )
+            results.append(filtered.colour)
+            alphas_out.append(filtered.alpha * (255.0 / frame.scale))
+            divisors.append(filtered.divisor)
+    return results, alphas_out, divisors
+
+
+def read_image(path: str, gray: bool = False, max_pixels: int | None = None) -> LoadedImage:
+    """An image as ``apply`` reads it (its first frame): pixels on their own scale, the alpha apart."""
+    from convcli import imageio
+
+    return imageio.load_image(path, gray=gray, max_pixels=max_pixels)
+
+
+def write_filtered(image: str, kernel: NamedKernel, settings: FilterSettings) -> str:
+    """Write what ``convcli apply IMAGE -k KERNEL`` writes (default name beside the input, atomically, never
+    over the input, replacing only a file convcli wrote); the path written. The explorer's save key."""
+    [(source, chosen, out)] = plan([image], [kernel], None, None)
+    filter_file(source, chosen, out, settings, _Writing(named_by_us=True), None, time.perf_counter())
+    return out
+
+
+def _bits(depth: str | None, ext: str, scale: float, greyscale: bool) -> int:
+    """8, 16 or 32 (float) bits per sample for an image output, as asked or as the input had them."""
+    from convcli import imageio
+
+    if depth == "float":
+        if ext not in imageio.FLOAT_FORMATS:
+            raise OptionError("--depth float writes TIFF; give -o a .tif name", "--depth")
+        return 32
+    if depth == "16":
+        if ext not in imageio.SIXTEEN_BIT_FORMATS:
+            raise OptionError("--depth 16 writes PNG or TIFF", "--depth")
+        if not greyscale:
+            raise OptionError("16-bit output is greyscale in Pillow; add --gray or write .npy", "--depth")
+        return 16
+    if depth is None and scale == 65535.0 and greyscale and ext in imageio.SIXTEEN_BIT_FORMATS:
+        return 16
+    return 8
+
+
+@dataclass
+class _Batch:
+    files: list[ApplyReport | FileFailure] = field(default_factory=list)
+
+
+def _batch(
+    jobs: list[tuple[str, NamedKernel, str]],
+    settings: FilterSettings,
+    writing: _Writing,
+    progress: bool,
+    on_file: Callable[[ApplyReport | FileFailure], None] | None,
+) -> ApplyBatchResult:
+    """Every (image, kernel): a file each; a failure is kept and the rest go on."""
+    from contextlib import nullcontext
+
+    from convcli.render import make_console
+    from convcli.render.progress import file_progress
+
+    batch = _Batch()
+    t_all = time.perf_counter()
+    bar: Any = file_progress(make_console(stderr=True), "Filtering", len(jobs)) if progress else nullcontext(None)
+    with bar as advance:
+        for image, chosen, out_path in jobs:
+            done: ApplyReport | FileFailure
+            try:
+                done = filter_file(image, chosen, out_path, settings, writing, None, time.perf_counter()).report
+            except OptionError as e:
+                done = FileFailure(image, chosen.name, e.format_message())
+            except (ConvcliError, OSError) as e:
+                done = FileFailure(image, chosen.name, getattr(e, "strerror", None) or str(e))
+            batch.files.append(done)
+            if on_file is not None:
+                on_file(done)
+            if advance is not None:
+                advance()
+    return ApplyBatchResult(tuple(batch.files), time.perf_counter() - t_all)
+
+
+def contact_sheet(
+    image: str,
+    kernels: list[NamedKernel],
+    sheet: str,
+    settings: FilterSettings,
+    display: str | None,
+    gray: bool,
+    force: bool,
+    max_pixels: int | None,
+) -> SheetResult:
+    """One image under every kernel: a contact sheet PNG with each kernel's name and matrix."""
+    from convcli import imageio
+    from convcli.core.filters import apply_kernel
+    from convcli.explain.apply_report import kernel_caption
+
+    if Path(sheet).suffix.lower() != ".png":
+        raise OptionError("the contact sheet is a PNG; give --sheet a .png name", "--sheet")
+    imageio.check_output(sheet, [image, *(f for k in kernels for f in kernel_files(k))], force)
+    loaded = imageio.load_image(image, gray=gray, max_pixels=max_pixels)
+    tiles = [("original", imageio.to_display(loaded.pixels, loaded.scale, "clip"), [loaded.description])]
+    summaries = []
+    for k in kernels:
+        res = apply_kernel(loaded.pixels, k.matrix, k.y_matrix, **settings.kwargs())
+        tiles.append((k.name, imageio.to_display(res.image, loaded.scale, display or k.display), kernel_caption(k, 5)))
+        summaries.append(
+            {"kernel": k.name, "method": res.method, "range": [float(res.image.min()), float(res.image.max())]}
+        )
+    imageio.save_contact_sheet(sheet, tiles, replace=force)
+    return SheetResult(image, sheet, tuple(tiles), tuple(summaries))
