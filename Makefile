@@ -7,8 +7,7 @@ lint:
 	ruff format --check convcli tests benchmarks
 
 types:
-	mypy --strict convcli/core
-	mypy convcli
+	mypy --strict convcli
 
 test:
 	pytest

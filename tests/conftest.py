@@ -4,6 +4,7 @@ import os
 
 import pytest
 from hypothesis import HealthCheck, settings
+from PIL import Image
 from typer.testing import CliRunner, Result
 
 from convcli.cli import app
@@ -28,6 +29,19 @@ def assert_fails(result: Result, code: int, message: str, stdout_empty: bool = T
     assert "Traceback" not in result.output
     if stdout_empty:
         assert result.stdout == ""
+
+
+def opened(path: object) -> Image.Image:
+    """An image read whole, its file closed (Pillow keeps it open until the pixels are read)."""
+    with Image.open(path) as im:  # type: ignore[arg-type]
+        return im.copy()
+
+
+@pytest.fixture(autouse=True)
+def _own_folder(tmp_path, monkeypatch):
+    """Every test runs in a folder of its own: nothing a user ran in the clone (a model.npz, a filtered image)
+    can change what a test sees, and nothing a test writes by a relative name lands in the clone."""
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture

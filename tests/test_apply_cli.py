@@ -6,13 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from typer.testing import CliRunner
 
 from convcli.cli import app
 from convcli.core.filters import filter_image
 from convcli.core.kernels import resolve_kernel
-from tests.conftest import assert_fails, invoke
+from tests.conftest import assert_fails, invoke, opened
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 
@@ -29,7 +28,7 @@ def test_default_output_name_and_summary(scene):
     assert result.exit_code == 0, result.output
     out = scene.with_name("scene-sobel.png")
     assert out.exists()
-    assert Image.open(out).size == Image.open(scene).size
+    assert opened(out).size == opened(scene).size
     text = result.stdout
     for piece in (
         "convcli apply",
@@ -80,7 +79,7 @@ def test_npy_holds_the_raw_result_on_the_input_scale(scene, tmp_path):
     raw = np.load(out)
     assert raw.dtype == np.float32
     assert raw.shape == (240, 320, 3)
-    img = np.asarray(Image.open(scene), dtype=np.float32)
+    img = np.asarray(opened(scene), dtype=np.float32)
     np.testing.assert_allclose(raw, filter_image(img, resolve_kernel("sobel-x").matrix).image, atol=1e-3)
     assert raw.min() < 0 < raw.max()
 
@@ -119,11 +118,11 @@ def test_gray_and_alpha(tmp_path):
     badge = tmp_path / "badge.png"
     shutil.copy(SAMPLES / "badge.png", badge)
     assert invoke("apply", badge, "-k", "box:3", "-o", tmp_path / "b.png").exit_code == 0
-    out = Image.open(tmp_path / "b.png")
+    out = opened(tmp_path / "b.png")
     assert out.mode == "RGBA"
-    np.testing.assert_array_equal(np.asarray(out)[..., 3], np.asarray(Image.open(badge))[..., 3])
+    np.testing.assert_array_equal(np.asarray(out)[..., 3], np.asarray(opened(badge))[..., 3])
     assert invoke("apply", badge, "-k", "box:3", "--gray", "-o", tmp_path / "g.png").exit_code == 0
-    assert Image.open(tmp_path / "g.png").mode == "LA"
+    assert opened(tmp_path / "g.png").mode == "LA"
     result = invoke("apply", badge, "-k", "box:3", "-o", tmp_path / "b.jpg")
     assert "dropped" in result.stdout
 
@@ -140,7 +139,7 @@ def test_inline_and_file_kernels(scene, tmp_path):
     (tmp_path / "k.csv").write_text("0,0,0\n0,1,0\n0,0,0\n")
     result = invoke("apply", scene, "-k", tmp_path / "k.csv", "-o", tmp_path / "same.npy")
     assert result.exit_code == 0, result.output
-    np.testing.assert_allclose(np.load(tmp_path / "same.npy"), np.asarray(Image.open(scene), dtype=np.float32))
+    np.testing.assert_allclose(np.load(tmp_path / "same.npy"), np.asarray(opened(scene), dtype=np.float32))
     result = invoke("apply", scene, "-k", "1,1;1,1", "--normalize-kernel", "-o", tmp_path / "even.npy")
     assert result.exit_code == 0, result.output
     assert "divided by its sum 4" in result.stdout

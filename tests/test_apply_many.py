@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from convcli import imageio
-from tests.conftest import assert_fails, invoke
+from tests.conftest import assert_fails, invoke, opened
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 
@@ -25,7 +25,7 @@ def folder(tmp_path):
 
 
 def pixels(path):
-    return np.asarray(Image.open(path))
+    return np.asarray(opened(path))
 
 
 def test_several_images_equal_the_single_image_path(folder):
@@ -92,7 +92,7 @@ def test_contact_sheet_tiles_are_the_single_image_results(folder):
         invoke("apply", folder / "chelsea.png", "-k", "gaussian:9,2", "-o", folder / "g.png", "--json").stdout
     )
     assert data["tiles"][-1]["range"] == pytest.approx(single["range"])
-    im = Image.open(sheet)
+    im = opened(sheet)
     assert im.width > 3 * 280
     assert im.height > 2 * 186
 
@@ -104,27 +104,27 @@ def test_contact_sheet_draws_each_tile_where_it_says():
     with tempfile.TemporaryDirectory() as d:
         path = str(Path(d) / "s.png")
         imageio.save_contact_sheet(path, tiles)
-        im = np.asarray(Image.open(path))
+        im = np.asarray(opened(path))
     assert (im[8:38, 8:48] == 0).all()  # the first tile, at its place and size
     assert (im[:, :, 0] == 120).any()  # the fourth tile is drawn too
 
 
 def test_sixteen_bit_in_sixteen_bit_out_and_float_tiff(folder):
     assert invoke("apply", folder / "ramp16.png", "-k", "blur", "-o", folder / "r.png").exit_code == 0
-    out = Image.open(folder / "r.png")
+    out = opened(folder / "r.png")
     assert out.mode == "I;16"
     assert invoke("apply", folder / "ramp16.png", "-k", "blur", "-o", folder / "r.npy").exit_code == 0
     raw = np.load(folder / "r.npy")
     np.testing.assert_array_equal(np.asarray(out), imageio.to_display(raw, 65535.0, "clip", 16))
     eight = invoke("apply", folder / "ramp16.png", "-k", "blur", "-o", folder / "r8.png", "--depth", "8")
     assert eight.exit_code == 0
-    assert Image.open(folder / "r8.png").mode == "L"
+    assert opened(folder / "r8.png").mode == "L"
     assert (
         invoke("apply", folder / "ramp16.png", "-k", "sobel-x", "-o", folder / "f.tif", "--depth", "float").exit_code
         == 0
     )
     assert invoke("apply", folder / "ramp16.png", "-k", "sobel-x", "-o", folder / "f.npy").exit_code == 0
-    np.testing.assert_array_equal(np.asarray(Image.open(folder / "f.tif")), np.load(folder / "f.npy"))
+    np.testing.assert_array_equal(np.asarray(opened(folder / "f.tif")), np.load(folder / "f.npy"))
 
 
 def test_jpeg_quality(folder):

@@ -43,3 +43,46 @@ def test_every_command_is_documented_and_has_help_with_examples(name, columns):
     assert "Examples" in result.stdout
     assert f"convcli {name}" in result.stdout  # the examples name the command
     assert all(len(line) <= columns for line in result.stdout.splitlines())
+
+
+ROOT = Path(__file__).parent.parent
+DOCS = ROOT / "docs"
+
+
+def test_readme_is_a_short_front_page():
+    assert len(README.splitlines()) <= 200
+    for name in registered_commands():  # one example and one picture (or a runnable line) per command
+        section = README.split(f"### `convcli {name}`", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+        assert f"convcli {name}" in section.split("```bash", 1)[1], name
+
+
+def test_every_link_and_picture_of_the_docs_exists():
+    for page in [ROOT / "README.md", *DOCS.glob("*.md"), ROOT / "CHANGELOG.md"]:
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+            if "://" not in target:
+                assert (page.parent / target).exists(), f"{page.name} links to {target}"
+
+
+def test_the_option_tables_are_the_commands_own():
+    from tests.docs_tables import COMMANDS_MD, rewritten
+
+    text = COMMANDS_MD.read_text(encoding="utf-8")
+    assert rewritten(text) == text, (
+        "docs/commands.md's option tables differ from --help: run python -m tests.docs_tables"
+    )
+    for name in registered_commands():
+        assert f"<!-- options: {name} -->" in text, name
+
+
+def test_the_library_pages_examples_run(tmp_path, monkeypatch):
+    """Every Python block of docs/library.md runs as it is, in order, in a folder holding the samples."""
+    import shutil
+
+    shutil.copytree(ROOT / "samples", tmp_path / "samples")
+    monkeypatch.chdir(tmp_path)
+    text = (DOCS / "library.md").read_text(encoding="utf-8")
+    namespace: dict[str, object] = {}
+    for block in re.findall(r"```python\n(.*?)```", text, re.S):
+        exec(compile(block, "docs/library.md", "exec"), namespace)
+    assert (tmp_path / "small.npz").exists()

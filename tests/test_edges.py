@@ -1,15 +1,17 @@
 """The sharp edges a new user found (issue "Speed to the hardware's edge, and no sharp edges left"), one test each."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from convcli.core.kernels import resolve_kernel
 
-from .conftest import invoke
+from .conftest import invoke, opened
 
-SAMPLE = "samples/chelsea.png"
+SAMPLES = Path(__file__).parent.parent / "samples"
+SAMPLE = str(SAMPLES / "chelsea.png")
 
 
 def _numbers(text: str) -> list[float]:
@@ -66,13 +68,12 @@ def test_piped_output_does_not_wrap_a_short_header(monkeypatch):
 
 @pytest.mark.parametrize("extra", [[], ["--filter-alpha"]])
 def test_blurring_a_transparent_badge_leaves_no_dark_fringe(tmp_path, extra):
-    from PIL import Image
 
     out = tmp_path / "soft.png"
-    result = invoke("apply", "samples/badge.png", "-k", "box:5", "-o", out, *extra)
+    result = invoke("apply", str(SAMPLES / "badge.png"), "-k", "box:5", "-o", out, *extra)
     assert result.exit_code == 0, result.output
-    before = np.asarray(Image.open("samples/badge.png").convert("RGBA"), dtype=float)
-    after = np.asarray(Image.open(out).convert("RGBA"), dtype=float)
+    before = np.asarray(opened(str(SAMPLES / "badge.png")).convert("RGBA"), dtype=float)
+    after = np.asarray(opened(out).convert("RGBA"), dtype=float)
     visible = after[:, :, 3] > 16
     # every visible colour is a mix of the badge's visible colours: none darker than the darkest of them
     darkest = before[before[:, :, 3] > 0, :3].sum(axis=1).min()
@@ -84,7 +85,7 @@ def test_blurring_a_transparent_badge_leaves_no_dark_fringe(tmp_path, extra):
 
 
 def test_the_pixel_explained_under_alpha_agrees_with_the_file(tmp_path):
-    result = invoke("apply", "samples/badge.png", "-k", "box:5", "--at", "20,40", "-o", tmp_path / "x.png")
+    result = invoke("apply", str(SAMPLES / "badge.png"), "-k", "box:5", "--at", "20,40", "-o", tmp_path / "x.png")
     assert result.exit_code == 0, result.output
     assert "÷ F(alpha)/sum(K)" in result.stdout
     assert "✓ equals the filtered image's value" in result.stdout
@@ -100,16 +101,15 @@ def test_a_kernel_summing_to_16_says_so_and_how_to_normalise(tmp_path):
 
 @pytest.mark.parametrize("kernel", ["log", "scharr"])
 def test_edge_kernels_make_pictures_that_show_something(tmp_path, kernel):
-    from PIL import Image
 
     assert invoke("apply", SAMPLE, "-k", kernel, "-o", tmp_path / "e.png").exit_code == 0
-    grey = np.asarray(Image.open(tmp_path / "e.png").convert("L"), dtype=float)
+    grey = np.asarray(opened(tmp_path / "e.png").convert("L"), dtype=float)
     assert 20 < grey.mean() < 200  # neither nearly black nor mostly white
     assert grey.std() > 8
 
 
 def test_rgba_inputs_are_counted_with_their_alpha(tmp_path):
-    out = invoke("apply", "samples/badge.png", "-k", "box:3", "-o", tmp_path / "b.png").stdout
+    out = invoke("apply", str(SAMPLES / "badge.png"), "-k", "box:3", "-o", tmp_path / "b.png").stdout
     assert "4 channels (RGBA, 8-bit)" in out
     assert "+ alpha" in out
 
@@ -297,15 +297,17 @@ def test_a_long_inline_kernel_is_a_matrix_not_a_file_name(tmp_path):
 def test_predict_with_the_model_forgotten_says_the_model_comes_first(tmp_path):
     from .conftest import assert_fails
 
-    assert_fails(invoke("predict", SAMPLE, "samples/scene.png"), 1, "it comes first: convcli predict MODEL IMAGE")
+    assert_fails(
+        invoke("predict", SAMPLE, str(SAMPLES / "scene.png")), 1, "it comes first: convcli predict MODEL IMAGE"
+    )
 
 
 def test_one_unreadable_image_does_not_stop_predict(tmp_path):
     model = tmp_path / "m.npz"
     assert invoke("train", "--samples", "300", "--epochs", "1", "-o", model).exit_code == 0
     broken = tmp_path / "broken.png"
-    broken.write_bytes(open(SAMPLE, "rb").read()[:500])
-    result = invoke("predict", model, SAMPLE, broken, "samples/scene.png", columns=200)
+    broken.write_bytes(Path(SAMPLE).read_bytes()[:500])
+    result = invoke("predict", model, SAMPLE, broken, str(SAMPLES / "scene.png"), columns=200)
     assert result.exit_code == 1
     assert "broken.png could not be read" in result.stderr
     assert "chelsea.png" in result.stdout

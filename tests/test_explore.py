@@ -35,7 +35,7 @@ from convcli.tui.backprop import BackpropScreen
 from convcli.tui.backprop_model import BackpropWalk
 from convcli.tui.playground_model import Playground, parse_weight
 
-from .conftest import invoke
+from .conftest import invoke, opened
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -451,8 +451,8 @@ def test_w_writes_what_apply_writes_and_quitting_prints_the_command(tmp_path):
     assert any("-o" in line and "box:3" in line for line in lines)
     result = invoke("apply", image, "-k", "box:3", "-o", tmp_path / "again.png")
     assert result.exit_code == 0
-    assert np.array_equal(np.asarray(Image.open(written)), np.asarray(Image.open(tmp_path / "again.png")))
-    assert np.array_equal(np.asarray(Image.open(image)), np.asarray(Image.open(SAMPLES / "scene.png")))
+    assert np.array_equal(np.asarray(opened(written)), np.asarray(opened(tmp_path / "again.png")))
+    assert np.array_equal(np.asarray(opened(image)), np.asarray(opened(SAMPLES / "scene.png")))
 
 
 def test_a_screen_the_run_lacks_is_refused_politely():

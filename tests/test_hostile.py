@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from convcli import imageio
-from tests.conftest import assert_fails, invoke
+from tests.conftest import assert_fails, invoke, opened
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 UNWRITABLE = [
@@ -389,11 +389,11 @@ def test_sigterm_mid_write_leaves_nothing(tmp_path):
             sys.exit(130)
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
-    assert proc.stdout.readline().strip() == b"writing"
-    time.sleep(0.1)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 130
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE) as proc:
+        assert proc.stdout.readline().strip() == b"writing"
+        time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 130
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
@@ -444,7 +444,7 @@ def test_tiny_and_thin_images(tmp_path, size):
     Image.new("L", (size[1], size[0]), 128).save(tmp_path / "in put.png")  # a space in the name too
     result = invoke("apply", tmp_path / "in put.png", "-k", "blur", "-b", "edge", "-o", tmp_path / "o.png")
     assert result.exit_code == 0, result.output
-    assert Image.open(tmp_path / "o.png").size == (size[1], size[0])
+    assert opened(tmp_path / "o.png").size == (size[1], size[0])
 
 
 def test_a_path_with_a_leading_dash(tmp_path, monkeypatch):

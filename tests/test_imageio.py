@@ -17,6 +17,8 @@ from convcli.imageio import (
     write_atomically,
 )
 
+from .conftest import opened
+
 
 def test_parse_matrix():
     assert parse_matrix("1,0,-1;2 0 -2", "--k").tolist() == [[1, 0, -1], [2, 0, -2]]
@@ -160,9 +162,9 @@ def test_save_keeps_alpha_where_the_format_can(tmp_path):
     px = np.zeros((3, 3, 3), dtype=np.uint8)
     alpha = np.full((3, 3), 128.0)
     save_image(str(tmp_path / "a.png"), px, alpha)
-    assert Image.open(tmp_path / "a.png").mode == "RGBA"
+    assert opened(tmp_path / "a.png").mode == "RGBA"
     save_image(str(tmp_path / "a.jpg"), px, alpha)
-    assert Image.open(tmp_path / "a.jpg").mode == "RGB"
+    assert opened(tmp_path / "a.jpg").mode == "RGB"
 
 
 def test_outputs_follow_the_umask_and_keep_a_replaced_files_mode(tmp_path):

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from convcli.core.gradcheck import numerical_gradient
 from convcli.core.nn import DEFAULT_ARCH, activations, build_model, saliency
 from convcli.explain.inspect_report import inspect_image
 from convcli.imageio import load_model, prepare_image
-from tests.conftest import assert_fails, invoke
+from tests.conftest import assert_fails, invoke, opened
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 
@@ -82,7 +81,7 @@ def test_the_command_shows_writes_and_refuses(trained, tmp_path):
     pngs = sorted(p.name for p in (tmp_path / "out").glob("*.png"))
     assert "saliency.png" in pngs
     assert any(name.startswith("layer-00-conv3p1c8") for name in pngs)
-    assert Image.open(tmp_path / "out" / "saliency.png").size[1] >= 28
+    assert opened(tmp_path / "out" / "saliency.png").size[1] >= 28
     assert_fails(invoke("inspect", trained, SAMPLES / "scene.png", "-o", tmp_path / "out"), 1, "add --force")
     assert invoke("inspect", trained, SAMPLES / "scene.png", "-o", tmp_path / "out", "--force").exit_code == 0
     assert_fails(invoke("inspect", trained, SAMPLES / "scene.png", "--layer", "7"), 2, "layers 0..6")

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 from functools import partial
+from pathlib import Path
 
 import pytest
 
@@ -116,7 +117,9 @@ def test_chain_json_and_table(run):
         (56, [11, 11], [4, 4]),
         (112, [15, 15], [2, 2]),
     ]
-    result = run("--H", "224", "--layers", "samples/vgg16.txt", "--in-channels", "3")
+    result = run(
+        "--H", "224", "--layers", str(Path(__file__).parent.parent / "samples" / "vgg16.txt"), "--in-channels", "3"
+    )
     assert result.exit_code == 0
     assert "Total: 14,714,688 parameters" in result.stdout
     assert "212" in result.stdout

@@ -1,8 +1,8 @@
 """`convcli train` and `convcli predict` as a user runs them, on small data the tests make."""
 
 import gzip
+import io
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +11,7 @@ from PIL import Image
 
 from convcli.core.synthetic import make_shapes
 from convcli.imageio import load_dataset, load_model, prepare_image
-from tests.conftest import assert_fails, invoke
+from tests.conftest import assert_fails, invoke, opened
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 SMALL = ["--samples", "300", "--epochs", "2", "--batch-size", "32"]
@@ -36,7 +36,7 @@ def test_train_json_and_model_file(tmp_path):
     assert {"0.weight", "0.bias", "7.weight"} <= set(mf.params)
     assert any(k.endswith("/m") for k in mf.optimizer_state)
     assert (tmp_path / "m-kernels.png").exists()
-    picture = np.asarray(Image.open(tmp_path / "m-kernels.png").convert("RGB")).astype(int)
+    picture = np.asarray(opened(tmp_path / "m-kernels.png").convert("RGB")).astype(int)
     bar = picture[-8]  # the colour bar under the kernels: blue at the left, red at the right, white between
     inside = bar[(bar != 40).any(axis=1)]
     assert inside[0][2] > 200 > inside[0][0]
@@ -390,7 +390,7 @@ def test_the_watch_panel_shows_curves_norms_and_kernels():
     assert norms["0.weight"][0] == pytest.approx(float(np.linalg.norm(model.layers[0].params["weight"])))
     assert norms["7.bias"][1] == pytest.approx(float(np.linalg.norm(model.layers[7].grads["bias"])))
     labelled = {f"{model.names[int(k.split('.')[0])]} {k.split('.')[1]}": v for k, v in norms.items()}
-    console = Console(width=100, record=True, color_system=None, file=open(os.devnull, "w"))
+    console = Console(width=100, record=True, color_system=None, file=io.StringIO())
     panel = watch_panel([1.8, 1.2, 0.7], [0.5, 0.8], [0.6, None], model.layers[0].params["weight"], labelled, 1e-3,
                         False, 100)  # fmt: skip
     console.print(Frozen(panel, console, 100))

@@ -65,6 +65,7 @@ def apply(
             "--kernel",
             "-k",
             help="A library name (convcli kernels), name:a,b, an inline matrix, or a file; several by commas or -k again.",
+            metavar="KERNEL",
             show_default=False,
         ),
     ],

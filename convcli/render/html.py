@@ -29,3 +29,12 @@ def plain_text(renderable: Any, width: int = 100) -> str:
     console = Console(file=out, width=width, force_terminal=False, no_color=True, highlight=False, emoji=False)
     console.print(renderable)
     return "".join(line.rstrip(" ") + "\n" for line in out.getvalue().splitlines())
+
+
+def renderable_svg(renderable: Any, width: int = 100, title: str = "convcli") -> str:
+    """The renderable as rich draws a terminal window in SVG: a picture of what the command prints."""
+    console = Console(
+        file=io.StringIO(), record=True, width=width, force_terminal=True, color_system="truecolor", emoji=False
+    )
+    console.print(renderable)
+    return console.export_svg(title=title)

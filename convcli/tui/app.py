@@ -14,29 +14,11 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+# what every screen shares: a title line over a padded body (each screen's own layout is in its DEFAULT_CSS)
 CSS = """
 Screen { layout: vertical; }
-#status { height: auto; max-height: 4; padding: 0 1; background: $boost; }
-#pictures { height: 1fr; min-height: 5; }
-Picture { width: 1fr; height: 100%; padding: 0 1; }
-Picture:focus { background: $boost; }
-#lower { height: 1fr; min-height: 7; }
-#kernel-box { width: 45%; min-width: 30; padding: 0 1; overflow-x: auto; }
-#spec { width: 100%; margin-bottom: 1; }
-#cells { grid-gutter: 0 1; height: auto; }
-Cell { width: 100%; }
-Cell.bad, #spec.bad { background: $error 40%; }
-#probe-box { width: 1fr; padding: 0 1; }
-PlaygroundScreen.wide #pictures { height: 2fr; }
 .screen-title { height: auto; padding: 0 1; background: $boost; text-style: bold; }
 .panel { padding: 0 1; }
-KeysScreen { align: center middle; }
-#keys { width: 64; max-width: 95%; height: auto; max-height: 90%; overflow-y: auto; border: round $accent; padding: 0 1; background: $panel; }
-#arith-body { height: auto; }
-#arith-body #grids { width: 11fr; height: auto; }
-#arith-body #report { width: 9fr; height: auto; }
-#arith-body.stack { layout: vertical; }
-#arith-body.stack #grids, #arith-body.stack #report { width: 100%; margin-bottom: 1; }
 """
 
 
@@ -71,6 +53,11 @@ def key_table(keys: list[tuple[str, str]]) -> Table:
 class KeysScreen(ModalScreen[None]):
     """The ? overlay: every key of the screen below it."""
 
+    DEFAULT_CSS = """
+    KeysScreen { align: center middle; }
+    #keys { width: 64; max-width: 95%; height: auto; max-height: 90%; overflow-y: auto; border: round $accent;
+            padding: 0 1; background: $panel; }
+    """
     BINDINGS: ClassVar = [Binding("escape,question_mark,q", "app.pop_screen", "close")]
 
     def __init__(self, title: str, keys: list[tuple[str, str]]):

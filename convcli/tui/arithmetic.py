@@ -67,6 +67,13 @@ def _cell(r: int, c: int) -> str:
 class ArithmeticScreen(Screen[None]):
     """Settings changed by keys; the output, input and kernel grids, each with a cursor that lights its ties."""
 
+    DEFAULT_CSS = """
+    #arith-body { height: auto; }
+    #arith-body #grids { width: 11fr; height: auto; }
+    #arith-body #report { width: 9fr; height: auto; }
+    #arith-body.stack { layout: vertical; }
+    #arith-body.stack #grids, #arith-body.stack #report { width: 100%; margin-bottom: 1; }
+    """
     BINDINGS: ClassVar = [
         Binding("question_mark", "app.keys", "keys"),
         *arrows("move", priority=True),  # before the scrolling panel's own arrow keys

@@ -40,6 +40,11 @@ class Picture(Widget, can_focus=True):
     """An image drawn in half blocks, line by line, under a title; the after picture takes the probe's
     keys and clicks. ``geometry``: (crop origin, scale, fitted size) of what is drawn, for clicks."""
 
+    DEFAULT_CSS = """
+    Picture { width: 1fr; height: 100%; padding: 0 1; }
+    Picture:focus { background: $boost; }
+    """
+
     def __init__(self, id: str):
         super().__init__(id=id)
         self.lines: list[Strip] = []
@@ -89,6 +94,11 @@ class Rendered(Widget):
 class Cell(Input):
     """One weight of the kernel; up and down move between rows as Tab moves along them."""
 
+    DEFAULT_CSS = """
+    Cell { width: 100%; }
+    Cell.bad { background: $error 40%; }
+    """
+
     BINDINGS: ClassVar = [
         Binding("up", "move(-1)", "cell above", show=False),
         Binding("down", "move(1)", "cell below", show=False),
@@ -107,6 +117,17 @@ class Cell(Input):
 class PlaygroundScreen(Screen[None]):
     """setosa's Image Kernels in a terminal: edit the kernel, watch the picture, probe any pixel."""
 
+    DEFAULT_CSS = """
+    #status { height: auto; max-height: 4; padding: 0 1; background: $boost; }
+    #pictures { height: 1fr; min-height: 5; }
+    PlaygroundScreen.wide #pictures { height: 2fr; }
+    #lower { height: 1fr; min-height: 7; }
+    #kernel-box { width: 45%; min-width: 30; padding: 0 1; overflow-x: auto; }
+    #spec { width: 100%; margin-bottom: 1; }
+    #spec.bad { background: $error 40%; }
+    #cells { grid-gutter: 0 1; height: auto; }
+    #probe-box { width: 1fr; padding: 0 1; }
+    """
     BINDINGS: ClassVar = [
         Binding("question_mark", "app.keys", "keys"),
         *arrows("probe"),
