@@ -48,12 +48,12 @@ def measure(library: str, case: str, repeat: int, threads: int) -> dict[str, lis
     if library == "convcli":
         import tracemalloc
 
-        from convcli.core.filters import filter_image, filter_magnitude
+        from convcli.core.filters import FilterSettings, filter_image, filter_magnitude
 
         if case == "sobel":
 
             def run():
-                return filter_magnitude(image, sobel_x, sobel_x.T, threads=threads)
+                return filter_magnitude(image, sobel_x, sobel_x.T, FilterSettings(threads=threads))
 
         else:
             k = kernel(case)

@@ -7,7 +7,7 @@ import pytest
 
 from convcli.core import ParameterError
 from convcli.core.derivation import derive
-from convcli.core.filters import explain_pixel, filter_magnitude
+from convcli.core.filters import FilterSettings, explain_pixel, filter_magnitude
 from convcli.core.kernels import resolve_kernel
 from convcli.explain.apply_report import PixelReport
 from convcli.explain.backprop import build_walk
@@ -62,7 +62,7 @@ def test_pixel_report_agrees_with_the_filtered_image():
     rng = np.random.default_rng(0)
     img = rng.uniform(0, 255, (9, 11, 3)).astype(np.float32)
     k = resolve_kernel("sobel")
-    res = filter_magnitude(img, k.matrix, k.y_matrix, padding="same", boundary="reflect")
+    res = filter_magnitude(img, k.matrix, k.y_matrix, FilterSettings(padding="same", boundary="reflect"))
     parts = tuple(explain_pixel(img, m, 4, 6, boundary="reflect") for m in (k.matrix, k.y_matrix))
     report = PixelReport(4, 6, parts, res.image[4, 6], magnitude=True)
     assert report.agrees

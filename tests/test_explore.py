@@ -24,7 +24,7 @@ from PIL import Image
 
 from convcli.commands.explore import _playground
 from convcli.core.derivation import derive
-from convcli.core.filters import apply_kernel
+from convcli.core.filters import FilterSettings, apply_kernel
 from convcli.core.kernels import resolve_kernel
 from convcli.explain import shape_report as sr
 from convcli.imageio import load_image
@@ -141,7 +141,7 @@ def test_the_printed_command_writes_what_was_shown(tmp_path):
     result = invoke(*shlex.split(line)[1:])
     assert result.exit_code == 0, result.output
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), done.result.image)
-    expected = apply_kernel(m.pixels, np.flipud(np.fliplr(m.matrix)), None, boundary="zero")
+    expected = apply_kernel(m.pixels, np.flipud(np.fliplr(m.matrix)), None, FilterSettings(boundary="zero"))
     np.testing.assert_allclose(done.result.image, expected.image, atol=1e-4)  # conv = xcorr with rot180
 
 
@@ -411,7 +411,7 @@ def test_settings_that_make_no_picture_are_said_and_the_last_picture_stays(tmp_p
             await pilot.press(key)
             await settle(pilot)
         text = " ".join(svg_text(pilot.app.export_screenshot()).split())
-        return screen.done.options["dilation"], text, pilot.app.is_running
+        return screen.done.settings.dilation, text, pilot.app.is_running
 
     dilation, text, running = run_app(play_makers(image, at=(2, 2)), "play", steps)
     assert running

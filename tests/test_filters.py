@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from convcli.core import ParameterError, ShapeError
 from convcli.core.filters import (
     BOUNDARIES,
+    FilterSettings,
     explain_pixel,
     filter_image,
     rank_one_factors,
@@ -242,7 +243,7 @@ def test_magnitude_made_tile_by_tile_equals_hypot_of_the_two_filters(tile_bytes)
     seen = []
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(common, "TILE_BYTES", tile_bytes)
-        got = filter_magnitude(img, kx, ky, boundary="symmetric", threads=2, progress=seen.append)
+        got = filter_magnitude(img, kx, ky, FilterSettings(boundary="symmetric", threads=2), progress=seen.append)
     want = np.hypot(reference(img, kx, boundary="symmetric"), reference(img, ky, boundary="symmetric"))
     np.testing.assert_allclose(got.image, want, rtol=1e-5, atol=1e-3)
     assert seen[-1] == pytest.approx(1.0)  # progress reaches the end
@@ -265,7 +266,9 @@ def test_filtered_alpha_composites_like_the_filtered_composite(kernel, backgroun
     from convcli.core.filters import apply_kernel_alpha
 
     colour, alpha = _rgba(1)
-    got = apply_kernel_alpha(colour, alpha, 255.0, kernel, filter_alpha=True, boundary="reflect")
+    got = apply_kernel_alpha(
+        colour, alpha, 255.0, kernel, filter_alpha=True, settings=FilterSettings(boundary="reflect")
+    )
     a = alpha / 255.0
     composite = colour * a[:, :, None] + background * (1 - a[:, :, None])
     want = reference(composite, kernel, boundary="reflect")
@@ -281,7 +284,9 @@ def test_a_blur_never_darkens_a_flat_colour_under_partial_alpha():
     _, alpha = _rgba(2)
     colour = np.zeros((*alpha.shape, 3), dtype=np.float32)
     colour[alpha > 0] = (30, 120, 220)
-    got = apply_kernel_alpha(colour, alpha, 255.0, np.full((5, 5), 1 / 25), boundary="symmetric")
+    got = apply_kernel_alpha(
+        colour, alpha, 255.0, np.full((5, 5), 1 / 25), settings=FilterSettings(boundary="symmetric")
+    )
     visible = got.alpha > 0
     np.testing.assert_allclose(
         got.colour.image[visible], np.broadcast_to([30, 120, 220], (visible.sum(), 3)), rtol=1e-5
@@ -320,7 +325,9 @@ def test_no_inf_or_nan_leaves_a_filter_whichever_tile_it_is_in(tile_bytes, kerne
         with pytest.raises(ParameterError, match="overflows float32"):
             filter_image(img, kernel, method=method, threads=2)
         with pytest.raises(ParameterError, match="overflows float32"):
-            filter_magnitude(img, np.asarray(kernel, dtype=float), np.asarray(kernel, dtype=float).T, threads=2)
+            filter_magnitude(
+                img, np.asarray(kernel, dtype=float), np.asarray(kernel, dtype=float).T, FilterSettings(threads=2)
+            )
         img[12, 3, 0] = 1
         assert np.isfinite(filter_image(img, kernel, method=method, threads=2).image).all()
 

@@ -287,7 +287,7 @@ def test_data_files_that_lie_or_inflate(tmp_path):
 
 
 def test_a_model_that_inflates_is_refused_before_inflating(tmp_path, monkeypatch):
-    monkeypatch.setattr(imageio, "MAX_MODEL_BYTES", 1000)
+    monkeypatch.setattr(imageio.models, "MAX_MODEL_BYTES", 1000)  # read where load_model lives
     np.savez_compressed(tmp_path / "bomb.npz", __convcli__=np.array("convcli-model 1"), big=np.zeros(10_000))
     from convcli.core.checkpoint import ModelFileError
 

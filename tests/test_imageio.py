@@ -192,3 +192,32 @@ def test_rescale_of_a_photograph_is_not_darkened_by_a_few_extreme_values():
     y = to_display(x, 255, "rescale")
     assert 100 < y.mean() < 155  # min..max would map nearly everything to black
     assert y[0, 0] == 255
+
+
+def test_max_pixels_is_one_reads_limit_not_the_processes(tmp_path):
+    """--max-pixels raises Pillow's decompression-bomb limit for that read only; Pillow's own stays as it was."""
+    before = Image.MAX_IMAGE_PIXELS
+    Image.new("RGB", (4, 3)).save(tmp_path / "small.png")
+    assert load_image(str(tmp_path / "small.png"), max_pixels=10**6).pixels.shape == (3, 4, 3)
+    assert Image.MAX_IMAGE_PIXELS == before
+    with pytest.raises(ImageReadError, match="safety limit"):
+        load_image(str(tmp_path / "small.png"), max_pixels=5)
+    assert Image.MAX_IMAGE_PIXELS == before
+
+
+def test_the_package_is_split_by_concern_and_stays_cheap():
+    import subprocess
+    import sys
+
+    import convcli.imageio as imageio
+
+    for name in ("files", "matrices", "images", "datasets", "models", "pictures"):
+        module = __import__(f"convcli.imageio.{name}", fromlist=["_"])
+        assert module.__doc__, name
+    assert imageio.write_atomically.__module__ == "convcli.imageio.files"
+    assert imageio.load_model.__module__ == "convcli.imageio.models"
+    code = "import convcli.imageio, sys; print('numpy' in sys.modules, 'PIL' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split() == [
+        "False",
+        "False",
+    ]

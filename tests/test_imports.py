@@ -20,7 +20,7 @@ ALLOWED = {
     "core": set(),
     "explain": {"core"},
     "render": {"explain", "core"},
-    "imageio": {"explain", "core"},  # figures draw explain's figure model
+    "imageio": {"core"},  # files and Pillow; what it shares with explain (colours, display) lives in the core
     "api": {"render", "imageio", "explain", "core"},
     "options": {"api", "render"},  # option values are read by the library's own readers; results printed
     "tui": {"api", "render", "explain", "core", "imageio"},  # the explorer: a front end beside the commands

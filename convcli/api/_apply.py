@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from convcli.api._result import Result
 from convcli.api._values import PairLike, at_least, choice, numeric_pair, optional_pair
 from convcli.core.errors import ConvcliError, OptionError, ParameterError
+from convcli.core.filters.image import FilterSettings
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -31,22 +32,6 @@ BOUNDARIES = ("zero", "reflect", "symmetric", "edge", "wrap")
 DISPLAYS = ("clip", "abs", "rescale")
 METHODS = ("auto", "direct", "separable", "fft")
 DEPTHS = ("8", "16", "float")
-
-
-@dataclass(frozen=True)
-class FilterSettings:
-    """How an image is filtered: the core's filter options, checked (``kwargs()`` hands them to the core)."""
-
-    mode: str = "xcorr"
-    boundary: str = "reflect"
-    padding: tuple[int, int] | str = "same"
-    stride: tuple[int, int] = (1, 1)
-    dilation: tuple[int, int] = (1, 1)
-    method: str = "auto"
-
-    def kwargs(self) -> dict[str, Any]:
-        return {"mode": self.mode, "boundary": self.boundary, "padding": self.padding, "stride": self.stride,
-                "dilation": self.dilation, "method": self.method}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -395,7 +380,7 @@ def filter_file(
     if at is not None:  # before writing: a pixel outside the output is an error, and no file
         row, col = at
         pixel = pixel_report(
-            loaded.pixels, loaded.alpha, loaded.scale, chosen, res.image, divisors[0], row, col, settings.kwargs()
+            loaded.pixels, loaded.alpha, loaded.scale, chosen, res.image, divisors[0], row, col, settings
         )
     if ext == ".npy":
         imageio.save_npy(out_path, res.image if len(results) == 1 else np.stack([r.image for r in results]), force)
@@ -435,7 +420,6 @@ def _filter_frames(
     from convcli.render import make_console
     from convcli.render.progress import slow_progress
 
-    options = settings.kwargs()
     results: list[Any] = []
     alphas_out: list[Any] = []
     divisors: list[Any] = []
@@ -444,12 +428,12 @@ def _filter_frames(
         for i, frame in enumerate(frames):
             done = partial(lambda i, f: bar((i + f) / len(frames)), i)
             if frame.alpha is None:
-                results.append(apply_kernel(frame.pixels, chosen.matrix, chosen.y_matrix, progress=done, **options))
+                results.append(apply_kernel(frame.pixels, chosen.matrix, chosen.y_matrix, settings, progress=done))
                 alphas_out.append(None)
                 divisors.append(None)
                 continue
             filtered = apply_kernel_alpha(
-                frame.pixels, frame.alpha, frame.scale, chosen.matrix, chosen.y_matrix, filter_alpha, **options
+                frame.pixels, frame.alpha, frame.scale, chosen.matrix, chosen.y_matrix, filter_alpha, settings
             )
             results.append(filtered.colour)
             alphas_out.append(filtered.alpha * (255.0 / frame.scale))
@@ -551,7 +535,7 @@ def contact_sheet(
     tiles = [("original", imageio.to_display(loaded.pixels, loaded.scale, "clip"), [loaded.description])]
     summaries = []
     for k in kernels:
-        res = apply_kernel(loaded.pixels, k.matrix, k.y_matrix, **settings.kwargs())
+        res = apply_kernel(loaded.pixels, k.matrix, k.y_matrix, settings)
         tiles.append((k.name, imageio.to_display(res.image, loaded.scale, display or k.display), kernel_caption(k, 5)))
         summaries.append(
             {"kernel": k.name, "method": res.method, "range": [float(res.image.min()), float(res.image.max())]}

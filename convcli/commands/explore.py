@@ -135,7 +135,7 @@ def explore(
 
 def _playground(image: str, kernel: str, at: Any, mode: str) -> Any:
     """The playground's maker, after reading the image and kernel (errors before the screen opens)."""
-    from convcli.api._apply import FilterSettings, read_image, read_kernels, write_filtered
+    from convcli.api._apply import read_image, read_kernels, write_filtered
     from convcli.tui.playground import PlaygroundScreen
     from convcli.tui.playground_model import Playground
 
@@ -149,7 +149,7 @@ def _playground(image: str, kernel: str, at: Any, mode: str) -> Any:
         from convcli.api._errors import ConvcliError, OptionError
 
         try:
-            out = write_filtered(image, done.kernel, FilterSettings(**done.options))
+            out = write_filtered(image, done.kernel, done.settings)
         except OptionError as err:
             return f"not written: {err.message}"
         except (ConvcliError, OSError) as err:

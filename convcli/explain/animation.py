@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from convcli.core.animation import (
-    INPUT,
-    PADDING,
-    ZERO,
     Grid,
     WindowSweep,
     conv_sweep,
@@ -35,18 +32,6 @@ from convcli.core.shapes import (
 )
 from convcli.explain.shape_report import ConvReport, LayerReport, PoolReport
 from convcli.explain.text import fmt_number, pair_text, paren
-
-# The cells' colours, in the terminal and in the files: conv_arithmetic's look, with a palette a
-# colour-blind reader can tell apart (blue input, pale padding, orange window, blue output)
-CELL_RGB: dict[str, tuple[int, int, int]] = {
-    INPUT: (86, 130, 196),
-    PADDING: (222, 222, 222),
-    ZERO: (244, 244, 244),
-    "lit": (230, 159, 0),  # the window's shadow
-    "written": (130, 205, 240),  # an output cell already written
-    "current": (0, 114, 178),  # the output cell being written
-    "empty": (236, 244, 248),  # an output cell not yet written
-}
 
 
 @dataclass(frozen=True)
@@ -78,6 +63,19 @@ class Figure:
     overlaps: tuple[tuple[int, ...], ...] | None = None  # scatter view: stamps per output cell
     labels: tuple[str, str] = ("input", "output")  # the grids' names, drawn above them
     output_zeros: frozenset[Pair] = frozenset()  # output-side cells that are inserted zeros (gather view)
+
+    def legend(self) -> str:
+        """Which grid is which, with the sizes (conv_arithmetic's colours confused its readers)."""
+        h, w = self.grid.input_size
+        ho, wo = self.output_size
+        grid = "" if self.grid.size == self.grid.input_size else f" on a {self.grid.size[0]}×{self.grid.size[1]} grid"
+        extra = {"conv": "padding", "pool": "padding", "transposed": "inserted zeros and padding"}[self.kind]
+        if self.view == "gather":
+            zeros = ", zero-stuffed (zeros pale)" if self.output_zeros else ""
+            return f"dL/dX {h}×{w} (left, blue), the cell being built shaded; dL/dO (right{zeros}), the terms it gathers dark"
+        if self.view == "scatter":
+            return f"input {h}×{w} (left, blue); output {ho}×{wo} (right, cyan), each cell numbered with the stamps that reach it"
+        return f"input {h}×{w} (left, blue){grid}, {extra} pale; window shaded; output {ho}×{wo} (right, cyan)"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -217,22 +215,6 @@ def gather_figure(g: ConvGeometry, sweep: WindowSweep, title: str) -> Figure:
         labels=("dL/dX (the input's gradient)", "dilate(dL/dO)" if s != (1, 1) else "dL/dO (the output's)"),
         output_zeros=zeros,
     )
-
-
-def legend(fig: Figure) -> str:
-    """Which grid is which, with the sizes (conv_arithmetic's colours confused its readers)."""
-    h, w = fig.grid.input_size
-    ho, wo = fig.output_size
-    grid = "" if fig.grid.size == fig.grid.input_size else f" on a {fig.grid.size[0]}×{fig.grid.size[1]} grid"
-    extra = {"conv": "padding", "pool": "padding", "transposed": "inserted zeros and padding"}[fig.kind]
-    if fig.view == "gather":
-        zeros = ", zero-stuffed (zeros pale)" if fig.output_zeros else ""
-        return (
-            f"dL/dX {h}×{w} (left, blue), the cell being built shaded; dL/dO (right{zeros}), the terms it gathers dark"
-        )
-    if fig.view == "scatter":
-        return f"input {h}×{w} (left, blue); output {ho}×{wo} (right, cyan), each cell numbered with the stamps that reach it"
-    return f"input {h}×{w} (left, blue){grid}, {extra} pale; window shaded; output {ho}×{wo} (right, cyan)"
 
 
 def layer_figure(

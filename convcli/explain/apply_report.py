@@ -7,11 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from convcli.core.filters import FilterResult, PixelExplanation, explain_pixel, premultiplied
+from convcli.core.filters import FilterResult, FilterSettings, PixelExplanation, explain_pixel, premultiplied
 from convcli.core.kernels import NamedKernel
 from convcli.explain.text import fmt_number, integer_form
-
-ROBUST_FROM = 10_000  # values from which --display rescale maps the 0.5th..99.5th percentiles, not min..max
 
 
 @dataclass(frozen=True)
@@ -145,15 +143,17 @@ def pixel_report(
     divisor: np.ndarray | None,
     row: int,
     col: int,
-    options: dict[str, Any],
+    settings: FilterSettings,
 ) -> PixelReport:
     """Output pixel (row, col) of ``filtered`` (the image pixels (H, W[, C]) filtered by kernel) explained tap by
     tap, as the filter saw the image: with alpha (H, W), the colours premultiplied by it and the sums divided
-    by ``divisor`` (H_out, W_out) at the pixel. options: mode, boundary, padding, stride, dilation."""
-    explain = {k: v for k, v in options.items() if k != "method"}
+    by ``divisor`` (H_out, W_out) at the pixel, under the settings it was filtered with."""
+    s = settings
     kernels = [kernel.matrix] if kernel.y_matrix is None else [kernel.matrix, kernel.y_matrix]
     seen = pixels if alpha is None else premultiplied(pixels, alpha / np.float32(scale))
-    parts = tuple(explain_pixel(seen, k, row, col, **explain) for k in kernels)
+    parts = tuple(
+        explain_pixel(seen, k, row, col, s.mode, s.boundary, s.padding, s.stride, s.dilation) for k in kernels
+    )
     at_divisor = None if divisor is None else float(divisor[row, col])
     return PixelReport(row, col, parts, filtered[row, col], kernel.y_matrix is not None, at_divisor)
 

@@ -47,28 +47,6 @@ class TrainReport:
         return report
 
 
-def kernel_colours(weights: Any) -> Any:
-    """The first layer's kernels, channel 0, as diverging colours: (C_out, C_in, kH, kW) -> (C_out, kH, kW, 3)
-    uint8, blue negative, white zero, red positive, scaled by the largest |weight| (the terminal's heat
-    maps and the PNG grid alike)."""
-    import numpy as np
-
-    k = np.asarray(weights, dtype=np.float64)[:, 0]
-    return diverging_colours(k, float(np.abs(k).max()))
-
-
-def diverging_colours(values: Any, scale: float) -> Any:
-    """Values as colours, (...) -> (..., 3) uint8: blue at -scale, white at 0, red at +scale (clipped)."""
-    import numpy as np
-
-    v = np.asarray(values, dtype=np.float64) / (scale or 1.0)
-    rgb = np.empty((*v.shape, 3))
-    rgb[..., 0] = 1 + np.minimum(v, 0)
-    rgb[..., 1] = 1 - np.abs(v)
-    rgb[..., 2] = 1 - np.maximum(v, 0)
-    return (255 * np.clip(rgb, 0, 1)).astype(np.uint8)
-
-
 @dataclass(frozen=True)
 class SummaryRow:
     """One layer as torchinfo lists it: its output shape for the batch, parameters, multiply-adds."""

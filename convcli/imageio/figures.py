@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from convcli.core.animation import INPUT, PADDING, ZERO
-from convcli.explain.animation import CELL_RGB, Figure, legend
-from convcli.imageio import monospace_font, write_atomically
+from convcli.core.display import CELL_RGB
+from convcli.imageio.files import write_atomically
+from convcli.imageio.pictures import monospace_font
+
+if TYPE_CHECKING:
+    from convcli.explain.animation import Figure
 
 # palette index -> RGB
 COLOURS = [
@@ -80,7 +84,7 @@ def layout(fig: Figure, cell: int) -> Layout:
     top = 8 + len(title) * LINE + 20
     captions = max(len(frame_text(fig, i, wrap)) for i in range(len(fig.pictures)))
     grid_bottom = top + max(gh, oh) * cell
-    legend_lines = tuple(_wrapped(legend(fig), wrap))
+    legend_lines = tuple(_wrapped(fig.legend(), wrap))
     legend_y = grid_bottom + 12 + captions * LINE + 8
     height = legend_y + len(legend_lines) * LINE + 8
     return Layout(

@@ -13,7 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from convcli.core.animation import INPUT, PADDING, ZERO
-from convcli.explain.animation import CELL_RGB, Figure, legend
+from convcli.core.display import CELL_RGB
+from convcli.explain.animation import Figure
 
 # numbers on the cells: white on the dark ones, near-black on the pale ones (as the GIFs draw them),
 # whatever the terminal's own foreground
@@ -108,7 +109,7 @@ def frame_view(fig: Figure, index: int, colour: bool) -> RenderableType:
         parts.append(Text(pic.numbers, style="bold"))
     if fig.note:
         parts.append(Text(fig.note, style="dim"))
-    parts.append(Text(legend(fig), style="dim"))
+    parts.append(Text(fig.legend(), style="dim"))
     return Group(*parts)
 
 

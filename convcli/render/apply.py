@@ -8,7 +8,8 @@ import numpy as np
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from convcli.explain.apply_report import ROBUST_FROM, ApplyReport, PixelReport
+from convcli.core.display import ROBUST_FROM
+from convcli.explain.apply_report import ApplyReport, PixelReport
 from convcli.explain.text import fmt_number, pair_text
 from convcli.render.images import picture
 from convcli.render.layout import key_values, notes, para, side_by_side, titled

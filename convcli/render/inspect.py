@@ -9,9 +9,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from convcli.core.display import diverging_colours
 from convcli.explain.inspect_report import InspectReport, LayerMaps
 from convcli.explain.text import fmt_number
-from convcli.explain.train_report import diverging_colours
 from convcli.render.images import picture
 from convcli.render.layout import grid_rows, side_by_side, titled
 from convcli.render.matrices import matrix

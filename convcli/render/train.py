@@ -12,7 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from convcli.explain.train_report import TrainReport, kernel_colours
+from convcli.core.display import kernel_colours
+from convcli.explain.train_report import TrainReport
 from convcli.render.layout import grid_rows, key_values, titled
 from convcli.render.matrices import matrix
 

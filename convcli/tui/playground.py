@@ -22,6 +22,8 @@ from textual.widgets import Footer, Input, Static
 
 from convcli import imageio
 from convcli.core.errors import ConvcliError
+from convcli.core.filters import FilterSettings
+from convcli.core.kernels import NamedKernel
 from convcli.explain.text import fmt_number
 from convcli.render.apply import pixel as pixel_view
 from convcli.render.images import half_block_rows
@@ -270,9 +272,9 @@ class PlaygroundScreen(Screen[None]):
         self.run_filter(*snapshot)
 
     @work(thread=True, exclusive=True, group="filter")
-    def run_filter(self, kernel: Any, options: dict[str, Any], generation: int) -> None:
+    def run_filter(self, kernel: NamedKernel, settings: FilterSettings, generation: int) -> None:
         try:
-            done = self.model.filter(kernel, options, generation)
+            done = self.model.filter(kernel, settings, generation)
         except Exception as err:  # whatever stops a filtering, the app stays up and says why
             self.app.call_from_thread(self.failed, str(err) or type(err).__name__)
             return

@@ -9,12 +9,11 @@ from __future__ import annotations
 import math
 import shlex
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from convcli.core.errors import ConvcliError
-from convcli.core.filters import FilterResult, apply_kernel, apply_kernel_alpha
+from convcli.core.filters import FilterResult, FilterSettings, apply_kernel, apply_kernel_alpha
 from convcli.core.kernels import NamedKernel, custom_kernel, default_display, normalized
 from convcli.explain.apply_report import PixelReport, pixel_report
 from convcli.explain.text import fmt_number
@@ -33,7 +32,7 @@ class Filtered:
     result: FilterResult
     divisor: np.ndarray | None
     kernel: NamedKernel
-    options: dict[str, Any]
+    settings: FilterSettings
     generation: int
 
 
@@ -161,31 +160,26 @@ class Playground:
         self.normalise = not self.normalise
         self.generation += 1
 
-    def options(self) -> dict[str, Any]:
-        """filter_image's options, as `convcli apply` passes them."""
-        return {
-            "mode": self.mode,
-            "boundary": self.boundary,
-            "padding": "same",
-            "stride": (self.stride, self.stride),
-            "dilation": (self.dilation, self.dilation),
-            "method": "auto",
-        }
+    def settings(self) -> FilterSettings:
+        """How the image is filtered now, as `convcli apply` filters it."""
+        return FilterSettings(
+            self.mode, self.boundary, "same", (self.stride, self.stride), (self.dilation, self.dilation)
+        )
 
     # --- computing -------------------------------------------------------------------------------
 
-    def snapshot(self) -> tuple[NamedKernel, dict[str, Any], int]:
+    def snapshot(self) -> tuple[NamedKernel, FilterSettings, int]:
         """What to filter with now (raises ConvcliError for a kernel that cannot be used)."""
-        return self.kernel(), self.options(), self.generation
+        return self.kernel(), self.settings(), self.generation
 
-    def filter(self, kernel: NamedKernel, options: dict[str, Any], generation: int) -> Filtered:
+    def filter(self, kernel: NamedKernel, settings: FilterSettings, generation: int) -> Filtered:
         """The whole image filtered as `convcli apply` filters it (thread-safe: reads only the image)."""
         if self.alpha is None:
             return Filtered(
-                apply_kernel(self.pixels, kernel.matrix, None, **options), None, kernel, options, generation
+                apply_kernel(self.pixels, kernel.matrix, None, settings), None, kernel, settings, generation
             )
-        out = apply_kernel_alpha(self.pixels, self.alpha, self.scale, kernel.matrix, None, False, **options)
-        return Filtered(out.colour, out.divisor, kernel, options, generation)
+        out = apply_kernel_alpha(self.pixels, self.alpha, self.scale, kernel.matrix, None, False, settings)
+        return Filtered(out.colour, out.divisor, kernel, settings, generation)
 
     def clamp_probe(self, out_size: tuple[int, int]) -> None:
         self.probe = (min(max(self.probe[0], 0), out_size[0] - 1), min(max(self.probe[1], 0), out_size[1] - 1))
@@ -195,7 +189,7 @@ class Playground:
         self.clamp_probe(done.result.image.shape[:2])
         row, col = self.probe
         return pixel_report(
-            self.pixels, self.alpha, self.scale, done.kernel, done.result.image, done.divisor, row, col, done.options
+            self.pixels, self.alpha, self.scale, done.kernel, done.result.image, done.divisor, row, col, done.settings
         )
 
     def display(self, done: Filtered) -> str:

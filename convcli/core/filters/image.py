@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 
@@ -44,6 +43,31 @@ def resolve_image_padding(
 
 
 @dataclass(frozen=True)
+class FilterSettings:
+    """How an image is filtered, as one value from the options to the core (filter_image's keywords)."""
+
+    mode: str = "xcorr"  # "xcorr" (as CNNs compute) or "conv" (the kernel flipped)
+    boundary: str = "reflect"  # numpy.pad's modes, "zero" for constant 0
+    padding: int | str | tuple[int, int] = "same"
+    stride: int | tuple[int, int] = 1
+    dilation: int | tuple[int, int] = 1
+    method: str = "auto"
+    threads: int | None = None
+
+
+DEFAULT_SETTINGS = FilterSettings()
+
+
+def filter_with(
+    image: np.ndarray, kernel: np.ndarray, settings: FilterSettings, progress: Progress | None = None
+) -> FilterResult:
+    """filter_image with its keywords as one FilterSettings."""
+    s = settings
+    return filter_image(image, kernel, s.mode, s.boundary, s.padding, s.stride, s.dilation, s.method, s.threads,
+                        progress)  # fmt: skip
+
+
+@dataclass(frozen=True)
 class _Job:
     """A checked request: the image as (H, W, C) float32, the kernel as correlated, and the geometry."""
 
@@ -76,7 +100,7 @@ def filter_image(
     megabytes of tiles; no padded copy of the image.
     Raises ParameterError or ShapeError naming the bad argument.
     """
-    job = _check(image, kernel, mode, boundary, padding, stride, dilation, method, threads)
+    job = _check(image, kernel, FilterSettings(mode, boundary, padding, stride, dilation, method, threads))
     # the tile threads call BLAS themselves; overflow is refused by _result, not warned of (see quiet)
     with single_threaded_blas() as banded, np.errstate(over="ignore", invalid="ignore"):
         plan, label = _plan(job, progress, banded)
@@ -84,15 +108,20 @@ def filter_image(
     return _result(job, out, label, checked=callable(plan))
 
 
-def filter_magnitude(image: np.ndarray, kernel_x: np.ndarray, kernel_y: np.ndarray, **options: Any) -> FilterResult:
-    """sqrt(Gx² + Gy²) of the image filtered by an x and a y kernel (Sobel's magnitude); options as filter_image.
+def filter_magnitude(
+    image: np.ndarray,
+    kernel_x: np.ndarray,
+    kernel_y: np.ndarray,
+    settings: FilterSettings = DEFAULT_SETTINGS,
+    progress: Progress | None = None,
+) -> FilterResult:
+    """sqrt(Gx² + Gy²) of the image filtered by an x and a y kernel (Sobel's magnitude).
 
     Where both kernels take tile paths, Gx and Gy are made tile by tile and combined while in
     cache, so memory stays near the input and the output, as for one filter.
     """
-    progress = options.pop("progress", None)
-    jx = _check(image, kernel_x, **options)
-    jy = _check(jx.x, kernel_y, **options)  # the image already as float32 (H, W, C): converted once
+    jx = _check(image, kernel_x, settings)
+    jy = _check(jx.x, kernel_y, settings)  # the image already as float32 (H, W, C): converted once
     if jx.geometry.out_size != jy.geometry.out_size:
         raise ShapeError(f"the x and y kernels must be the same size, got {kernel_x.shape} and {kernel_y.shape}")
     with single_threaded_blas() as banded, np.errstate(over="ignore", invalid="ignore"):
@@ -118,23 +147,9 @@ def _magnitude(jx: _Job, jy: _Job, progress: Progress | None, banded: bool) -> F
     return _result(jx, np.hypot(gx, gy, out=gx), label)
 
 
-def _check(
-    image: np.ndarray,
-    kernel: np.ndarray,
-    mode: str = "xcorr",
-    boundary: str = "reflect",
-    padding: int | str | tuple[int, int] = "same",
-    stride: int | tuple[int, int] = 1,
-    dilation: int | tuple[int, int] = 1,
-    method: str = "auto",
-    threads: int | None = None,
-) -> _Job:
-    if mode not in ("xcorr", "conv"):
-        raise ParameterError(f"mode must be 'xcorr' or 'conv', got {mode!r}")
-    if boundary not in BOUNDARIES:
-        raise ParameterError(f"boundary must be one of {', '.join(BOUNDARIES)}, got {boundary!r}")
-    if method not in METHODS:
-        raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+def _check(image: np.ndarray, kernel: np.ndarray, settings: FilterSettings) -> _Job:
+    """The request checked, the image as (H, W, C) float32 and the kernel as correlated; raises naming what is wrong."""
+    _check_words(settings)
     img = np.asarray(image)
     if img.ndim not in (2, 3) or min(img.shape) < 1:
         raise ShapeError(f"image must be (H, W) or (H, W, C), got shape {img.shape}")
@@ -143,19 +158,38 @@ def _check(
         raise ShapeError(f"kernel must be a non-empty matrix, got shape {k.shape}")
     if not np.all(np.isfinite(k)):
         raise ParameterError("kernel holds a non-finite value")
-    if mode == "conv":
+    if settings.mode == "conv":
         k = k[::-1, ::-1]
-    s = as_pair(stride, "stride")
-    d = as_pair(dilation, "dilation")
-    pads = resolve_image_padding(padding, k.shape, d, s, img.shape[:2])
+    s = as_pair(settings.stride, "stride")
+    d = as_pair(settings.dilation, "dilation")
+    pads = resolve_image_padding(settings.padding, k.shape, d, s, img.shape[:2])
     squeeze = img.ndim == 2
     x = np.ascontiguousarray(img[:, :, None] if squeeze else img, dtype=np.float32)
-    h, w, _ = x.shape
-    span = (effective_kernel(k.shape[0], d[0]), effective_kernel(k.shape[1], d[1]))
+    _check_canvas(x.shape[:2], k.shape, d, pads, settings.boundary)
+    geometry = conv2d_geometry(x.shape[:2], k.shape, s, pads, d)
+    workers = settings.threads or min(4, os.cpu_count() or 1)
+    return _Job(x, k, geometry, settings.boundary, settings.method, workers, squeeze)
+
+
+def _check_words(settings: FilterSettings) -> None:
+    if settings.mode not in ("xcorr", "conv"):
+        raise ParameterError(f"mode must be 'xcorr' or 'conv', got {settings.mode!r}")
+    if settings.boundary not in BOUNDARIES:
+        raise ParameterError(f"boundary must be one of {', '.join(BOUNDARIES)}, got {settings.boundary!r}")
+    if settings.method not in METHODS:
+        raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {settings.method!r}")
+
+
+def _check_canvas(
+    size: tuple[int, int], kernel: tuple[int, int], d: tuple[int, int], pads: PadPair, boundary: str
+) -> None:
+    """Refuse a kernel larger than the padded image, a canvas mostly of border, a reflection longer than the image."""
+    h, w = size
+    span = (effective_kernel(kernel[0], d[0]), effective_kernel(kernel[1], d[1]))
     padded_size = (h + sum(pads[0]), w + sum(pads[1]))
     if span[0] > padded_size[0] or span[1] > padded_size[1]:  # said in image words, not conv2d's
         raise ShapeError(
-            f"kernel {k.shape[0]}x{k.shape[1]}"
+            f"kernel {kernel[0]}x{kernel[1]}"
             + (f" with dilation {d[0]},{d[1]} spans {span[0]}x{span[1]}" if d != (1, 1) else "")
             + f", larger than the padded image {padded_size[0]}x{padded_size[1]}; use padding 'same' or a smaller kernel"
         )
@@ -170,9 +204,6 @@ def _check(
             f"reflect padding of {max(max(pads[0]), max(pads[1]))} needs an image larger than that, got {h}x{w}; "
             "use the boundary symmetric, edge or zero"
         )
-    geometry = conv2d_geometry((h, w), k.shape, s, pads, d)
-    workers = threads or min(4, os.cpu_count() or 1)
-    return _Job(x, k, geometry, boundary, method, workers, squeeze)
 
 
 def _plan(job: _Job, progress: Progress | None, banded: bool = False) -> tuple[TileFill | np.ndarray, str]:
@@ -203,12 +234,17 @@ def _result(job: _Job, out: np.ndarray, label: str, checked: bool = False) -> Fi
 
 
 def apply_kernel(
-    image: np.ndarray, kernel: np.ndarray, y_kernel: np.ndarray | None = None, **options: Any
+    image: np.ndarray,
+    kernel: np.ndarray,
+    y_kernel: np.ndarray | None = None,
+    settings: FilterSettings = DEFAULT_SETTINGS,
+    progress: Progress | None = None,
 ) -> FilterResult:
-    """filter_image by ``kernel``, or the magnitude of ``kernel`` and ``y_kernel`` when a magnitude kernel has both."""
+    """The image filtered by ``kernel``, or the magnitude of ``kernel`` and ``y_kernel`` when a magnitude kernel
+    has both."""
     if y_kernel is None:
-        return filter_image(image, kernel, **options)
-    return filter_magnitude(image, kernel, y_kernel, **options)
+        return filter_with(image, kernel, settings, progress)
+    return filter_magnitude(image, kernel, y_kernel, settings, progress)
 
 
 def resample_alpha(alpha: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
@@ -243,7 +279,7 @@ def apply_kernel_alpha(
     kernel: np.ndarray,
     y_kernel: np.ndarray | None = None,
     filter_alpha: bool = False,
-    **options: Any,
+    settings: FilterSettings = DEFAULT_SETTINGS,
 ) -> AlphaFilterResult:
     """Filter colours (H, W[, C]) under an alpha (H, W) in premultiplied alpha, as compositing requires.
 
@@ -257,9 +293,8 @@ def apply_kernel_alpha(
     input's, or with ``filter_alpha`` the alpha filtered too (F(a)/sum(K), clipped to 0..1), which
     makes the result, composited over any flat background, the filtered composite.
     """
-    options.pop("progress", None)
     a = np.asarray(alpha, dtype=np.float32) / np.float32(alpha_scale)
-    colour = apply_kernel(premultiplied(image, a), kernel, y_kernel, **options)
+    colour = apply_kernel(premultiplied(image, a), kernel, y_kernel, settings)
     k = np.asarray(kernel, dtype=np.float64)
     total = float(k.sum())
     averaging = y_kernel is None and bool(np.all(k >= 0)) and total > 0
@@ -267,7 +302,7 @@ def apply_kernel_alpha(
     filtered_alpha = None
     if averaging or filter_alpha:
         norm = total if total > 0 else 1.0
-        filtered_alpha = filter_image(a, k / norm, **options).image
+        filtered_alpha = filter_with(a, k / norm, settings).image
     out = colour.image
     if averaging and filtered_alpha is not None:
         divisor = filtered_alpha

@@ -1,0 +1,182 @@
+"""Pictures of results: crops and fits for the terminal's half blocks, feature maps, kernels and contact sheets
+as PNG, images as data: addresses for a page."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from convcli.imageio.files import OutputError, refuse_overwrite, write_atomically
+
+if TYPE_CHECKING:
+    pass
+
+
+def crop_origin(size: tuple[int, int], row: int, col: int, height: int, width: int) -> tuple[int, int]:
+    """Where crop_around's window starts in an image of ``size``: centred on (row, col), inside the image."""
+    h, w = size
+    return min(max(0, row - height // 2), max(0, h - height)), min(max(0, col - width // 2), max(0, w - width))
+
+
+def crop_around(pixels: Any, row: int, col: int, height: int, width: int) -> Any:
+    """The height x width window of pixels centred on (row, col), shifted to stay inside the image."""
+    top, left = crop_origin(pixels.shape[:2], row, col, height, width)
+    return pixels[top : top + height, left : left + width]
+
+
+def fit_half_blocks(pixels: Any, width: int, max_rows: int = 40) -> Any:
+    """An 8-bit image resized (box filter) to at most ``width`` columns and 2*max_rows rows, RGB, even height:
+    what render.images.half_blocks draws."""
+    import numpy as np
+    from PIL import Image
+
+    im = Image.fromarray(np.asarray(pixels)).convert("RGB")
+    w = max(1, min(width, im.width))
+    h = max(2, round(im.height * w / im.width))
+    if h > 2 * max_rows:
+        h = 2 * max_rows
+        w = max(1, round(im.width * h / im.height))
+    h += h % 2
+    return np.asarray(im.resize((w, h), Image.Resampling.BOX))
+
+
+def save_inspection(folder: str, report: Any, replace: bool = False) -> list[str]:
+    """`convcli inspect -o`: each spatial layer's maps as a PNG grid (diverging colours, each layer on its own
+    scale, named in the file) and the input beside its saliency; the paths written. The folder is made if
+    missing; files already there need ``replace``."""
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    from convcli.core.display import diverging_colours
+
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{folder} is a file; -o takes a folder")
+    if not out.parent.exists():
+        raise OutputError(f"cannot write {folder}: the folder {out.parent} does not exist")
+    out.mkdir(exist_ok=True)
+    pictures: dict[str, Any] = {}
+    for layer in report.layers:
+        if not layer.spatial:
+            continue
+        c, h, w = layer.values.shape
+        zoom = max(1, 96 // max(h, w))
+        cols = min(c, 8)
+        rows = -(-c // cols)
+        gap = 2
+        canvas = np.full((rows * (h * zoom + gap) + gap, cols * (w * zoom + gap) + gap, 3), 40, dtype=np.uint8)
+        for i, m in enumerate(diverging_colours(layer.values, layer.scale)):
+            r, k = divmod(i, cols)
+            top, left = gap + r * (h * zoom + gap), gap + k * (w * zoom + gap)
+            canvas[top : top + h * zoom, left : left + w * zoom] = m.repeat(zoom, axis=0).repeat(zoom, axis=1)
+        name = "".join(ch if ch.isalnum() else "-" for ch in layer.name)
+        pictures[f"layer-{layer.index:02d}-{name}-scale-{layer.scale:.3g}.png"] = canvas
+    grey, hot = report.pictures()
+    zoom = max(1, 192 // max(grey.shape[:2]))
+    pair = np.concatenate([grey, np.full((grey.shape[0], 2, 3), 40, np.uint8), hot], 1)
+    pictures["saliency.png"] = pair.repeat(zoom, axis=0).repeat(zoom, axis=1)
+    for name in pictures:
+        refuse_overwrite(str(out / name), [], replace)
+    written = []
+    for name, canvas in pictures.items():
+        path = str(out / name)
+        write_atomically(path, lambda tmp, canvas=canvas: Image.fromarray(canvas).save(tmp, format="PNG"), replace)
+        written.append(path)
+    return written
+
+
+def colour_bar(width: int, gap: int = 2, height: int = 10) -> Any:
+    """A strip from -max (blue) through 0 (white) to +max (red), left to right, under a grid of heat maps."""
+    import numpy as np
+
+    from convcli.core.display import diverging_colours
+
+    inner = max(1, width - 2 * gap)
+    strip = diverging_colours(np.linspace(-1.0, 1.0, inner), 1.0)
+    bar = np.full((height + gap, width, 3), 40, dtype=np.uint8)
+    bar[:height, gap : gap + inner] = strip[None, :, :]
+    bar[:height, gap + inner // 2] = 0  # zero, marked
+    return bar
+
+
+def save_kernel_grid(path: str, weights: Any, replace: bool = False) -> None:
+    """The first layer's kernels (C_out, C_in, kH, kW), channel 0, as a PNG grid: red positive, blue negative."""
+    import numpy as np
+    from PIL import Image
+
+    from convcli.core.display import kernel_colours
+
+    colours = kernel_colours(weights)
+    n, kh, kw = colours.shape[:3]
+    cell = max(8, 96 // max(kh, kw))
+    gap = 2
+    cols = min(n, 8)
+    rows = -(-n // cols)
+    kh, kw = kh * cell, kw * cell
+    canvas = np.full((rows * (kh + gap) + gap, cols * (kw + gap) + gap, 3), 40, dtype=np.uint8)
+    for i in range(n):
+        rgb = colours[i].repeat(cell, axis=0).repeat(cell, axis=1)
+        r, c = divmod(i, cols)
+        canvas[gap + r * (kh + gap) : gap + r * (kh + gap) + kh, gap + c * (kw + gap) : gap + c * (kw + gap) + kw] = rgb
+    canvas = np.concatenate([canvas, colour_bar(canvas.shape[1], gap)])
+    write_atomically(path, lambda tmp: Image.fromarray(canvas).save(tmp, format="PNG"), replace)
+
+
+def monospace_font(size: int) -> Any:
+    """A monospaced system font (DejaVu Sans Mono), else Pillow's bundled one, so matrix columns line up."""
+    from PIL import ImageFont
+
+    for name in ("DejaVuSansMono.ttf", "LiberationMono-Regular.ttf", "Menlo.ttc", "consola.ttf"):
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size=size)
+
+
+def save_contact_sheet(
+    path: str, tiles: list[tuple[str, Any, list[str]]], side: int = 280, replace: bool = False
+) -> None:
+    """A PNG grid of (title, 8-bit image, caption lines) tiles, each image fitted in side x side, atomically."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    font, title_font = monospace_font(12), monospace_font(15)
+    line = 15
+    first = np.asarray(tiles[0][1])
+    h, w = first.shape[:2]
+    scale = min(side / w, side / h, 1.0)
+    tw, th = max(1, round(w * scale)), max(1, round(h * scale))
+    caption = max(len(lines) for _, _, lines in tiles) * line + 26
+    cols = min(len(tiles), 3)
+    rows = -(-len(tiles) // cols)
+    # each column as wide as its widest image or caption, measured in the font
+    widths = [tw] * cols
+    for i, (title, _, lines) in enumerate(tiles):
+        texts = [(title, title_font), *((text, font) for text in lines)]
+        widths[i % cols] = max(widths[i % cols], *(int(f.getlength(t)) + 1 for t, f in texts))
+    lefts = [8 + sum(w + 24 for w in widths[:c]) for c in range(cols)]
+    sheet = Image.new("RGB", (lefts[-1] + widths[-1] + 8, rows * (th + caption + 12)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for i, (title, pixels, lines) in enumerate(tiles):
+        r, c = divmod(i, cols)
+        x0, y0 = lefts[c], r * (th + caption + 12) + 8
+        im = Image.fromarray(np.asarray(pixels)).convert("RGB").resize((tw, th), Image.Resampling.LANCZOS)
+        sheet.paste(im, (x0, y0))
+        draw.text((x0, y0 + th + 4), title, fill=(20, 20, 20), font=title_font)
+        for j, text in enumerate(lines):
+            draw.text((x0, y0 + th + 24 + j * line), text, fill=(70, 70, 70), font=font)
+    write_atomically(path, lambda tmp: sheet.save(tmp, format="PNG"), replace)
+
+
+def png_data_uri(pixels: Any) -> str:
+    """8-bit pixels (H, W) or (H, W, 3|4) as a ``data:image/png;base64,...`` address, for a page or a notebook."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
