@@ -235,28 +235,10 @@ def derive(
     (all ones, i.e. L = sum(O)). mode "conv" means true convolution, O = X * K = X ⋆ rot180(K).
     Raises ShapeError naming the argument whose shape does not fit.
     """
-    if mode not in ("xcorr", "conv"):
-        raise ParameterError(f"mode must be 'xcorr' or 'conv', got {mode!r}")
-    x = np.asarray(x, dtype=np.float64)
-    k = np.asarray(k, dtype=np.float64)
-    if x.ndim != 3:
-        raise ShapeError(f"x must be (C, H, W), got shape {x.shape}")
-    if k.ndim != 4:
-        raise ShapeError(f"k must be (F, C, kH, kW), got shape {k.shape}")
+    x, k, b = _checked_arrays(x, k, b, mode)
     n_filters = k.shape[0]
-    b = np.zeros(n_filters) if b is None else np.asarray(b, dtype=np.float64).reshape(-1)
-    if b.shape != (n_filters,):
-        raise ShapeError(f"bias must have one value per filter ({n_filters}), got {b.size}")
     g = conv_geometry((1, *x.shape), k.shape, stride, padding, dilation, 1)
-    out_shape = (n_filters, *g.out_size)
-    if grad is None:
-        grad = np.ones(out_shape)
-    grad = np.asarray(grad, dtype=np.float64)
-    if grad.shape != out_shape:
-        raise GradientShapeError(
-            f"dL/dO must have O's shape {'x'.join(map(str, out_shape[1:] if n_filters == 1 else out_shape))}, "
-            f"got {'x'.join(map(str, grad.shape[1:] if n_filters == 1 and grad.ndim == 3 else grad.shape))}"
-        )
+    grad = _checked_grad(grad, (n_filters, *g.out_size))
     kw: dict[str, Any] = {"stride": g.stride, "padding": g.padding, "dilation": g.dilation}
     kc = _effective_kernel(k, mode)
     out = conv2d(x[None], kc, b, **kw)[0]
@@ -273,18 +255,11 @@ def derive(
     dk_corr = _effective_kernel(_grad_kernel_by_correlation(x_read, stuffed, g), mode)
 
     partials = np.stack([conv2d(x[None], kc[f][:, None], **kw, groups=x.shape[0])[0] for f in range(n_filters)])
-    jac_k = jac_x = dk_jac = dx_jac = jk_index = jx_index = None
-    if x.shape[0] == 1 and n_filters == 1:
-        jk_index = _index_jacobian_k(g.in_size, g.kernel, mode, g)
+    jk_index = _index_jacobian_k(g.in_size, g.kernel, mode, g) if x.shape[0] == 1 and n_filters == 1 else None
+    jac_k = jac_x = dk_jac = dx_jac = jx_index = None
     if x.shape[0] == 1 and n_filters == 1 and out[0].size * x[0].size <= MAX_JACOBIAN:
         jx_index = _index_jacobian_x(g.in_size, g.kernel, mode, g)
-        jac_k = jacobian_wrt_kernel(x[0], k.shape[2:], **kw)
-        if mode == "conv":
-            # O depends on K through rot180(K): permute the columns from rot180(K)'s vec order to K's
-            kh, kwid = k.shape[2:]
-            order = vec(np.arange(kh * kwid).reshape(kh, kwid, order="F")[::-1, ::-1])
-            jac_k = jac_k[:, order]
-        jac_x = jacobian_wrt_input(kc[0, 0], g.in_size, **kw)
+        jac_k, jac_x = _jacobians(x[0], k, kc, g, mode)
         g_row = vec(grad[0])
         dk_jac = unvec(g_row @ jac_k, g.kernel)[None, None]
         dx_jac = unvec(g_row @ jac_x, g.in_size)[None]
@@ -327,6 +302,51 @@ def derive(
         dk_fd=dk_fd,
         db_fd=db_fd,
     )
+
+
+def _checked_arrays(
+    x: np.ndarray, k: np.ndarray, b: np.ndarray | None, mode: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x (C, H, W), k (F, C, kH, kW) and b (F,) as float64, b zeros when None; raises naming what does not fit."""
+    if mode not in ("xcorr", "conv"):
+        raise ParameterError(f"mode must be 'xcorr' or 'conv', got {mode!r}")
+    x = np.asarray(x, dtype=np.float64)
+    k = np.asarray(k, dtype=np.float64)
+    if x.ndim != 3:
+        raise ShapeError(f"x must be (C, H, W), got shape {x.shape}")
+    if k.ndim != 4:
+        raise ShapeError(f"k must be (F, C, kH, kW), got shape {k.shape}")
+    n_filters = k.shape[0]
+    b = np.zeros(n_filters) if b is None else np.asarray(b, dtype=np.float64).reshape(-1)
+    if b.shape != (n_filters,):
+        raise ShapeError(f"bias must have one value per filter ({n_filters}), got {b.size}")
+    return x, k, b
+
+
+def _checked_grad(grad: np.ndarray | None, out_shape: tuple[int, ...]) -> np.ndarray:
+    """dL/dO as float64, all ones when None (L = sum(O)); raises GradientShapeError when it is not O's shape."""
+    grad = np.ones(out_shape) if grad is None else np.asarray(grad, dtype=np.float64)
+    if grad.shape != out_shape:
+        n_filters = out_shape[0]
+        raise GradientShapeError(
+            f"dL/dO must have O's shape {'x'.join(map(str, out_shape[1:] if n_filters == 1 else out_shape))}, "
+            f"got {'x'.join(map(str, grad.shape[1:] if n_filters == 1 and grad.ndim == 3 else grad.shape))}"
+        )
+    return grad
+
+
+def _jacobians(
+    x: np.ndarray, k: np.ndarray, kc: np.ndarray, g: ConvGeometry, mode: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """J_K = d vec(O) / d vec(K) and J_X = d vec(O) / d vec(X) of one channel and one filter."""
+    kw: dict[str, Any] = {"stride": g.stride, "padding": g.padding, "dilation": g.dilation}
+    jac_k = jacobian_wrt_kernel(x, k.shape[2:], **kw)
+    if mode == "conv":
+        # O depends on K through rot180(K): permute the columns from rot180(K)'s vec order to K's
+        kh, kwid = k.shape[2:]
+        order = vec(np.arange(kh * kwid).reshape(kh, kwid, order="F")[::-1, ::-1])
+        jac_k = jac_k[:, order]
+    return jac_k, jacobian_wrt_input(kc[0, 0], g.in_size, **kw)
 
 
 def _grad_kernel_by_correlation(x_read: np.ndarray, stuffed: np.ndarray, g: ConvGeometry) -> np.ndarray:

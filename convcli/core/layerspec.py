@@ -83,62 +83,71 @@ def parse_layers(spec: str) -> list[LayerSpec]:
     items = [item for item in items if item]
     if not items:
         raise LayerSpecError(f"the layer list is empty; expected items like conv3p1,pool2 ({SYNTAX})")
-    layers = []
-    for index, item in enumerate(items, start=1):
-        low = item.lower()
-        if low in ("relu", "flatten", "bn", "batchnorm"):
-            layers.append(LayerSpec(text=item, kind="bn" if low == "batchnorm" else low, kernel=(1, 1)))
-            continue
-        drop = re.fullmatch(r"drop(?:out)?(\d*\.?\d+)", low)
-        if drop:
-            rate = float(drop.group(1))
-            if not 0 <= rate < 1:
-                raise _fail(index, item, 4, "dropout's probability must be at least 0 and less than 1")
-            layers.append(LayerSpec(text=item, kind="dropout", kernel=(1, 1), rate=rate))
-            continue
-        fc = re.fullmatch(r"(?:fc|linear)(\d+)", low)
-        if fc:
-            if int(fc.group(1)) < 1:
-                raise _fail(index, item, 2, "fc needs at least 1 output")
-            layers.append(LayerSpec(text=item, kind="fc", kernel=(1, 1), channels=int(fc.group(1))))
-            continue
-        head = _HEAD.match(low)
-        if head is None:
-            raise _fail(index, item, 0, "unknown layer type")
-        kind = "maxpool" if head.group(1) == "pool" else head.group(1)
-        kh = int(head.group(2))
-        kw = int(head.group(3)) if head.group(3) else kh
-        values: dict[str, int] = {}
-        pos = head.end()
-        while pos < len(low):
-            part = _PART.match(low, pos)
-            if part is None:
-                raise _fail(index, item, pos, f"cannot read '{item[pos:]}'")
-            key, value = part.group(1), int(part.group(2))
-            if key not in _ALLOWED[kind]:
-                raise _fail(index, item, pos, f"{kind} takes no '{key}'")
-            if key in values:
-                raise _fail(index, item, pos, f"'{key}' given twice")
-            values[key] = value
-            pos = part.end()
-        if min(kh, kw) < 1:
-            raise _fail(index, item, head.start(2), "the kernel size must be at least 1")
-        for key, minimum in (("s", 1), ("d", 1), ("c", 1)):
-            if key in values and values[key] < minimum:
-                raise _fail(index, item, low.index(key, head.end()), f"'{key}' must be at least {minimum}")
-        layers.append(
-            LayerSpec(
-                text=item,
-                kind=kind,
-                kernel=(kh, kw),
-                stride=values.get("s"),
-                padding=values.get("p", 0),
-                dilation=values.get("d", 1),
-                output_padding=values.get("op", 0),
-                channels=values.get("c"),
-            )
-        )
-    return layers
+    return [_simple_layer(item, index) or _spatial_layer(item, index) for index, item in enumerate(items, start=1)]
+
+
+def _simple_layer(item: str, index: int) -> LayerSpec | None:
+    """relu, flatten, bn, dropout<p>, fc<N>; None for anything else."""
+    low = item.lower()
+    if low in ("relu", "flatten", "bn", "batchnorm"):
+        return LayerSpec(text=item, kind="bn" if low == "batchnorm" else low, kernel=(1, 1))
+    drop = re.fullmatch(r"drop(?:out)?(\d*\.?\d+)", low)
+    if drop:
+        rate = float(drop.group(1))
+        if not 0 <= rate < 1:
+            raise _fail(index, item, 4, "dropout's probability must be at least 0 and less than 1")
+        return LayerSpec(text=item, kind="dropout", kernel=(1, 1), rate=rate)
+    fc = re.fullmatch(r"(?:fc|linear)(\d+)", low)
+    if fc:
+        if int(fc.group(1)) < 1:
+            raise _fail(index, item, 2, "fc needs at least 1 output")
+        return LayerSpec(text=item, kind="fc", kernel=(1, 1), channels=int(fc.group(1)))
+    return None
+
+
+def _spatial_layer(item: str, index: int) -> LayerSpec:
+    """conv, tconv, pool, maxpool, avgpool with their kernel and s/p/d/op/c parts."""
+    low = item.lower()
+    head = _HEAD.match(low)
+    if head is None:
+        raise _fail(index, item, 0, "unknown layer type")
+    kind = "maxpool" if head.group(1) == "pool" else head.group(1)
+    kh = int(head.group(2))
+    kw = int(head.group(3)) if head.group(3) else kh
+    values = _parts(item, index, kind, head.end())
+    if min(kh, kw) < 1:
+        raise _fail(index, item, head.start(2), "the kernel size must be at least 1")
+    for key, minimum in (("s", 1), ("d", 1), ("c", 1)):
+        if key in values and values[key] < minimum:
+            raise _fail(index, item, low.index(key, head.end()), f"'{key}' must be at least {minimum}")
+    return LayerSpec(
+        text=item,
+        kind=kind,
+        kernel=(kh, kw),
+        stride=values.get("s"),
+        padding=values.get("p", 0),
+        dilation=values.get("d", 1),
+        output_padding=values.get("op", 0),
+        channels=values.get("c"),
+    )
+
+
+def _parts(item: str, index: int, kind: str, pos: int) -> dict[str, int]:
+    """The s/p/d/op/c parts of a spatial layer after its head, each at most once and allowed for ``kind``."""
+    low = item.lower()
+    values: dict[str, int] = {}
+    while pos < len(low):
+        part = _PART.match(low, pos)
+        if part is None:
+            raise _fail(index, item, pos, f"cannot read '{item[pos:]}'")
+        key, value = part.group(1), int(part.group(2))
+        if key not in _ALLOWED[kind]:
+            raise _fail(index, item, pos, f"{kind} takes no '{key}'")
+        if key in values:
+            raise _fail(index, item, pos, f"'{key}' given twice")
+        values[key] = value
+        pos = part.end()
+    return values
 
 
 @dataclass(frozen=True)
@@ -242,49 +251,59 @@ def chain(
             continue
         if flat:
             raise ParameterError(f"layer {index} '{layer.text}': a spatial layer cannot follow flatten or fc")
-        outs, warnings = [], []
-        for axis in (0, 1):
-            try:
-                out, d_rf, factor, d_center, notes = _axis_step(layer, axis, size[axis], ceil_mode)
-            except ParameterError as err:
-                raise type(err)(f"layer {index} '{layer.text}' on input {size[0]}x{size[1]}: {err}") from None
-            except ValueError as err:
-                raise type(err)(f"layer {index} '{layer.text}' on input {size[0]}x{size[1]}: {err}") from None
-            rf[axis] += d_rf * jump[axis]
-            center[axis] += d_center * jump[axis]
-            jump[axis] *= factor
-            outs.append(out)
-            warnings += [n for n in notes if n not in warnings]
-        rows_note = next((n for n in warnings if " input row" in n), None)
-        cols_note = next((n for n in warnings if " input column" in n), None)
-        if rows_note and cols_note and rows_note.replace("row", "column") == cols_note:
-            merged = rows_note.replace(" never read", "") + " and " + cols_note.replace(" input", "")
-            warnings = [merged if n == rows_note else n for n in warnings if n != cols_note]
-        params = macs = None
-        out_channels = channels
-        if layer.kind in ("conv", "tconv"):
-            out_channels = layer.channels
-            if channels is not None and out_channels is not None:
-                weights = out_channels * channels * layer.kernel[0] * layer.kernel[1]
-                params = weights + out_channels
-                positions = outs[0] * outs[1] if layer.kind == "conv" else size[0] * size[1]
-                macs = weights * positions
-        elif channels is not None:
-            params, macs = 0, 0
-        steps.append(
-            ChainStep(
-                layer,
-                size,
-                (outs[0], outs[1]),
-                (rf[0], rf[1]),
-                (jump[0], jump[1]),
-                (center[0], center[1]),
-                out_channels,
-                params,
-                macs,
-                warnings,
-            )
-        )
-        size = spatial = (outs[0], outs[1])
-        channels = out_channels
+        step = _spatial_step(layer, index, size, ceil_mode, channels, (rf, jump, center))
+        steps.append(step)
+        size = spatial = step.out_size
+        channels = step.channels
     return steps
+
+
+def _spatial_step(
+    layer: LayerSpec,
+    index: int,
+    size: tuple[int, int],
+    ceil_mode: bool,
+    channels: int | None,
+    fields: tuple[list[Fraction], list[Fraction], list[Fraction]],
+) -> ChainStep:
+    """One spatial layer's step; ``fields`` (receptive field, jump, centre per axis) are carried forward in place."""
+    rf, jump, center = fields
+    outs, warnings = [], []
+    for axis in (0, 1):
+        try:
+            out, d_rf, factor, d_center, notes = _axis_step(layer, axis, size[axis], ceil_mode)
+        except ValueError as err:  # ParameterError among them: the same type, with the layer named
+            raise type(err)(f"layer {index} '{layer.text}' on input {size[0]}x{size[1]}: {err}") from None
+        rf[axis] += d_rf * jump[axis]
+        center[axis] += d_center * jump[axis]
+        jump[axis] *= factor
+        outs.append(out)
+        warnings += [n for n in notes if n not in warnings]
+    out_size = (outs[0], outs[1])
+    out_channels, params, macs = _layer_counts(layer, channels, size, out_size)
+    return ChainStep(layer, size, out_size, (rf[0], rf[1]), (jump[0], jump[1]), (center[0], center[1]),
+                     out_channels, params, macs, _merged_notes(warnings))  # fmt: skip
+
+
+def _merged_notes(warnings: list[str]) -> list[str]:
+    """The unread rows' and columns' notes as one, when they say the same."""
+    rows_note = next((n for n in warnings if " input row" in n), None)
+    cols_note = next((n for n in warnings if " input column" in n), None)
+    if rows_note and cols_note and rows_note.replace("row", "column") == cols_note:
+        merged = rows_note.replace(" never read", "") + " and " + cols_note.replace(" input", "")
+        return [merged if n == rows_note else n for n in warnings if n != cols_note]
+    return warnings
+
+
+def _layer_counts(
+    layer: LayerSpec, channels: int | None, size: tuple[int, int], out: tuple[int, int]
+) -> tuple[int | None, int | None, int | None]:
+    """Output channels, parameters and multiply-accumulates of a spatial layer (None where channels are unknown)."""
+    if layer.kind not in ("conv", "tconv"):
+        return channels, (None if channels is None else 0), (None if channels is None else 0)
+    out_channels = layer.channels
+    if channels is None or out_channels is None:
+        return out_channels, None, None
+    weights = out_channels * channels * layer.kernel[0] * layer.kernel[1]
+    positions = out[0] * out[1] if layer.kind == "conv" else size[0] * size[1]
+    return out_channels, weights + out_channels, weights * positions

@@ -530,72 +530,90 @@ def build_model(spec: str, input_shape: tuple[int, int, int], classes: int, seed
     input_shape is (C, H, W). Shapes are checked here, before any training, with errors that name
     the layer. Raises LayerSpecError (a ParameterError) or ShapeError.
     """
-    rng = np.random.default_rng(seed)
-    c, h, w = input_shape
-    layers: list[Layer] = []
-    names: list[str] = []
-    flat: int | None = None
-    specs = parse_layers(spec)
-    for index, item in enumerate(specs, start=1):
-        where = f"layer {index} '{item.text}'"
+    builder = _Builder(np.random.default_rng(seed), input_shape)
+    for index, item in enumerate(parse_layers(spec), start=1):
+        builder.add(item, f"layer {index} '{item.text}'")
+    return builder.finish(classes)
+
+
+class _Builder:
+    """build_model's state: the layers so far, and the shape (C, H, W) or the features (flat) they give."""
+
+    def __init__(self, rng: np.random.Generator, input_shape: tuple[int, int, int]):
+        self.rng = rng
+        self.c, self.h, self.w = input_shape
+        self.flat: int | None = None  # after flatten or fc: the number of features
+        self.layers: list[Layer] = []
+        self.names: list[str] = []
+
+    def flatten(self) -> int:
+        """A Flatten layer, unless the features are flat already; their number."""
+        if self.flat is None:
+            self.flat = self.c * self.h * self.w
+            self.layers.append(Flatten())
+        return self.flat
+
+    def add(self, item: LayerSpec, where: str) -> None:
         if item.kind == "relu":
-            layers.append(ReLU())
+            self.layers.append(ReLU())
         elif item.kind == "dropout":
-            layers.append(Dropout(item.rate))
+            self.layers.append(Dropout(item.rate))
         elif item.kind == "bn":
-            layers.append(BatchNorm(flat if flat is not None else c))
+            self.layers.append(BatchNorm(self.flat if self.flat is not None else self.c))
         elif item.kind == "flatten":
-            if flat is None:
-                flat = c * h * w
-                layers.append(Flatten())
-            else:
-                continue  # already one row of features: a second flatten changes nothing
+            if self.flat is not None:
+                return  # already one row of features: a second flatten changes nothing
+            self.flatten()
         elif item.kind == "fc" and item.channels is not None:
-            if flat is None:
-                flat = c * h * w
-                layers.append(Flatten())
-                names.append("flatten")
-            _check_weights(where, flat * item.channels)
-            layers.append(Linear(flat, item.channels, rng))
-            flat = item.channels
-        elif flat is not None:
+            if self.flat is None:
+                self.names.append("flatten")
+            features = self.flatten()
+            _check_weights(where, features * item.channels)
+            self.layers.append(Linear(features, item.channels, self.rng))
+            self.flat = item.channels
+        elif self.flat is not None:
             raise ShapeError(f"{where}: a spatial layer cannot follow fc; put conv and pool layers first")
         else:
-            spatial: Conv2d | MaxPool2d | AvgPool2d
-            if item.kind == "tconv":
-                raise ParameterError(f"{where}: train does not support transposed convolutions")
-            if item.kind == "conv":
-                if item.channels is None:
-                    raise ParameterError(f"{where}: give the output channels, e.g. {item.text}c16")
-                _check_weights(where, item.channels * c * item.kernel[0] * item.kernel[1])
-                spatial = Conv2d(c, item.channels, item.kernel, item.strides, item.padding, item.dilation, rng)
-            elif item.kind == "maxpool":
-                spatial = MaxPool2d(item.kernel, item.strides, item.padding, item.dilation)
-            else:
-                spatial = AvgPool2d(item.kernel, item.strides, item.padding)
-            try:
-                h, w = spatial.geometry((h, w)).out_size
-            except ValueError as err:
-                raise ShapeError(f"{where} on a {c}x{h}x{w} input: {err}") from None
-            if isinstance(spatial, Conv2d):
-                c = spatial.params["weight"].shape[0]
-            layers.append(spatial)
-        names.append(item.text)
-    if flat is None:
-        flat = c * h * w
-        layers.append(Flatten())
-        names.append("flatten")
-    _check_weights("the final layer", flat * classes)
-    final = Linear(flat, classes, rng)
-    # small logits at the start: the untrained net gives every class about 1/C and its loss is about
-    # log(C), as CS231n's sanity check expects (He's scale here gave 2.5 times that)
-    final.params["weight"] *= np.float32(0.1)
-    layers.append(final)
-    names.append(f"fc{classes}")
-    first = layers[0]
-    if isinstance(first, Conv2d):
-        first.first = True
-    return Model(layers, names)
+            self.add_spatial(item, where)
+        self.names.append(item.text)
+
+    def add_spatial(self, item: LayerSpec, where: str) -> None:
+        spatial: Conv2d | MaxPool2d | AvgPool2d
+        if item.kind == "tconv":
+            raise ParameterError(f"{where}: train does not support transposed convolutions")
+        if item.kind == "conv":
+            if item.channels is None:
+                raise ParameterError(f"{where}: give the output channels, e.g. {item.text}c16")
+            _check_weights(where, item.channels * self.c * item.kernel[0] * item.kernel[1])
+            spatial = Conv2d(self.c, item.channels, item.kernel, item.strides, item.padding, item.dilation, self.rng)
+        elif item.kind == "maxpool":
+            spatial = MaxPool2d(item.kernel, item.strides, item.padding, item.dilation)
+        else:
+            spatial = AvgPool2d(item.kernel, item.strides, item.padding)
+        try:
+            self.h, self.w = spatial.geometry((self.h, self.w)).out_size
+        except ValueError as err:
+            raise ShapeError(f"{where} on a {self.c}x{self.h}x{self.w} input: {err}") from None
+        if isinstance(spatial, Conv2d):
+            self.c = spatial.params["weight"].shape[0]
+        self.layers.append(spatial)
+
+    def finish(self, classes: int) -> Model:
+        """The model with its final linear layer to ``classes``."""
+        if self.flat is None:
+            self.names.append("flatten")
+        features = self.flatten()
+        _check_weights("the final layer", features * classes)
+        final = Linear(features, classes, self.rng)
+        # small logits at the start: the untrained net gives every class about 1/C and its loss is about
+        # log(C), as CS231n's sanity check expects (He's scale here gave 2.5 times that)
+        final.params["weight"] *= np.float32(0.1)
+        self.layers.append(final)
+        self.names.append(f"fc{classes}")
+        first = self.layers[0]
+        if isinstance(first, Conv2d):
+            first.first = True
+        return Model(self.layers, self.names)
 
 
 __all__ = [

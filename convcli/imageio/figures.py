@@ -19,7 +19,7 @@ from convcli.imageio.files import write_atomically
 from convcli.imageio.pictures import monospace_font
 
 if TYPE_CHECKING:
-    from convcli.explain.animation import Figure
+    from convcli.explain.animation import Figure, Picture
 
 # palette index -> RGB
 COLOURS = [
@@ -116,6 +116,15 @@ class _Painter:
         self.caption_font = self.text_font if len(fig.pictures) <= 400 else ImageFont.load_default_imagefont()
         base = Image.new("P", (self.lay.width, self.lay.height), 0)
         base.putpalette([v for rgb in COLOURS for v in rgb])
+        self._grids(base)
+        draw = ImageDraw.Draw(base)
+        self._texts(draw)
+        self._values(draw)
+        self.base = base
+
+    def _grids(self, base: Any) -> None:
+        """The input grid's cells by role; the output grid empty (or written, for the views that show it whole)."""
+        fig = self.fig
         gh, gw = fig.grid.size
         for r in range(gh):
             for c in range(gw):
@@ -125,25 +134,31 @@ class _Painter:
             for j in range(ow):
                 colour = 3 if (i, j) in fig.output_zeros else (7 if fig.view == "windows" else 5)
                 self._cell(base, self.lay.output_origin, i, j, colour)
-        draw = ImageDraw.Draw(base)
-        for k, line in enumerate(self.lay.title):
+
+    def _texts(self, draw: Any) -> None:
+        """The title, the grids' labels and the legend."""
+        fig, lay, cell = self.fig, self.lay, self.lay.cell
+        for k, line in enumerate(lay.title):
             draw.text((cell, 6 + LINE * k), line, fill=8, font=self.text_font)
-        draw.text((self.lay.input_origin[0], self.lay.input_origin[1] - 16), fig.labels[0], fill=8, font=self.text_font)
-        draw.text(
-            (self.lay.output_origin[0], self.lay.output_origin[1] - 16), fig.labels[1], fill=8, font=self.text_font
-        )
-        for k, line in enumerate(self.lay.legend):
-            draw.text((cell, self.lay.legend_y + LINE * k), line, fill=9, font=self.text_font)
+        draw.text((lay.input_origin[0], lay.input_origin[1] - 16), fig.labels[0], fill=8, font=self.text_font)
+        draw.text((lay.output_origin[0], lay.output_origin[1] - 16), fig.labels[1], fill=8, font=self.text_font)
+        for k, line in enumerate(lay.legend):
+            draw.text((cell, lay.legend_y + LINE * k), line, fill=9, font=self.text_font)
+
+    def _values(self, draw: Any) -> None:
+        """The numbers that every frame shows: the input's values, the scatter view's stamp counts."""
+        fig = self.fig
         if fig.input_values is not None:
+            gh, gw = fig.grid.size
             for r in range(gh):
                 for c in range(gw):
                     if fig.roles[r][c] == INPUT:
                         self._label(draw, self.lay.input_origin, r, c, fig.input_values[r][c], 10)
         if fig.overlaps is not None:
+            oh, ow = fig.output_size
             for i in range(oh):
                 for j in range(ow):
                     self._label(draw, self.lay.output_origin, i, j, str(fig.overlaps[i][j]), 8)
-        self.base = base
 
     def _cell(self, im: Any, origin: tuple[int, int], r: int, c: int, index: int) -> None:
         x, y, s = origin[0] + c * self.lay.cell, origin[1] + r * self.lay.cell, self.lay.cell
@@ -161,36 +176,42 @@ class _Painter:
         running = self.base.copy()
         wanted = set(indices)
         last = max(wanted)
-        ow = fig.output_size[1]
         for index, pic in enumerate(fig.pictures):
             if index > last:
                 break
             if fig.view == "windows" and index > 0:  # the previous output cell is written now
-                i, j = divmod(index - 1, ow)
-                self._cell(running, self.lay.output_origin, i, j, 5)
-                if fig.output_values is not None:
-                    self._label(self.Draw.Draw(running), self.lay.output_origin, i, j, fig.output_values[i][j], 8)
-            if index not in wanted:
-                continue
-            im = running.copy()
+                self._written(running, index - 1)
+            if index in wanted:
+                yield self._frame(running.copy(), index, pic)
+
+    def _written(self, running: Any, index: int) -> None:
+        fig = self.fig
+        i, j = divmod(index, fig.output_size[1])
+        self._cell(running, self.lay.output_origin, i, j, 5)
+        if fig.output_values is not None:
+            self._label(self.Draw.Draw(running), self.lay.output_origin, i, j, fig.output_values[i][j], 8)
+
+    def _frame(self, im: Any, index: int, pic: Picture) -> Any:
+        """Frame ``index`` painted over the running picture: the window, the output cells lit, their numbers."""
+        fig = self.fig
+        for r, c in pic.lit_input:
+            self._cell(im, self.lay.input_origin, r, c, 4)
+        for i, j in pic.lit_output:
+            self._cell(im, self.lay.output_origin, i, j, 6)
+        draw = self.Draw.Draw(im)
+        if fig.input_values is not None:
             for r, c in pic.lit_input:
-                self._cell(im, self.lay.input_origin, r, c, 4)
+                if fig.roles[r][c] == INPUT:
+                    self._label(draw, self.lay.input_origin, r, c, fig.input_values[r][c], 8)
+        labels = fig.output_values or (
+            tuple(tuple(str(v) for v in row) for row in fig.overlaps) if fig.overlaps is not None else None
+        )
+        if labels is not None:
             for i, j in pic.lit_output:
-                self._cell(im, self.lay.output_origin, i, j, 6)
-            draw = self.Draw.Draw(im)
-            if fig.input_values is not None:
-                for r, c in pic.lit_input:
-                    if fig.roles[r][c] == INPUT:
-                        self._label(draw, self.lay.input_origin, r, c, fig.input_values[r][c], 8)
-            labels = fig.output_values or (
-                tuple(tuple(str(v) for v in row) for row in fig.overlaps) if fig.overlaps is not None else None
-            )
-            if labels is not None:
-                for i, j in pic.lit_output:
-                    self._label(draw, self.lay.output_origin, i, j, labels[i][j], 10)
-            for k, line in enumerate(frame_text(fig, index, self.lay.wrap)):
-                draw.text((self.lay.cell, self.lay.caption_y + LINE * k), line, fill=8, font=self.caption_font)
-            yield im
+                self._label(draw, self.lay.output_origin, i, j, labels[i][j], 10)
+        for k, line in enumerate(frame_text(fig, index, self.lay.wrap)):
+            draw.text((self.lay.cell, self.lay.caption_y + LINE * k), line, fill=8, font=self.caption_font)
+        return im
 
 
 def save_animation(path: str, fig: Figure, cell: int, duration: int, loop: bool, replace: bool = False) -> None:
@@ -230,97 +251,125 @@ def save_stills(path: str, fig: Figure, cell: int, indices: list[int], replace: 
 def svg_text(fig: Figure, cell: int, duration: int, loop: bool, indices: list[int] | None = None) -> str:
     """An SVG of the figure: animated with SMIL (each frame's group visible in its time slot, output cells
     filling as their windows pass), or the still frames ``indices``, one under another."""
-    lay = layout(fig, cell)
-    n = len(fig.pictures)
-    total = n * duration / 1000
-    repeat = "indefinite" if loop else "1"
-    pages = [None] if indices is None else indices
+    svg = _Svg(fig, cell, duration, loop)
+    pages: list[int | None] = [None] if indices is None else list(indices)
+    lay = svg.lay
     height = lay.height * len(pages)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{lay.width}" height="{height}" '
         f'viewBox="0 0 {lay.width} {height}" font-family="DejaVu Sans Mono, Menlo, monospace" font-size="13">',
         f'<rect width="{lay.width}" height="{height}" fill="{_hex(0)}"/>',
     ]
-
-    def text(x: float, y: float, line: str, fill: int = 8, extra: str = "") -> str:
-        return f'<text x="{x}" y="{y}" fill="{_hex(fill)}"{extra}>{escape(line)}</text>'
-
-    def rect(origin: tuple[int, int], r: int, c: int, fill: int, extra: str = "", body: str = "") -> str:
-        x, y = origin[0] + c * cell, origin[1] + r * cell
-        head = f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{_hex(fill)}" stroke="{_hex(9)}"{extra}'
-        return f"{head}>{body}</rect>" if body else f"{head}/>"
-
-    def label(origin: tuple[int, int], r: int, c: int, value: str, fill: int) -> str:
-        x, y = origin[0] + c * cell + cell / 2, origin[1] + r * cell + cell / 2
-        return text(x, y, value, fill, ' text-anchor="middle" dominant-baseline="central"')
-
-    def output_cell(i: int, j: int, page: int | None) -> str:
-        index = i * fig.output_size[1] + j
-        if fig.view != "windows":
-            return rect(lay.output_origin, i, j, 3 if (i, j) in fig.output_zeros else 5)
-        if page is not None:  # a still: written if its window has passed
-            return rect(lay.output_origin, i, j, 5 if index < fig.pictures[page].written else 7)
-        t = min(1.0, (index + 1) / n)
-        fill = (
-            f'<animate attributeName="fill" calcMode="discrete" values="{_hex(7)};{_hex(5)}" '
-            f'keyTimes="0;{t:.6f}" dur="{total:.3f}s" repeatCount="{repeat}" fill="freeze"/>'
-        )
-        return rect(lay.output_origin, i, j, 7, body=fill)
-
-    def frame_parts(index: int) -> list[str]:
-        pic = fig.pictures[index]
-        parts = [rect(lay.input_origin, r, c, 4) for r, c in pic.lit_input]
-        if fig.input_values is not None:
-            parts += [
-                label(lay.input_origin, r, c, fig.input_values[r][c], 8)
-                for r, c in pic.lit_input
-                if fig.roles[r][c] == INPUT
-            ]
-        parts += [rect(lay.output_origin, i, j, 6) for i, j in pic.lit_output]
-        values = fig.output_values if fig.output_values is not None else None
-        if values is not None:
-            parts += [label(lay.output_origin, i, j, values[i][j], 10) for i, j in pic.lit_output]
-        if fig.overlaps is not None:
-            parts += [label(lay.output_origin, i, j, str(fig.overlaps[i][j]), 10) for i, j in pic.lit_output]
-        parts += [
-            text(cell, lay.caption_y + 12 + LINE * k, line) for k, line in enumerate(frame_text(fig, index, lay.wrap))
-        ]
-        return parts
-
     for p, page in enumerate(pages):
         out.append(f'<g transform="translate(0,{p * lay.height})">')
-        out += [text(cell, 18 + LINE * k, line) for k, line in enumerate(lay.title)]
-        out.append(text(lay.input_origin[0], lay.input_origin[1] - 4, fig.labels[0]))
-        out.append(text(lay.output_origin[0], lay.output_origin[1] - 4, fig.labels[1]))
-        out += [text(cell, lay.legend_y + 12 + LINE * k, line, 9) for k, line in enumerate(lay.legend)]
-        gh, gw = fig.grid.size
-        for r in range(gh):
-            for c in range(gw):
-                out.append(rect(lay.input_origin, r, c, ROLE_INDEX[fig.roles[r][c]]))
-                if fig.input_values is not None and fig.roles[r][c] == INPUT:
-                    out.append(label(lay.input_origin, r, c, fig.input_values[r][c], 10))
-        oh, ow = fig.output_size
-        for i in range(oh):
-            for j in range(ow):
-                out.append(output_cell(i, j, page))
-                written = page is not None and i * ow + j < fig.pictures[page].written
-                if fig.output_values is not None and written:
-                    out.append(label(lay.output_origin, i, j, fig.output_values[i][j], 8))
-                if fig.overlaps is not None:
-                    out.append(label(lay.output_origin, i, j, str(fig.overlaps[i][j]), 8))
-        if page is not None:
-            out += frame_parts(page)
-        else:
-            for index in range(n):
-                a, b = index / n, (index + 1) / n
-                show = (
-                    f'<animate attributeName="visibility" calcMode="discrete" values="hidden;visible;hidden" '
-                    f'keyTimes="0;{a:.6f};{b:.6f}" dur="{total:.3f}s" repeatCount="{repeat}"/>'
-                )
-                out.append(f'<g visibility="hidden">{show}{"".join(frame_parts(index))}</g>')
+        out += svg.page(page)
         out.append("</g>")
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+class _Svg:
+    """The SVG's parts for one figure: a page's static grids and text, then its frame (a still) or every frame
+    in its time slot (the animation)."""
+
+    def __init__(self, fig: Figure, cell: int, duration: int, loop: bool):
+        self.fig, self.cell, self.lay = fig, cell, layout(fig, cell)
+        self.n = len(fig.pictures)
+        self.total = self.n * duration / 1000
+        self.repeat = "indefinite" if loop else "1"
+
+    def text(self, x: float, y: float, line: str, fill: int = 8, extra: str = "") -> str:
+        return f'<text x="{x}" y="{y}" fill="{_hex(fill)}"{extra}>{escape(line)}</text>'
+
+    def rect(self, origin: tuple[int, int], r: int, c: int, fill: int, body: str = "") -> str:
+        cell = self.cell
+        x, y = origin[0] + c * cell, origin[1] + r * cell
+        head = f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{_hex(fill)}" stroke="{_hex(9)}"'
+        return f"{head}>{body}</rect>" if body else f"{head}/>"
+
+    def label(self, origin: tuple[int, int], r: int, c: int, value: str, fill: int) -> str:
+        x, y = origin[0] + c * self.cell + self.cell / 2, origin[1] + r * self.cell + self.cell / 2
+        return self.text(x, y, value, fill, ' text-anchor="middle" dominant-baseline="central"')
+
+    def output_cell(self, i: int, j: int, page: int | None) -> str:
+        fig, lay = self.fig, self.lay
+        index = i * fig.output_size[1] + j
+        if fig.view != "windows":
+            return self.rect(lay.output_origin, i, j, 3 if (i, j) in fig.output_zeros else 5)
+        if page is not None:  # a still: written if its window has passed
+            return self.rect(lay.output_origin, i, j, 5 if index < fig.pictures[page].written else 7)
+        t = min(1.0, (index + 1) / self.n)
+        fill = (
+            f'<animate attributeName="fill" calcMode="discrete" values="{_hex(7)};{_hex(5)}" '
+            f'keyTimes="0;{t:.6f}" dur="{self.total:.3f}s" repeatCount="{self.repeat}" fill="freeze"/>'
+        )
+        return self.rect(lay.output_origin, i, j, 7, body=fill)
+
+    def frame_parts(self, index: int) -> list[str]:
+        fig, lay, cell = self.fig, self.lay, self.cell
+        pic = fig.pictures[index]
+        parts = [self.rect(lay.input_origin, r, c, 4) for r, c in pic.lit_input]
+        if fig.input_values is not None:
+            values = fig.input_values
+            parts += [self.label(lay.input_origin, r, c, values[r][c], 8) for r, c in pic.lit_input
+                      if fig.roles[r][c] == INPUT]  # fmt: skip
+        parts += [self.rect(lay.output_origin, i, j, 6) for i, j in pic.lit_output]
+        if fig.output_values is not None:
+            out = fig.output_values
+            parts += [self.label(lay.output_origin, i, j, out[i][j], 10) for i, j in pic.lit_output]
+        if fig.overlaps is not None:
+            stamps = fig.overlaps
+            parts += [self.label(lay.output_origin, i, j, str(stamps[i][j]), 10) for i, j in pic.lit_output]
+        parts += [
+            self.text(cell, lay.caption_y + 12 + LINE * k, line)
+            for k, line in enumerate(frame_text(fig, index, lay.wrap))
+        ]
+        return parts
+
+    def page(self, page: int | None) -> list[str]:
+        """One page: the title, labels, legend and grids, then frame ``page`` or (None) every frame animated."""
+        fig, lay, cell = self.fig, self.lay, self.cell
+        out = [self.text(cell, 18 + LINE * k, line) for k, line in enumerate(lay.title)]
+        out.append(self.text(lay.input_origin[0], lay.input_origin[1] - 4, fig.labels[0]))
+        out.append(self.text(lay.output_origin[0], lay.output_origin[1] - 4, fig.labels[1]))
+        out += [self.text(cell, lay.legend_y + 12 + LINE * k, line, 9) for k, line in enumerate(lay.legend)]
+        out += self.input_grid()
+        out += self.output_grid(page)
+        if page is not None:
+            return out + self.frame_parts(page)
+        for index in range(self.n):
+            a, b = index / self.n, (index + 1) / self.n
+            show = (
+                f'<animate attributeName="visibility" calcMode="discrete" values="hidden;visible;hidden" '
+                f'keyTimes="0;{a:.6f};{b:.6f}" dur="{self.total:.3f}s" repeatCount="{self.repeat}"/>'
+            )
+            out.append(f'<g visibility="hidden">{show}{"".join(self.frame_parts(index))}</g>')
+        return out
+
+    def input_grid(self) -> list[str]:
+        fig, lay = self.fig, self.lay
+        out = []
+        gh, gw = fig.grid.size
+        for r in range(gh):
+            for c in range(gw):
+                out.append(self.rect(lay.input_origin, r, c, ROLE_INDEX[fig.roles[r][c]]))
+                if fig.input_values is not None and fig.roles[r][c] == INPUT:
+                    out.append(self.label(lay.input_origin, r, c, fig.input_values[r][c], 10))
+        return out
+
+    def output_grid(self, page: int | None) -> list[str]:
+        fig, lay = self.fig, self.lay
+        out = []
+        oh, ow = fig.output_size
+        for i in range(oh):
+            for j in range(ow):
+                out.append(self.output_cell(i, j, page))
+                written = page is not None and i * ow + j < fig.pictures[page].written
+                if fig.output_values is not None and written:
+                    out.append(self.label(lay.output_origin, i, j, fig.output_values[i][j], 8))
+                if fig.overlaps is not None:
+                    out.append(self.label(lay.output_origin, i, j, str(fig.overlaps[i][j]), 8))
+        return out
 
 
 def save_svg(

@@ -53,50 +53,60 @@ def _grid_text(
     return text
 
 
-def frame_view(fig: Figure, index: int, colour: bool) -> RenderableType:
-    """Frame ``index``: the input grid with the window lit, the output grid as written so far, the caption."""
-    pic = fig.pictures[index]
-    lit_in, lit_out = set(pic.lit_input), set(pic.lit_output)
-    width = _cell_width(fig)
+class _Cells:
+    """Frame ``index``'s cells: each one's style (colour) or label (numbers, or characters without colour)."""
 
-    def in_style(r: int, c: int) -> str:
-        return STYLE["lit"] if (r, c) in lit_in else STYLE[fig.roles[r][c]]
+    def __init__(self, fig: Figure, index: int, colour: bool):
+        self.fig, self.colour = fig, colour
+        pic = fig.pictures[index]
+        self.lit_in, self.lit_out = set(pic.lit_input), set(pic.lit_output)
+        self.written = fig.output_size[0] * fig.output_size[1] if fig.view != "windows" else pic.written
 
-    def in_label(r: int, c: int) -> str:
+    def in_style(self, r: int, c: int) -> str:
+        return STYLE["lit"] if (r, c) in self.lit_in else STYLE[self.fig.roles[r][c]]
+
+    def in_label(self, r: int, c: int) -> str:
+        fig = self.fig
         if fig.input_values is not None:
-            return fig.input_values[r][c] if fig.roles[r][c] == INPUT else ("0" if colour else ".")
-        if colour:
+            return fig.input_values[r][c] if fig.roles[r][c] == INPUT else ("0" if self.colour else ".")
+        if self.colour:
             return ""
         mark = PLAIN[fig.roles[r][c]]
-        return f"[{mark}]" if (r, c) in lit_in else mark
+        return f"[{mark}]" if (r, c) in self.lit_in else mark
 
-    written = fig.output_size[0] * fig.output_size[1] if fig.view != "windows" else pic.written
-
-    def out_state(i: int, j: int) -> str:
+    def out_state(self, i: int, j: int) -> str:
+        fig = self.fig
         if (i, j) in fig.output_zeros:
             return ZERO
-        if (i, j) in lit_out:
+        if (i, j) in self.lit_out:
             return "current"
         if fig.view == "windows":
-            return "written" if i * fig.output_size[1] + j < written else "empty"
+            return "written" if i * fig.output_size[1] + j < self.written else "empty"
         return "written"
 
-    def out_label(i: int, j: int) -> str:
-        state = out_state(i, j)
-        if fig.overlaps is not None:
-            return str(fig.overlaps[i][j]) if colour or state != "current" else f"[{fig.overlaps[i][j]}]"
-        if fig.output_values is not None and state != "empty":
-            return fig.output_values[i][j] if colour or state != "current" else f"[{fig.output_values[i][j]}]"
-        if colour:
+    def out_style(self, i: int, j: int) -> str:
+        return STYLE[self.out_state(i, j)]
+
+    def out_label(self, i: int, j: int) -> str:
+        fig, state = self.fig, self.out_state(i, j)
+        numbers = fig.overlaps if fig.overlaps is not None else fig.output_values
+        if numbers is not None and (fig.overlaps is not None or state != "empty"):
+            value = str(numbers[i][j])
+            return value if self.colour or state != "current" else f"[{value}]"
+        if self.colour:
             return ""
         if state == ZERO:
             return PLAIN[ZERO]
         return "[o]" if state == "current" else PLAIN["written" if state == "written" else "empty"]
 
-    if not colour:
-        width = max(width, 3)
-    left = _grid_text(*fig.grid.size, in_style, in_label, width, colour)
-    right = _grid_text(*fig.output_size, lambda i, j: STYLE[out_state(i, j)], out_label, width, colour)
+
+def frame_view(fig: Figure, index: int, colour: bool) -> RenderableType:
+    """Frame ``index``: the input grid with the window lit, the output grid as written so far, the caption."""
+    pic = fig.pictures[index]
+    cells = _Cells(fig, index, colour)
+    width = _cell_width(fig) if colour else max(_cell_width(fig), 3)
+    left = _grid_text(*fig.grid.size, cells.in_style, cells.in_label, width, colour)
+    right = _grid_text(*fig.output_size, cells.out_style, cells.out_label, width, colour)
     side = Table.grid(padding=(0, 3))
     side.add_column()
     side.add_column(vertical="middle")

@@ -10,7 +10,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from convcli.explain.document import Align, Check, Document, Equation, Heading, Inline, M, Matrix, Note, Para
+from convcli.explain.document import Align, Block, Document, Equation, Heading, Inline, M, Matrix, Note, Para
 
 ALIGN_ROWS = 12  # lines of an Align shown in the terminal before "… N more"
 MAX_ROWS, MAX_COLS = 12, 10  # a matrix's rows and columns shown before ⋮ and ⋯
@@ -93,56 +93,63 @@ def equation_lines(
     return out, elided
 
 
+def _hanging(mark: str, style: str, body: Text) -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, style=style)
+    grid.add_column()
+    grid.add_row(" " + mark, body)
+    return grid
+
+
+def _inline(items: tuple[Inline, ...], style: str = "") -> Text:
+    t = Text(style=style)
+    for p in items:
+        if isinstance(p, str):
+            t.append(p)
+        else:
+            t.append(p.plain, style="bold")
+    return t
+
+
+def _align(b: Align) -> tuple[list[Any], bool]:
+    """Aligned lines, the left-hand side in a column of its own (a long right-hand side wraps under itself)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, style="bold")
+    grid.add_column()
+    for row in b.rows[:ALIGN_ROWS]:
+        lhs, *rest = row
+        grid.add_row("  " + lhs.plain, Text("= " + " = ".join(r.plain for r in rest)))
+    parts: list[Any] = [grid]
+    if len(b.rows) > ALIGN_ROWS:
+        parts.append(Text(f"  … {len(b.rows) - ALIGN_ROWS} more", style="dim"))
+    return [*parts, Text()], len(b.rows) > ALIGN_ROWS
+
+
+def _block(b: Block, width: int) -> tuple[list[Any], bool]:
+    """One block's renderables, and whether anything in it was elided."""
+    if isinstance(b, Heading):
+        rule = Rule(b.text, style="cyan", align="left") if b.level <= 2 else Text(b.text, style="bold underline")
+        return [rule, Text()], False
+    if isinstance(b, Para):
+        return [Padding(_inline(b.parts, b.style), (0, 0, 0, 2)), Text()], False
+    if isinstance(b, Note):
+        return [_hanging("!", "bold yellow", _inline(b.parts)), Text()], False
+    if isinstance(b, Equation):
+        lines, cut = equation_lines(b, width)
+        return [Text("\n".join(lines)), Text()], cut
+    if isinstance(b, Align):
+        return _align(b)
+    return [_hanging("✓" if b.ok else "✗", "bold green" if b.ok else "bold red", _inline(b.parts))], False
+
+
 def to_rich(doc: Document, width: int) -> tuple[Any, bool]:
     """A rich renderable of the document, and whether any matrix had to be elided to fit."""
     parts: list[Any] = [Text(doc.title, style="bold cyan"), Text()]
     elided = False
-
-    def hanging(mark: str, style: str, body: Text) -> Table:
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True, style=style)
-        grid.add_column()
-        grid.add_row(" " + mark, body)
-        return grid
-
-    def inline(items: tuple[Inline, ...], style: str = "") -> Text:
-        t = Text(style=style)
-        for p in items:
-            if isinstance(p, str):
-                t.append(p)
-            else:
-                t.append(p.plain, style="bold")
-        return t
-
     for b in doc.blocks:
-        if isinstance(b, Heading):
-            parts += [
-                Rule(b.text, style="cyan", align="left") if b.level <= 2 else Text(b.text, style="bold underline"),
-                Text(),
-            ]
-        elif isinstance(b, Para):
-            parts += [Padding(inline(b.parts, b.style), (0, 0, 0, 2)), Text()]
-        elif isinstance(b, Note):
-            parts += [hanging("!", "bold yellow", inline(b.parts)), Text()]
-        elif isinstance(b, Equation):
-            lines, cut = equation_lines(b, width)
-            elided |= cut
-            parts += [Text("\n".join(lines)), Text()]
-        elif isinstance(b, Align):
-            # the left-hand side in a column of its own: a long right-hand side wraps under itself
-            grid = Table.grid(padding=(0, 1))
-            grid.add_column(no_wrap=True, style="bold")
-            grid.add_column()
-            for row in b.rows[:ALIGN_ROWS]:
-                lhs, *rest = row
-                grid.add_row("  " + lhs.plain, Text("= " + " = ".join(r.plain for r in rest)))
-            parts.append(grid)
-            if len(b.rows) > ALIGN_ROWS:
-                elided = True
-                parts.append(Text(f"  … {len(b.rows) - ALIGN_ROWS} more", style="dim"))
-            parts.append(Text())
-        elif isinstance(b, Check):
-            parts.append(hanging("✓" if b.ok else "✗", "bold green" if b.ok else "bold red", inline(b.parts)))
+        rendered, cut = _block(b, width)
+        parts += rendered
+        elided |= cut
     return Group(*parts), elided
 
 

@@ -13,6 +13,25 @@ from convcli.explain.text import fmt_number as fmt
 from convcli.explain.text import paren
 
 
+def _filter_forward(walk: Walk, doc: Document, f: int, verbose: bool) -> None:
+    """Filter f's kernels, (with ``verbose``) each channel's own result, and their sum plus the bias."""
+    d = walk.d
+    c_n = d.x.shape[0]
+    op = M("*", "*") if walk.conv else STAR
+    kernels: list[Matrix | M] = []
+    for c in range(c_n):
+        kernels += [M(f"K_{f}{c}", f"K_{{{f}{c}}}"), EQ, num(d.k[f, c])]
+    doc.add(Equation(tuple(kernels)))
+    if verbose:  # each channel's own result first
+        for c in range(c_n):
+            doc.add(eq(M(f"X_{c}", f"X_{{{c}}}"), op, M(f"K_{f}{c}", f"K_{{{f}{c}}}"), EQ, num(d.partials[f, c])))
+    terms: list[Matrix | M] = [M(f"O_{f}", f"O_{{{f}}}"), EQ]
+    for c in range(c_n):
+        terms += [num(d.partials[f, c]), PLUS]
+    terms += [M(paren(fmt(d.b[f])), paren(fmt(d.b[f]))), EQ, num(d.out[f])]
+    doc.add(Equation(tuple(terms)))
+
+
 def multi_channel(walk: Walk, doc: Document, verbose: bool) -> None:
     d = walk.d
     c_n = d.x.shape[0]
@@ -27,20 +46,8 @@ def multi_channel(walk: Walk, doc: Document, verbose: bool) -> None:
     )
     for c in range(c_n):
         doc.add(eq(M(f"X_{c}", f"X_{{{c}}}"), EQ, num(d.x[c])))
-    op = M("*", "*") if walk.conv else STAR
     for f in range(f_n):
-        kernels: list[Matrix | M] = []
-        for c in range(c_n):
-            kernels += [M(f"K_{f}{c}", f"K_{{{f}{c}}}"), EQ, num(d.k[f, c])]
-        doc.add(Equation(tuple(kernels)))
-        if verbose:  # each channel's own result first
-            for c in range(c_n):
-                doc.add(eq(M(f"X_{c}", f"X_{{{c}}}"), op, M(f"K_{f}{c}", f"K_{{{f}{c}}}"), EQ, num(d.partials[f, c])))
-        terms: list[Matrix | M] = [M(f"O_{f}", f"O_{{{f}}}"), EQ]
-        for c in range(c_n):
-            terms += [num(d.partials[f, c]), PLUS]
-        terms += [M(paren(fmt(d.b[f])), paren(fmt(d.b[f]))), EQ, num(d.out[f])]
-        doc.add(Equation(tuple(terms)))
+        _filter_forward(walk, doc, f, verbose)
     doc.add(Heading("Gradients, per channel"))
     for f in range(f_n):
         doc.add(eq(M(f"dL/dO_{f}", rf"\frac{{\partial L}}{{\partial O_{{{f}}}}}"), EQ, num(d.grad[f])))

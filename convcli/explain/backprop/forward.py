@@ -75,65 +75,74 @@ def forward(walk: Walk, doc: Document) -> None:
             eq(DO, EQ, num(d.grad[0])),
         )
     doc.add(para(f"Output size, per axis: {OUTPUT_SIZE}."))
-    rows = []
-    for axis, name in ((0, "H"), (1, "W")):
-        n = walk.shapes["X"][axis]
-        k = walk.shapes["K"][axis]
-        p0, p1 = d.padding[axis]
-        s, dl = d.stride[axis], d.dilation[axis]
-        numer = d.geometry.padded_size[axis] - d.geometry.span[axis]  # the numerator, from the one geometry
-        out = walk.shapes["O"][axis]
-        rows.append(
-            (
-                M(f"{name}_out", rf"{name}_{{\mathrm{{out}}}}"),
-                M(
-                    f"⌊({n} + {p0} + {p1} − {dl}·({k} − 1) − 1) / {s}⌋ + 1",
-                    rf"\left\lfloor \frac{{{n} + {p0} + {p1} - {dl}\cdot({k} - 1) - 1}}{{{s}}} \right\rfloor + 1",
-                ),
-                M(f"⌊{numer} / {s}⌋ + 1", rf"\lfloor {numer}/{s} \rfloor + 1"),
-                M(str(out), str(out)),
-            )
-        )
-    doc.add(Align(tuple(rows)))
+    doc.add(Align(tuple(_output_size_row(walk, axis) for axis in (0, 1))))
     formula = (
         "O(i, j) = Σ_m Σ_n K(m, n) · X_pad(i·S + m·D, j·S + n·D) + b"
         if not walk.conv
         else "O(i, j) = Σ_m Σ_n K(kH−1−m, kW−1−n) · X_pad(i·S + m·D, j·S + n·D) + b  (the kernel flipped)"
     )
     doc.add(para("Each output entry is a sum of products, ", M(formula, forward_tex(walk.conv)), ":"))
-    jk, _ = walk.index_jacobians()
     ho, wo = walk.shapes["O"]
-    kh, kw = walk.shapes["K"]
-    lines: list[tuple[M, ...]] = []
-    touches_pad = False
-    for i in range(ho):
-        for j in range(wo):
-            row = jk[i + j * ho]
-            terms_sym, terms_num = [], []
-            for m in range(kh):
-                for n_ in range(kw):
-                    xi = row[m + n_ * kh]
-                    if xi == 0:
-                        touches_pad = True
-                        continue
-                    ksym, xsym = walk.ks(m, n_), walk.x_at(xi)
-                    terms_sym.append(M(f"{ksym.plain}·{xsym.plain}", f"{ksym.tex} {xsym.tex}"))
-                    xv = d.x[0].flat[xi - 1]
-                    kv, xs = paren(fmt(d.k[0, 0, m, n_])), paren(fmt(xv))
-                    terms_num.append(M(f"{kv}·{xs}", rf"{kv} \cdot {xs}"))
-            lhs = sym("O", "O", i, j, walk.big)
-            s_expr = join([*terms_sym, M("b", "b")], PLUS)
-            if walk.symbolic:
-                lines.append((lhs, s_expr))
-            else:
-                n_expr = join([*terms_num, M(fmt(d.b[0]), fmt(d.b[0]))], PLUS)
-                lines.append((lhs, s_expr, n_expr, M(fmt(d.out[0, i, j]), fmt(d.out[0, i, j]))))
-    doc.add(Align(tuple(lines)))
-    if touches_pad:
+    sums = [_output_sum(walk, i, j) for i in range(ho) for j in range(wo)]
+    doc.add(Align(tuple(line for line, _ in sums)))
+    if any(touches_pad for _, touches_pad in sums):
         doc.add(para("Products that land in the zero padding are 0 and left out.", style="dim"))
     if not walk.symbolic:
         op = M("*", "*") if walk.conv else STAR
         doc.add(eq(O_, EQ, X_, op, K_, M("+ b", "+ b"), EQ, num(d.out[0])))
+    _stride_and_dilation_note(walk, doc)
+
+
+def _output_size_row(walk: Walk, axis: int) -> tuple[M, ...]:
+    """H_out (axis 0) or W_out (axis 1): the formula with the numbers, its value."""
+    d = walk.d
+    name = "HW"[axis]
+    n = walk.shapes["X"][axis]
+    k = walk.shapes["K"][axis]
+    p0, p1 = d.padding[axis]
+    s, dl = d.stride[axis], d.dilation[axis]
+    numer = d.geometry.padded_size[axis] - d.geometry.span[axis]  # the numerator, from the one geometry
+    out = walk.shapes["O"][axis]
+    return (
+        M(f"{name}_out", rf"{name}_{{\mathrm{{out}}}}"),
+        M(
+            f"⌊({n} + {p0} + {p1} − {dl}·({k} − 1) − 1) / {s}⌋ + 1",
+            rf"\left\lfloor \frac{{{n} + {p0} + {p1} - {dl}\cdot({k} - 1) - 1}}{{{s}}} \right\rfloor + 1",
+        ),
+        M(f"⌊{numer} / {s}⌋ + 1", rf"\lfloor {numer}/{s} \rfloor + 1"),
+        M(str(out), str(out)),
+    )
+
+
+def _output_sum(walk: Walk, i: int, j: int) -> tuple[tuple[M, ...], bool]:
+    """O(i, j) as its sum of products in symbols (and numbers), and whether a tap lands in the padding."""
+    d = walk.d
+    jk, _ = walk.index_jacobians()
+    ho = walk.shapes["O"][0]
+    kh, kw = walk.shapes["K"]
+    row = jk[i + j * ho]
+    terms_sym, terms_num = [], []
+    touches_pad = False
+    for m in range(kh):
+        for n_ in range(kw):
+            xi = row[m + n_ * kh]
+            if xi == 0:
+                touches_pad = True
+                continue
+            ksym, xsym = walk.ks(m, n_), walk.x_at(xi)
+            terms_sym.append(M(f"{ksym.plain}·{xsym.plain}", f"{ksym.tex} {xsym.tex}"))
+            kv, xs = paren(fmt(d.k[0, 0, m, n_])), paren(fmt(d.x[0].flat[xi - 1]))
+            terms_num.append(M(f"{kv}·{xs}", rf"{kv} \cdot {xs}"))
+    lhs = sym("O", "O", i, j, walk.big)
+    s_expr = join([*terms_sym, M("b", "b")], PLUS)
+    if walk.symbolic:
+        return (lhs, s_expr), touches_pad
+    n_expr = join([*terms_num, M(fmt(d.b[0]), fmt(d.b[0]))], PLUS)
+    return (lhs, s_expr, n_expr, M(fmt(d.out[0, i, j]), fmt(d.out[0, i, j]))), touches_pad
+
+
+def _stride_and_dilation_note(walk: Walk, doc: Document) -> None:
+    d = walk.d
     moves = []
     if d.stride != (1, 1):
         moves.append(f"stride {pair_text(d.stride)} moves each window {pair_text(d.stride)} pixels at a time")

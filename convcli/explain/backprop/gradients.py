@@ -61,6 +61,22 @@ def kernel_section(walk: Walk, doc: Document) -> None:
     doc.add(
         para("The same numbers as one correlation: ", dk_formula(form), ". Slide dL/dO over X and sum the products.")
     )
+    pieces = _kernel_formula_notes(walk)
+    if pieces:
+        doc.add(note(sentence("; ".join(pieces))))
+    if walk.symbolic:
+        return
+    body: list[Matrix | M] = [num(d.x_read[0]), STAR, num(d.grad_stuffed[0])]
+    if form.conv:
+        body = [M("rot180(", r"\operatorname{rot180}\big("), *body, M(")", r"\big)")]
+    doc.add(Equation((DK, EQ, dk_rhs(form), EQ, *body, EQ, num(d.dk_corr[0, 0]))))
+
+
+def _kernel_formula_notes(walk: Walk) -> list[str]:
+    """Where dL/dK = X ⋆ dL/dO changes past the textbook's case: padding, reading only part of X, stride,
+    dilation, true convolution."""
+    d = walk.d
+    form = d.form
     pieces = []
     if form.padded or form.trimmed:
         (rh, rw), (hp, wp) = form.read, d.geometry.padded_size
@@ -83,14 +99,7 @@ def kernel_section(walk: Walk, doc: Document) -> None:
             "true convolution is O = X ⋆ rot180(K), so the correlation gives the gradient of rot180(K), and a "
             "second rot180 turns it back into dL/dK"
         )
-    if pieces:
-        doc.add(note(sentence("; ".join(pieces))))
-    if walk.symbolic:
-        return
-    body: list[Matrix | M] = [num(d.x_read[0]), STAR, num(d.grad_stuffed[0])]
-    if form.conv:
-        body = [M("rot180(", r"\operatorname{rot180}\big("), *body, M(")", r"\big)")]
-    doc.add(Equation((DK, EQ, dk_rhs(form), EQ, *body, EQ, num(d.dk_corr[0, 0]))))
+    return pieces
 
 
 def input_section(walk: Walk, doc: Document) -> None:
