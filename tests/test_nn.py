@@ -15,11 +15,14 @@ from convcli.core.nn import (
     AvgPool2d,
     BatchNorm,
     Conv2d,
+    ConvReLUPool,
     Dropout,
     Flatten,
     Linear,
     MaxPool2d,
+    Model,
     ReLU,
+    ReLUPool,
     build_model,
     softmax_cross_entropy,
 )
@@ -161,14 +164,15 @@ def test_a_sampled_gradient_check_agrees_and_catches_a_wrong_gradient():
     sampled = gradient_check(model, x, y, per_tensor=5)
     assert set(sampled) == set(model.parameters())
     assert max(sampled.values()) < 1e-5
-    conv = model.layers[3]
+    step = next(step for step in model.steps if model.layers[3] in step.layers)  # the conv's step of the plan
 
     def off_by_ten_percent(self, dy):  # a backward pass with a bug: dL/dK 10% too large
-        dx = Conv2d.backward(self, dy)
-        self.grads["weight"] = self.grads["weight"] * 1.1
+        dx = type(self).backward(self, dy)
+        conv = self.layers[0]
+        conv.grads["weight"] = conv.grads["weight"] * 1.1
         return dx
 
-    conv.backward = types.MethodType(off_by_ten_percent, conv)  # bound: the check's copy of the model gets it too
+    step.backward = types.MethodType(off_by_ten_percent, step)  # bound: the check's copy of the model gets it too
     wrong = gradient_check(model, x, y, per_tensor=5)
     assert wrong["3.weight"] > 0.05
     assert wrong["0.weight"] < 1e-5
@@ -375,27 +379,21 @@ FUSED_ARCHS = ["conv3p1c4,relu,pool2", "conv3p1c4,relu,pool2,conv3p1c6,relu,pool
 @pytest.mark.parametrize("arch", [*FUSED_ARCHS, "conv3c4,relu,pool3s2p1", "conv3p1c4,relu,pool2d2,conv3c3,relu,pool2"])
 @pytest.mark.parametrize("training", [False, True])
 def test_fused_layers_give_the_layers_own_numbers(arch, training):
-    # Model hands a ReLU's mask to the MaxPool2d after it and, in training, the ReLU itself to the
-    # Conv2d before it; the output and every gradient equal the layers' own chain
+    # the model's plan joins a ReLU and the MaxPool2d after it and, in training, the Conv2d before them; the
+    # output and every gradient equal those of the same layers run one by one
     x, y = make_shapes(8, seed=3)
     model = build_model(arch, (1, 28, 28), 6, seed=1)
     model.train(training)
-    assert any(getattr(layer, "masks_relu", False) for layer in model.layers)
-    assert any(getattr(layer, "relu_fused", False) for layer in model.layers)
+    assert any(isinstance(step, (ConvReLUPool, ReLUPool)) for step in model.steps)
+    assert all(len(step.layers) == 1 for step in Model(model.layers, model.names, fuse=False).steps)
     results = []
-    for attempt in range(2):
-        logits = model.forward(x)
+    for attempt, ran in enumerate((model, Model(model.layers, model.names, fuse=False))):
+        logits = ran.forward(x)
         _, d, _ = softmax_cross_entropy(logits, y)
-        model.backward(d)
-        results.append((logits, {k: v.copy() for k, v in model.gradients().items()}))
-        if training and arch in FUSED_ARCHS and attempt == 0:
-            assert any(getattr(layer, "route", None) is not None for layer in model.layers)  # core.fused ran
-        for layer in model.layers:  # then the plain chain: each layer's own forward and backward pass
-            for flag in ("masked_by_pool", "masks_relu", "relu_fused", "after_conv", "passthrough"):
-                if hasattr(layer, flag):
-                    setattr(layer, flag, False)
-            if hasattr(layer, "block"):
-                layer.block = None
+        ran.backward(d)
+        results.append((logits, {k: v.copy() for k, v in ran.gradients().items()}))
+        if training and arch in FUSED_ARCHS and attempt == 0:  # core.fused ran
+            assert any(getattr(step, "route", None) is not None for step in ran.steps)
     (fused, fused_grads), (plain, plain_grads) = results
     np.testing.assert_allclose(fused, plain, rtol=1e-5, atol=1e-6)  # BLAS may round another layout's sums apart
     for k, v in plain_grads.items():  # the first block's phase layout sums dL/dK in another order

@@ -4,18 +4,18 @@ Every layer keeps what its backward pass needs from the last forward pass. Shape
 PyTorch: Conv2d weights (C_out, C_in, kH, kW); Linear weights (out, in) with y = x W^T + b.
 Conv2d runs on conv2d / conv2d_backward, the same functions `convcli backprop` explains.
 
-Model joins neighbours so that fewer passes go over memory, with the same numbers (tests compare
-them with the layers run one by one): in training Conv2d -> ReLU -> 2x2 MaxPool2d runs as one
-block (core.fused), and otherwise a Conv2d applies the ReLU after it as it writes its output; in
-any mode a MaxPool2d after a ReLU applies the ReLU's mask to its own, smaller gradient. The
-forward pass of evaluation (predict, inspect) runs every layer by itself, so each one's output
-can be shown.
+Each layer's forward and backward are its own math. Fewer passes over memory come from a plan the
+model builds and owns (``Model.steps``): neighbours joined into steps of their own, with the same
+numbers (tests compare them with the layers run one by one). In training a Conv2d -> ReLU -> 2x2
+MaxPool2d runs as one block (core.fused) where the sizes allow, and a Conv2d -> ReLU applies the
+ReLU as the convolution writes its output; in any mode a ReLU -> MaxPool2d applies the ReLU's mask
+to the pool's own, smaller gradient. In evaluation (predict, inspect) every layer's forward pass
+runs by itself, so each one's output can be shown.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -74,39 +74,20 @@ class Conv2d(Layer):
         self.kernel = kernel
         self.first = False  # set on a network's first layer: nothing upstream needs its dL/dX
         self.saved = SavedInput()  # in training, the columns the backward pass reads again
-        self.relu_fused = False  # set by Model when a ReLU follows: in training it is applied here
-        # set by Model when a ReLU and a 2x2 max pool follow: in training all three are computed here
-        # (core.fused) when the sizes allow, and those two layers pass their input on
-        self.block: tuple[ReLU, MaxPool2d] | None = None
-        self.route: PoolRoute | None = None
 
     def geometry(self, size: tuple[int, int]) -> ConvGeometry:
         return conv2d_geometry(size, self.kernel, **self.kw)
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: np.ndarray, relu: bool = False) -> np.ndarray:
+        """conv2d(x, weight, bias) (N, C_out, H_out, W_out); ``relu``: max(·, 0) of it, applied as it is written."""
         self.x = x
-        self.route = None
-        if self.block is not None:
-            g = self.geometry((x.shape[2], x.shape[3]))
-            weight = self.params["weight"]
-            wanted = not self.first  # the input's gradient
-            fused = self.training and x.dtype == weight.dtype and fusable(x.shape, g, x.itemsize, True, wanted)
-            for layer in self.block:
-                layer.passthrough = fused
-            if fused:
-                y, self.route = conv2d_relu_pool2(x, weight, self.params["bias"], g, self.saved, wanted)
-                return y
+        w, b = self.params["weight"], self.params["bias"]
         if not self.training:
-            return conv2d(x, self.params["weight"], self.params["bias"], **self.kw)
-        return conv2d(x, self.params["weight"], self.params["bias"], **self.kw, saved=self.saved, relu=self.relu_fused)
+            out = conv2d(x, w, b, **self.kw)
+            return np.maximum(out, 0, out=out) if relu else out
+        return conv2d(x, w, b, **self.kw, saved=self.saved, relu=relu)
 
     def backward(self, dy: np.ndarray) -> np.ndarray | None:
-        if self.route is not None:
-            geometry = self.geometry((self.x.shape[2], self.x.shape[3]))
-            weight = self.params["weight"]
-            g = conv2d_relu_pool2_backward(dy, self.x, weight, geometry, self.route, self.saved, not self.first)
-            self.grads = {"weight": g.weight, "bias": g.bias}
-            return g.x
         saved = self.saved if self.training else None
         g = conv2d_backward(dy, self.x, self.params["weight"], **self.kw, input_grad=not self.first, saved=saved)
         self.grads = {"weight": g.weight, "bias": g.bias}
@@ -114,22 +95,12 @@ class Conv2d(Layer):
 
 
 class ReLU(Layer):
-    def __init__(self) -> None:
-        super().__init__()
-        self.masked_by_pool = False  # set by Model when a MaxPool2d follows: it applies this mask (see there)
-        self.after_conv = False  # set by Model after a Conv2d, which applies max(·, 0) itself in training
-        self.passthrough = False  # set by a Conv2d that computed this layer with itself (Conv2d.block)
-
     def forward(self, x: np.ndarray) -> np.ndarray:
-        if self.passthrough:
-            return x
-        y: np.ndarray = x if self.after_conv and self.training else np.maximum(x, 0)
+        y: np.ndarray = np.maximum(x, 0)
         self.y = y
         return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        if self.masked_by_pool or self.passthrough:
-            return dy
         out: np.ndarray = dy * (self.y > 0)  # y > 0 exactly where x > 0
         return out
 
@@ -140,12 +111,8 @@ class MaxPool2d(Layer):
     def __init__(self, kernel: tuple[int, int], stride: tuple[int, int], padding: int = 0, dilation: int = 1):
         super().__init__()
         self.k, self.s, self.p, self.d = kernel, stride, padding, (dilation, dilation)
-        # set by Model after a ReLU: the ReLU's mask is applied here, to the output's gradient: a window's
-        # gradient goes to a cell holding its maximum, which the ReLU passes exactly when that maximum is > 0
-        self.masks_relu = False
         self.right: np.ndarray | None = None  # pairs pooling: where each stage's second tap won
         self.lower: np.ndarray | None = None
-        self.passthrough = False  # set by a Conv2d that computed this layer with itself (Conv2d.block)
 
     def geometry(self, size: tuple[int, int]) -> ConvGeometry:
         return pool2d_geometry(size, self.k, self.s, self.p, self.d)
@@ -155,17 +122,11 @@ class MaxPool2d(Layer):
         return self.k == (2, 2) and self.s == (2, 2) and self.p == 0 and self.d == (1, 1)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        if self.passthrough:
-            return x
         y = self._pool(x)
         self.out = y
         return y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        if self.passthrough:
-            return dy
-        if self.masks_relu:
-            dy = dy * (self.out > 0)  # a quarter of the cells the ReLU's own mask would touch, for 2x2 windows
         return self._unpool(dy)
 
     def _pool(self, x: np.ndarray) -> np.ndarray:
@@ -393,37 +354,145 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     return float(-log_likelihood.mean()), grad / n, probs
 
 
-class Model:
-    """Layers in sequence; ``names`` are the spec items they came from. Neighbours are joined for
-    training as the module docstring says."""
+class Step(ABC):
+    """One step of a model's plan: a layer, or neighbours joined; forward and backward as for a layer."""
 
-    def __init__(self, layers: list[Layer], names: list[str]):
-        self.layers, self.names = layers, names
-        for before, after in pairwise(layers):  # passes over memory saved, the same numbers (tests compare)
-            if isinstance(before, ReLU) and isinstance(after, MaxPool2d):
-                before.masked_by_pool = after.masks_relu = True
-            if isinstance(before, Conv2d) and isinstance(after, ReLU):
-                before.relu_fused = after.after_conv = True
-        for conv_, relu, pool in zip(layers, layers[1:], layers[2:], strict=False):
-            if (
-                isinstance(conv_, Conv2d)
-                and isinstance(relu, ReLU)
-                and isinstance(pool, MaxPool2d)
-                and pool.pairs_of_2()
-            ):
-                conv_.block = (relu, pool)
+    layers: tuple[Layer, ...]
+
+    @abstractmethod
+    def forward(self, x: np.ndarray) -> np.ndarray: ...
+
+    @abstractmethod
+    def backward(self, dy: np.ndarray) -> np.ndarray | None: ...
+
+
+class Single(Step):
+    """A layer by itself."""
+
+    def __init__(self, layer: Layer):
+        self.layers = (layer,)
+        self.layer = layer
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        for layer in self.layers:
-            x = layer.forward(x)
+        return self.layer.forward(x)
+
+    def backward(self, dy: np.ndarray) -> np.ndarray | None:
+        return self.layer.backward(dy)
+
+
+class ConvReLU(Step):
+    """Conv2d -> ReLU: in training the convolution applies max(·, 0) as it writes its output (one pass fewer)."""
+
+    def __init__(self, conv: Conv2d, relu: ReLU):
+        self.layers = (conv, relu)
+        self.conv, self.relu = conv, relu
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if not self.conv.training:
+            return self.relu.forward(self.conv.forward(x))
+        self.y = self.conv.forward(x, relu=True)
+        return self.y
+
+    def backward(self, dy: np.ndarray) -> np.ndarray | None:
+        if not self.conv.training:
+            return self.conv.backward(self.relu.backward(dy))
+        return self.conv.backward(dy * (self.y > 0))  # the ReLU's mask: y > 0 exactly where its input is
+
+
+class ReLUPool(Step):
+    """ReLU -> MaxPool2d: the ReLU's mask applied to the pool's own, smaller gradient. A window's gradient goes
+    to a cell holding its maximum, which the ReLU passes exactly when that maximum is > 0."""
+
+    def __init__(self, relu: ReLU, pool: MaxPool2d):
+        self.layers = (relu, pool)
+        self.relu, self.pool = relu, pool
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return self.pool.forward(self.relu.forward(x))
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        return self.pool.backward(dy * (self.pool.out > 0))
+
+
+class ConvReLUPool(Step):
+    """Conv2d -> ReLU -> MaxPool2d: in training, for 2x2 windows, one block (core.fused) when the sizes allow:
+    the pool reads the convolution's products where they lie, and its backward pass routes into the layout the
+    matmuls read. Otherwise the convolution applies the ReLU as it writes, and the pool applies the ReLU's mask
+    to its own gradient (as ReLUPool)."""
+
+    def __init__(self, conv: Conv2d, relu: ReLU, pool: MaxPool2d):
+        self.layers = (conv, relu, pool)
+        self.conv, self.relu, self.pool = conv, relu, pool
+        self.route: PoolRoute | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        conv = self.conv
+        self.route = None
+        if not conv.training:
+            return self.pool.forward(self.relu.forward(conv.forward(x)))
+        g = conv.geometry((x.shape[2], x.shape[3]))
+        weight = conv.params["weight"]
+        wanted = not conv.first  # the input's gradient
+        if self.pool.pairs_of_2() and x.dtype == weight.dtype and fusable(x.shape, g, x.itemsize, True, wanted):
+            conv.x = x
+            y, self.route = conv2d_relu_pool2(x, weight, conv.params["bias"], g, conv.saved, wanted)
+            return y
+        return self.pool.forward(conv.forward(x, relu=True))
+
+    def backward(self, dy: np.ndarray) -> np.ndarray | None:
+        conv = self.conv
+        if self.route is None:
+            return conv.backward(self.pool.backward(dy * (self.pool.out > 0)))
+        geometry = conv.geometry((conv.x.shape[2], conv.x.shape[3]))
+        g = conv2d_relu_pool2_backward(dy, conv.x, conv.params["weight"], geometry, self.route, conv.saved,
+                                       not conv.first)  # fmt: skip
+        conv.grads = {"weight": g.weight, "bias": g.bias}
+        return g.x
+
+
+def plan(layers: list[Layer]) -> list[Step]:
+    """The steps a model runs: Conv2d -> ReLU -> MaxPool2d, Conv2d -> ReLU and ReLU -> MaxPool2d joined, every
+    other layer by itself."""
+    steps: list[Step] = []
+    i = 0
+    while i < len(layers):
+        a, b, c = [*layers[i : i + 3], None, None][:3]
+        if isinstance(a, Conv2d) and isinstance(b, ReLU) and isinstance(c, MaxPool2d):
+            steps.append(ConvReLUPool(a, b, c))
+            i += 3
+        elif isinstance(a, Conv2d) and isinstance(b, ReLU):
+            steps.append(ConvReLU(a, b))
+            i += 2
+        elif isinstance(a, ReLU) and isinstance(b, MaxPool2d):
+            steps.append(ReLUPool(a, b))
+            i += 2
+        else:
+            steps.append(Single(layers[i]))
+            i += 1
+    return steps
+
+
+class Model:
+    """Layers in sequence; ``names`` are the spec items they came from; ``steps`` the plan that runs them (see
+    the module docstring; ``fuse=False`` runs each layer by itself)."""
+
+    def __init__(self, layers: list[Layer], names: list[str], fuse: bool = True):
+        self.layers, self.names = layers, names
+        self.steps = plan(layers) if fuse else [Single(layer) for layer in layers]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        for step in self.steps:
+            x = step.forward(x)
         return x
 
-    def backward(self, dlogits: np.ndarray) -> None:
+    def backward(self, dlogits: np.ndarray) -> np.ndarray | None:
+        """dL/dx of the model's input (None when the first layer is a convolution that skips it)."""
         d: np.ndarray | None = dlogits
-        for layer in reversed(self.layers):
+        for step in reversed(self.steps):
             if d is None:
-                raise RuntimeError(f"{type(layer).__name__} is not the first layer yet returned no gradient")
-            d = layer.backward(d)
+                raise RuntimeError(f"{type(step.layers[0]).__name__} is not the first layer yet returned no gradient")
+            d = step.backward(d)
+        return d
 
     def train(self, mode: bool = True) -> None:
         """Training mode (dropout drops, batch norm uses the batch) or, with False, evaluation."""
@@ -503,14 +572,12 @@ def saliency(model: Model, x: np.ndarray, label: int) -> np.ndarray:
     if isinstance(first, Conv2d):
         first.first = False  # here the input's gradient is the point
     try:
-        g: np.ndarray | None = d
-        for layer in reversed(model.layers):
-            assert g is not None
-            g = layer.backward(g)
+        g = model.backward(d)
     finally:
         if isinstance(first, Conv2d):
             first.first = was_first
-    assert g is not None
+    if g is None:
+        raise RuntimeError("the model's backward pass gave no gradient of its input")
     return np.asarray(g[0])
 
 
