@@ -2,6 +2,10 @@
 
 import os
 
+# one BLAS thread per test process: the suite runs a worker per core (pytest-xdist), and the tests' arrays are
+# small, so OpenBLAS's own threads would only spin against the other worker (set before NumPy loads)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import pytest
 from hypothesis import HealthCheck, settings
 from PIL import Image

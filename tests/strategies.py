@@ -62,3 +62,34 @@ def configs(draw, max_channels=2, max_groups=3, max_batch=2, **axis_kwargs):
         padding=(h[3], w[3]),
         dilation=(h[4], w[4]),
     )
+
+
+def assert_gradient(f, x: np.ndarray, analytic: np.ndarray, entries: int = 24, eps: float = 1e-6, seed: int = 0):
+    """``analytic`` is dF/dx by central differences of ``f`` (a scalar function of an array shaped like x).
+
+    Up to ``entries`` entries, every one is differenced; past that, ``entries`` of them (the largest |analytic|
+    among them, the rest at random) and, for the whole array at once, the directional derivatives along two
+    random directions against <analytic, v>: a wrong entry anywhere changes those. The differences run on the
+    oracle (a literal loop), whose cost is what this bounds.
+    """
+    x = np.asarray(x, dtype=np.float64).copy()
+    analytic = np.asarray(analytic, dtype=np.float64)
+    flat, a = x.reshape(-1), analytic.reshape(-1)
+    rng = np.random.default_rng(seed)
+    picked = np.arange(flat.size)
+    if flat.size > entries:
+        others = rng.choice(flat.size, size=entries - 1, replace=False)
+        picked = np.unique(np.append(others, int(np.abs(a).argmax())))
+    for i in picked:
+        saved = flat[i]
+        flat[i] = saved + eps
+        plus = float(f(x))
+        flat[i] = saved - eps
+        minus = float(f(x))
+        flat[i] = saved
+        np.testing.assert_allclose((plus - minus) / (2 * eps), a[i], rtol=1e-6, atol=1e-6, err_msg=f"entry {i}")
+    if flat.size > entries:
+        for _ in range(2):
+            v = rng.standard_normal(x.shape)
+            slope = (float(f(x + eps * v)) - float(f(x - eps * v))) / (2 * eps)
+            np.testing.assert_allclose(slope, float(np.vdot(analytic, v)), rtol=1e-6, atol=1e-6 * np.sqrt(v.size))

@@ -109,9 +109,9 @@ def test_edge_kernels_make_pictures_that_show_something(tmp_path, kernel):
 
 
 def test_rgba_inputs_are_counted_with_their_alpha(tmp_path):
-    out = invoke("apply", str(SAMPLES / "badge.png"), "-k", "box:3", "-o", tmp_path / "b.png").stdout
+    out = " ".join(invoke("apply", str(SAMPLES / "badge.png"), "-k", "box:3", "-o", tmp_path / "b.png").stdout.split())
     assert "4 channels (RGBA, 8-bit)" in out
-    assert "+ alpha" in out
+    assert "+ alpha" in out  # the words as read, however a long temporary path wraps the line
 
 
 @pytest.mark.parametrize(

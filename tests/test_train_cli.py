@@ -113,7 +113,7 @@ def test_predict(tmp_path):
     for d, p in zip(data, expected, strict=True):
         np.testing.assert_allclose(list(d["probabilities"].values()), p, rtol=1e-5, atol=1e-7)
         assert d["label"] == mf.classes[int(p.argmax())]
-    table = invoke("predict", out, *paths)
+    table = invoke("predict", out, *paths, columns=400)  # a row per image, however long the temporary path
     assert table.exit_code == 0, table.output
     for d in data:  # each row names its image, then the same label as the JSON
         row = next(line for line in table.stdout.splitlines() if Path(d["image"]).name in line)
