@@ -192,9 +192,11 @@ def test_model_commands_json_are_the_commands(model, tmp_path):
     exported = convcli.export(str(model), output=None)
     assert exported.output is None
     exported.save(str(tmp_path / "net.py"))
-    result = invoke("export", model, "-o", tmp_path / "cli.py")
+    result = invoke("export", model, "-o", tmp_path / "cli.py", "--json")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "net.py").read_text() == (tmp_path / "cli.py").read_text()
+    api = convcli.export(str(model), output=str(tmp_path / "api.py")).to_json()
+    assert json.loads(result.stdout) == {**api, "output": str(tmp_path / "cli.py")}
 
 
 def test_results_draw_as_the_command_prints():

@@ -13,6 +13,7 @@ from convcli.api._values import PairLike, at_least, choice
 from convcli.core.errors import OptionError, ParameterError
 
 if TYPE_CHECKING:
+    import numpy as np
     from rich.console import RenderableType
 
     from convcli.explain.animation import Figure
@@ -160,7 +161,7 @@ def animate(
 
 def _numbers(
     x: MatrixLike | None, k: MatrixLike | None, seed: int, size: tuple[int, int], kernel: tuple[int, int]
-) -> tuple[Any, Any]:
+) -> tuple[np.ndarray, np.ndarray]:
     """The input and kernel for ``values``: as given (their shapes checked), else small random integers."""
     import numpy as np
 

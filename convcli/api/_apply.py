@@ -20,8 +20,10 @@ from convcli.core.errors import ConvcliError, OptionError, ParameterError
 from convcli.core.filters.image import FilterSettings
 
 if TYPE_CHECKING:
+    import numpy as np
     from rich.console import RenderableType
 
+    from convcli.core.filters import FilterResult
     from convcli.core.kernels import NamedKernel
     from convcli.explain.apply_report import ApplyReport, PixelReport
     from convcli.imageio import LoadedImage
@@ -57,7 +59,7 @@ class ApplyResult(Result):
     report: ApplyReport
     pixel: PixelReport | None
     loaded: LoadedImage
-    result_image: Any  # (H_out, W_out[, C]) float, on the input's scale
+    result_image: np.ndarray  # (H_out, W_out[, C]) float, on the input's scale
 
     def to_json(self) -> dict[str, Any]:
         data = self.report.to_json()
@@ -75,7 +77,7 @@ class ApplyResult(Result):
             parts.append(views.pixel(self.pixel, len(self.report.input_shape) == 3))
         return Group(*parts)
 
-    def before_after(self) -> tuple[Any, Any]:
+    def before_after(self) -> tuple[np.ndarray, np.ndarray]:
         """The input and the result as 8-bit pixels, as the files show them."""
         from convcli import imageio
 
@@ -83,7 +85,7 @@ class ApplyResult(Result):
         before = imageio.to_display(self.loaded.pixels, self.loaded.scale, "clip")
         return before, imageio.to_display(self.result_image, self.loaded.scale, shown)
 
-    def terminal_pictures(self, width: int, height: int) -> tuple[Any, Any]:
+    def terminal_pictures(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
         """Before and after fitted to ``width`` columns of half blocks; with a pixel explained, a full-size crop
         around it ``height`` lines high (a blur shows at full size; scaled down it would not)."""
         from convcli import imageio
@@ -148,7 +150,7 @@ class SheetResult(Result):
 
     input: str
     sheet: str
-    tiles: tuple[tuple[str, Any, list[str]], ...]  # (name, pixels, caption), the original first
+    tiles: tuple[tuple[str, np.ndarray, list[str]], ...]  # (name, pixels, caption), the original first
     summaries: tuple[dict[str, Any], ...]
 
     def to_json(self) -> dict[str, Any]:
@@ -162,7 +164,7 @@ class SheetResult(Result):
 
         return Text(self.line())
 
-    def terminal_tiles(self, width: int) -> list[tuple[str, Any]]:
+    def terminal_tiles(self, width: int) -> list[tuple[str, np.ndarray]]:
         """Each tile's name and pixels fitted to ``width`` columns of half blocks, 12 lines at most."""
         from convcli import imageio
 
@@ -414,15 +416,15 @@ def filter_file(
 def _filter_frames(
     frames: Sequence[LoadedImage], chosen: NamedKernel, settings: FilterSettings, filter_alpha: bool, image: str,
     progress: bool,
-) -> tuple[list[Any], list[Any], list[Any]]:  # fmt: skip
+) -> tuple[list[FilterResult], list[np.ndarray | None], list[np.ndarray | None]]:  # fmt: skip
     """Each frame filtered (premultiplied when it has alpha): the results, the alphas written, the divisors."""
     from convcli.core.filters import apply_kernel, apply_kernel_alpha
     from convcli.render import make_console
     from convcli.render.progress import slow_progress
 
-    results: list[Any] = []
-    alphas_out: list[Any] = []
-    divisors: list[Any] = []
+    results: list[FilterResult] = []
+    alphas_out: list[np.ndarray | None] = []
+    divisors: list[np.ndarray | None] = []
     # a bar of its own past a second, unless a batch's bar over files is already drawn
     with slow_progress(make_console(stderr=True), f"Filtering {Path(image).name}", enabled=progress) as bar:
         for i, frame in enumerate(frames):

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from convcli.options import PairArg
+    from convcli.tui.playground_model import Filtered
 
 from convcli.options import (
     AtOpt,
@@ -102,14 +109,14 @@ def explore(
     from convcli.tui.arithmetic import ArithmeticScreen, arithmetic_from
     from convcli.tui.backprop import BackpropScreen
 
-    def arithmetic() -> Any:
+    def arithmetic() -> Callable[[], Screen[None]]:
         size = (height, width or height)
         geometry = Geometry.of(k, kh, kw, given(stride), given(padding), given(dilation), transposed, None, pool,
                                ceil_mode)  # fmt: skip
         report = layer_report(size, geometry)
         return lambda: ArithmeticScreen(arithmetic_from(report))
 
-    def walk() -> Any:
+    def walk() -> Callable[[], Screen[None]]:
         sizes = (height, width, k, seed, real)
         counts = (channels, filters)
         d, _ = derivation(x, kmatrix, bias, grad, random, sizes, counts, given(stride), given(padding),
@@ -133,7 +140,7 @@ def explore(
         typer.echo(line)
 
 
-def _playground(image: str, kernel: str, at: Any, mode: str) -> Any:
+def _playground(image: str, kernel: str, at: PairArg | None, mode: str) -> Callable[[], Screen[None]]:
     """The playground's maker, after reading the image and kernel (errors before the screen opens)."""
     from convcli.api._apply import read_image, read_kernels, write_filtered
     from convcli.tui.playground import PlaygroundScreen
@@ -145,7 +152,7 @@ def _playground(image: str, kernel: str, at: Any, mode: str) -> Any:
     if mode != model.mode:
         model.toggle_mode()
 
-    def save(model: Playground, done: Any) -> str:
+    def save(model: Playground, done: Filtered) -> str:
         from convcli.api._errors import ConvcliError, OptionError
 
         try:

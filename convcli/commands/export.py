@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from convcli.options import JsonOpt, emit
+
 EPILOG = """Examples (each runs as it is; # lines are comments):
 
   # train a model, then write it as a PyTorch network
@@ -21,6 +23,7 @@ def export(
     model: Annotated[str, typer.Argument(help="A model file written by convcli train.", show_default=False)],
     output: Annotated[str, typer.Option("--output", "-o", help="The Python file to write.")] = "net.py",
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output file.")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Write MODEL as a PyTorch network: a torch.nn.Sequential with PyTorch's names and NCHW, a load() that
     fills it from the model file with NumPy (no pickle), and a preprocess() that feeds an image as
@@ -28,4 +31,8 @@ def export(
     """
     from convcli.api._export import export as run
 
-    typer.echo(run(model, output, force).line())
+    result = run(model, output, force)
+    if json_out:
+        emit(result, json_out)
+    else:
+        typer.echo(result.line())

@@ -14,8 +14,13 @@ from convcli.api._train import OnStep, Trainer, TrainingInterrupted, describe_op
 from convcli.options import JsonOpt
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from types import ModuleType
 
+    from rich.console import Console, RenderableType
+
+    from convcli.api._train import TrainResult
+    from convcli.core.nn import Model
+    from convcli.core.optim import Optimizer
     from convcli.core.training import EpochReport
 
 EPILOG = """Examples (each runs as it is; # lines are comments):
@@ -180,7 +185,7 @@ def _typed(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name == "COMMANDLINE"
 
 
-def _numbers(result: Any) -> Any:
+def _numbers(result: TrainResult) -> TrainResult:
     from dataclasses import replace
 
     return replace(result, heat_maps=False)
@@ -263,13 +268,13 @@ class _Live:
 
     EVERY = 32
 
-    def __init__(self, model: Any, console: Console, views: Any):
+    def __init__(self, model: Model, console: Console, views: ModuleType):
         self.model, self.console, self.views = model, console, views
         self.losses: list[float] = []
         self.calls = 0
-        self.drawn: Any = ""
+        self.drawn: RenderableType = ""
 
-    def wrap(self, step: OnStep, history: dict[str, list[Any]], opt: Any) -> OnStep:
+    def wrap(self, step: OnStep, history: dict[str, list[Any]], opt: Optimizer) -> OnStep:
         def watched(done: int, loss: float, acc: float) -> None:
             self.losses.append(loss)
             self.calls += 1
@@ -279,7 +284,7 @@ class _Live:
 
         return watched
 
-    def redraw(self, history: dict[str, list[Any]], opt: Any) -> None:
+    def redraw(self, history: dict[str, list[Any]], opt: Optimizer) -> None:
         norms = {self.model.label(k): v for k, v in self.model.norms().items()}
         first = next((v for v in self.model.parameters().values() if v.ndim == 4), None)
         colour = self.console.color_system is not None and not self.console.no_color
@@ -291,5 +296,5 @@ class _Live:
 
         self.drawn = Frozen(panel, self.console, self.console.width)
 
-    def panel(self) -> Any:
+    def panel(self) -> RenderableType:
         return self.drawn

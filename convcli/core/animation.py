@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from .errors import ParameterError
 from .shapes import ConvGeometry, Pair, TransposedGeometry
@@ -156,7 +159,7 @@ def gathers(g: ConvGeometry) -> list[Gather]:
 
 
 def sweep_numbers(
-    sweep: WindowSweep, x: Any, weight: Any = None, pool: str = "max", bias: float = 0.0
+    sweep: WindowSweep, x: np.ndarray, weight: np.ndarray | None = None, pool: str = "max", bias: float = 0.0
 ) -> dict[str, Any]:
     """The numbers a --values animation shows, from the core's own operations.
 

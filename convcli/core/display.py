@@ -3,8 +3,6 @@ values, and the cells' colours of the animations. NumPy only; the terminal and t
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from .animation import INPUT, PADDING, ZERO
@@ -51,7 +49,7 @@ def to_display(result: np.ndarray, scale: float, display: str, bits: int = 8) ->
     return pixels
 
 
-def kernel_colours(weights: Any) -> Any:
+def kernel_colours(weights: np.ndarray) -> np.ndarray:
     """The first layer's kernels, channel 0, as diverging colours: (C_out, C_in, kH, kW) -> (C_out, kH, kW, 3)
     uint8, blue negative, white zero, red positive, scaled by the largest |weight| (the terminal's heat
     maps and the PNG grid alike)."""
@@ -59,7 +57,7 @@ def kernel_colours(weights: Any) -> Any:
     return diverging_colours(k, float(np.abs(k).max()))
 
 
-def diverging_colours(values: Any, scale: float) -> Any:
+def diverging_colours(values: np.ndarray, scale: float) -> np.ndarray:
     """Values as colours, (...) -> (..., 3) uint8: blue at -scale, white at 0, red at +scale (clipped)."""
     v = np.asarray(values, dtype=np.float64) / (scale or 1.0)
     rgb = np.empty((*v.shape, 3))

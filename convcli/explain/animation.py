@@ -10,7 +10,10 @@ gathering dL/dO through the taps that read it).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from convcli.core.animation import (
     Grid,
@@ -218,7 +221,11 @@ def gather_figure(g: ConvGeometry, sweep: WindowSweep, title: str) -> Figure:
 
 
 def layer_figure(
-    report: LayerReport, view: str = "windows", grad: bool = False, x: Any = None, k: Any = None
+    report: LayerReport,
+    view: str = "windows",
+    grad: bool = False,
+    x: np.ndarray | None = None,
+    k: np.ndarray | None = None,
 ) -> Figure:
     """The animation of one `convcli shape` layer: its windows (``view`` "windows"), a transposed
     convolution's stamps ("scatter") or, with ``grad``, a convolution's dL/dX gathered cell by cell.

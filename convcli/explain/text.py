@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def fmt_number(v: float, digits: int = 4) -> str:
@@ -29,7 +32,7 @@ def paren(v: str) -> str:
     return f"({v})" if v.startswith("-") else v
 
 
-def pair_text(pair: Sequence[Any], sep: str = ",") -> str:
+def pair_text(pair: Sequence[object], sep: str = ",") -> str:
     """An (h, w) pair as one value when both agree, else "h,w" (or with another separator)."""
     a, b = pair
     return str(a) if a == b else f"{a}{sep}{b}"
@@ -45,7 +48,7 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def integer_form(values: Any, max_denominator: int = 1024) -> tuple[int, Any] | None:
+def integer_form(values: np.ndarray, max_denominator: int = 1024) -> tuple[int, np.ndarray] | None:
     """(D, values*D) when every entry is a whole number over a common D (1/16 for setosa's blur), else None."""
     import numpy as np
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from convcli.core.checkpoint import ModelFile
+from convcli.core.nn import Model
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class ModelSummary:
         return 4 * self.params
 
 
-def model_summary(model: Any, input_shape: tuple[int, ...], batch: int) -> ModelSummary:
+def model_summary(model: Model, input_shape: tuple[int, ...], batch: int) -> ModelSummary:
     """The network's layers with their output shapes (from a forward pass of zeros), parameters and
     multiply-adds for a batch: a convolution C_out·(C_in·kH·kW)·H_out·W_out per image, a linear layer
     in·out, batch normalisation one per value."""

@@ -11,7 +11,11 @@ from convcli.core.errors import ConvcliError
 from convcli.imageio.images import ImageReadError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
+
+    from convcli.core.checkpoint import InputSpec
 
 
 # --- datasets and model files (train, predict) ----------------------------------------------------
@@ -48,7 +52,7 @@ def prepare_image(path: str, size: tuple[int, int], channels: int = 1) -> np.nda
         raise ImageReadError(f"{path} could not be read: {err}") from None
 
 
-def model_input(path: str, spec: Any) -> np.ndarray:
+def model_input(path: str, spec: InputSpec) -> np.ndarray:
     """One image as a model with input ``spec`` (checkpoint.InputSpec) takes it: prepare_image's pixels
     normalised by the training set's mean and std, (C, H, W) float32. `predict` and `inspect` feed this."""
     import numpy as np
@@ -103,7 +107,7 @@ IDX_FILES = {
 MAX_IDX_BYTES = 1 << 30  # 1 GiB: MNIST's largest file is 47 MB
 
 
-def _read_idx(path: Any, expect_dims: int) -> np.ndarray:
+def _read_idx(path: Path, expect_dims: int) -> np.ndarray:
     import gzip
 
     import numpy as np
@@ -211,11 +215,11 @@ def load_dataset(data: str, samples: int, size: tuple[int, int], test_split: flo
     return Dataset(x[train], y[train], x[test], y[test], classes, f"image folders in {data}", split_here=True)
 
 
-def _is_idx(path: Any) -> bool:
+def _is_idx(path: Path) -> bool:
     return any((path / (name + ext)).is_file() for name in IDX_FILES.values() for ext in ("", ".gz"))
 
 
-def stratified_split(labels: Any, fraction: float, seed: int) -> tuple[Any, Any]:
+def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(held-out, kept) indices: ``fraction`` of each class held out (rounded, at least one of a class with
     two or more images when fraction > 0), shuffled with ``seed``: every class is tested in proportion."""
     import numpy as np
@@ -232,7 +236,7 @@ def stratified_split(labels: Any, fraction: float, seed: int) -> tuple[Any, Any]
     return rng.permutation(np.concatenate(held)), rng.permutation(np.concatenate(kept))
 
 
-def _refuse_cifar(path: Any) -> None:
+def _refuse_cifar(path: Path) -> None:
     """CIFAR-10's python batches are pickled, which convcli never loads (unpickling runs code): say how to convert."""
     batches = list(path.glob("data_batch_*")) + list(path.glob("*/data_batch_*"))
     if batches:

@@ -19,6 +19,8 @@ from convcli.imageio.files import write_atomically
 from convcli.imageio.pictures import monospace_font
 
 if TYPE_CHECKING:
+    from PIL import Image, ImageDraw
+
     from convcli.explain.animation import Figure, Picture
 
 # palette index -> RGB
@@ -122,7 +124,7 @@ class _Painter:
         self._values(draw)
         self.base = base
 
-    def _grids(self, base: Any) -> None:
+    def _grids(self, base: Image.Image) -> None:
         """The input grid's cells by role; the output grid empty (or written, for the views that show it whole)."""
         fig = self.fig
         gh, gw = fig.grid.size
@@ -135,7 +137,7 @@ class _Painter:
                 colour = 3 if (i, j) in fig.output_zeros else (7 if fig.view == "windows" else 5)
                 self._cell(base, self.lay.output_origin, i, j, colour)
 
-    def _texts(self, draw: Any) -> None:
+    def _texts(self, draw: ImageDraw.ImageDraw) -> None:
         """The title, the grids' labels and the legend."""
         fig, lay, cell = self.fig, self.lay, self.lay.cell
         for k, line in enumerate(lay.title):
@@ -145,7 +147,7 @@ class _Painter:
         for k, line in enumerate(lay.legend):
             draw.text((cell, lay.legend_y + LINE * k), line, fill=9, font=self.text_font)
 
-    def _values(self, draw: Any) -> None:
+    def _values(self, draw: ImageDraw.ImageDraw) -> None:
         """The numbers that every frame shows: the input's values, the scatter view's stamp counts."""
         fig = self.fig
         if fig.input_values is not None:
@@ -160,17 +162,17 @@ class _Painter:
                 for j in range(ow):
                     self._label(draw, self.lay.output_origin, i, j, str(fig.overlaps[i][j]), 8)
 
-    def _cell(self, im: Any, origin: tuple[int, int], r: int, c: int, index: int) -> None:
+    def _cell(self, im: Image.Image, origin: tuple[int, int], r: int, c: int, index: int) -> None:
         x, y, s = origin[0] + c * self.lay.cell, origin[1] + r * self.lay.cell, self.lay.cell
         im.paste(9, (x, y, x + s, y + s))
         im.paste(index, (x + 1, y + 1, x + s, y + s))
 
-    def _label(self, draw: Any, origin: tuple[int, int], r: int, c: int, text: str, fill: int) -> None:
+    def _label(self, draw: ImageDraw.ImageDraw, origin: tuple[int, int], r: int, c: int, text: str, fill: int) -> None:
         s = self.lay.cell
         x, y = origin[0] + c * s + s / 2, origin[1] + r * s + s / 2
         draw.text((x, y), text, fill=fill, font=self.font, anchor="mm")
 
-    def frames(self, indices: list[int]) -> Iterator[Any]:
+    def frames(self, indices: list[int]) -> Iterator[Image.Image]:
         """Palette images of the chosen frames, in order; output cells fill in as the windows pass."""
         fig = self.fig
         running = self.base.copy()
@@ -184,14 +186,14 @@ class _Painter:
             if index in wanted:
                 yield self._frame(running.copy(), index, pic)
 
-    def _written(self, running: Any, index: int) -> None:
+    def _written(self, running: Image.Image, index: int) -> None:
         fig = self.fig
         i, j = divmod(index, fig.output_size[1])
         self._cell(running, self.lay.output_origin, i, j, 5)
         if fig.output_values is not None:
             self._label(self.Draw.Draw(running), self.lay.output_origin, i, j, fig.output_values[i][j], 8)
 
-    def _frame(self, im: Any, index: int, pic: Picture) -> Any:
+    def _frame(self, im: Image.Image, index: int, pic: Picture) -> Image.Image:
         """Frame ``index`` painted over the running picture: the window, the output cells lit, their numbers."""
         fig = self.fig
         for r, c in pic.lit_input:

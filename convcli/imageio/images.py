@@ -10,7 +10,10 @@ from convcli.core.errors import ConvcliError
 from convcli.imageio.files import STDIO, OutputError, output_format, write_atomically
 
 if TYPE_CHECKING:
-    pass
+    import io
+
+    import numpy as np
+    from PIL import Image
 
 
 # --- images -----------------------------------------------------------------------------------
@@ -61,7 +64,7 @@ class ConvcliWarning(UserWarning):
     """Something a user should know that does not stop the work: cli prints it as one line."""
 
 
-def _pixels(source: Any) -> int:
+def _pixels(source: str | io.BytesIO) -> int:
     """Width x height of an image file, from its header, whatever the decompression-bomb settings."""
     from PIL import Image
 
@@ -155,7 +158,7 @@ def _read_frames(path: str, name: str, gray: bool, first_only: bool) -> LoadedFr
     return LoadedFrames(images, durations, loop, fmt)
 
 
-def _open(source: Any, name: str) -> Any:
+def _open(source: str | io.BytesIO, name: str) -> Image.Image:
     """Image.open, with Pillow's decompression-bomb warning said once in convcli's words (past its error, it raises)."""
     import warnings
 
@@ -183,7 +186,7 @@ def _open(source: Any, name: str) -> Any:
 _DESCRIPTIONS = {"L": "greyscale, 8-bit", "RGB": "RGB, 8-bit", "RGBA": "RGBA, 8-bit", "LA": "greyscale + alpha, 8-bit"}
 
 
-def _normalised(im: Any) -> tuple[Any, float, str]:
+def _normalised(im: Image.Image) -> tuple[Image.Image, float, str]:
     """A Pillow image in a mode convcli reads as it is (L, LA, RGB, RGBA, I;16, I, F), its scale and description."""
     mode = im.mode
     if mode in _DESCRIPTIONS:
@@ -204,7 +207,7 @@ def _normalised(im: Any) -> tuple[Any, float, str]:
     return converted, 255.0, f"{mode} -> {converted.mode}"
 
 
-def _loaded(im: Any, gray: bool) -> LoadedImage:
+def _loaded(im: Image.Image, gray: bool) -> LoadedImage:
     """One Pillow image as float32 pixels on its own scale, alpha apart."""
     import numpy as np
 
@@ -238,7 +241,7 @@ FLOAT_FORMATS = {".tif", ".tiff"}  # where Pillow writes 32-bit float (one chann
 FRAME_FORMATS = {".gif", ".png", ".apng", ".webp", ".tif", ".tiff"}  # where Pillow writes several frames
 
 
-def _pil_frame(pixels: Any, alpha: Any) -> Any:
+def _pil_frame(pixels: np.ndarray, alpha: np.ndarray | None) -> Image.Image:
     """A Pillow image of 8-bit, 16-bit (greyscale) or float32 (greyscale) pixels, with 8-bit alpha if given."""
     import numpy as np
     from PIL import Image
@@ -326,7 +329,7 @@ def save_image(
     write_atomically(str(Path(path)), write, replace)
 
 
-def save_npy(path: str, array: Any, replace: bool = False) -> None:
+def save_npy(path: str, array: np.ndarray, replace: bool = False) -> None:
     import numpy as np
 
     write_atomically(path, lambda tmp: np.save(tmp, np.asarray(array, dtype=np.float32)), replace)

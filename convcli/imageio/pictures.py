@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any
 from convcli.imageio.files import OutputError, refuse_overwrite, write_atomically
 
 if TYPE_CHECKING:
-    pass
+    import numpy as np
+    from PIL import ImageFont
+
+    from convcli.explain.inspect_report import InspectReport
 
 
 def crop_origin(size: tuple[int, int], row: int, col: int, height: int, width: int) -> tuple[int, int]:
@@ -17,13 +20,13 @@ def crop_origin(size: tuple[int, int], row: int, col: int, height: int, width: i
     return min(max(0, row - height // 2), max(0, h - height)), min(max(0, col - width // 2), max(0, w - width))
 
 
-def crop_around(pixels: Any, row: int, col: int, height: int, width: int) -> Any:
+def crop_around(pixels: np.ndarray, row: int, col: int, height: int, width: int) -> np.ndarray:
     """The height x width window of pixels centred on (row, col), shifted to stay inside the image."""
     top, left = crop_origin(pixels.shape[:2], row, col, height, width)
     return pixels[top : top + height, left : left + width]
 
 
-def fit_half_blocks(pixels: Any, width: int, max_rows: int = 40) -> Any:
+def fit_half_blocks(pixels: np.ndarray, width: int, max_rows: int = 40) -> np.ndarray:
     """An 8-bit image resized (box filter) to at most ``width`` columns and 2*max_rows rows, RGB, even height:
     what render.images.half_blocks draws."""
     import numpy as np
@@ -39,7 +42,7 @@ def fit_half_blocks(pixels: Any, width: int, max_rows: int = 40) -> Any:
     return np.asarray(im.resize((w, h), Image.Resampling.BOX))
 
 
-def save_inspection(folder: str, report: Any, replace: bool = False) -> list[str]:
+def save_inspection(folder: str, report: InspectReport, replace: bool = False) -> list[str]:
     """`convcli inspect -o`: each spatial layer's maps as a PNG grid (diverging colours, each layer on its own
     scale, named in the file) and the input beside its saliency; the paths written. The folder is made if
     missing; files already there need ``replace``."""
@@ -86,7 +89,7 @@ def save_inspection(folder: str, report: Any, replace: bool = False) -> list[str
     return written
 
 
-def colour_bar(width: int, gap: int = 2, height: int = 10) -> Any:
+def colour_bar(width: int, gap: int = 2, height: int = 10) -> np.ndarray:
     """A strip from -max (blue) through 0 (white) to +max (red), left to right, under a grid of heat maps."""
     import numpy as np
 
@@ -100,7 +103,7 @@ def colour_bar(width: int, gap: int = 2, height: int = 10) -> Any:
     return bar
 
 
-def save_kernel_grid(path: str, weights: Any, replace: bool = False) -> None:
+def save_kernel_grid(path: str, weights: np.ndarray, replace: bool = False) -> None:
     """The first layer's kernels (C_out, C_in, kH, kW), channel 0, as a PNG grid: red positive, blue negative."""
     import numpy as np
     from PIL import Image
@@ -123,7 +126,7 @@ def save_kernel_grid(path: str, weights: Any, replace: bool = False) -> None:
     write_atomically(path, lambda tmp: Image.fromarray(canvas).save(tmp, format="PNG"), replace)
 
 
-def monospace_font(size: int) -> Any:
+def monospace_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """A monospaced system font (DejaVu Sans Mono), else Pillow's bundled one, so matrix columns line up."""
     from PIL import ImageFont
 
@@ -170,7 +173,7 @@ def save_contact_sheet(
     write_atomically(path, lambda tmp: sheet.save(tmp, format="PNG"), replace)
 
 
-def png_data_uri(pixels: Any) -> str:
+def png_data_uri(pixels: np.ndarray) -> str:
     """8-bit pixels (H, W) or (H, W, 3|4) as a ``data:image/png;base64,...`` address, for a page or a notebook."""
     import base64
     import io

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -76,7 +74,7 @@ def pixel(p: PixelReport, colour: bool) -> Group:
     """The window, the kernel as applied, the products and their sum, per channel, and the check."""
     e0 = p.parts[0]
 
-    def cells(index: Any) -> str:  # -1: a tap in the zero padding, which reads no input row or column
+    def cells(index: np.ndarray) -> str:  # -1: a tap in the zero padding, which reads no input row or column
         return ", ".join("pad" if i < 0 else str(i) for i in index)
 
     r_text = f"input rows {cells(e0.rows)}; columns {cells(e0.cols)}"
@@ -129,7 +127,7 @@ def pixel(p: PixelReport, colour: bool) -> Group:
     return Group(*items)
 
 
-def before_after(before: Any, after: Any, colour: bool = True) -> RenderableType:
+def before_after(before: np.ndarray, after: np.ndarray, colour: bool = True) -> RenderableType:
     """Two images already fitted to half the width (imageio.fit_half_blocks), side by side, labelled."""
     return side_by_side(titled("before", picture(before, colour)), titled("after", picture(after, colour)), gap=2)
 
@@ -152,7 +150,7 @@ def batch_total(done: int, failed: int, seconds: float) -> Text:
     return text
 
 
-def sheet_grid(tiles: list[tuple[str, Any]], per_row: int, colour: bool = True) -> RenderableType:
+def sheet_grid(tiles: list[tuple[str, np.ndarray]], per_row: int, colour: bool = True) -> RenderableType:
     """Half-block previews (fitted by imageio.fit_half_blocks) in a grid, each with its kernel's name."""
     from rich.table import Table
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.rule import Rule
 from rich.table import Table
@@ -111,7 +109,7 @@ def _inline(items: tuple[Inline, ...], style: str = "") -> Text:
     return t
 
 
-def _align(b: Align) -> tuple[list[Any], bool]:
+def _align(b: Align) -> tuple[list[RenderableType], bool]:
     """Aligned lines, the left-hand side in a column of its own (a long right-hand side wraps under itself)."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True, style="bold")
@@ -119,13 +117,13 @@ def _align(b: Align) -> tuple[list[Any], bool]:
     for row in b.rows[:ALIGN_ROWS]:
         lhs, *rest = row
         grid.add_row("  " + lhs.plain, Text("= " + " = ".join(r.plain for r in rest)))
-    parts: list[Any] = [grid]
+    parts: list[RenderableType] = [grid]
     if len(b.rows) > ALIGN_ROWS:
         parts.append(Text(f"  … {len(b.rows) - ALIGN_ROWS} more", style="dim"))
     return [*parts, Text()], len(b.rows) > ALIGN_ROWS
 
 
-def _block(b: Block, width: int) -> tuple[list[Any], bool]:
+def _block(b: Block, width: int) -> tuple[list[RenderableType], bool]:
     """One block's renderables, and whether anything in it was elided."""
     if isinstance(b, Heading):
         rule = Rule(b.text, style="cyan", align="left") if b.level <= 2 else Text(b.text, style="bold underline")
@@ -142,9 +140,9 @@ def _block(b: Block, width: int) -> tuple[list[Any], bool]:
     return [_hanging("✓" if b.ok else "✗", "bold green" if b.ok else "bold red", _inline(b.parts))], False
 
 
-def to_rich(doc: Document, width: int) -> tuple[Any, bool]:
+def to_rich(doc: Document, width: int) -> tuple[Group, bool]:
     """A rich renderable of the document, and whether any matrix had to be elided to fit."""
-    parts: list[Any] = [Text(doc.title, style="bold cyan"), Text()]
+    parts: list[RenderableType] = [Text(doc.title, style="bold cyan"), Text()]
     elided = False
     for b in doc.blocks:
         rendered, cut = _block(b, width)

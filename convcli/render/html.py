@@ -4,9 +4,8 @@ from the network. The library's results fall back on this where they have no HTM
 from __future__ import annotations
 
 import io
-from typing import Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 
 _PRE = (
     "<pre style=\"font-family: Menlo, 'DejaVu Sans Mono', Consolas, monospace; font-size: 13px; line-height: 1.25; "
@@ -14,7 +13,7 @@ _PRE = (
 )
 
 
-def renderable_html(renderable: Any, width: int = 100) -> str:
+def renderable_html(renderable: RenderableType, width: int = 100) -> str:
     """One ``<pre>`` block of the renderable drawn ``width`` columns wide, its colours as inline styles."""
     console = Console(
         file=io.StringIO(), record=True, width=width, force_terminal=True, color_system="truecolor", emoji=False
@@ -23,7 +22,7 @@ def renderable_html(renderable: Any, width: int = 100) -> str:
     return console.export_html(inline_styles=True, code_format=_PRE)
 
 
-def plain_text(renderable: Any, width: int = 100) -> str:
+def plain_text(renderable: RenderableType, width: int = 100) -> str:
     """The renderable as the terminal shows it under NO_COLOR, lines trimmed."""
     out = io.StringIO()
     console = Console(file=out, width=width, force_terminal=False, no_color=True, highlight=False, emoji=False)
@@ -31,7 +30,7 @@ def plain_text(renderable: Any, width: int = 100) -> str:
     return "".join(line.rstrip(" ") + "\n" for line in out.getvalue().splitlines())
 
 
-def renderable_svg(renderable: Any, width: int = 100, title: str = "convcli") -> str:
+def renderable_svg(renderable: RenderableType, width: int = 100, title: str = "convcli") -> str:
     """The renderable as rich draws a terminal window in SVG: a picture of what the command prints."""
     console = Console(
         file=io.StringIO(), record=True, width=width, force_terminal=True, color_system="truecolor", emoji=False

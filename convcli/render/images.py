@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from rich.color import Color, ColorType
 from rich.color_triplet import ColorTriplet
@@ -11,7 +14,7 @@ from rich.style import Style
 from rich.text import Text
 
 
-def half_blocks(pixels: Any) -> Text:
+def half_blocks(pixels: np.ndarray) -> Text:
     """An 8-bit RGB (H, W, 3) image, H even, as rich text: each ▀ shows a pixel (fg) above another (bg).
 
     Fit the image to the terminal first (imageio.fit_half_blocks): this draws every pixel it gets.
@@ -33,7 +36,7 @@ def half_blocks(pixels: Any) -> Text:
 GREY_RAMP = " .:-=+*#%@"  # dark to light, for a terminal without colour (NO_COLOR) on a dark background
 
 
-def grey_ramp(pixels: Any) -> Text:
+def grey_ramp(pixels: np.ndarray) -> Text:
     """The same (H, W, 3) image as half_blocks, each character cell (two pixels, one above the other)
     as a character of GREY_RAMP by its mean luminance (ITU-R 601)."""
     import numpy as np
@@ -44,12 +47,12 @@ def grey_ramp(pixels: Any) -> Text:
     return Text("\n".join("".join(GREY_RAMP[i] for i in row) for row in index))
 
 
-def picture(pixels: Any, colour: bool) -> Text:
+def picture(pixels: np.ndarray, colour: bool) -> Text:
     """half_blocks where the terminal shows colour, else grey_ramp."""
     return half_blocks(pixels) if colour else grey_ramp(pixels)
 
 
-def half_block_rows(pixels: Any, colour: bool) -> list[list[Segment]]:
+def half_block_rows(pixels: np.ndarray, colour: bool) -> list[list[Segment]]:
     """The same picture as ``picture``, as one list of segments per character row: what a full-screen
     app draws line by line without parsing a style string per cell (ten times faster than Text)."""
     if not colour:

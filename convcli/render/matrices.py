@@ -3,7 +3,7 @@ with ⋯ (and rows past ``max_side`` with ⋮), never cut, so no number reads as
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.measure import Measurement
@@ -12,6 +12,9 @@ from rich.text import Text
 
 from convcli.explain.text import fmt_number, integer_form
 from convcli.render.layout import titled
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _kept(n: int, side: int) -> list[int]:
@@ -22,7 +25,9 @@ def _kept(n: int, side: int) -> list[int]:
 class Matrix:
     """A 2-D array in brackets; ``marks`` (bool, same shape): cells to dim (the border rule's)."""
 
-    def __init__(self, values: Any, title: str | None, max_side: int, marks: Any, style: str, digits: int):
+    def __init__(
+        self, values: np.ndarray, title: str | None, max_side: int, marks: np.ndarray | None, style: str, digits: int
+    ):
         self.values, self.title, self.marks, self.style = values, title, marks, style
         self.rows = _kept(values.shape[0], max_side)
         self.max_side = max_side
@@ -80,13 +85,18 @@ class Matrix:
 
 
 def matrix(
-    values: Any, title: str | None = None, max_side: int = 9, marks: Any = None, style: str = "", digits: int = 4
+    values: np.ndarray,
+    title: str | None = None,
+    max_side: int = 9,
+    marks: np.ndarray | None = None,
+    style: str = "",
+    digits: int = 4,
 ) -> Matrix:
     """A 2-D array as a grid in brackets, elided past ``max_side`` or the width it gets."""
     return Matrix(values, title, max_side, marks, style, digits)
 
 
-def kernel_matrix(values: Any, title: str | None = None, max_side: int = 9, digits: int = 3) -> RenderableType:
+def kernel_matrix(values: np.ndarray, title: str | None = None, max_side: int = 9, digits: int = 3) -> RenderableType:
     """A kernel, shown as "1/16 ×" whole numbers where it has such a form, else to ``digits`` significant digits."""
     form = integer_form(values)
     if form is None:

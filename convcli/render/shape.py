@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -23,7 +24,7 @@ from convcli.explain.text import fmt_count, pair_text
 from convcli.render.layout import header, notes, para
 
 
-def _pair(a: Any, b: Any, sep: str = "×") -> str:
+def _pair(a: object, b: object, sep: str = "×") -> str:
     return pair_text((a, b), sep)
 
 
@@ -311,5 +312,5 @@ def shape_chain(report: ChainReport) -> Group:
     return Group(*parts)
 
 
-def _fraction(value: Any) -> str:
+def _fraction(value: Fraction) -> str:
     return fmt_count(int(value) if value.denominator == 1 else float(value))

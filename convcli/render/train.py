@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, ConsoleOptions, Group, RenderResult
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -17,15 +17,20 @@ from convcli.explain.train_report import TrainReport
 from convcli.render.layout import grid_rows, key_values, titled
 from convcli.render.matrices import matrix
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from convcli.explain.train_report import ModelSummary
+
 
 class _WatchedProgress(Progress):
     """A progress bar with the live view of training (``panel()``) drawn above it."""
 
-    def __init__(self, *columns: Any, panel: Callable[[], Any], **kwargs: Any):
+    def __init__(self, *columns: ProgressColumn | str, panel: Callable[[], RenderableType], **kwargs: Any):
         self.panel = panel  # before Progress's own __init__, which draws once
         super().__init__(*columns, **kwargs)
 
-    def get_renderables(self) -> Any:
+    def get_renderables(self) -> Iterable[RenderableType]:
         yield self.panel()
         yield from super().get_renderables()
 
@@ -36,7 +41,7 @@ class training_progress:
     ``panel``: a live view drawn above the bar (train --watch), refreshed as the bar is.
     """
 
-    def __init__(self, console: Console, title: str, total: int, panel: Callable[[], Any] | None = None):
+    def __init__(self, console: Console, title: str, total: int, panel: Callable[[], RenderableType] | None = None):
         columns = (
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -68,7 +73,7 @@ class training_progress:
             self.progress.stop()
 
 
-def gradcheck_table(errors: dict[str, float], entries: int) -> Any:
+def gradcheck_table(errors: dict[str, float], entries: int) -> RenderableType:
     """Largest relative error per parameter (over ``entries`` of each), and a verdict."""
     worst = max(errors.values())
     table = Table(box=None, padding=(0, 2), show_header=False)
@@ -133,7 +138,7 @@ def epoch_footnote() -> Text:
     return Text(EPOCH_FOOTNOTE, style="dim")
 
 
-def confusion_matrix(confusion: Any, classes: Sequence[str]) -> Table:
+def confusion_matrix(confusion: np.ndarray, classes: Sequence[str]) -> Table:
     table = Table(
         title="confusion matrix (rows: true class, columns: predicted)", title_justify="left", box=None, padding=(0, 1)
     )
@@ -148,7 +153,7 @@ def confusion_matrix(confusion: Any, classes: Sequence[str]) -> Table:
     return table
 
 
-def kernel_heatmaps(weights: Any, title: str, colour: bool = True, width: int = 80) -> Any:
+def kernel_heatmaps(weights: np.ndarray, title: str, colour: bool = True, width: int = 80) -> RenderableType:
     """Each kernel (channel 0) of (C_out, C_in, kH, kW) as coloured cells scaled by the largest |weight|.
 
     Without colour (piped, NO_COLOR) the kernels are shown as numbers instead.
@@ -210,7 +215,7 @@ def predictions(rows: Sequence[tuple[str, str, str]], top: int) -> _Predictions:
     return _Predictions(rows, top)
 
 
-def model_summary(summary: Any) -> Any:
+def model_summary(summary: ModelSummary) -> RenderableType:
     """torchinfo's table: each layer's output for the batch, parameters, multiply-adds; then the totals and the
     memory a step takes (float32)."""
     table = Table(box=None, padding=(0, 2), header_style="bold")

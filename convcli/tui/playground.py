@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from rich.console import RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -66,11 +68,11 @@ class Rendered(Widget):
 
     def __init__(self, id: str):
         super().__init__(id=id)
-        self.renderable: Any = None
+        self.renderable: RenderableType | None = None
         self.lines: list[Strip] = []
         self.width_drawn = -1
 
-    def show(self, renderable: Any) -> None:
+    def show(self, renderable: RenderableType) -> None:
         self.renderable, self.width_drawn = renderable, -1
         self.draw_lines()
 
@@ -172,7 +174,7 @@ class PlaygroundScreen(Screen[None]):
         ("w", "write the filtered image as convcli apply writes it (never over the input)"),
     ]
 
-    def __init__(self, model: Playground, save: Any = None):
+    def __init__(self, model: Playground, save: Callable[[Playground, Filtered], str] | None = None):
         super().__init__(id="play")
         self.model, self.save = model, save
         self.done: Filtered | None = None
