@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from convcli.api._arrays import MatrixLike, matrix
 from convcli.api._result import Result
@@ -28,7 +28,7 @@ class AnimationResult(Result):
 
     figure: Figure
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return self.figure.to_json()
 
     def renderable(self, width: int, colour: bool) -> RenderableType:

@@ -61,7 +61,7 @@ class ApplyResult(Result):
     loaded: LoadedImage
     result_image: np.ndarray  # (H_out, W_out[, C]) float, on the input's scale
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         data = self.report.to_json()
         if self.pixel is not None:
             data["at"] = self.pixel.to_json()
@@ -117,7 +117,7 @@ class FileFailure:
     kernel: str
     error: str
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, object]:
         return {"input": self.input, "kernel": self.kernel, "error": self.error}
 
 
@@ -132,7 +132,7 @@ class ApplyBatchResult(Result):
     def failed(self) -> int:
         return sum(isinstance(f, FileFailure) for f in self.files)
 
-    def to_json(self) -> list[dict[str, Any]]:
+    def to_json(self) -> list[dict[str, object]]:
         return [f.to_json() for f in self.files]
 
     def renderable(self, width: int, colour: bool) -> RenderableType:
@@ -153,7 +153,7 @@ class SheetResult(Result):
     tiles: tuple[tuple[str, np.ndarray, list[str]], ...]  # (name, pixels, caption), the original first
     summaries: tuple[dict[str, Any], ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {"input": self.input, "sheet": self.sheet, "tiles": list(self.summaries)}
 
     def line(self) -> str:

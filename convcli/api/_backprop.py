@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from convcli.api._arrays import MatrixLike, matrix
 from convcli.api._result import Result, page, save_text
@@ -36,7 +36,7 @@ class BackpropResult(Result):
     symbolic: bool = False
     loss_given: bool = False  # dL/dO was given, not L = sum(O)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return self.derivation.to_json()
 
     def document(self) -> Document:

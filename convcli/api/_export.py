@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from convcli.api._result import Result, save_text
 from convcli.core.errors import OptionError
@@ -21,7 +21,7 @@ class ExportResult(Result):
     source: str
     output: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {"model": self.model, "output": self.output, "lines": self.source.count("\n")}
 
     def line(self) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from convcli.api._result import Result
 from convcli.core.errors import OptionError
@@ -23,7 +23,7 @@ class InspectResult(Result):
     layer: int | None = None
     written: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         data = self.report.to_json()
         data["written"] = list(self.written)
         return data

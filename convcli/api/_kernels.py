@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from convcli.api._result import Result
 from convcli.core.errors import OptionError, ParameterError
@@ -21,7 +21,7 @@ class KernelsResult(Result):
     kernels: tuple[NamedKernel, ...]
     one: bool
 
-    def to_json(self) -> Any:
+    def to_json(self) -> object:
         from convcli.core.kernels import describe
 
         rows = []

@@ -61,7 +61,7 @@ class PredictResult(Result):
         confusion = self.confusion
         return None if confusion is None else float(np.trace(confusion) / confusion.sum())
 
-    def to_json(self) -> Any:
+    def to_json(self) -> object:
         classes = self.classes
         results = [
             {

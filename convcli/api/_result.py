@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from convcli.core.errors import OptionError
 
@@ -24,7 +24,7 @@ class Result(ABC):
     """Base of the results of ``convcli.shape(...)``, ``convcli.backprop(...)`` and the rest."""
 
     @abstractmethod
-    def to_json(self) -> Any:
+    def to_json(self) -> object:
         """Exactly what the command prints with ``--json``, as Python lists, dicts and numbers."""
 
     @abstractmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from convcli.api._result import Result
 from convcli.api._values import PairLike, at_least, choice, numeric_pair, optional_pair
@@ -22,7 +22,7 @@ class ShapeResult(Result):
 
     report: sr.LayerReport | sr.ChainReport
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return self.report.to_json()
 
     def renderable(self, width: int, colour: bool) -> RenderableType:

@@ -88,7 +88,7 @@ class TrainResult(Result):
     first_weight: np.ndarray | None
     heat_maps: bool = True  # the first layer's kernels as heat maps, else as numbers
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return self.report.to_json()
 
     def renderable(self, width: int, colour: bool) -> RenderableType:

@@ -53,7 +53,7 @@ class InputSpec:
     std: float
     channels: int = 1
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "channels": self.channels,
             "size": list(self.size),
@@ -75,7 +75,7 @@ class DataSpec:
     val_split: float
     test_split: float
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "source": self.source,
             "description": self.description,

@@ -180,11 +180,11 @@ class Derivation:
             "dL_dX_is_vec_dL_dO_times_J_X": self.agrees(self.dx, self.dx_jac),
         }
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """Every number as nested lists (one channel: matrices, not 3-D arrays), the configuration, the verdicts."""
         one = self.single_channel
 
-        def arr(a: np.ndarray) -> Any:
+        def arr(a: np.ndarray) -> object:
             return a.tolist()
 
         report: dict[str, Any] = {

@@ -59,7 +59,7 @@ class ApplyReport:
             )
         return out
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         g = self.result.geometry
         k = self.kernel
         return {
@@ -117,7 +117,7 @@ class PixelReport:
         """Whether the explanation reproduces the filtered image's value (float32 there, float64 here)."""
         return bool(np.allclose(self.combined, np.atleast_1d(self.value), rtol=1e-4, atol=1e-3))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         out: dict[str, Any] = {"row": self.row, "col": self.col, "value": np.asarray(self.value).tolist()}
         if self.divisor is not None:
             out["alpha_divisor"] = self.divisor

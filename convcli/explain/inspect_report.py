@@ -7,7 +7,6 @@ backward pass (core.nn.saliency, through conv2d_backward): nothing here recomput
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -35,7 +34,7 @@ class LayerMaps:
     def spatial(self) -> bool:
         return self.values.ndim == 3
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         v = self.values
         return {
             "index": self.index,
@@ -73,7 +72,7 @@ class InspectReport:
         hot = np.stack([np.clip(3 * s, 0, 1), np.clip(3 * s - 1, 0, 1), np.clip(3 * s - 2, 0, 1)], axis=-1)
         return np.repeat(grey[..., None], 3, axis=2), (255 * hot).astype(np.uint8)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         r, c = np.unravel_index(int(self.saliency.argmax()), self.saliency.shape)
         return {
             "image": self.image,

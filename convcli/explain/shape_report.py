@@ -82,7 +82,7 @@ class Frameworks:
     tf_same_padding: tuple[Pair, Pair]
     tf_refuses: bool = False  # TensorFlow refuses a dilation above 1 together with a stride above 1
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "pytorch": None
             if self.pytorch is None
@@ -142,7 +142,7 @@ class ConvReport(_TwoAxes):
     counts: Counts | None
     kind: str = "conv"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         axes = self._axes_json(
             lambda a: {
                 "effective_kernel": a.span,
@@ -173,7 +173,7 @@ class TransposedReport(_TwoAxes):
     counts: Counts | None
     kind: str = "tconv"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         axes = self._axes_json(
             lambda t: {
                 "output_padding": t.output_padding,
@@ -201,7 +201,7 @@ class PoolReport(_TwoAxes):
     axes: tuple[PoolAxis, PoolAxis]
     notes: tuple[str, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         axes = self._axes_json(
             lambda p: {
                 "numerator": p.numerator,
@@ -254,7 +254,7 @@ class ChainReport:
     def macs(self) -> int:
         return sum(s.macs or 0 for s in self.steps)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         rows = []
         for s in self.steps:
             row: dict[str, Any] = {

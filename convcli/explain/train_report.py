@@ -27,7 +27,7 @@ class TrainReport:
         values = self.model_file.history[key]
         return values[-1] if values else None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         h = self.model_file.history
         report: dict[str, Any] = {
             "test_accuracy": self.last("test_accuracy"),

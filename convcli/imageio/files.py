@@ -3,12 +3,13 @@ interrupted run leaves nothing), never over an input, over an existing file only
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from convcli.core.errors import ConvcliError
 
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Callable
+    from pathlib import Path
 
 STDIO = "-"  # a path of "-" means standard input (or output)
 
@@ -72,7 +73,7 @@ def check_output(path: str, input_path: str | list[str], force: bool) -> str:
     return ext
 
 
-def write_atomically(path: str, write: Any, replace: bool = False) -> None:
+def write_atomically(path: str, write: Callable[[str], object], replace: bool = False) -> None:
     """Call write(tmp_path) on a temporary file beside ``path``, then move it to ``path``.
 
     A failed or interrupted write leaves no partial file behind. Without ``replace`` the file is
@@ -116,7 +117,7 @@ def write_text(path: str, text: str, replace: bool = False) -> None:
     write_atomically(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"), replace)
 
 
-def _create_exclusively(tmp: str, out: Any) -> None:
+def _create_exclusively(tmp: str, out: Path) -> None:
     import os
 
     try:

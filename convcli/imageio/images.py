@@ -288,8 +288,8 @@ def _save_options(
 
 def save_image(
     path: str,
-    pixels: Any,
-    alpha: Any = None,
+    pixels: np.ndarray | list[np.ndarray],
+    alpha: np.ndarray | list[np.ndarray | None] | None = None,
     fmt: str | None = None,
     quality: int | None = None,
     durations: list[int] | None = None,

@@ -3,6 +3,7 @@ as PNG, images as data: addresses for a page."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from convcli.imageio.files import OutputError, refuse_overwrite, write_atomically
@@ -49,7 +50,6 @@ def save_inspection(folder: str, report: InspectReport, replace: bool = False) -
     from pathlib import Path
 
     import numpy as np
-    from PIL import Image
 
     from convcli.core.display import diverging_colours
 
@@ -84,9 +84,15 @@ def save_inspection(folder: str, report: InspectReport, replace: bool = False) -
     written = []
     for name, canvas in pictures.items():
         path = str(out / name)
-        write_atomically(path, lambda tmp, canvas=canvas: Image.fromarray(canvas).save(tmp, format="PNG"), replace)
+        write_atomically(path, partial(_save_png, canvas), replace)
         written.append(path)
     return written
+
+
+def _save_png(pixels: np.ndarray, path: str) -> None:
+    from PIL import Image
+
+    Image.fromarray(pixels).save(path, format="PNG")
 
 
 def colour_bar(width: int, gap: int = 2, height: int = 10) -> np.ndarray:
@@ -139,7 +145,7 @@ def monospace_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def save_contact_sheet(
-    path: str, tiles: list[tuple[str, Any, list[str]]], side: int = 280, replace: bool = False
+    path: str, tiles: list[tuple[str, np.ndarray, list[str]]], side: int = 280, replace: bool = False
 ) -> None:
     """A PNG grid of (title, 8-bit image, caption lines) tiles, each image fitted in side x side, atomically."""
     import numpy as np

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -27,6 +27,8 @@ Pair = tuple[int, int]
 TileFill = Callable[[int, int, np.ndarray], None]
 Progress = Callable[[float], None]  # called with the fraction of the output done, from worker threads
 Term = tuple[float, Callable[[], Any]]  # a weight and the source array it multiplies, made on demand
+
+T = TypeVar("T")
 
 
 class PaddedImage:
@@ -84,7 +86,7 @@ class RowsDone:
                 self.progress(self.done / self.total)
 
 
-def in_threads(work: Callable[[list[Any]], None], items: Sequence[Any], workers: int) -> None:
+def in_threads(work: Callable[[list[T]], None], items: Sequence[T], workers: int) -> None:
     """work(part) for the items dealt round-robin into ``workers`` parts, each in a thread (NumPy
     releases the GIL in its loops); with one worker or one item, here."""
     if workers == 1 or len(items) < 2:
@@ -95,7 +97,7 @@ def in_threads(work: Callable[[list[Any]], None], items: Sequence[Any], workers:
             f.result()
 
 
-def quiet(work: Callable[[list[Any]], None], part: list[Any]) -> None:
+def quiet(work: Callable[[list[T]], None], part: list[T]) -> None:
     """work(part) with NumPy's overflow warnings off (NumPy's error state is per thread): a value
     past float32's range is refused by the finiteness check on the result, in one clear error."""
     with np.errstate(over="ignore", invalid="ignore"):
