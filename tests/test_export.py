@@ -175,3 +175,63 @@ def test_colour_training_predicts_inspects_and_exports(tmp_path):
     with torch.no_grad():
         theirs = module.load(str(model))(x).numpy()
     np.testing.assert_allclose(mf.model().forward(ours), theirs, rtol=1e-4, atol=1e-5)
+
+
+HOSTILE = [
+    '"""\nimport os; os.system("touch pwned")\n"""',
+    "\\\" \\\\ \n__import__('os').system('touch pwned') #",
+    "'''; raise SystemExit('pwned') #",
+    "\r\x0b\x0c\x1c\x85\u2028 end",
+]
+
+
+def _shape_of(source: str) -> str:
+    """The module's syntax tree with every string constant blanked: what runs, whatever the strings say."""
+    import ast
+
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            node.value = ""
+    return ast.dump(tree)
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=["docstring", "escapes", "quotes", "line-ends"])
+def test_no_text_from_a_model_or_its_path_becomes_code(text, tmp_path):
+    """A description, class names, layer names and a model file named so as to close a docstring or start a line
+    of code: the exported file runs exactly the code of a plain export, the texts kept as data."""
+    from dataclasses import replace
+
+    from convcli import imageio
+
+    plain = tmp_path / "plain.npz"
+    assert invoke("train", "--samples", "60", "--epochs", "1", "--out", plain, "--no-gradcheck").exit_code == 0
+    mf = imageio.load_model(str(plain))
+    hostile_mf = replace(
+        mf,
+        classes=[text + str(i) for i in range(len(mf.classes))],
+        layers=[text for _ in mf.layers],
+        data=replace(mf.data, description=text),
+    )
+    folder = tmp_path / "a folder"
+    folder.mkdir()
+    hostile = folder / ("m" + text.replace("\x00", "").replace("/", "_") + ".npz")
+    imageio.save_model(str(hostile), hostile_mf)
+    exported = {}
+    for name, model in (("plain", plain), ("hostile", hostile)):
+        out = tmp_path / f"{name}.py"
+        result = invoke("export", model, "-o", out)
+        assert result.exit_code == 0, result.output
+        exported[name] = out.read_text(encoding="utf-8")
+    assert _shape_of(exported["hostile"]) == _shape_of(exported["plain"])
+    import ast
+
+    module = ast.parse(exported["hostile"])
+    constants = {
+        node.targets[0].id: node.value
+        for node in module.body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+    }
+    assert ast.literal_eval(constants["MODEL_PATH"]) == str(hostile)  # the path kept whole, as data
+    assert ast.literal_eval(constants["CLASSES"]) == hostile_mf.classes
+    assert not (tmp_path / "pwned").exists()

@@ -51,16 +51,17 @@ def torch_source(mf: ModelFile, net: Model, model_path: str) -> str:
     lines = []
     flat = False
     for index, (layer, name) in enumerate(zip(net.layers, net.names, strict=True)):
-        lines.append(f"        {torch_module(layer, flat)},  # {index}: {name}")
+        lines.append(f"        {torch_module(layer, flat)},  # {index}: {_inert(name)}")
         flat = flat or isinstance(layer, Flatten)
     modules = "\n".join(lines)
     h, w = mf.input.size
     params = sum(v.size for v in net.parameters().values())
     values: dict[str, Any] = {
-        "arch": mf.arch,
-        "model_path": model_path,
+        "arch": _inert(mf.arch),
+        "model_path": _inert(model_path),
+        "model_path_literal": repr(model_path),
         "epochs": plural(mf.epoch, "epoch"),
-        "data": mf.data.description,
+        "data": _inert(mf.data.description),
         "params": f"{params:,}",
         "classes": repr(list(mf.classes)),
         "size": f"({h}, {w})",
@@ -72,12 +73,19 @@ def torch_source(mf: ModelFile, net: Model, model_path: str) -> str:
     return TEMPLATE.format(**values)
 
 
+def _inert(text: str) -> str:
+    """Text from a model file or a path, safe inside the generated file's docstrings and comments: control
+    characters (a newline would start a line of code) and backslashes escaped as repr escapes them, and every
+    double quote escaped, so that no text can close a docstring. What a file says can never become code."""
+    return repr(str(text))[1:-1].replace('"', '\\"')
+
+
 TEMPLATE = '''"""A convcli model as a PyTorch network: {arch} ({params} parameters), {epochs} on {data}.
 
 Written by `convcli export {model_path}`. Everything here is PyTorch's and NumPy's own:
 
-    # torch.nn.Sequential in eval mode, with the trained weights
-    net = load("{model_path}")
+    # torch.nn.Sequential in eval mode, with the trained weights (the model file's path is MODEL_PATH)
+    net = load(MODEL_PATH)
     # (1, classes): what `convcli predict` computes
     logits = net(preprocess("image.png"))
     # save it PyTorch's way, or go on training it, on a GPU: net.to("cuda")
@@ -94,6 +102,7 @@ import numpy as np
 import torch
 from torch import nn
 
+MODEL_PATH = {model_path_literal}  # the model file this was exported from
 CLASSES = {classes}
 INPUT_SIZE = {size}  # (H, W): images are resized to this, bilinear
 CHANNELS = {channels}  # 1: greyscale, 3: RGB
@@ -107,7 +116,7 @@ def build() -> nn.Sequential:
     )
 
 
-def load(path: str = "{model_path}") -> nn.Sequential:
+def load(path: str = MODEL_PATH) -> nn.Sequential:
     """The network with the weights of a convcli model file (an .npz read without pickle)."""
     net = build()
     with np.load(path, allow_pickle=False) as data:
