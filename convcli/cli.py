@@ -7,6 +7,7 @@ written); 2 a usage error (an unknown option, a bad option value); 130 interrupt
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import warnings
 from typing import Annotated, Any
@@ -100,26 +101,38 @@ def root(
 
 
 class _ClosablePipe:
-    """stdout that stops writing, silently, once its reader has gone (`convcli train | head -1`): the work
-    goes on and its files are written; only the text is dropped."""
+    """stdout that stops writing, silently, once its reader has gone (`convcli train | head -1`) or when there is
+    none (`>&-`): the work goes on and its files are written; only the text is dropped. A write that fails
+    otherwise (a full disk, `> /dev/full`) is raised once and remembered, so that it is reported once."""
 
     def __init__(self, stream: Any):
-        self._stream, self.closed_by_reader = stream, False
+        self._stream = stream
+        self.closed_by_reader = stream is None
+        self.failed: OSError | None = None
 
     def write(self, text: str) -> int:
-        if not self.closed_by_reader:
+        if not (self.closed_by_reader or self.failed):
             try:
                 return int(self._stream.write(text))
             except BrokenPipeError:
                 self.closed_by_reader = True
+            except OSError as err:
+                self.failed = err
+                raise
         return len(text)
 
     def flush(self) -> None:
-        if not self.closed_by_reader:
+        if not (self.closed_by_reader or self.failed):
             try:
                 self._stream.flush()
             except BrokenPipeError:
                 self.closed_by_reader = True
+            except OSError as err:
+                self.failed = err
+                raise
+
+    def isatty(self) -> bool:
+        return self._stream is not None and bool(self._stream.isatty())
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -142,7 +155,10 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):  # PYTHONIOENCODING=ascii and the like: say ? rather than fail
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
-    sys.stdout = _ClosablePipe(sys.stdout)
+    if sys.stdin is None:  # `<&-`: nothing to read, as from an empty file
+        sys.stdin = open(os.devnull)
+    pipe = _ClosablePipe(sys.stdout)
+    sys.stdout = pipe
     signal.signal(signal.SIGTERM, _terminate)
     warnings.showwarning = _show_warning
     # only the command named is built; anything else (--help, a typo) gets every command
@@ -150,16 +166,22 @@ def main() -> None:
     try:
         make_app(first if first in COMMANDS else None)(prog_name="convcli")
     finally:
-        try:
-            sys.stdout.flush()
-        except BrokenPipeError:
-            pass
-        if isinstance(sys.stdout, _ClosablePipe) and sys.stdout.closed_by_reader:
-            # stop Python flushing the closed pipe again at exit ("Exception ignored ... BrokenPipeError")
-            import os
+        _close_stdout(pipe)
 
-            if sys.__stdout__ is not None:
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
+
+def _close_stdout(pipe: _ClosablePipe) -> None:
+    """The last flush of standard output: a failure found only now (a full disk) is said once and exits 1; after
+    any failure or a reader gone, Python's own flush at exit is pointed at /dev/null, so it adds no traceback."""
+    failure = None
+    try:
+        pipe.flush()
+    except OSError as err:
+        failure = err
+    if (pipe.closed_by_reader or pipe.failed) and sys.__stdout__ is not None:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
+    if failure is not None:
+        typer.echo(f"Error: cannot write standard output: {failure.strerror or failure}", err=True)
+        raise SystemExit(1)
 
 
 COMMANDS: dict[str, dict[str, Any]] = {  # name (and module under convcli.commands): Typer options

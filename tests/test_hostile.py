@@ -470,3 +470,47 @@ def test_a_canvas_mostly_of_border_is_refused_before_allocation(scene, args, bou
     assert "Traceback" not in result.output
     assert "out of memory" not in result.stderr
     assert not scene.with_name("o.png").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["shape", "--H", "28", "--K", "3"],
+        ["kernels"],
+        ["apply", SAMPLES / "scene.png", "-k", "sobel", "-o", "edges.png", "--force"],
+    ],
+    ids=["shape", "kernels", "apply"],
+)
+@pytest.mark.parametrize(
+    ("redirect", "code", "said"),
+    [
+        (">&-", 0, ""),  # no standard output at all: the text is dropped, the work done
+        ("> /dev/full", 1, "No space left on device"),  # said once, no traceback
+        ("<&- > /dev/null", 0, ""),  # no standard input: nothing here reads it
+    ],
+    ids=["closed-stdout", "full-stdout", "closed-stdin"],
+)
+def test_closed_and_full_standard_streams_end_cleanly(args, redirect, code, said, tmp_path):
+    import shlex
+    import subprocess
+    import sys
+
+    command = " ".join(shlex.quote(str(a)) for a in [sys.executable, "-m", "convcli", *args])
+    done = subprocess.run(["bash", "-c", f"{command} {redirect}"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Exception ignored" not in done.stderr
+    assert done.stderr.count("Error:") == (1 if said else 0), done.stderr
+    assert said in done.stderr
+
+
+def test_standard_input_closed_is_an_empty_input(tmp_path):
+    import subprocess
+    import sys
+
+    command = f"{sys.executable} -m convcli apply - -k blur -o out.png <&-"
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "standard input is not an image" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out.png").exists()
