@@ -514,3 +514,32 @@ def test_standard_input_closed_is_an_empty_input(tmp_path):
     assert "standard input is not an image" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out.png").exists()
+
+
+@pytest.fixture
+def small_bomb_limit(monkeypatch, tmp_path):
+    """Pillow's decompression-bomb limit lowered so that a 100x100 image passes its error threshold."""
+    from PIL import Image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 2000)
+    Image.new("L", (100, 100), 128).save(tmp_path / "bomb.png")
+    return tmp_path / "bomb.png"
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bomb") / "m.npz"
+    result = invoke("train", "--samples", "60", "--epochs", "1", "--out", out, "--no-gradcheck")
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_a_decompression_bomb_is_refused_by_predict_inspect_and_train(small_bomb_limit, small_model, tmp_path):
+    bomb = small_bomb_limit
+    assert_fails(invoke("predict", small_model, bomb, columns=300), 1, "larger than Pillow's safety limit", False)
+    assert_fails(invoke("inspect", small_model, bomb, columns=300), 1, "larger than Pillow's safety limit")
+    for name in ("a", "b"):
+        (tmp_path / "data" / name).mkdir(parents=True)
+        shutil.copy(bomb, tmp_path / "data" / name / "x.png")
+    result = invoke("train", "--data", tmp_path / "data", "--out", tmp_path / "m.npz", columns=300)
+    assert_fails(result, 1, "larger than Pillow's safety limit")

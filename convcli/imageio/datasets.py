@@ -34,20 +34,30 @@ def prepare_image(path: str, size: tuple[int, int], channels: int = 1) -> np.nda
 
     Training on folders and `predict` both go through here, so they cannot drift apart.
     """
+    import warnings
+
     import numpy as np
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        with Image.open(path) as opened:
-            im = ImageOps.exif_transpose(opened).convert("RGB" if channels == 3 else "L")
-            if im.size != (size[1], size[0]):
-                im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-            pixels = np.asarray(im, dtype=np.float32) / 255.0
-            return np.ascontiguousarray(pixels.transpose(2, 0, 1)) if channels == 3 else pixels
+        with warnings.catch_warnings():
+            # past Pillow's warning threshold an image is still read (and resized to the model's input); past
+            # its error threshold it is refused, below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as opened:
+                im = ImageOps.exif_transpose(opened).convert("RGB" if channels == 3 else "L")
+        if im.size != (size[1], size[0]):
+            im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+        pixels = np.asarray(im, dtype=np.float32) / 255.0
+        return np.ascontiguousarray(pixels.transpose(2, 0, 1)) if channels == 3 else pixels
     except FileNotFoundError:
         raise ImageReadError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise ImageReadError(f"{path} is a folder, not an image") from None
     except UnidentifiedImageError:
         raise ImageReadError(f"{path} is not an image Pillow can read") from None
+    except Image.DecompressionBombError as err:
+        raise ImageReadError(f"{path} is larger than Pillow's safety limit ({err}); resize it first") from None
     except OSError as err:
         raise ImageReadError(f"{path} could not be read: {err}") from None
 
