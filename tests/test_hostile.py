@@ -3,6 +3,7 @@
 Each case: one line on stderr, the right exit code, no traceback, no file left half-written.
 """
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -543,3 +544,61 @@ def test_a_decompression_bomb_is_refused_by_predict_inspect_and_train(small_bomb
         shutil.copy(bomb, tmp_path / "data" / name / "x.png")
     result = invoke("train", "--data", tmp_path / "data", "--out", tmp_path / "m.npz", columns=300)
     assert_fails(result, 1, "larger than Pillow's safety limit")
+
+
+def test_a_stride_or_size_of_any_value_answers_at_once():
+    """The suggestions that read every row are searched within the kernel's reach, never the stride's value."""
+    result = invoke("shape", "--H", "5", "--K", "3", "--stride", "1000000000", "--json")
+    assert result.exit_code == 0, result.output
+    assert (json.loads(result.stdout)["H_out"], json.loads(result.stdout)["W_out"]) == (1, 1)
+    result = invoke("shape", "--H", "1000000000", "--K", "3", "--stride", "999999999", "--padding", "3")
+    assert result.exit_code == 0, result.output
+    result = invoke("animate", "--H", "5", "--K", "3", "--stride", "1000000000", "--json")
+    assert json.loads(result.stdout)["output"] == [1, 1]
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["shape", "--H", "9" * 4200, "--K", "3"], "--H"),
+        (["shape", "--H", "28", "--K", "3", "--in-channels", "9" * 200, "--out-channels", "9" * 200], "--in-channels"),
+        (["shape", "--H", "28", "--K", "3", "--stride", "9" * 30], "--stride"),
+        (["shape", "--H", "28", "--layers", "conv3c" + "9" * 200 + ",fc5"], "--layers"),
+        (["shape", "--H", "28", "--layers", "conv3c8,fc" + "9" * 5000], "--layers"),
+        (["backprop", "--random", "--H", "9" * 300], "--H"),
+        (["animate", "--H", "9" * 300, "--K", "3"], "--H"),
+    ],
+    ids=["size", "channels", "stride", "layer-channels", "fc-past-4300-digits", "backprop", "animate"],
+)
+def test_numbers_past_any_network_are_refused_in_words(args, option):
+    """Sizes, channels and strides past 10^9 describe no network, and their counts would pass the 4,300 digits
+    Python prints: a usage error naming the option, never a traceback."""
+    result = invoke(*args, columns=300)
+    assert result.exit_code == 2, result.output
+    assert f"'{option}'" in result.stderr
+    assert "10^9" in result.stderr or "maximum size" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_the_arithmetic_screen_refuses_grids_it_cannot_draw():
+    from convcli.api._shape import Geometry, layer_report
+    from convcli.core.errors import ConvcliError
+    from convcli.tui.arithmetic_model import arithmetic_from
+
+    huge = layer_report((5, 5), Geometry.of(3, None, None, 10**9, transposed=True))
+    with pytest.raises(ConvcliError, match="draws at most 128 a side"):
+        arithmetic_from(huge)
+    assert arithmetic_from(layer_report((24, 24), Geometry.of(7, None, None, 4, transposed=True))).sweep
+
+
+def test_text_longer_than_a_file_name_is_read_as_text(tmp_path):
+    """--layers and --kernel probe their text as a path first; text past the file system's 255 characters a name
+    is still read as text, not refused as "File name too long"."""
+    chain = ",".join(["conv3p1c8"] * 40)
+    result = invoke("shape", "--H", "28", "--layers", chain, "--json")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["layers"]) == 40
+    kernels = ",".join(["sobel-x", "sobel-y", "blur", "emboss", "outline", "sharpen", "laplacian"] * 10)
+    result = invoke("apply", SAMPLES / "scene.png", "-k", kernels, "--sheet", tmp_path / "s.png", "--json")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["tiles"]) == 70

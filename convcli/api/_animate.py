@@ -94,7 +94,7 @@ class AnimationResult(Result):
         if frames is not None and ext == ".gif":
             raise OptionError("stills go to .png or .svg", "--output")
         at_least(size, 4, "--size")
-        at_least(duration, 20, "--duration")
+        at_least(duration, 20, "--duration", maximum=None)
         imageio.refuse_overwrite(path, [], force)
         cell = self.cell_size(size)
         if ext == ".svg":
@@ -132,7 +132,7 @@ def animate(
     """
     at_least(H, 1, "--H")
     at_least(W, 1, "--W")
-    at_least(seed, 0, "--seed")
+    at_least(seed, 0, "--seed", maximum=None)  # any seed NumPy takes
     choice(view, ("windows", "scatter"), "--view")
     from convcli.explain.animation import layer_figure
 

@@ -259,7 +259,7 @@ def _check_choices(
     choice(display, DISPLAYS, "--display")
     choice(method, METHODS, "--method")
     choice(depth, DEPTHS, "--depth")
-    at_least(max_pixels, 1, "--max-pixels")
+    at_least(max_pixels, 1, "--max-pixels", maximum=None)  # its own limit is this machine's memory
     at_least(quality, 1, "--quality")
     if quality is not None and quality > 100:
         raise OptionError(f"{quality} is not in 1..100", "--quality")

@@ -106,7 +106,7 @@ def backprop(
     """
     for value, option in ((H, "--H"), (W, "--W"), (K, "--K"), (channels, "--channels"), (filters, "--filters")):
         at_least(value, 1, option)
-    at_least(seed, 0, "--seed")
+    at_least(seed, 0, "--seed", maximum=None)  # any seed NumPy takes
     choice(mode, ("xcorr", "conv"), "--mode")
     if symbolic and (channels > 1 or filters > 1):
         raise OptionError("--symbolic shows one channel; drop --channels and --filters", "--symbolic")

@@ -34,9 +34,11 @@ class ShapeResult(Result):
 
 def read_layers(value: str) -> str:
     """A ``layers`` value, or the layers in the file it names (one or more per line, # comments)."""
+    from convcli.imageio.files import is_file
+
     path = Path(value)
-    if path.suffix.lower() in (".txt", ".layers") or path.is_file():
-        if not path.is_file():
+    if path.suffix.lower() in (".txt", ".layers") or is_file(value):
+        if not is_file(value):
             raise OptionError(f"no layer file {value!r}", "--layers")
         try:  # utf-8-sig: a byte-order mark, as some editors write, is not part of the first layer
             text = path.read_text(encoding="utf-8-sig")

@@ -149,8 +149,9 @@ class Trainer:
 
         for value, minimum, option in ((self.samples, 20, "--samples"), (self.size, 4, "--size"),
                                        (self.epochs, 1, "--epochs"), (self.batch_size, 1, "--batch-size"),
-                                       (self.patience, 1, "--patience"), (self.seed, 0, "--seed")):  # fmt: skip
+                                       (self.patience, 1, "--patience")):  # fmt: skip
             at_least(value, minimum, option)
+        at_least(self.seed, 0, "--seed", maximum=None)  # any seed NumPy takes
         choice(self.optimizer, ("adam", "sgd"), "--optimizer")
         for fraction, option in ((self.val_split, "--val-split"), (self.test_split, "--test-split")):
             if not 0.0 <= fraction <= 0.9:

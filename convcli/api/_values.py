@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from convcli.core.errors import OptionError
+from convcli.core.shapes import MAX_EXTENT
 
 Pair = tuple[int, int]
 PairLike = int | Sequence[int] | str
@@ -35,6 +36,8 @@ def pair(value: PairLike, name: str, minimum: int, option: str, words: tuple[str
         value = ",".join(str(n) for n in numbers)
     if min(numbers) < minimum:
         raise OptionError(f"{name} must be at least {minimum}, got {value!r}", option)
+    if max(numbers) > MAX_EXTENT:
+        raise OptionError(f"{name} must be at most {MAX_EXTENT:,} (10^9), got more", option)
     return numbers[0], numbers[-1]
 
 
@@ -50,10 +53,16 @@ def numeric_pair(value: PairLike | None, default: Pair, name: str, minimum: int,
     return default if got is None or isinstance(got, str) else got  # a word is refused above: none is allowed
 
 
-def at_least(value: int | None, minimum: int, option: str) -> None:
-    """Refuse an integer below ``minimum`` (Typer's min= on the command line; here for Python callers)."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
+def at_least(value: int | None, minimum: int, option: str, maximum: int | None = MAX_EXTENT) -> None:
+    """Refuse an integer below ``minimum`` (Typer's min= on the command line; here for Python callers) or past
+    MAX_EXTENT (sizes, kernels and channels of 10^9 and more describe no network, and their counts outgrow
+    what Python prints)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise OptionError(f"{value!r} is not an integer of at least {minimum}", option)
+    if maximum is not None and value > maximum:
+        raise OptionError(f"{option} must be at most {maximum:,} (10^9), got more", option)
 
 
 def choice(value: str | None, allowed: tuple[str, ...], option: str) -> None:

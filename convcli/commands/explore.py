@@ -113,8 +113,8 @@ def explore(
         size = (height, width or height)
         geometry = Geometry.of(k, kh, kw, given(stride), given(padding), given(dilation), transposed, None, pool,
                                ceil_mode)  # fmt: skip
-        report = layer_report(size, geometry)
-        return lambda: ArithmeticScreen(arithmetic_from(report))
+        model = arithmetic_from(layer_report(size, geometry))  # a layer it cannot draw is said before it starts
+        return lambda: ArithmeticScreen(model)
 
     def walk() -> Callable[[], Screen[None]]:
         sizes = (height, width, k, seed, real)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .errors import ParameterError
-from .shapes import conv_axis, effective_kernel, pool_axis, transposed_axis
+from .shapes import MAX_EXTENT, conv_axis, effective_kernel, pool_axis, transposed_axis
 
 
 class LayerSpecError(ParameterError):
@@ -99,9 +99,10 @@ def _simple_layer(item: str, index: int) -> LayerSpec | None:
         return LayerSpec(text=item, kind="dropout", kernel=(1, 1), rate=rate)
     fc = re.fullmatch(r"(?:fc|linear)(\d+)", low)
     if fc:
-        if int(fc.group(1)) < 1:
+        outputs = _bounded(item, index, fc, 1)
+        if outputs < 1:
             raise _fail(index, item, 2, "fc needs at least 1 output")
-        return LayerSpec(text=item, kind="fc", kernel=(1, 1), channels=int(fc.group(1)))
+        return LayerSpec(text=item, kind="fc", kernel=(1, 1), channels=outputs)
     return None
 
 
@@ -112,8 +113,7 @@ def _spatial_layer(item: str, index: int) -> LayerSpec:
     if head is None:
         raise _fail(index, item, 0, "unknown layer type")
     kind = "maxpool" if head.group(1) == "pool" else head.group(1)
-    kh = int(head.group(2))
-    kw = int(head.group(3)) if head.group(3) else kh
+    kh, kw = (_bounded(item, index, head, g) for g in (2, 3 if head.group(3) else 2))
     values = _parts(item, index, kind, head.end())
     if min(kh, kw) < 1:
         raise _fail(index, item, head.start(2), "the kernel size must be at least 1")
@@ -132,6 +132,15 @@ def _spatial_layer(item: str, index: int) -> LayerSpec:
     )
 
 
+def _bounded(item: str, index: int, match: re.Match[str], group: int) -> int:
+    """A number of the layer's text, refused past MAX_EXTENT before it is read (Python reads 4,300 digits at most)."""
+    digits = match.group(group)
+    if len(digits) > len(str(MAX_EXTENT)) or int(digits) > MAX_EXTENT:
+        raise _fail(index, item, match.start(group), f"{digits[:12]}{'…' if len(digits) > 12 else ''} is past "
+                    f"{MAX_EXTENT:,} (10^9)")  # fmt: skip
+    return int(digits)
+
+
 def _parts(item: str, index: int, kind: str, pos: int) -> dict[str, int]:
     """The s/p/d/op/c parts of a spatial layer after its head, each at most once and allowed for ``kind``."""
     low = item.lower()
@@ -140,7 +149,7 @@ def _parts(item: str, index: int, kind: str, pos: int) -> dict[str, int]:
         part = _PART.match(low, pos)
         if part is None:
             raise _fail(index, item, pos, f"cannot read '{item[pos:]}'")
-        key, value = part.group(1), int(part.group(2))
+        key, value = part.group(1), _bounded(item, index, part, 2)
         if key not in _ALLOWED[kind]:
             raise _fail(index, item, pos, f"{kind} takes no '{key}'")
         if key in values:

@@ -6,12 +6,15 @@ size is ``(n + p_before + p_after - d*(k-1) - 1) // s + 1``, floored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .errors import ParameterError, ShapeError
 
 Pair = tuple[int, int]
+# the largest size, kernel, stride, padding or channel count convcli takes: past any network's, and every count
+# made of them (parameters, multiply-accumulates) stays a number Python prints (it refuses past 4,300 digits)
+MAX_EXTENT = 10**9
 PadPair = tuple[tuple[int, int], tuple[int, int]]
 IntOrPair = int | Sequence[int]
 Padding = int | str | Sequence[int] | PadPair  # N, (h, w), "same", "valid" or ((top, bottom), (left, right))
@@ -360,7 +363,16 @@ def _reads_all(size: int, kernel: int, stride: int, padding: tuple[int, int], di
 def padding_reading_all(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int | None:
     """The smallest symmetric padding >= ``padding`` after which every input row is read, or None when none
     does (a stride longer than the kernel's span leaves rows between windows whatever the padding)."""
-    for p in range(padding, padding + stride + effective_kernel(kernel, dilation) + 1):
+    span = effective_kernel(kernel, dilation)
+    if stride <= span:
+        candidates: Iterable[int] = range(padding, padding + stride + span + 1)
+    else:
+        # windows leave rows between them: the input is read whole by one window at most, whose start lands on
+        # row 0 or before it just below a multiple of the stride: a few spans of candidates, whatever the stride
+        first = -(-padding // stride) * stride
+        blocks = (range(padding, padding + span + 1), *(range(m - span, m + 1) for m in (first, first + stride)))
+        candidates = sorted({p for block in blocks for p in block if p >= padding})
+    for p in candidates:
         if _reads_all(size, kernel, stride, (p, p), dilation) is not None:
             return p
     return None
@@ -371,15 +383,21 @@ def sizes_reading_all(a: ConvAxis) -> tuple[int | None, int | None]:
     the largest one <= size with the same output, and the smallest one > size with one more output
     (None where no size does)."""
     k, s, p, d = a.kernel, a.stride, a.padding, a.dilation
+    # sizes with a's output lie within a stride below a.size; with a stride longer than the span, windows leave
+    # rows between them, so an input read whole is one window's at most: the searches stay within the kernel's
+    # reach, whatever the stride's or the size's value
+    top = a.size if s <= a.span else min(a.size, a.span)
     same = next(
-        (n for n in range(a.size, 0, -1) if (r := _reads_all(n, k, s, p, d)) is not None and r.out == a.out), None
-    )
-    more = next(
         (
             n
-            for n in range(a.size + 1, a.size + 2 * s + a.span + 1)
-            if (r := _reads_all(n, k, s, p, d)) and r.out == a.out + 1
+            for n in range(top, max(0, a.size - s), -1)
+            if (r := _reads_all(n, k, s, p, d)) is not None and r.out == a.out
         ),
+        None,
+    )
+    end = a.size + 2 * s + a.span + 1 if s <= a.span else min(a.size + 2 * s + a.span + 1, a.span + 1)
+    more = next(
+        (n for n in range(a.size + 1, end) if (r := _reads_all(n, k, s, p, d)) and r.out == a.out + 1),
         None,
     )
     return same, more

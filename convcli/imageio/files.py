@@ -14,6 +14,17 @@ if TYPE_CHECKING:
 STDIO = "-"  # a path of "-" means standard input (or output)
 
 
+def is_file(text: str) -> bool:
+    """Whether ``text`` names an existing file; False for text that cannot be a path (too long a name, a NUL):
+    options that take text or a file probe the text as a path first."""
+    from pathlib import Path
+
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 class OutputError(ConvcliError):
     """An output path that cannot or must not be written."""
 

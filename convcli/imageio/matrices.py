@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from convcli.core.errors import ConvcliError
+from convcli.imageio.files import is_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -104,10 +105,9 @@ _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 def split_kernel_list(text: str) -> list[str]:
     """ "sobel-x,sobel-y,gaussian:9,2" -> ["sobel-x", "sobel-y", "gaussian:9,2"]: a number after a name:params
     item is one more parameter. An inline matrix or a file name is one kernel, commas and all."""
-    from pathlib import Path
 
     t = text.strip()
-    if not t or t[:1] in "0123456789-+.[" or ";" in t or Path(t).is_file():
+    if not t or t[:1] in "0123456789-+.[" or ";" in t or is_file(t):
         return [t]
     items: list[str] = []
     for token in (part.strip() for part in t.split(",")):
@@ -136,8 +136,8 @@ def read_kernel(text: str) -> NamedKernel:
         try:
             return resolve_kernel(text)
         except ParameterError:
-            if not path.is_file():
+            if not is_file(text):
                 raise
-    if not path.is_file():
+    if not is_file(text):
         raise MatrixSyntaxError(f"no kernel file {text!r}")
     return custom_kernel(load_kernel_file(text), path.stem, f"from {text}", "file")

@@ -19,6 +19,7 @@ KIND_NAMES = {"conv": "Conv2d", "tconv": "ConvTranspose2d", "maxpool": "MaxPool2
 LIMITS = {"H": (1, 24), "W": (1, 24), "kH": (1, 7), "kW": (1, 7), "stride": (1, 4), "padding": (0, 4)}
 LIMITS |= {"dilation": (1, 4), "output padding": (0, 3)}
 GRIDS = ("output", "input", "kernel")
+MAX_GRID = 128  # cells a side: the largest grid the settings' own limits make (a transposed 24, stride 4) fits
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,14 @@ class Arithmetic:
             pool = "max" if self.kind == "maxpool" else "avg"
             dil = dilation if pool == "max" else (1, 1)
             report = sr.pool_report(size, kernel, stride, padding, dil, pool, self.ceil_mode)
-        return report, layer_sweep(report)
+        sweep = layer_sweep(report)  # its sizes are arithmetic: nothing is listed until the grids are drawn
+        (gh, gw), (oh, ow) = sweep.grid.size, sweep.output_size
+        if max(gh, gw, oh, ow) > MAX_GRID:
+            raise ConvcliError(
+                f"the grids would be {gh}×{gw} and {oh}×{ow} cells; the arithmetic screen draws at most {MAX_GRID} "
+                "a side: convcli shape explains any size"
+            )
+        return report, sweep
 
     # --- the cursor ------------------------------------------------------------------------------
 
