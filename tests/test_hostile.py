@@ -602,3 +602,53 @@ def test_text_longer_than_a_file_name_is_read_as_text(tmp_path):
     result = invoke("apply", SAMPLES / "scene.png", "-k", kernels, "--sheet", tmp_path / "s.png", "--json")
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.stdout)["tiles"]) == 70
+
+
+def _rewritten(model, tmp_path, name, meta=None, params=None, marker=None):
+    """A copy of a model file with its metadata, parameters or format marker changed."""
+    with np.load(model, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    if meta is not None:
+        arrays["meta"] = np.array(json.dumps(meta(json.loads(str(arrays["meta"])))))
+    if params is not None:
+        arrays = params(arrays)
+    if marker is not None:
+        arrays["__convcli__"] = np.array(marker)
+    out = tmp_path / name
+    np.savez(out, **arrays)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"meta": lambda m: {**m, "input": {**m["input"], "channels": 0}}}, "input channels 0"),
+        ({"meta": lambda m: {**m, "seed": -4}}, "seed -4"),
+        ({"meta": lambda m: {**m, "batch_size": 0}}, "batch_size 0"),
+        (
+            {"params": lambda a: {**a, "param/0.weight": a["param/0.weight"].astype(np.complex64)}},
+            "holds complex64 values",
+        ),
+        ({"marker": "convcli-model 2"}, "in format '2', and this convcli"),
+    ],
+    ids=["channels-0", "negative-seed", "batch-0", "complex-weights", "newer-format"],
+)
+def test_model_files_the_schema_admits_but_no_training_writes(change, said, small_model, tmp_path):
+    bad = _rewritten(small_model, tmp_path, "bad.npz", **change)
+    for command in (["predict", bad, SAMPLES / "scene.png"], ["inspect", bad, SAMPLES / "scene.png"]):
+        result = invoke(*command, columns=400)
+        assert_fails(result, 1, said)
+        assert "Warning" not in result.stderr
+
+
+def test_an_empty_model_file_is_said_to_be_empty(tmp_path):
+    (tmp_path / "empty.npz").write_bytes(b"")
+    assert_fails(invoke("predict", tmp_path / "empty.npz", SAMPLES / "scene.png", columns=300), 1, "is empty")
+    assert_fails(invoke("export", tmp_path / "empty.npz", "-o", tmp_path / "n.py", columns=300), 1, "is empty")
+
+
+def test_a_kernel_text_file_past_the_limit_says_the_limit(tmp_path):
+    np.savetxt(tmp_path / "big.txt", np.ones((1001, 1001)), fmt="%d")
+    result = invoke("apply", SAMPLES / "scene.png", "-k", tmp_path / "big.txt", "-o", tmp_path / "o.png", columns=300)
+    assert_fails(result, 2, "holds 1,002,001 entries (shape 1001x1001); a kernel has at most 1,000,000")
+    assert not (tmp_path / "o.png").exists()

@@ -85,6 +85,19 @@ class DataSpec:
         }
 
 
+def _check_numbers(meta: dict[str, Any], inp: dict[str, Any], params: dict[str, np.ndarray]) -> None:
+    """Values the schema admits but no training writes: raised as ValueError naming the field."""
+    channels = int(inp.get("channels", 1))
+    if channels not in (1, 3):
+        raise ValueError(f"input channels {channels} (1, greyscale, or 3, RGB)")
+    for key, minimum in (("seed", 0), ("batch_size", 1), ("epoch", 0)):
+        if int(meta.get(key, minimum)) < minimum:
+            raise ValueError(f"{key} {meta[key]} (at least {minimum})")
+    complex_ = [k for k, v in params.items() if v.dtype.kind not in "biuf"]
+    if complex_:
+        raise ValueError(f"parameter {complex_[0]} holds {params[complex_[0]].dtype} values, not real numbers")
+
+
 def empty_history() -> dict[str, list[Any]]:
     return {
         "loss": [],
@@ -159,6 +172,7 @@ class ModelFile:
             bad = [k for k, v in params.items() if not np.all(np.isfinite(v))]
             if bad:
                 raise ValueError(f"parameter {bad[0]} holds NaN or inf: the run that wrote it diverged")
+            _check_numbers(meta, inp, params)
             return cls(
                 arch=str(meta["arch"]),
                 layers=[str(v) for v in meta["layers"]],

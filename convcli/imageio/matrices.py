@@ -78,11 +78,22 @@ def load_kernel_file(path: str) -> np.ndarray:
                 )
             k = np.array(header)
         else:
+            import os
             import warnings
 
+            if os.path.getsize(path) > MAX_KERNEL_ENTRIES * 32:  # 32 characters a number is past any kernel file's
+                raise MatrixSyntaxError(
+                    f"kernel file {path} is {os.path.getsize(path):,} bytes: more than a kernel's {MAX_KERNEL_ENTRIES:,} "
+                    "entries"
+                )
             with warnings.catch_warnings():  # an empty file: said below as convcli's own error, not numpy's warning
                 warnings.simplefilter("ignore")
                 k = np.loadtxt(path, delimiter="," if lower.endswith(".csv") else None, ndmin=2)
+            if k.size > MAX_KERNEL_ENTRIES:
+                raise MatrixSyntaxError(
+                    f"kernel file {path} holds {k.size:,} entries (shape {k.shape[0]}x{k.shape[1]}); a kernel has at "
+                    f"most {MAX_KERNEL_ENTRIES:,}"
+                )
     except OSError:
         raise
     except ValueError as err:  # not a matrix of numbers, or an .npy whose header claims more than it holds

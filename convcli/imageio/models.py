@@ -81,8 +81,9 @@ def load_model(path: str) -> ModelFile:
                 f"{path} is a single array, not a convcli model (an .npz); train one with convcli train"
             )
         with loaded as data:
-            if "__convcli__" not in data.files or str(data["__convcli__"]) != MODEL_MARKER:
-                raise ModelFileError(f"{path} is not a convcli model (no convcli marker); train one with convcli train")
+            marker = str(data["__convcli__"]) if "__convcli__" in data.files else ""
+            if marker != MODEL_MARKER:
+                raise ModelFileError(_not_this_format(path, marker))
             meta = json.loads(str(data["meta"]))
             params = {k[len("param/") :]: data[k] for k in data.files if k.startswith("param/")}
             state = {k[len("opt/") :]: data[k] for k in data.files if k.startswith("opt/")}
@@ -90,6 +91,8 @@ def load_model(path: str) -> ModelFile:
         raise
     except FileNotFoundError:
         raise ModelFileError(f"no such model file: {path}") from None
+    except EOFError:  # np.load of an empty file
+        raise ModelFileError(f"{path} is empty: a model is the .npz file convcli train writes") from None
     except (zipfile.BadZipFile, ValueError, OSError, KeyError, json.JSONDecodeError) as err:
         raise ModelFileError(
             f"{path} is not a convcli model ({type(err).__name__}): a model is the .npz file convcli train "
@@ -99,3 +102,17 @@ def load_model(path: str) -> ModelFile:
         return ModelFile.from_meta(meta, params, state)
     except ModelFileError as err:
         raise ModelFileError(f"{path}: {err}") from None
+
+
+def _not_this_format(path: str, marker: str) -> str:
+    """Why a .npz is not a model this convcli reads: no marker at all, or another version's."""
+    from convcli import __version__
+    from convcli.core.checkpoint import MODEL_MARKER
+
+    if marker.startswith("convcli-model "):
+        return (
+            f"{path} is a convcli model in format {marker.removeprefix('convcli-model ')!r}, and this convcli "
+            f"({__version__}) reads format {MODEL_MARKER.removeprefix('convcli-model ')!r}: open it with the "
+            "convcli that wrote it, or train it again"
+        )
+    return f"{path} is not a convcli model (no convcli marker); train one with convcli train"
