@@ -652,3 +652,26 @@ def test_a_kernel_text_file_past_the_limit_says_the_limit(tmp_path):
     result = invoke("apply", SAMPLES / "scene.png", "-k", tmp_path / "big.txt", "-o", tmp_path / "o.png", columns=300)
     assert_fails(result, 2, "holds 1,002,001 entries (shape 1001x1001); a kernel has at most 1,000,000")
     assert not (tmp_path / "o.png").exists()
+
+
+def test_names_from_a_model_file_are_shown_as_typed_never_as_markup_or_escapes(small_model, tmp_path):
+    """Class names and a description holding rich markup and terminal escape sequences are printed as text: the
+    markup as typed, the escape character as \\x1b, so nothing recolours or clears the terminal."""
+    names = ["[bold red]circle[/]", "\x1b[31msquare", "tri\x1b[2Jangle", "plus", "cross", "bars"]
+
+    def hostile(meta):
+        return {**meta, "classes": names, "data": {**meta["data"], "description": "shapes \x1b]0;owned\x07"}}
+
+    model = _rewritten(small_model, tmp_path, "names.npz", meta=hostile)
+    outputs = [
+        invoke("predict", model, SAMPLES / "scene.png", "--top", "6", columns=300),
+        invoke("inspect", model, SAMPLES / "scene.png", columns=300),
+    ]
+    for result in outputs:
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.stdout
+        assert "\\x1b" in result.stdout
+    assert "[bold red]circle[/]" in outputs[0].stdout  # the markup, as typed
+    export = invoke("export", model, "-o", tmp_path / "n\x1b[2J.py", columns=300)
+    assert export.exit_code == 0, export.output
+    assert "\x1b" not in export.stdout

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from convcli.api._result import Result, save_text
 from convcli.core.errors import OptionError
+from convcli.explain.text import inert
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -26,8 +27,10 @@ class ExportResult(Result):
 
     def line(self) -> str:
         if self.output is None:
-            return f"PyTorch source of {self.model}: {self.source.count(chr(10))} lines (save('net.py') writes it)"
-        return f"wrote {self.output}: python {self.output} {self.model} IMAGE... classifies images with PyTorch"
+            return inert(
+                f"PyTorch source of {self.model}: {self.source.count(chr(10))} lines (save('net.py') writes it)"
+            )
+        return inert(f"wrote {self.output}: python {self.output} {self.model} IMAGE... classifies images with PyTorch")
 
     def renderable(self, width: int, colour: bool) -> RenderableType:
         from rich.text import Text

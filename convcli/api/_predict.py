@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from convcli.api._result import Result
 from convcli.api._values import at_least
+from convcli.explain.text import inert
 
 if TYPE_CHECKING:
     import numpy as np
@@ -105,7 +106,9 @@ class PredictResult(Result):
             parts.append(Text(f"\n  accuracy {accuracy:.2%} on {int(confusion.sum())} labelled images", style="bold"))
             parts.append(confusion_matrix(confusion, classes))
         mf = self.model_file
-        parts.append(Text(f"  model {self.model}: trained {mf.epoch} epochs on {mf.data.description}", style="dim"))
+        parts.append(
+            Text(inert(f"  model {self.model}: trained {mf.epoch} epochs on {mf.data.description}"), style="dim")
+        )
         if self.failed:
             total = len(self.failed) + len(self.images)
             parts.append(Text(f"  {len(self.failed)} of {total} images could not be read (above)", style="red"))

@@ -68,3 +68,10 @@ def integer_form(values: np.ndarray, max_denominator: int = 1024) -> tuple[int, 
             first = int(np.argmax(whole))
             return int(d[first, 0]), np.round(scaled[first]).reshape(v.shape)
     return None
+
+
+def inert(text: object) -> str:
+    """Text from a file, a model or a path as a terminal may show it: control characters (an escape sequence
+    recolours or clears the terminal) written as their escapes, \\x1b; printable text unchanged. Drawn as rich
+    Text, never as markup, so [bold] stays as typed."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from convcli.core.display import ROBUST_FROM
 from convcli.explain.apply_report import ApplyReport, PixelReport
-from convcli.explain.text import fmt_number, pair_text
+from convcli.explain.text import fmt_number, inert, pair_text
 from convcli.render.images import picture
 from convcli.render.layout import key_values, notes, para, side_by_side, titled
 from convcli.render.matrices import kernel_matrix, matrix
@@ -52,12 +52,14 @@ def summary(r: ApplyReport) -> Group:
         f"stride {pair_text(g.stride)}; dilation {pair_text(g.dilation)}"
     )
     pairs: list[tuple[str, RenderableType]] = [
-        ("input", f"{r.input}  {_shape_text(r.input_shape[:2])}, {r.channels_text} ({r.input_kind})"),
+        ("input", f"{inert(r.input)}  {_shape_text(r.input_shape[:2])}, {r.channels_text} ({r.input_kind})"),
         (
             "output",
-            f"{r.output}  {_shape_text(r.output_shape)}" + (" + alpha" if r.alpha == "kept" else "") + _written(r),
+            f"{inert(r.output)}  {_shape_text(r.output_shape)}"
+            + (" + alpha" if r.alpha == "kept" else "")
+            + _written(r),
         ),
-        ("kernel", Text(f"{k.name}: {k.description}")),
+        ("kernel", Text(inert(f"{k.name}: {k.description}"))),
         ("", kernel_view),
         ("mode", mode),
         ("border", border),
@@ -136,8 +138,8 @@ def file_line(r: ApplyReport) -> Text:
     """One file of a batch: input -> output, size, kernel, algorithm, time."""
     shape = r.output_shape
     frames = f", {r.frames} frames" if r.frames > 1 else ""
-    text = Text(f"{r.input} → ", style="dim")
-    text.append(r.output, style="bold")
+    text = Text(f"{inert(r.input)} → ", style="dim")
+    text.append(inert(r.output), style="bold")
     text.append(f"  {r.kernel.name}  {shape[0]}×{shape[1]}{frames}  {r.seconds[1] * 1000:.0f} ms")
     return text
 

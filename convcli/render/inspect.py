@@ -11,7 +11,7 @@ from rich.text import Text
 
 from convcli.core.display import diverging_colours
 from convcli.explain.inspect_report import InspectReport, LayerMaps
-from convcli.explain.text import fmt_number
+from convcli.explain.text import fmt_number, inert
 from convcli.render.images import picture
 from convcli.render.layout import grid_rows, side_by_side, titled
 from convcli.render.matrices import matrix
@@ -95,7 +95,9 @@ def probabilities(report: InspectReport) -> RenderableType:
     for c in np.argsort(-report.probabilities):
         p = float(report.probabilities[c])
         style = "bold green" if c == report.label else ""
-        table.add_row(Text(report.classes[c], style=style), f"{p:.1%}", Text("█" * round(p * 30), style=style or "dim"))
+        table.add_row(
+            Text(inert(report.classes[c]), style=style), f"{p:.1%}", Text("█" * round(p * 30), style=style or "dim")
+        )
     return titled("probabilities", table)
 
 
@@ -104,7 +106,7 @@ def saliency_view(report: InspectReport, colour: bool) -> RenderableType:
     images = report.pictures()
     zoom = zoom_for(images[0].shape[:2], large=True) // 2 or 1
     pics = [_even(im.repeat(zoom, axis=0).repeat(zoom, axis=1)) for im in images]
-    label = report.classes[report.label]
+    label = inert(report.classes[report.label])
     return side_by_side(
         titled("input, as the network sees it", picture(pics[0], colour)),
         titled(f"saliency |d logit({label}) / d pixel|", picture(pics[1], colour)),
@@ -113,7 +115,7 @@ def saliency_view(report: InspectReport, colour: bool) -> RenderableType:
 
 
 def overview(report: InspectReport, colour: bool, width: int) -> Group:
-    items: list[Any] = [Text(f"convcli inspect: {report.image}", style="bold")]
+    items: list[Any] = [Text(f"convcli inspect: {inert(report.image)}", style="bold")]
     for layer in report.layers[:-1]:  # the last layer's output is the logits: the probabilities say it
         if layer.name == "flatten":
             items.append(layer_header(layer))

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from convcli.core.display import kernel_colours
+from convcli.explain.text import inert
 from convcli.explain.train_report import TrainReport
 from convcli.render.layout import grid_rows, key_values, titled
 from convcli.render.matrices import matrix
@@ -144,12 +145,12 @@ def confusion_matrix(confusion: np.ndarray, classes: Sequence[str]) -> Table:
     )
     table.add_column("", style="cyan", no_wrap=True)
     for name in classes:
-        table.add_column(name[:8], justify="right", no_wrap=True)
+        table.add_column(Text(inert(name)[:8]), justify="right", no_wrap=True)
     for i, name in enumerate(classes):
         cells = [
             Text(str(v), style="bold green" if i == j else ("red" if v else "dim")) for j, v in enumerate(confusion[i])
         ]
-        table.add_row(name, *cells)
+        table.add_row(Text(inert(name)), *cells)
     return table
 
 
@@ -199,14 +200,14 @@ class _Predictions:
             table.add_column("prediction", style="bold green", no_wrap=True)
             table.add_column(f"top {self.top}", no_wrap=True)
             for row in self.rows:
-                table.add_row(*row)
+                table.add_row(*(Text(inert(cell)) for cell in row))
             yield table
             return
         for path, label, top in self.rows:
-            yield Text(f"  {path}", overflow="fold")
+            yield Text(f"  {inert(path)}", overflow="fold")
             line = Text("      → ")
-            line.append(label, style="bold green")
-            line.append(f"   {top}")
+            line.append(inert(label), style="bold green")
+            line.append(f"   {inert(top)}")
             yield line
 
 
@@ -245,7 +246,7 @@ def run_header(data: str, counts: tuple[int, int, int], classes: Sequence[str], 
     held = (f"{n_val} validation, " if n_val else "") + f"{n_test} test"
     return key_values(
         [
-            ("data", f"{data}: {n_train} train, {held}; classes {', '.join(classes)}"),
+            ("data", inert(f"{data}: {n_train} train, {held}; classes {', '.join(classes)}")),
             ("model", model),
             ("training", training),
         ]
@@ -268,7 +269,9 @@ def closing(report: TrainReport, curve: Sequence[float]) -> Table:
             ("loss curve", loss_line),
             (
                 "model",
-                f"{report.out} (epoch {report.model_file.epoch}); predict with: convcli predict {report.out} IMAGE",
+                inert(
+                    f"{report.out} (epoch {report.model_file.epoch}); predict with: convcli predict {report.out} IMAGE"
+                ),
             ),
             ("result", f"test accuracy {test:.2%}" if test is not None else "no test images"),
             ("time", f"{report.wall_seconds:.1f} s, {sum(seconds) / max(len(seconds), 1):.2f} s per epoch"),
