@@ -675,3 +675,23 @@ def test_names_from_a_model_file_are_shown_as_typed_never_as_markup_or_escapes(s
     export = invoke("export", model, "-o", tmp_path / "n\x1b[2J.py", columns=300)
     assert export.exit_code == 0, export.output
     assert "\x1b" not in export.stdout
+
+
+def test_weights_that_overflow_are_refused_by_predict_and_inspect(small_model, tmp_path):
+    def huge(arrays):
+        return {k: (v * 1e30).astype(v.dtype) if k.endswith("weight") else v for k, v in arrays.items()}
+
+    model = _rewritten(small_model, tmp_path, "huge.npz", params=huge)
+    for command in ("predict", "inspect"):
+        result = invoke(command, model, SAMPLES / "scene.png", columns=300)
+        assert_fails(result, 1, "gives non-finite probabilities: its weights overflow")
+        assert "Warning" not in result.stderr
+
+
+def test_a_stamp_cropped_away_by_the_padding_is_said_so():
+    """A transposed convolution's padding past the span crops whole stamps: the scatter view says where they go."""
+    result = invoke("animate", "--H", "3", "--K", "3", "--stride", "3", "--transposed", "--view", "scatter",
+                    "--padding", "4", "--frames", columns=200)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "X(0, 0) stamps the kernel wholly into the cropped border: it reaches no cell of O" in result.stdout
+    assert "X(1, 1) stamps the kernel onto O rows 0, columns 0" in result.stdout

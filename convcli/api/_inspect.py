@@ -65,5 +65,9 @@ def inspect(
     x = imageio.model_input(image, mf.input)[None]  # (1, C, H, W)
     with np.errstate(all="ignore"):
         report = inspect_image(net, net.names, mf.classes, image, x)
+    if not np.all(np.isfinite(report.probabilities)):
+        from convcli.core.checkpoint import ModelFileError
+
+        raise ModelFileError(f"{model} gives non-finite probabilities: its weights overflow on this image")
     written = imageio.save_inspection(output, report, force) if output is not None else []
     return InspectResult(report, layer, tuple(written))

@@ -144,7 +144,7 @@ def predict(model: str, images: list[str] | str, top: int = 3, explain: bool = F
     if not np.all(np.isfinite(probs)):
         from convcli.core.checkpoint import ModelFileError
 
-        raise ModelFileError(f"{model} gives non-finite probabilities: its weights come from a run that diverged")
+        raise ModelFileError(f"{model} gives non-finite probabilities: its weights overflow on these images")
     known = {path: truth[path] for path in read if path in truth}
     return PredictResult(model, mf, net, read, batch, probs, known, tuple(failed), top, explain)
 

@@ -148,20 +148,19 @@ def _numbers_line(numbers: dict[str, Any], index: int) -> str:
     return f"{body}{f' + {paren(fmt_number(bias))}' if bias else ''} = {result}"
 
 
+def _stamp_caption(source: Pair, targets: tuple[Pair, ...]) -> str:
+    where = f"X({source[0]}, {source[1]}) stamps the kernel"
+    if not targets:  # a padding past the span crops the stamp away
+        return f"{where} wholly into the cropped border: it reaches no cell of O"
+    rows, cols = sorted({y for y, _ in targets}), sorted({x for _, x in targets})
+    return f"{where} onto O rows {_span(rows)}, columns {_span(cols)}"
+
+
 def scatter_figure(t: TransposedGeometry, title: str) -> Figure:
     """Each input cell stamping the kernel onto the output; overlaps counted."""
     stamps = scatter_stamps(t)
     grid = Grid(t.in_size, t.in_size, (0, 0), (1, 1))
-    pictures = tuple(
-        Picture(
-            (s.source,),
-            s.targets,
-            0,
-            f"X({s.source[0]}, {s.source[1]}) stamps the kernel onto O rows "
-            f"{_span(sorted({y for y, _ in s.targets}))}, columns {_span(sorted({x for _, x in s.targets}))}",
-        )
-        for s in stamps
-    )
+    pictures = tuple(Picture((s.source,), s.targets, 0, _stamp_caption(s.source, s.targets)) for s in stamps)
     counts = overlap_counts(t)
     lo, hi = min(min(r) for r in counts), max(max(r) for r in counts)
     note = (
