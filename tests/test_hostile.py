@@ -695,3 +695,51 @@ def test_a_stamp_cropped_away_by_the_padding_is_said_so():
     assert result.exit_code == 0, result.output
     assert "X(0, 0) stamps the kernel wholly into the cropped border: it reaches no cell of O" in result.stdout
     assert "X(1, 1) stamps the kernel onto O rows 0, columns 0" in result.stdout
+
+
+def test_explore_refuses_a_probe_outside_the_image_as_apply_does():
+    from convcli.commands.explore import _playground
+    from convcli.core.errors import ConvcliError
+    from convcli.options import PairArg
+
+    with pytest.raises(ConvcliError, match=r"pixel \(240, 5\) is outside the 240x320 output; rows 0..239"):
+        _playground(str(SAMPLES / "scene.png"), "sharpen", PairArg((240, 5)), "xcorr")
+    assert _playground(str(SAMPLES / "scene.png"), "sharpen", PairArg((239, 319)), "xcorr")
+
+
+@pytest.mark.parametrize("output", ["out/", "existing"])
+def test_a_folder_is_a_folder_whatever_the_number_of_inputs(output, tmp_path):
+    (tmp_path / "existing").mkdir()
+    target = f"{tmp_path}/{output}"  # as typed: a Path would drop the trailing slash
+    result = invoke("apply", SAMPLES / "scene.png", "-k", "sobel", "-o", target, columns=300)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / output.rstrip("/") / "scene-sobel.png").is_file()
+
+
+@pytest.mark.parametrize("args", [["IMAGE", "-o", "-"], ["-"]], ids=["-o -", "stdin to stdout"])
+def test_an_image_is_never_written_to_a_terminal(args, tmp_path):
+    """As gzip refuses to: PNG bytes on a terminal can leave it needing `reset`."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    argv = [str(SAMPLES / "scene.png") if a == "IMAGE" else a for a in args]
+    leader, follower = pty.openpty()
+    with open(SAMPLES / "scene.png", "rb") as image:
+        done = subprocess.run([sys.executable, "-m", "convcli", "apply", *argv, "-k", "sobel"], stdin=image,
+                              stdout=follower, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env={**os.environ, "COLUMNS": "300"})  # fmt: skip
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert done.returncode == 2, done.stderr
+    assert "standard output is a terminal" in " ".join(done.stderr.replace("│", " ").split())
+    assert b"PNG" not in shown

@@ -7,6 +7,7 @@ kernels: one file each (``ApplyBatchResult``). ``sheet``: one image under severa
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -312,7 +313,13 @@ def plan(
     several = len(images) * len(kernels) > 1
     if several and output == imageio.STDIO:
         raise OptionError("standard output takes one image; give -o a folder", "--output")
-    if several and output is not None:
+    # a folder is a folder whatever the number of inputs: an existing one, or a name ending in a slash
+    into_folder = (
+        output is not None
+        and output != imageio.STDIO
+        and (several or output.endswith(("/", os.sep)) or Path(output).is_dir())
+    )
+    if into_folder and output is not None:
         folder = Path(output)
         if folder.exists() and not folder.is_dir():
             raise OptionError(f"{output} is a file; several outputs need a folder", "--output")
@@ -320,10 +327,11 @@ def plan(
     jobs = []
     for image in images:
         for k in kernels:
-            if output is not None and not several:
+            if output is not None and not into_folder:
                 out = output
             elif image == imageio.STDIO:
-                out = imageio.STDIO if not several else str(Path(output or ".") / f"stdin-{_file_label(k)}.png")
+                into = into_folder or several
+                out = str(Path(output or ".") / f"stdin-{_file_label(k)}.png") if into else imageio.STDIO
             else:
                 ext = "." + (fmt or "png").lower().lstrip(".")
                 name = f"{Path(image).stem}-{_file_label(k)}{ext}"

@@ -8,6 +8,7 @@ under several kernels, as one contact sheet. "-" reads standard input or writes 
 from __future__ import annotations
 
 import json
+import sys
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -161,6 +162,12 @@ def apply(
     from convcli.render import apply as views
     from convcli.render import make_console
 
+    if (output == "-" or (output is None and images == ["-"])) and sys.stdout.isatty() and sheet is None:
+        raise typer.BadParameter(  # as gzip does: bytes would flood the terminal (and may need `reset`)
+            "standard output is a terminal, and an image there is a screenful of bytes: redirect it "
+            "(> out.png) or give -o a file",
+            param_hint="'--output'",
+        )
     kernels = read_kernels(kernel, normalize)
     if show and sheet is None and at is None and (len(images) > 1 or len(kernels) > 1):
         raise typer.BadParameter(

@@ -143,11 +143,15 @@ def explore(
 def _playground(image: str, kernel: str, at: PairArg | None, mode: str) -> Callable[[], Screen[None]]:
     """The playground's maker, after reading the image and kernel (errors before the screen opens)."""
     from convcli.api._apply import read_image, read_kernels, write_filtered
+    from convcli.api._errors import ConvcliError
     from convcli.tui.playground import PlaygroundScreen
     from convcli.tui.playground_model import Playground
 
     [chosen] = read_kernels([kernel], False)
     loaded = read_image(image)
+    h, w = loaded.pixels.shape[:2]  # the playground starts at stride 1, same padding: the output is the image's size
+    if at is not None and not (0 <= at.pair[0] < h and 0 <= at.pair[1] < w):
+        raise ConvcliError(f"pixel {at.pair} is outside the {h}x{w} output; rows 0..{h - 1}, columns 0..{w - 1}")
     model = Playground(loaded.pixels, loaded.alpha, loaded.scale, chosen, image, None if at is None else at.pair)
     if mode != model.mode:
         model.toggle_mode()
