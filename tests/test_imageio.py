@@ -221,3 +221,21 @@ def test_the_package_is_split_by_concern_and_stays_cheap():
         "False",
         "False",
     ]
+
+
+def test_a_write_that_fails_names_the_users_path_never_the_temporary_one(tmp_path):
+    """The hidden temporary file beside the target (.name.XXXX.png) is convcli's business, not the user's."""
+    with pytest.raises(OutputError, match=r"cannot write .*gone/x\.png: No such file or directory") as caught:
+        write_atomically(str(tmp_path / "gone" / "x.png"), lambda tmp: None)
+    assert ".x." not in str(caught.value)
+    (tmp_path / "d.png").mkdir()
+    with pytest.raises(OutputError, match=r"d\.png: it is a folder"):
+        write_atomically(str(tmp_path / "d.png"), lambda tmp: None, replace=True)
+
+    def becomes_a_folder(tmp):  # the target turns into a folder while the file is written
+        (tmp_path / "late.png").mkdir()
+
+    with pytest.raises(OutputError, match=r"cannot write .*late\.png") as caught:
+        write_atomically(str(tmp_path / "late.png"), becomes_a_folder, replace=True)
+    assert ".late." not in str(caught.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.png", "late.png"]  # no temporary file left

@@ -98,7 +98,12 @@ def write_atomically(path: str, write: Callable[[str], object], replace: bool = 
     from pathlib import Path
 
     out = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)
+    if out.is_dir():
+        raise OutputError(f"cannot write {path}: it is a folder")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)
+    except OSError as err:  # a read-only or vanished folder: said of the user's path, not the hidden temporary one
+        raise OutputError(f"cannot write {path}: {err.strerror or err}") from None
     os.close(fd)
     try:
         try:
@@ -112,10 +117,15 @@ def write_atomically(path: str, write: Callable[[str], object], replace: bool = 
             os.umask(umask)
             mode = 0o666 & ~umask
         os.chmod(tmp, mode)
-        if replace:
-            os.replace(tmp, out)
-        else:
-            _create_exclusively(tmp, out)
+        try:
+            if replace:
+                os.replace(tmp, out)
+            else:
+                _create_exclusively(tmp, out)
+        except OutputError:
+            raise
+        except OSError as err:  # the target became a folder, or the rename was refused
+            raise OutputError(f"cannot write {path}: {err.strerror or err}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
