@@ -743,3 +743,19 @@ def test_an_image_is_never_written_to_a_terminal(args, tmp_path):
     assert done.returncode == 2, done.stderr
     assert "standard output is a terminal" in " ".join(done.stderr.replace("│", " ").split())
     assert b"PNG" not in shown
+
+
+@pytest.mark.parametrize("ext", [".gif", ".png", ".webp", ".tif"])
+def test_frames_a_format_merges_are_counted_as_written(ext, tmp_path):
+    """GIF, APNG and WebP keep one of identical neighbouring frames: the summary says how many the file holds."""
+    from PIL import Image, ImageSequence
+
+    a, b = Image.new("L", (20, 20), 100), Image.new("L", (20, 20), 200)
+    a.save(tmp_path / "in.tif", save_all=True, append_images=[a.copy(), b])
+    result = invoke("apply", tmp_path / "in.tif", "-k", "blur", "-o", tmp_path / f"out{ext}", "--json", columns=300)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    with Image.open(tmp_path / f"out{ext}") as written:
+        in_file = sum(1 for _ in ImageSequence.Iterator(written))
+    assert data["frames"] == 3
+    assert data["frames_written"] == in_file == (3 if ext == ".tif" else 2)

@@ -392,6 +392,8 @@ def filter_file(
         pixel = pixel_report(
             loaded.pixels, loaded.alpha, loaded.scale, chosen, res.image, divisors[0], row, col, settings
         )
+    pictures: list[np.ndarray] = []
+    alphas: list[np.ndarray | None] = []
     if ext == ".npy":
         imageio.save_npy(out_path, res.image if len(results) == 1 else np.stack([r.image for r in results]), force)
     elif bits == 32:
@@ -416,9 +418,25 @@ def filter_file(
         scale=loaded.scale,
         seconds=(t_filter, time.perf_counter() - t_start),
         frames=len(frames),
+        frames_written=_frames_kept(pictures, alphas) if ext in MERGING_FORMATS and len(pictures) > 1 else None,
         bits=None if ext == ".npy" else bits,
     )
     return ApplyResult(report, pixel, loaded, res.image)
+
+
+MERGING_FORMATS = (".gif", ".png", ".apng", ".webp")  # Pillow merges identical neighbouring frames there
+
+
+def _frames_kept(pictures: list[np.ndarray], alphas: list[np.ndarray | None]) -> int:
+    """How many frames a merging format keeps: one per run of identical neighbours (pixels and alpha)."""
+    import numpy as np
+
+    def same(i: int) -> bool:
+        a, b = alphas[i - 1] if alphas else None, alphas[i] if alphas else None
+        alpha_same = (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
+        return alpha_same and np.array_equal(pictures[i - 1], pictures[i])
+
+    return 1 + sum(not same(i) for i in range(1, len(pictures)))
 
 
 def _filter_frames(

@@ -29,6 +29,7 @@ class ApplyReport:
     scale: float  # the input's full white
     seconds: tuple[float, float]  # (filter, total)
     frames: int = 1  # an animation's or a multi-page file's frames, each filtered
+    frames_written: int | None = None  # fewer when the format merges identical neighbours (GIF, APNG, WebP)
     bits: int | None = 8  # bits per sample written: 8, 16, 32 (float); None for .npy
 
     @property
@@ -85,6 +86,7 @@ class ApplyReport:
             "alpha": self.alpha == "kept",
             "seconds": {"filter": round(self.seconds[0], 4), "total": round(self.seconds[1], 4)},
             "frames": self.frames,
+            "frames_written": self.frames if self.frames_written is None else self.frames_written,
             "bits": self.bits,
             "notes": self.notes,
         }

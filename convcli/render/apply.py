@@ -20,6 +20,11 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 def _written(r: ApplyReport) -> str:
     frames = f", {r.frames} frames (each filtered)" if r.frames > 1 else ""
+    if r.frames_written is not None and r.frames_written < r.frames:
+        frames = (
+            f", {r.frames} frames (each filtered; identical neighbours merged by the format: "
+            f"{r.frames_written} in the file)"
+        )
     bits = {16: ", 16-bit", 32: ", 32-bit float (the raw result)"}.get(r.bits or 8, "")
     return frames + bits
 
