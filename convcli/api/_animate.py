@@ -172,4 +172,10 @@ def _numbers(
         raise OptionError(f"--x is {xs.shape[0]}×{xs.shape[1]} but --H/--W say {size[0]}×{size[1]}", "--x")
     if ks.shape != kernel:
         raise OptionError(f"--k is {ks.shape[0]}×{ks.shape[1]} but the kernel is {kernel[0]}×{kernel[1]}", "--k")
+    # every output is a sum of kH*kW products (a transposed one of as many stamps): bounded before any is made
+    bound = float(np.abs(xs).max()) * float(np.abs(ks).max()) * ks.size  # Python floats: inf, never a warning
+    if not bound < 1e300:
+        raise ParameterError(
+            "the numbers overflow float64 (a product or sum passes about 1.8e308); use smaller values in --x, --k"
+        )
     return xs, ks
