@@ -767,3 +767,47 @@ def test_animation_numbers_that_overflow_are_refused_before_any_warning(extra):
     result = invoke("animate", "--H", "2", "--K", "2", "--x", big, "--k", big, "--frames", *extra, columns=200)
     assert_fails(result, 1, "the numbers overflow float64")
     assert "Warning" not in result.stderr
+
+
+@pytest.mark.parametrize("ext", [".gif", ".png"])
+@pytest.mark.parametrize(
+    "args",
+    [["--H", "5", "--K", "3", "--stride", "2", "--padding", "1"], ["--H", "4", "--K", "3", "--values", "--once"]],
+)
+def test_streamed_animations_hold_every_frame_as_drawn(args, ext, tmp_path):
+    """GIF and APNG are written frame by frame (each frame's changed box over the last): decoded, every frame
+    is the painter's own, with the duration and the looping asked for."""
+    from PIL import Image, ImageSequence
+
+    from convcli.api._animate import animate
+    from convcli.imageio.figures import _Painter
+
+    out = tmp_path / f"a{ext}"
+    result = invoke("animate", *args, "-o", out, "--duration", "250")
+    assert result.exit_code == 0, result.output
+    kwargs = {"H": int(args[1]), "K": int(args[3])}
+    kwargs |= {"stride": 2, "padding": 1} if "--stride" in args else {"values": True}
+    fig = animate(**kwargs).figure
+    cell = animate(**kwargs).cell_size()
+    drawn = [np.asarray(f.convert("RGB")) for f in _Painter(fig, cell).frames(list(range(len(fig.pictures))))]
+    with Image.open(out) as im:
+        decoded = [(np.asarray(f.convert("RGB")), f.info.get("duration")) for f in ImageSequence.Iterator(im)]
+        looping = im.info.get("loop")
+    assert len(decoded) == len(drawn)
+    for (pixels, duration), want in zip(decoded, drawn, strict=True):
+        np.testing.assert_array_equal(pixels, want)
+        assert duration == 250
+    assert looping == (0 if "--once" not in args else (None if ext == ".gif" else 1))
+
+
+def test_a_sheet_is_a_grid_and_refused_past_what_readers_open(tmp_path):
+    from PIL import Image
+
+    result = invoke("animate", "--H", "12", "--K", "3", "--sheet", "-o", tmp_path / "s.png")
+    assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "s.png") as sheet:
+        width, height = sheet.size
+    assert 0.5 < width / height < 2  # 100 frames about as wide as tall, not 25 screens down
+    result = invoke("animate", "--H", "30", "--K", "3", "--sheet", "-o", tmp_path / "big.png", columns=300)
+    assert_fails(result, 1, "a sheet of 784 frames would be")
+    assert not (tmp_path / "big.png").exists()

@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 
 from convcli.core.animation import INPUT, PADDING, ZERO
 from convcli.core.display import CELL_RGB
-from convcli.imageio.files import write_atomically
+from convcli.imageio.files import OutputError, write_atomically
 from convcli.imageio.pictures import monospace_font
 
 if TYPE_CHECKING:
@@ -217,37 +217,132 @@ class _Painter:
 
 
 def save_animation(path: str, fig: Figure, cell: int, duration: int, loop: bool, replace: bool = False) -> None:
-    """Every frame as an animated GIF or PNG (APNG), one frame per picture."""
+    """Every frame as an animated GIF or PNG (APNG), one frame per picture, streamed: each frame is drawn, its
+    change from the one before is encoded and written, and it is let go, so memory holds two frames whatever
+    their number (Pillow's own writers keep every frame until the end: gigabytes for a 120x120 input)."""
     from pathlib import Path
 
     frames = _Painter(fig, cell).frames(list(range(len(fig.pictures))))
-    first = next(frames)
-    fmt = "GIF" if Path(path).suffix.lower() == ".gif" else "PNG"
-    # GIF: frames are drawn as the encoder asks for them, so memory holds a frame or two, not thousands;
-    # Pillow's APNG writer reads the list twice (modes first), so it gets a list
-    rest: Any = frames if fmt == "GIF" else list(frames)
-    options: dict[str, Any] = {"save_all": True, "append_images": rest, "duration": duration, "optimize": False}
-    if loop:
-        options["loop"] = 0  # for ever; without the key a GIF plays once
-    elif fmt == "PNG":
-        options["loop"] = 1
-    write_atomically(path, lambda tmp: first.save(tmp, format=fmt, **options), replace)
+    n = len(fig.pictures)
+    if Path(path).suffix.lower() == ".gif":
+        write_atomically(path, lambda tmp: _stream_gif(tmp, frames, duration, loop), replace)
+    else:
+        write_atomically(path, lambda tmp: _stream_apng(tmp, frames, n, duration, loop), replace)
+
+
+def _changed(im: Image.Image, previous: Image.Image | None) -> tuple[int, int, int, int]:
+    """The box (left, top, right, bottom) where a palette frame differs from the one before (all of it first;
+    one pixel when nothing changed: a frame still takes its time)."""
+    import numpy as np
+
+    if previous is None:
+        return (0, 0, *im.size)
+    rows, cols = np.nonzero(np.asarray(im) != np.asarray(previous))
+    if rows.size == 0:
+        return (0, 0, 1, 1)
+    return int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1
+
+
+def _stream_gif(tmp: str, frames: Iterator[Image.Image], duration: int, loop: bool) -> None:
+    """A GIF written frame by frame: the global palette once, then each frame's changed box over the last."""
+    from PIL import GifImagePlugin
+
+    with open(tmp, "wb") as f:
+        previous = None
+        for im in frames:
+            if previous is None:
+                info: dict[str, Any] = {"optimize": False} | ({"loop": 0} if loop else {})  # loop 0: for ever
+                header, _ = GifImagePlugin.getheader(im, info=info)
+                f.writelines(header)
+            box = _changed(im, previous)
+            # disposal 1: each frame stays under the next, which paints only what changed
+            f.writelines(GifImagePlugin.getdata(im.crop(box), box[:2], duration=duration, disposal=1))
+            previous = im
+        f.write(b";")
+
+
+def _png_chunks(data: bytes) -> Iterator[tuple[bytes, bytes]]:
+    pos = 8  # past the signature
+    while pos < len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        yield data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    import zlib
+
+    return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+
+
+def _stream_apng(tmp: str, frames: Iterator[Image.Image], n: int, duration: int, loop: bool) -> None:
+    """An animated PNG written frame by frame: each frame's changed box encoded as a PNG by Pillow, its image
+    data moved into the animation's frame chunks (APNG's fcTL and fdAT, sequence-numbered)."""
+    import io
+    import struct
+
+    sequence = 0
+    with open(tmp, "wb") as f:
+        previous = None
+        for index, im in enumerate(frames):
+            box = (0, 0, *im.size) if previous is None else _changed(im, previous)
+            buffer = io.BytesIO()
+            im.crop(box).save(buffer, format="PNG", optimize=False)
+            chunks = list(_png_chunks(buffer.getvalue()))
+            if index == 0:
+                f.write(buffer.getvalue()[:8])
+                f.writelines(_chunk(kind, body) for kind, body in chunks if kind in (b"IHDR", b"PLTE", b"tRNS"))
+                f.write(_chunk(b"acTL", struct.pack(">II", n, 0 if loop else 1)))
+            w, h = box[2] - box[0], box[3] - box[1]
+            # dispose none, blend source: the frame's box replaces those pixels and stays under the next frame
+            control = struct.pack(">IIIIIHHBB", sequence, w, h, box[0], box[1], duration, 1000, 0, 0)
+            f.write(_chunk(b"fcTL", control))
+            sequence += 1
+            for kind, body in chunks:
+                if kind != b"IDAT":
+                    continue
+                if index == 0:
+                    f.write(_chunk(b"IDAT", body))
+                else:
+                    f.write(_chunk(b"fdAT", struct.pack(">I", sequence) + body))
+                    sequence += 1
+            previous = im
+        f.write(_chunk(b"IEND", b""))
 
 
 def save_stills(path: str, fig: Figure, cell: int, indices: list[int], replace: bool = False) -> None:
-    """Chosen frames as one PNG, stacked top to bottom (a sheet when they are all of them)."""
+    """Chosen frames as one PNG: under one another (up to 3), four across (up to 16), else in a grid about as
+    wide as tall; refused when the sheet would pass what Pillow reads back. Each frame is pasted as it is drawn:
+    memory holds the sheet and a frame."""
+    import math
+
     from PIL import Image
 
-    frames = [f.convert("RGB") for f in _Painter(fig, cell).frames(sorted(set(indices)))]
-    by_index = dict(zip(sorted(set(indices)), frames, strict=True))
-    chosen = [by_index[i] for i in indices]
-    w, h = chosen[0].size
-    cols = 1 if len(chosen) < 4 else min(4, len(chosen))
-    rows = -(-len(chosen) // cols)
+    painter = _Painter(fig, cell)
+    w, h = painter.lay.width, painter.lay.height
+    n = len(indices)
+    cols = 1 if n < 4 else min(n, max(4, math.ceil(math.sqrt(n * h / w)))) if n > 16 else min(4, n)
+    rows = -(-n // cols)
+    pixels = cols * w * rows * h
+    if pixels > MAX_SHEET_PIXELS:
+        raise OutputError(
+            f"a sheet of {n} frames would be {cols * w}x{rows * h} pixels ({pixels / 1e6:.0f} megapixels), past the "
+            f"{MAX_SHEET_PIXELS / 1e6:.0f} that image readers open without complaint: choose frames with --frame "
+            "(e.g. --frame 1,2,3), or give a smaller --size"
+        )
+    slots: dict[int, list[int]] = {}
+    for k, i in enumerate(indices):
+        slots.setdefault(i, []).append(k)
     sheet = Image.new("RGB", (cols * w, rows * h), "white")
-    for k, im in enumerate(chosen):
-        sheet.paste(im, ((k % cols) * w, (k // cols) * h))
+    order = sorted(slots)
+    for i, frame in zip(order, painter.frames(order), strict=True):
+        rgb = frame.convert("RGB")
+        for k in slots[i]:
+            sheet.paste(rgb, ((k % cols) * w, (k // cols) * h))
     write_atomically(path, lambda tmp: sheet.save(tmp, format="PNG"), replace)
+
+
+MAX_SHEET_PIXELS = 89_478_485  # Pillow's decompression-bomb threshold: what it (and convcli) read back quietly
 
 
 def svg_text(fig: Figure, cell: int, duration: int, loop: bool, indices: list[int] | None = None) -> str:
