@@ -811,3 +811,12 @@ def test_a_sheet_is_a_grid_and_refused_past_what_readers_open(tmp_path):
     result = invoke("animate", "--H", "30", "--K", "3", "--sheet", "-o", tmp_path / "big.png", columns=300)
     assert_fails(result, 1, "a sheet of 784 frames would be")
     assert not (tmp_path / "big.png").exists()
+
+
+def test_train_says_a_missing_input_before_an_existing_output(small_model, tmp_path):
+    """What is wrong with the inputs comes first: fixing the output alone would only meet the next error."""
+    shutil.copy(small_model, tmp_path / "model.npz")
+    result = invoke("train", "--data", tmp_path / "missing", "--out", tmp_path / "model.npz", columns=300)
+    assert_fails(result, 1, "missing: no such folder")
+    result = invoke("train", "--init-from", tmp_path / "nothing.npz", "--out", tmp_path / "model.npz", columns=300)
+    assert_fails(result, 1, "no such weights file")

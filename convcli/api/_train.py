@@ -179,8 +179,17 @@ class Trainer:
         return out.with_name(out.stem + "-kernels.png")
 
     def _check_files(self) -> None:
+        """Inputs first, then outputs: a missing data folder is said before an existing model file."""
         from convcli import imageio
 
+        if not self.resume and self.data != "shapes" and not Path(self.data).exists():
+            raise imageio.DataError(
+                f"--data {self.data}: no such folder (use 'shapes', a folder of class folders, or an IDX folder)"
+            )
+        if self.init_from is not None and not Path(self.init_from).exists():
+            from convcli.core.checkpoint import ModelFileError
+
+            raise ModelFileError(f"no such weights file: {self.init_from}")
         out_path = Path(self.out)
         resume, force = self.resume, self.force
         imageio.refuse_overwrite(

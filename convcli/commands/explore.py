@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from convcli.options import PairArg
-    from convcli.tui.playground_model import Filtered
+    from convcli.tui.playground_model import Filtered, Playground
 
 from convcli.options import (
     AtOpt,
@@ -165,9 +165,27 @@ def _playground(image: str, kernel: str, at: PairArg | None, mode: str) -> Calla
             return f"not written: {err.message}"
         except (ConvcliError, OSError) as err:
             return f"not written: {err}"
-        line = model.command_line(done, out)
+        line = _replay(model, done, image, out)
         if line not in model.written:
             model.written.append(line)
         return f"wrote {out} (its convcli apply command is printed on quitting)"
 
     return lambda: PlaygroundScreen(model, save)
+
+
+def _replay(model: Playground, done: Filtered, image: str, out: str) -> str:
+    """The `convcli apply` command that writes ``out`` again: without -o when apply's own name for it is ``out``
+    (apply replaces a file it named and wrote), else with -o and --force (an inline kernel's name is a digest
+    of its values, which the printed digits need not reproduce)."""
+    import shlex
+
+    from convcli.api._apply import plan, read_kernels
+    from convcli.api._errors import ConvcliError
+
+    line = model.command_line(done)
+    kernel = shlex.split(line)[4]
+    try:
+        [(_, _, default)] = plan([image], read_kernels([kernel], model.normalise), None, None)
+    except ConvcliError:  # a kernel the printed line cannot name again: the file, explicitly
+        default = ""
+    return line if default == out else model.command_line(done, out) + " --force"
