@@ -92,3 +92,26 @@ def test_heatmaps_fall_back_to_numbers_without_colour():
 
 def test_sparkline_spans_the_bars():
     assert sparkline([0.0, 0.5, 1.0]) == "▁▄█"
+
+
+def test_a_slow_write_shows_a_spinner_and_a_quick_one_nothing():
+    """apply's spinner while a large image is encoded: drawn only once the work has run `after` seconds."""
+    import io
+    import time
+
+    from rich.console import Console
+
+    from convcli.render.progress import slow_status
+
+    slow = io.StringIO()
+    with slow_status(Console(file=slow, force_terminal=True, width=60), "Writing big.png…", after=0.01):
+        time.sleep(0.3)
+    assert "Writing big.png…" in slow.getvalue()
+    quick = io.StringIO()
+    with slow_status(Console(file=quick, force_terminal=True, width=60), "Writing small.png…", after=5):
+        pass
+    assert "Writing" not in quick.getvalue()
+    piped = io.StringIO()
+    with slow_status(Console(file=piped, force_terminal=False), "Writing x…", after=0.01):
+        time.sleep(0.1)
+    assert piped.getvalue() == ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from convcli.core.filters import FilterResult
     from convcli.core.kernels import NamedKernel
     from convcli.explain.apply_report import ApplyReport, PixelReport
-    from convcli.imageio import LoadedImage
+    from convcli.imageio import LoadedFrames, LoadedImage
 
 KernelLike = Any  # names, inline matrices, files; or one 2-D array
 MODES = ("xcorr", "conv")
@@ -351,7 +352,6 @@ def filter_file(
     progress: bool = False,
 ) -> ApplyResult:
     """Read, filter (every frame), write: the report and the pixel explained."""
-    import numpy as np
 
     from convcli import imageio
     from convcli.explain.apply_report import ApplyReport, pixel_report
@@ -392,17 +392,9 @@ def filter_file(
         pixel = pixel_report(
             loaded.pixels, loaded.alpha, loaded.scale, chosen, res.image, divisors[0], row, col, settings
         )
-    pictures: list[np.ndarray] = []
-    alphas: list[np.ndarray | None] = []
-    if ext == ".npy":
-        imageio.save_npy(out_path, res.image if len(results) == 1 else np.stack([r.image for r in results]), force)
-    elif bits == 32:
-        imageio.save_image(out_path, [r.image.astype(np.float32) for r in results], fmt=fmt, replace=force)
-    else:
-        pictures = [imageio.to_display(r.image, loaded.scale, shown_as, bits) for r in results]
-        alphas = [None if bits != 8 else a for a in alphas_out]
-        imageio.save_image(out_path, pictures, alphas, fmt=fmt, quality=writing.quality,
-                           durations=loaded_all.durations, loop=loaded_all.loop, replace=force)  # fmt: skip
+    with _writing(out_path, progress):
+        pictures, alphas = _write_result(out_path, ext, fmt, bits, results, alphas_out, loaded_all, shown_as, writing,
+                                         force)  # fmt: skip
     kept_alpha = loaded.alpha is not None and ext in imageio.IMAGE_ALPHA_FORMATS and bits == 8
     report = ApplyReport(
         input="standard input" if image == imageio.STDIO else image,
@@ -437,6 +429,49 @@ def _frames_kept(pictures: list[np.ndarray], alphas: list[np.ndarray | None]) ->
         return alpha_same and np.array_equal(pictures[i - 1], pictures[i])
 
     return 1 + sum(not same(i) for i in range(1, len(pictures)))
+
+
+def _write_result(
+    out_path: str,
+    ext: str,
+    fmt: str | None,
+    bits: int,
+    results: list[FilterResult],
+    alphas_out: list[np.ndarray | None],
+    loaded_all: LoadedFrames,
+    shown_as: str,
+    writing: _Writing,
+    force: bool,
+) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+    """Every filtered frame written as the output asks (.npy, float TIFF, or pixels); the pixels and alphas."""
+    import numpy as np
+
+    from convcli import imageio
+
+    scale = loaded_all.frames[0].scale
+    if ext == ".npy":
+        imageio.save_npy(
+            out_path, results[0].image if len(results) == 1 else np.stack([r.image for r in results]), force
+        )
+        return [], []
+    if bits == 32:
+        imageio.save_image(out_path, [r.image.astype(np.float32) for r in results], fmt=fmt, replace=force)
+        return [], []
+    pictures = [imageio.to_display(r.image, scale, shown_as, bits) for r in results]
+    alphas = [None if bits != 8 else a for a in alphas_out]
+    imageio.save_image(out_path, pictures, alphas, fmt=fmt, quality=writing.quality,
+                       durations=loaded_all.durations, loop=loaded_all.loop, replace=force)  # fmt: skip
+    return pictures, alphas
+
+
+def _writing(out_path: str, progress: bool) -> AbstractContextManager[None]:
+    """A spinner on stderr while a large image is encoded (past a second): the filter's bar has ended by then."""
+    from convcli import imageio
+    from convcli.render import make_console
+    from convcli.render.progress import slow_status
+
+    name = "standard output" if out_path == imageio.STDIO else Path(out_path).name
+    return slow_status(make_console(stderr=True), f"Writing {name}…", enabled=progress)
 
 
 def _filter_frames(

@@ -59,3 +59,32 @@ def slow_progress(
     finally:
         if progress.live.is_started:
             progress.stop()
+
+
+@contextmanager
+def slow_status(console: Console, message: str, after: float = 1.0, enabled: bool = True) -> Iterator[None]:
+    """A spinner with ``message`` on ``console`` (stderr) for work that reports no progress (encoding a large
+    image), drawn only once it has run ``after`` seconds; nothing when piped."""
+    import threading
+
+    status = console.status(message, spinner="dots")
+    lock = threading.Lock()
+    done = False
+
+    def start() -> None:
+        with lock:
+            if not done:
+                status.start()
+
+    timer = threading.Timer(after, start) if enabled and console.is_terminal else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            done = True
+            if timer is not None:
+                timer.cancel()
+            status.stop()
