@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 EPILOG = """Examples (each runs as it is; # lines are comments):
 
-  # the built-in shapes, the default net: about 15 s, writes model.npz
+  # the built-in shapes, the default net: writes model.npz
   convcli train
 
   # quicker, with SGD, to another file
