@@ -820,3 +820,11 @@ def test_train_says_a_missing_input_before_an_existing_output(small_model, tmp_p
     assert_fails(result, 1, "missing: no such folder")
     result = invoke("train", "--init-from", tmp_path / "nothing.npz", "--out", tmp_path / "model.npz", columns=300)
     assert_fails(result, 1, "no such weights file")
+
+
+def test_seeds_past_the_size_limit_are_still_seeds():
+    """The 10^9 limit is for sizes, kernels, channels and strides; a seed may be any NumPy takes."""
+    result = invoke("backprop", "--random", "--H", "3", "--K", "2", "--seed", str(10**12), "--json")
+    assert result.exit_code == 0, result.output
+    result = invoke("animate", "--H", "3", "--K", "2", "--values", "--seed", str(10**12), "--json")
+    assert result.exit_code == 0, result.output
