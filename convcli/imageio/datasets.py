@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from convcli.core.errors import ConvcliError
-from convcli.imageio.images import ImageReadError
+from convcli.imageio.images import reading
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,12 +37,12 @@ def prepare_image(path: str, size: tuple[int, int], channels: int = 1) -> np.nda
     import warnings
 
     import numpy as np
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
-    try:
+    with reading(path, "resize it first"):
         with warnings.catch_warnings():
             # past Pillow's warning threshold an image is still read (and resized to the model's input); past
-            # its error threshold it is refused, below
+            # its error threshold it is refused, by reading()
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as opened:
                 im = ImageOps.exif_transpose(opened).convert("RGB" if channels == 3 else "L")
@@ -50,16 +50,6 @@ def prepare_image(path: str, size: tuple[int, int], channels: int = 1) -> np.nda
             im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
         pixels = np.asarray(im, dtype=np.float32) / 255.0
         return np.ascontiguousarray(pixels.transpose(2, 0, 1)) if channels == 3 else pixels
-    except FileNotFoundError:
-        raise ImageReadError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise ImageReadError(f"{path} is a folder, not an image") from None
-    except UnidentifiedImageError:
-        raise ImageReadError(f"{path} is not an image Pillow can read") from None
-    except Image.DecompressionBombError as err:
-        raise ImageReadError(f"{path} is larger than Pillow's safety limit ({err}); resize it first") from None
-    except OSError as err:
-        raise ImageReadError(f"{path} could not be read: {err}") from None
 
 
 def model_input(path: str, spec: InputSpec) -> np.ndarray:

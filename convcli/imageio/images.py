@@ -3,6 +3,8 @@ as 8-bit, 16-bit or float, with the formats that can hold them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -100,7 +102,7 @@ def load_image(path: str, gray: bool = False, max_pixels: int | None = None) -> 
 
 def load_frames(path: str, gray: bool = False, max_pixels: int | None = None, first_only: bool = False) -> LoadedFrames:
     """Every frame of an image file (animated GIF, APNG, WebP, multi-page TIFF), each as load_image reads one."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     name = "standard input" if path == STDIO else path
     limit = Image.MAX_IMAGE_PIXELS
@@ -108,7 +110,20 @@ def load_frames(path: str, gray: bool = False, max_pixels: int | None = None, fi
         _check_memory(max_pixels)
         Image.MAX_IMAGE_PIXELS = max_pixels
     try:
-        return _read_frames(path, name, gray, first_only)
+        with reading(name, "if you trust it, raise the limit with --max-pixels N"):
+            return _read_frames(path, name, gray, first_only)
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit  # --max-pixels is this read's limit, not the process's
+
+
+@contextmanager
+def reading(name: str, bomb_fix: str) -> Iterator[None]:
+    """Pillow's and the system's errors while an image is read, as one ImageReadError that names it; a
+    decompression bomb is refused with ``bomb_fix``."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        yield
     except ImageReadError as err:
         raise ImageReadError(f"{name}: {err}") from None
     except FileNotFoundError:
@@ -118,13 +133,9 @@ def load_frames(path: str, gray: bool = False, max_pixels: int | None = None, fi
     except UnidentifiedImageError:
         raise ImageReadError(f"{name} is not an image Pillow can read") from None
     except Image.DecompressionBombError as err:
-        raise ImageReadError(
-            f"{name} is larger than Pillow's safety limit ({err}); if you trust it, raise the limit with --max-pixels N"
-        ) from None
+        raise ImageReadError(f"{name} is larger than Pillow's safety limit ({err}); {bomb_fix}") from None
     except OSError as err:
         raise ImageReadError(f"{name} could not be read: {err}") from None
-    finally:
-        Image.MAX_IMAGE_PIXELS = limit  # --max-pixels is this read's limit, not the process's
 
 
 def _check_memory(max_pixels: int) -> None:
