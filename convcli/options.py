@@ -54,10 +54,6 @@ def _pair_parser(name: str, minimum: int, words: tuple[str, ...] = ()) -> Callab
     return parse
 
 
-def pair_or(value: PairArg | None, default: Pair) -> Pair:
-    return default if value is None else value.pair
-
-
 def _pair_option(
     flags: tuple[str, ...], name: str, minimum: int, metavar: str, help: str, words: tuple[str, ...] = ()
 ) -> typer.models.OptionInfo:

@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -538,11 +538,6 @@ def _bits(depth: str | None, ext: str, scale: float, greyscale: bool) -> int:
     return 8
 
 
-@dataclass
-class _Batch:
-    files: list[ApplyReport | FileFailure] = field(default_factory=list)
-
-
 def _batch(
     jobs: list[tuple[str, NamedKernel, str]],
     settings: FilterSettings,
@@ -556,7 +551,7 @@ def _batch(
     from convcli.render import make_console
     from convcli.render.progress import file_progress
 
-    batch = _Batch()
+    files: list[ApplyReport | FileFailure] = []
     t_all = time.perf_counter()
     bar: Any = file_progress(make_console(stderr=True), "Filtering", len(jobs)) if progress else nullcontext(None)
     with bar as advance:
@@ -568,12 +563,12 @@ def _batch(
                 done = FileFailure(image, chosen.name, e.format_message())
             except (ConvcliError, OSError) as e:
                 done = FileFailure(image, chosen.name, getattr(e, "strerror", None) or str(e))
-            batch.files.append(done)
+            files.append(done)
             if on_file is not None:
                 on_file(done)
             if advance is not None:
                 advance()
-    return ApplyBatchResult(tuple(batch.files), time.perf_counter() - t_all)
+    return ApplyBatchResult(tuple(files), time.perf_counter() - t_all)
 
 
 def contact_sheet(
