@@ -74,6 +74,53 @@ def test_pool_numbers_follow_the_window(ceil_mode):
         assert result == max(x[r, c] for r, c in g.reads(i, j))
 
 
+def _torch_avg_pool_loop(x, kernel, stride, pad, ceil_mode):
+    """AvgPool2d(count_include_pad=True) as PyTorch's kernel computes it: a window's divisor counts its cells
+    inside the padded input (padding included), not those a ceil_mode window has past it."""
+    from convcli.core.shapes import pool_axis
+
+    h, w = x.shape
+    oh = pool_axis(h, kernel[0], stride[0], pad[0], 1, ceil_mode).out
+    ow = pool_axis(w, kernel[1], stride[1], pad[1], 1, ceil_mode).out
+    out = np.zeros((oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            r0, c0 = i * stride[0] - pad[0], j * stride[1] - pad[1]
+            r1, c1 = min(r0 + kernel[0], h + pad[0]), min(c0 + kernel[1], w + pad[1])
+            divisor = (r1 - r0) * (c1 - c0)
+            total = sum(x[r, c] for r in range(max(r0, 0), min(r1, h)) for c in range(max(c0, 0), min(c1, w)))
+            out[i, j] = total / divisor
+    return out
+
+
+@given(
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    k=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    s=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    ceil_mode=st.booleans(),
+    data=st.data(),
+)
+def test_average_pool_numbers_divide_as_pytorch_does(h, w, k, s, ceil_mode, data):
+    # issue 24: a ceil_mode window's overhang is not padding: it is out of the divisor
+    p = (data.draw(st.integers(0, k[0] // 2)), data.draw(st.integers(0, k[1] // 2)))
+    try:
+        g = pool2d_geometry((h, w), k, s, p, ceil_mode=ceil_mode)
+    except ShapeError:
+        assume(False)
+    x = np.arange(1.0, h * w + 1).reshape(h, w)
+    numbers = sweep_numbers(conv_sweep(g, "pool"), x, pool="avg")
+    np.testing.assert_allclose(numbers["output"], _torch_avg_pool_loop(x, k, s, p, ceil_mode))
+
+
+def test_the_issue_24_average_pool_overhang():
+    g = pool2d_geometry((1, 5), (1, 2), (1, 2), 0, ceil_mode=True)
+    numbers = sweep_numbers(conv_sweep(g, "pool"), np.array([[2.0, 4, 6, 8, 10]]), pool="avg")
+    assert numbers["results"] == [3, 7, 10]
+    assert numbers["beyond"] == [0, 0, 1]
+    assert conv_sweep(g, "pool").grid.role(0, 5) == "beyond"
+
+
 # conv_arithmetic's README figures: (input, kernel, stride, padding, output) and the transposed ones'
 CONV_FIGURES = [
     ((4, 3, 1, 0), 2, 4),  # no padding, no strides: 2x2 output on a 4x4 grid

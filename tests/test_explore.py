@@ -552,3 +552,33 @@ def test_explore_help_has_examples():
     result = invoke("explore", "--help", columns=80)
     assert result.exit_code == 0
     assert "convcli explore --shape" in result.stdout
+
+
+def test_a_layer_pytorch_accepts_is_drawn_even_where_a_comparison_does_not_fit():
+    # issue 24: the frameworks table's ⌊(span − 1)/2⌋ row no longer decides whether the layer exists
+    m = arithmetic(H=1, W=8, kH=2, kW=2, **{"stride h": 1, "padding h": 1, "padding w": 1, "dilation w": 1})
+    assert m.report.out == (2, 9)
+    assert m.bad is None
+
+
+def test_a_transposed_convolutions_weights_are_named_as_pytorch_indexes_them():
+    # issue 24: ConvTranspose2d with K 3x1, stride 2, padding 1 on a 2x1 input: input (0, 0) feeds
+    # output rows 0 and 1 through K[1, 0] and K[2, 0]: output y = i*S - P + m, so y = -1 + m for i = 0
+    v = {"H": 2, "W": 1, "kH": 3, "kW": 1, "stride h": 2, "stride w": 1, "padding h": 1, "padding w": 0}
+    m = Arithmetic("tconv", v | {"dilation h": 1, "dilation w": 1, "output padding h": 0, "output padding w": 0})
+    grid = m.sweep.grid
+    m.focus = "input"
+    m.cursor["input"] = grid.to_grid((0, 0))
+    h = m.highlight()
+    assert h.taps == {(1, 0), (2, 0)}
+    assert "through K10, K20" in h.says
+    # each weight multiplies the input cells a literal ConvTranspose2d scatter sends through it
+    H, P, S = 2, 1, 2
+    out_h = m.report.out[0]
+    m.focus = "kernel"
+    for a in range(3):
+        m.cursor["kernel"] = (a, 0)
+        h = m.highlight()
+        fed = {i for i in range(H) if 0 <= i * S - P + a < out_h}
+        assert {grid.input_cell(*c) for c in h.grid} - {None} == {(i, 0) for i in fed}
+        assert f"K{a}0 multiplies {len(fed)} input cells" in h.says

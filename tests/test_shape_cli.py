@@ -202,3 +202,35 @@ def test_help_shows_the_defaults(run):
     out = " ".join(run("--help", columns=200).stdout.split())
     assert "[default: 1]" in out
     assert "[default: 0]" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "out"),
+    [
+        (["--H", "1", "--W", "8", "--K", "2", "--padding", "1"], [2, 9]),
+        (["--H", "5", "--W", "1", "--K", "4", "--stride", "3", "--padding", "2"], [2, 1]),
+    ],
+)
+def test_a_comparison_that_does_not_apply_is_left_out_not_fatal(run, cli, args, out):
+    # issue 24: PyTorch accepts these layers; the ⌊(span − 1)/2⌋ padding row does not fit, so it is left out
+    data = shape_json(run, *args)
+    assert [data["H_out"], data["W_out"]] == out
+    assert data["frameworks"]["pytorch_half_padding"] is None
+    text = run(*args).stdout
+    assert "⌊(span−1)/2⌋" not in text
+    assert "half the span" not in text
+    assert cli("animate", *args, "--json").exit_code == 0
+
+
+def test_the_tf_same_row_says_odd_padding_only_where_it_is_odd(run):
+    assert "bottom/right" not in run("--H", "7", "--K", "3").stdout  # 1+1 each side
+    assert "the odd one at bottom/right" in run("--H", "8", "--K", "2").stdout
+
+
+def test_a_ceil_mode_pool_pytorch_takes_is_taken_and_explained(run):
+    data = shape_json(run, "--pool", "avg", "--H", "7", "--W", "2", "--K", "5", "--ceil-mode")
+    assert (data["H_out"], data["W_out"]) == (2, 1)
+    assert any("PyTorch's default refuses it" in n and "reads 2 of the 2 input columns" in n for n in data["notes"])
+    refused = run("--pool", "avg", "--H", "7", "--W", "2", "--K", "5")
+    assert refused.exit_code == 1
+    assert "--ceil-mode keeps one window" in refused.output

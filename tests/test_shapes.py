@@ -237,11 +237,23 @@ def pool_windows(size, kernel, stride, pad, dilation, ceil_mode):
 def test_pool_matches_the_window_loop(size, kernel, stride, dilation, ceil_mode, data):
     pad = data.draw(st.integers(0, kernel // 2))
     expected = pool_windows(size, kernel, stride, pad, dilation, ceil_mode)
-    if size + 2 * pad < dilation * (kernel - 1) + 1:
+    # PyTorch's pooling_output_shape as written in its C++: floor division toward -inf, then the last-window rule
+    torch_rule = (size + 2 * pad - dilation * (kernel - 1) - 1 + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (torch_rule - 1) * stride >= size + pad:
+        torch_rule -= 1
+    assert max(torch_rule, 0) == expected
+    if expected < 1:  # PyTorch refuses: "Output size is too small"
         with pytest.raises(ShapeError):
             pool_axis(size, kernel, stride, pad, dilation, ceil_mode)
         return
     assert pool_axis(size, kernel, stride, pad, dilation, ceil_mode).out == expected
+
+
+def test_a_ceil_mode_pool_larger_than_its_input_is_taken_as_pytorch_takes_it():
+    # issue 24: AvgPool2d(5, ceil_mode=True) on 7x2 gives 2x1 in PyTorch; without ceil_mode the refusal says so
+    assert (pool_axis(7, 5, ceil_mode=True).out, pool_axis(2, 5, ceil_mode=True).out) == (2, 1)
+    with pytest.raises(ShapeError, match="--ceil-mode keeps one window"):
+        pool_axis(2, 5)
 
 
 def test_pool_ceil_mode_edge_cases():
@@ -362,3 +374,82 @@ def test_layer_spec_is_case_insensitive_and_reads_every_part():
 def test_chain_errors_name_the_layer():
     with pytest.raises(ShapeError, match=r"layer 4 'conv3' on input 2x2"):
         chain((8, 8), parse_layers("conv3,conv3,conv3,conv3"))
+
+
+# --- receptive fields per output, through transposed convolutions (issue 24) ------------------
+
+
+def _lattice_dependencies(layers, index):
+    """Literal oracle: the set of input positions output ``index`` of the last layer depends on, on the
+    unbounded lattice (padding only shifts coordinates), by following every read back to the input."""
+    from functools import cache
+
+    @cache
+    def deps(depth, q):
+        if depth == 0:
+            return frozenset({q})
+        layer = layers[depth - 1]
+        k, s, p, d = layer.kernel[0], layer.strides[0], layer.padding, layer.dilation
+        if layer.kind == "tconv":
+            near = range((q + p - (k - 1) * d) // s - 1, (q + p) // s + 2)  # every i whose window may reach q
+            reads = [i for i in near if any(i * s - p + m * d == q for m in range(k))]
+        else:
+            reads = [q * s - p + m * d for m in range(k)]
+        return frozenset().union(*(deps(depth - 1, r) for r in reads))
+
+    return deps(len(layers), index)
+
+
+@st.composite
+def chains_with_tconv(draw):
+    items = []
+    for _ in range(draw(st.integers(1, 4))):
+        k, s = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+        kind = draw(st.sampled_from(["conv", "tconv", "pool"]))
+        if kind == "conv":
+            items.append(f"conv{k}s{s}p{draw(st.integers(0, 2))}d{draw(st.integers(1, 2))}")
+        elif kind == "tconv":
+            items.append(f"tconv{k}s{s}p{draw(st.integers(0, 1))}d{draw(st.integers(1, 2))}")
+        else:
+            items.append(f"pool{k}s{s}p{draw(st.integers(0, k // 2))}")
+    return ",".join(items)
+
+
+@given(spec=chains_with_tconv())
+def test_each_outputs_field_is_the_span_of_what_it_depends_on(spec):
+    layers = parse_layers(spec)
+    try:
+        steps = chain((24, 24), layers)
+    except ValueError:
+        assume(False)
+    fields = steps[-1].fields[0]
+    sizes = []
+    for i in range(fields.period + 2):
+        found = _lattice_dependencies(layers, i)
+        expected = (min(found), max(found)) if found else None
+        assert fields.span(i) == expected, (spec, i)
+        sizes.append(0 if not found else max(found) - min(found) + 1)
+    assert steps[-1].field_range[0] == (min(sizes[: fields.period]), max(sizes[: fields.period]))
+    assert steps[-1].receptive_field[0] == Fraction(sum(sizes[: fields.period]), fields.period)
+
+
+def test_fields_after_a_transposed_convolution_whose_stride_does_not_divide_its_kernel():
+    # issue 24: the tconv's outputs alternate 3 and 5; after pool2 each output's field is 5, centred at 1 + 2i
+    steps = chain((16, 16), parse_layers("conv3s2p1c4,tconv3s2p1op1c4,pool2"), in_channels=1)
+    tconv, pool = steps[1].fields[0], steps[2].fields[0]
+    assert [tconv.span(y) for y in range(4)] == [(-1, 1), (-1, 3), (1, 3), (1, 5)]
+    assert steps[1].field_range == ((3, 5), (3, 5))
+    assert steps[1].receptive_field == (4, 4)
+    assert [pool.span(i) for i in range(3)] == [(-1, 3), (1, 5), (3, 7)]
+    assert steps[2].field_range == ((5, 5), (5, 5))
+    assert steps[2].center == (1, 1)
+
+
+def test_fields_of_a_dense_chain_equal_the_recurrence():
+    # where every output's field is the same size, the per-output spans agree with the classic recurrence
+    steps = chain((224, 224), parse_layers("conv7s2p3,pool3s2p1,tconv4s2p1"))
+    assert [(s.field_range[0], s.jump[0], s.center[0]) for s in steps] == [
+        ((7, 7), 2, 0),
+        ((11, 11), 4, 0),
+        ((15, 15), 2, Fraction(-2)),
+    ]

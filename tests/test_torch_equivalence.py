@@ -146,3 +146,40 @@ def test_animation_frames_read_what_pytorch_reads(args):
     assert [list(o) for o in expected] == [f["output"] for f in data["frames"]]
     for f in data["frames"]:
         assert {tuple(c) for c in f["reads"]} == expected[tuple(f["output"])], f["output"]
+
+
+def test_receptive_fields_after_a_transposed_convolution_are_what_autograd_depends_on():
+    # issue 24: conv3s2p1, tconv3s2p1op1, pool2 on 16 rows; rows only (width 1, kernels k x 1)
+    from convcli.core.layerspec import chain
+
+    F = torch.nn.functional
+    steps = chain((16, 1), parse_layers("conv3x1s2p1,tconv3x1s2p1op1,avgpool2x1"))
+    w = torch.ones((1, 1, 3, 1), dtype=torch.float64)
+
+    def through(x, depth):
+        x = F.conv2d(x, w, stride=(2, 1), padding=(1, 0))
+        x = F.conv_transpose2d(x, w, stride=(2, 1), padding=(1, 0), output_padding=(1, 0))
+        return x if depth == 2 else F.avg_pool2d(x, (2, 1))
+
+    for depth, step in ((2, steps[1]), (3, steps[2])):
+        for i in range(step.out_size[0]):
+            x = torch.rand((1, 1, 16, 1), dtype=torch.float64, requires_grad=True)
+            through(x, depth)[0, 0, i, 0].backward()
+            rows = [r for r, _ in torch.nonzero(x.grad[0, 0]).tolist()]
+            lo, hi = step.fields[0].span(i)
+            assert (min(rows), max(rows)) == (max(lo, 0), min(hi, 15)), (depth, i)
+
+
+@pytest.mark.parametrize(
+    ("h", "w", "k", "s", "p"),
+    [(1, 5, (1, 2), (1, 2), (0, 0)), (7, 2, (5, 5), (5, 5), (0, 0)), (6, 7, (3, 2), (2, 3), (1, 1)), (5, 5, 3, 2, 1)],
+)
+def test_animated_average_pools_are_pytorchs(h, w, k, s, p):
+    from convcli.core.animation import conv_sweep, sweep_numbers
+    from convcli.core.shapes import pool2d_geometry
+
+    x = np.arange(1.0, h * w + 1).reshape(h, w)
+    g = pool2d_geometry((h, w), k, s, p, ceil_mode=True)
+    ours = sweep_numbers(conv_sweep(g, "pool"), x, pool="avg")["output"]
+    theirs = torch.nn.functional.avg_pool2d(torch.from_numpy(x)[None, None], k, s, p, ceil_mode=True)[0, 0]
+    np.testing.assert_allclose(ours, theirs.numpy())

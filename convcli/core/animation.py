@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 from .errors import ParameterError
 from .shapes import ConvGeometry, Pair, TransposedGeometry
 
-INPUT, PADDING, ZERO = "input", "padding", "zero"  # what a grid cell is
+# what a grid cell is; BEYOND: past the padded input, where only a ceil_mode window reaches (PyTorch leaves
+# those cells out of a window, and out of an average pool's divisor)
+INPUT, PADDING, ZERO, BEYOND = "input", "padding", "zero", "beyond"
 
 
 @dataclass(frozen=True)
@@ -30,12 +32,15 @@ class Grid:
     input_size: Pair
     origin: Pair
     step: Pair  # 1, or the stride for a transposed convolution's inserted zeros
+    padded: Pair | None = None  # the padded input's size where a ceil_mode window runs past it
 
     def role(self, gr: int, gc: int) -> str:
-        """input, padding, or an inserted zero, for grid cell (gr, gc)."""
+        """input, padding, an inserted zero, or beyond the padded input, for grid cell (gr, gc)."""
         cell = self.input_cell(gr, gc)
         if cell is not None:
             return INPUT
+        if self.padded is not None and (gr >= self.padded[0] or gc >= self.padded[1]):
+            return BEYOND
         r, c = gr - self.origin[0], gc - self.origin[1]
         inside = 0 <= r <= (self.input_size[0] - 1) * self.step[0] and 0 <= c <= (self.input_size[1] - 1) * self.step[1]
         return ZERO if inside else PADDING
@@ -91,7 +96,8 @@ def conv_sweep(g: ConvGeometry, kind: str = "conv") -> WindowSweep:
     where a ceil_mode window does."""
     need = [(g.out_size[a] - 1) * g.stride[a] + g.span[a] for a in (0, 1)]
     size = (max(g.padded_size[0], need[0]), max(g.padded_size[1], need[1]))
-    grid = Grid(size, g.in_size, (g.padding[0][0], g.padding[1][0]), (1, 1))
+    past = size != g.padded_size
+    grid = Grid(size, g.in_size, (g.padding[0][0], g.padding[1][0]), (1, 1), g.padded_size if past else None)
     return WindowSweep(kind, grid, g.kernel, g.out_size, g.stride, g.dilation)
 
 
@@ -179,17 +185,26 @@ def sweep_numbers(
             grid[sweep.grid.to_grid((r, c))] = x[r, c]
     frames = list(sweep.frames())
     if sweep.kind == "pool":
+        # PyTorch pads a max pool with -inf and counts the padding in an average (count_include_pad), while
+        # the cells past the padded input a ceil_mode window reaches are in neither
+        within = [[t for t in f.taps if sweep.grid.role(*t) != BEYOND] for f in frames]
         values = [
-            [grid[t] if sweep.grid.input_cell(*t) is not None or pool == "avg" else -np.inf for t in f.taps]
-            for f in frames
+            [grid[t] if sweep.grid.input_cell(*t) is not None or pool == "avg" else -np.inf for t in taps]
+            for taps in within
         ]
-        if pool == "max":
-            results = [max(v) for v in values]
-        else:  # count_include_pad, as torch.nn.AvgPool2d by default
-            results = [sum(v) / len(v) for v in values]
+        results = [max(v) if pool == "max" else sum(v) / len(v) for v in values]
         pooled = [[(None, float(v)) for v in vals] for vals in values]
         out = np.array(results).reshape(sweep.output_size)
-        return {"grid": grid, "kernel": None, "terms": pooled, "results": results, "output": out, "pool": pool}
+        beyond = [len(f.taps) - len(taps) for f, taps in zip(frames, within, strict=True)]
+        return {
+            "grid": grid,
+            "kernel": None,
+            "terms": pooled,
+            "results": results,
+            "output": out,
+            "pool": pool,
+            "beyond": beyond,
+        }
     k = np.asarray(weight, dtype=np.float64)
     applied = k[::-1, ::-1] if sweep.kind == "transposed" else k
     if sweep.kind == "transposed":

@@ -15,20 +15,25 @@ Spec: comma-separated items, case-insensitive, e.g. ``conv3p1,pool2,conv3s2p1,tc
 One grammar for ``convcli shape --layers`` and ``convcli train --arch``: a chain may be checked
 with shape before it is trained.
 
-Receptive fields follow the usual recurrences, in input pixels: jump j_l = j_{l-1} * s_l,
-field r_l = r_{l-1} + (span_l - 1) * j_{l-1}, centre of the first output's field
-c_l = c_{l-1} + ((span_l - 1)/2 - p_l) * j_{l-1}, with c_0 = 0 the centre of pixel 0. A
-transposed convolution divides the jump by its stride instead.
+Receptive fields are followed per output (``core.fields``): where every output's field is the same
+size they equal the usual recurrences (jump j_l = j_{l-1} * s_l, field r_l = r_{l-1} + (span_l - 1) *
+j_{l-1}); after a transposed convolution whose stride does not divide its kernel they differ from
+output to output, and a step gives their smallest, largest and mean sizes.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TypeVar
 
 from .errors import ParameterError
-from .shapes import MAX_EXTENT, conv_axis, effective_kernel, pool_axis, transposed_axis
+from .fields import AxisFields, input_fields
+from .shapes import MAX_EXTENT, conv_axis, pool_axis, transposed_axis
+
+_T = TypeVar("_T")
 
 
 class LayerSpecError(ParameterError):
@@ -159,34 +164,56 @@ def _parts(item: str, index: int, kind: str, pos: int) -> dict[str, int]:
     return values
 
 
+Fields = tuple[AxisFields | None, AxisFields | None]
+
+
 @dataclass(frozen=True)
 class ChainStep:
-    """A layer's output and its receptive field in input pixels (fractions after a transposed conv)."""
+    """A layer's output and its outputs' receptive fields in input pixels, per axis (None: not followed,
+    the transposed strides repeat past ``fields.MAX_PERIOD`` outputs)."""
 
     layer: LayerSpec
     in_size: tuple[int, int]
     out_size: tuple[int, int]
-    receptive_field: tuple[Fraction, Fraction]
-    jump: tuple[Fraction, Fraction]
-    center: tuple[Fraction, Fraction]
+    fields: Fields
     channels: int | None
     params: int | None
     macs: int | None
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def receptive_field(self) -> tuple[Fraction | None, Fraction | None]:
+        """The mean field size per axis (every output's, where they agree)."""
+        return _each(self.fields, lambda f: f.mean)
 
-def _axis_step(
-    layer: LayerSpec, axis: int, size: int, ceil_mode: bool
-) -> tuple[int, Fraction, Fraction, Fraction, list[str]]:
-    """(out, d_rf, jump factor, d_center, warnings) for one axis; d_* are in units of the incoming jump."""
+    @property
+    def field_range(self) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+        """(smallest, largest) field size per axis."""
+        return _each(self.fields, lambda f: (f.smallest, f.largest))
+
+    @property
+    def jump(self) -> tuple[Fraction | None, Fraction | None]:
+        """The mean distance between neighbouring outputs' fields per axis, in input pixels."""
+        return _each(self.fields, lambda f: f.jump)
+
+    @property
+    def center(self) -> tuple[Fraction | None, Fraction | None]:
+        """Where output 0's field is centred per axis (pixel 0 at 0)."""
+        return _each(self.fields, lambda f: f.first_centre)
+
+
+def _each(fields: Fields, value: Callable[[AxisFields], _T | None]) -> tuple[_T | None, _T | None]:
+    return (None if fields[0] is None else value(fields[0]), None if fields[1] is None else value(fields[1]))
+
+
+def _axis_step(layer: LayerSpec, axis: int, size: int, ceil_mode: bool) -> tuple[int, list[str]]:
+    """(out, warnings) for one axis."""
     k = layer.kernel[axis]
     s = layer.strides[axis]
     p, d = layer.padding, layer.dilation
-    span = effective_kernel(k, d)
     warnings: list[str] = []
     if layer.kind == "tconv":
-        t = transposed_axis(size, k, s, p, d, layer.output_padding)
-        return t.out, Fraction((span - 1) // s), Fraction(1, s), Fraction(2 * p - (span - 1), 2 * s), warnings
+        return transposed_axis(size, k, s, p, d, layer.output_padding).out, warnings
     if layer.kind == "conv":
         a = conv_axis(size, k, s, (p, p), d)
         out, unread = a.out, a.unread
@@ -200,20 +227,22 @@ def _axis_step(
             unread = 0
     if unread:
         warnings.append(f"{unread} input {'row' if axis == 0 else 'column'}{'s' if unread > 1 else ''} never read")
-    return out, Fraction(span - 1), Fraction(s), Fraction(span - 1, 2) - p, warnings
+    return out, warnings
+
+
+def _axis_fields(layer: LayerSpec, axis: int, before: AxisFields | None) -> AxisFields | None:
+    """The fields of a spatial layer's outputs along one axis, from its input's."""
+    if before is None:
+        return None
+    k, s, p, d = layer.kernel[axis], layer.strides[axis], layer.padding, layer.dilation
+    return before.transposed(k, s, p, d) if layer.kind == "tconv" else before.window(k, s, p, d)
 
 
 def _network_step(
-    layer: LayerSpec,
-    size: tuple[int, int],
-    spatial: tuple[int, int],
-    channels: int | None,
-    rf: list[Fraction],
-    jump: list[Fraction],
-    center: list[Fraction],
+    layer: LayerSpec, size: tuple[int, int], spatial: tuple[int, int], channels: int | None, fields: Fields
 ) -> ChainStep:
     """relu (nothing changes), flatten (C·H·W features in one position) or fc<N> (every input feeds each
-    of N features: the field grows to the whole input, as a convolution with a kernel the input's size)."""
+    of N features: the field grows to the whole last map)."""
     params: int | None = 0 if channels is not None else None
     macs: int | None = params
     if layer.kind == "bn" and channels is not None:  # a scale and a shift per channel (or feature)
@@ -226,72 +255,60 @@ def _network_step(
         out_channels = features
         if layer.kind == "fc":
             out_channels = layer.channels
-            for axis in (0, 1):  # spatial: the last map's size, before any flatten
-                rf[axis] += (spatial[axis] - 1) * jump[axis]
-                center[axis] += Fraction(spatial[axis] - 1, 2) * jump[axis]
-                jump[axis] *= spatial[axis]
+            # spatial: the last map's size, before any flatten
+            fields = (
+                None if fields[0] is None else fields[0].whole(spatial[0]),
+                None if fields[1] is None else fields[1].whole(spatial[1]),
+            )
             if features is not None and layer.channels is not None:
                 macs = features * layer.channels
                 params = macs + layer.channels
-    return ChainStep(
-        layer, size, out_size, (rf[0], rf[1]), (jump[0], jump[1]), (center[0], center[1]), out_channels, params, macs
-    )
+    return ChainStep(layer, size, out_size, fields, out_channels, params, macs)
 
 
 def chain(
     size: tuple[int, int], layers: list[LayerSpec], ceil_mode: bool = False, in_channels: int | None = None
 ) -> list[ChainStep]:
     """Walk an (H, W) input through the layers; raises ConvcliError naming the layer that fails."""
-    rf = [Fraction(1), Fraction(1)]
-    jump = [Fraction(1), Fraction(1)]
-    center = [Fraction(0), Fraction(0)]
+    fields: Fields = (input_fields(), input_fields())
     channels = in_channels
     steps = []
     flat = False  # after flatten or fc: no spatial layer may follow
     spatial = size  # the last feature map's size, which fc reads whole
     for index, layer in enumerate(layers, start=1):
         if layer.kind in NETWORK_KINDS:
-            step = _network_step(layer, size, spatial, channels, rf, jump, center)
+            step = _network_step(layer, size, spatial, channels, fields)
             if layer.kind == "fc":
                 spatial = (1, 1)
             steps.append(step)
-            size, channels = step.out_size, step.channels
+            size, channels, fields = step.out_size, step.channels, step.fields
             flat = flat or layer.kind not in SHAPE_KEEPING
             continue
         if flat:
             raise ParameterError(f"layer {index} '{layer.text}': a spatial layer cannot follow flatten or fc")
-        step = _spatial_step(layer, index, size, ceil_mode, channels, (rf, jump, center))
+        step = _spatial_step(layer, index, size, ceil_mode, channels, fields)
         steps.append(step)
         size = spatial = step.out_size
-        channels = step.channels
+        channels, fields = step.channels, step.fields
     return steps
 
 
 def _spatial_step(
-    layer: LayerSpec,
-    index: int,
-    size: tuple[int, int],
-    ceil_mode: bool,
-    channels: int | None,
-    fields: tuple[list[Fraction], list[Fraction], list[Fraction]],
+    layer: LayerSpec, index: int, size: tuple[int, int], ceil_mode: bool, channels: int | None, fields: Fields
 ) -> ChainStep:
-    """One spatial layer's step; ``fields`` (receptive field, jump, centre per axis) are carried forward in place."""
-    rf, jump, center = fields
+    """One spatial layer's step, with its outputs' fields from its input's."""
     outs, warnings = [], []
     for axis in (0, 1):
         try:
-            out, d_rf, factor, d_center, notes = _axis_step(layer, axis, size[axis], ceil_mode)
+            out, notes = _axis_step(layer, axis, size[axis], ceil_mode)
         except ValueError as err:  # ParameterError among them: the same type, with the layer named
             raise type(err)(f"layer {index} '{layer.text}' on input {size[0]}x{size[1]}: {err}") from None
-        rf[axis] += d_rf * jump[axis]
-        center[axis] += d_center * jump[axis]
-        jump[axis] *= factor
         outs.append(out)
         warnings += [n for n in notes if n not in warnings]
     out_size = (outs[0], outs[1])
     out_channels, params, macs = _layer_counts(layer, channels, size, out_size)
-    return ChainStep(layer, size, out_size, (rf[0], rf[1]), (jump[0], jump[1]), (center[0], center[1]),
-                     out_channels, params, macs, _merged_notes(warnings))  # fmt: skip
+    after = (_axis_fields(layer, 0, fields[0]), _axis_fields(layer, 1, fields[1]))
+    return ChainStep(layer, size, out_size, after, out_channels, params, macs, _merged_notes(warnings))
 
 
 def _merged_notes(warnings: list[str]) -> list[str]:

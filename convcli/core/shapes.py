@@ -478,9 +478,13 @@ class PoolAxis:
     unread_tail: int
 
     @property
+    def span(self) -> int:
+        return effective_kernel(self.kernel, self.dilation)
+
+    @property
     def numerator(self) -> int:
         """size + 2P - span: what the stride divides."""
-        return self.size + 2 * self.padding - effective_kernel(self.kernel, self.dilation)
+        return self.size + 2 * self.padding - self.span
 
     def rows_read(self, index: int) -> set[int]:
         """The input positions (not padding) window ``index`` reads."""
@@ -502,7 +506,8 @@ def pool_axis(
     """Pooling output size as torch.nn.MaxPool2d / AvgPool2d compute it; stride defaults to the kernel.
 
     With ceil_mode the division rounds up, but the last window must start inside the input or
-    the left padding: if (out - 1) * stride >= size + padding, that window is dropped.
+    the left padding: if (out - 1) * stride >= size + padding, that window is dropped. So with
+    ceil_mode a kernel may even be larger than the padded input, by less than the stride.
     Raises ParameterError when padding exceeds half the kernel, ShapeError when nothing fits.
     """
     stride = kernel if stride is None else stride
@@ -515,16 +520,23 @@ def pool_axis(
         )
     span = effective_kernel(kernel, dilation)
     numerator = size + 2 * padding - span
-    if numerator < 0:
-        raise ShapeError(
-            f"pool kernel {kernel}"
-            + (f" with dilation {dilation} spans {span}" if dilation > 1 else "")
-            + f", larger than the padded input {size + 2 * padding} (size {size} + padding {2 * padding})"
-        )
     floor_out = numerator // stride + 1
     ceil_out = -(-numerator // stride) + 1
     dropped = ceil_out > floor_out and (ceil_out - 1) * stride >= size + padding
     out = (ceil_out - dropped) if ceil_mode else floor_out
+    if out < 1:
+        # PyTorch's rule: with ceil_mode a window may run past the padded input by up to stride - 1 cells
+        larger = (
+            f"pool kernel {kernel}"
+            + (f" with dilation {dilation} spans {span}" if dilation > 1 else "")
+            + f", larger than the padded input {size + 2 * padding} (size {size} + padding {2 * padding})"
+        )
+        fix = (
+            "; --ceil-mode keeps one window over it all, as PyTorch's ceil_mode=True does"
+            if not ceil_mode and ceil_out - dropped >= 1
+            else ""
+        )
+        raise ShapeError(larger + fix)
     leftover = numerator % stride
     return PoolAxis(
         size,

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 from convcli.core.animation import (
+    BEYOND,
+    PADDING,
     Grid,
     WindowSweep,
     conv_sweep,
@@ -34,7 +36,7 @@ from convcli.core.shapes import (
     pool2d_geometry,
 )
 from convcli.explain.shape_report import ConvReport, LayerReport, PoolReport
-from convcli.explain.text import fmt_number, pair_text, paren
+from convcli.explain.text import fmt_number, pair_text, paren, plural
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,9 @@ class Figure:
             return f"dL/dX {h}×{w} (left, blue), the cell being built shaded; dL/dO (right{zeros}), the terms it gathers dark"
         if self.view == "scatter":
             return f"input {h}×{w} (left, blue); output {ho}×{wo} (right, cyan), each cell numbered with the stamps that reach it"
-        return f"input {h}×{w} (left, blue){grid}, {extra} pale; window shaded; output {ho}×{wo} (right, cyan)"
+        beyond = any(BEYOND in row for row in self.roles)
+        past = ", cells past the padded input (ceil_mode's overhang) white" if beyond else ""
+        return f"input {h}×{w} (left, blue){grid}, {extra} pale{past}; window shaded; output {ho}×{wo} (right, cyan)"
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -109,16 +113,15 @@ def windows_figure(
     g = sweep.grid
     for index, frame in enumerate(sweep.frames()):
         i, j = frame.output
-        rows = sorted({r - g.origin[0] for r, _ in frame.taps})
-        cols = sorted({c - g.origin[1] for _, c in frame.taps})
+        within = [t for t in frame.taps if g.role(*t) != BEYOND]  # a ceil_mode window's overhang reads nothing
+        rows = sorted({r - g.origin[0] for r, _ in within})
+        cols = sorted({c - g.origin[1] for _, c in within})
         if sweep.kind == "transposed":
             where = f"grid rows {_span(sorted({r for r, _ in frame.taps}))}, columns {_span(sorted({c for _, c in frame.taps}))}"
             got = ", ".join(f"X({r}, {c})" for r, c in frame.reads) or "only inserted zeros and padding"
             caption = f"O({i}, {j}) reads {where} of the zero-inserted grid: {got}"
         else:
-            caption = f"O({i}, {j}) reads rows {_span(rows)}, columns {_span(cols)}" + (
-                "" if len(frame.reads) == len(frame.taps) else f" ({len(frame.taps) - len(frame.reads)} in the padding)"
-            )
+            caption = f"O({i}, {j}) reads rows {_span(rows)}, columns {_span(cols)}" + _outside(g, frame.taps)
         text = "" if numbers is None else _numbers_line(numbers, index)
         pictures.append(Picture(frame.taps, ((i, j),), index, caption, text))
         reads.append(((i, j), frame.reads))
@@ -137,12 +140,26 @@ def windows_figure(
     )
 
 
+def _outside(g: Grid, taps: tuple[Pair, ...]) -> str:
+    """How many of a window's taps fall in the padding, and past the padded input (ceil_mode's overhang)."""
+    roles = [g.role(*t) for t in taps]
+    parts = [
+        f"{roles.count(PADDING)} in the padding" if PADDING in roles else "",
+        f"{roles.count(BEYOND)} past the padded input, left out as PyTorch does" if BEYOND in roles else "",
+    ]
+    said = "; ".join(p for p in parts if p)
+    return f" ({said})" if said else ""
+
+
 def _numbers_line(numbers: dict[str, Any], index: int) -> str:
     """The frame's products and their sum (or the pool's values and their max or mean), as computed."""
     terms, result = numbers["terms"][index], fmt_number(numbers["results"][index])
     if numbers["kernel"] is None:
         shown = ", ".join("pad" if v == float("-inf") else fmt_number(v) for _, v in terms)
-        return f"{numbers['pool']}({shown}) = {result}"
+        beyond = numbers["beyond"][index]
+        what = "the mean's divisor" if numbers["pool"] == "avg" else "the max"
+        left_out = f" ({plural(beyond, 'cell')} past the padded input not in {what})" if beyond else ""
+        return f"{numbers['pool']}({shown}) = {result}{left_out}"
     bias = numbers.get("bias", 0.0)
     body = " + ".join(f"{paren(fmt_number(k))}·{paren(fmt_number(v))}" for k, v in terms)
     return f"{body}{f' + {paren(fmt_number(bias))}' if bias else ''} = {result}"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from convcli.core.errors import ParameterError
+from convcli.core.errors import ParameterError, ShapeError
 from convcli.core.shapes import (
     ConvAxis,
     Pair,
@@ -75,8 +75,8 @@ class Frameworks:
     """What PyTorch and TensorFlow give for the same layer."""
 
     pytorch: tuple[tuple[Pair, Pair], Pair] | None  # (padding, output) as given; None: PyTorch refuses it
-    half_padding: Pair
-    half_out: Pair
+    half_padding: Pair  # ⌊(span - 1) / 2⌋ per axis: 'same' size at stride 1 for an odd span
+    half_out: Pair | None  # None: the kernel does not fit with that padding, and the row is left out
     tf_valid: tuple[int | None, int | None]
     tf_same_out: Pair
     tf_same_padding: tuple[Pair, Pair]
@@ -91,7 +91,9 @@ class Frameworks:
                 "H_out": self.pytorch[1][0],
                 "W_out": self.pytorch[1][1],
             },
-            "pytorch_half_padding": {
+            "pytorch_half_padding": None
+            if self.half_out is None
+            else {
                 "padding": list(self.half_padding),
                 "H_out": self.half_out[0],
                 "W_out": self.half_out[1],
@@ -224,7 +226,9 @@ class PoolReport(_TwoAxes):
 LayerReport = ConvReport | TransposedReport | PoolReport
 
 
-def _number(f: Fraction) -> int | float:
+def _number(f: Fraction | None) -> int | float | None:
+    if f is None:
+        return None
     return int(f) if f.denominator == 1 else float(f)
 
 
@@ -237,10 +241,10 @@ class ChainReport:
     steps: tuple[ChainStep, ...]
 
     @property
-    def averaged(self) -> bool:
-        """After a transposed convolution, neighbouring outputs see fields of different sizes: the table's
-        receptive field, jump and centre are then the linear recurrences' averages, not any one output's."""
-        return any(s.layer.kind == "tconv" for s in self.steps)
+    def varied(self) -> bool:
+        """Whether some layer's outputs have fields of different sizes (after a transposed convolution whose
+        stride does not divide its kernel): the table then gives the range, the JSON the mean as well."""
+        return any(r is not None and r[0] != r[1] for s in self.steps for r in s.field_range)
 
     @property
     def counted(self) -> bool:
@@ -263,6 +267,7 @@ class ChainReport:
                 "H_out": s.out_size[0],
                 "W_out": s.out_size[1],
                 "receptive_field": [_number(v) for v in s.receptive_field],
+                "receptive_field_range": [None if r is None else list(r) for r in s.field_range],
                 "jump": [_number(v) for v in s.jump],
                 "center": [_number(v) for v in s.center],
                 "warnings": s.warnings,
@@ -349,6 +354,15 @@ def _once(same: bool, notes: list[str]) -> tuple[str, ...]:
     return tuple(n.removeprefix("H: ") for n in notes if not n.startswith("W: "))
 
 
+def _fitting_out(size: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Pair | None:
+    """The output with a symmetric padding, or None when the kernel does not fit it (a comparison left out)."""
+    try:
+        axes = [conv_axis(size[a], kernel[a], stride[a], (padding[a], padding[a]), dilation[a]) for a in (0, 1)]
+    except ShapeError:
+        return None
+    return axes[0].out, axes[1].out
+
+
 def conv_report(
     size: Pair,
     kernel: Pair,
@@ -380,10 +394,7 @@ def conv_report(
     frameworks = Frameworks(
         pytorch=None if pytorch_refuses else (pads, out),
         half_padding=half,
-        half_out=(
-            conv_axis(size[0], kernel[0], stride[0], (half[0], half[0]), dilation[0]).out,
-            conv_axis(size[1], kernel[1], stride[1], (half[1], half[1]), dilation[1]).out,
-        ),
+        half_out=_fitting_out(size, kernel, stride, half, dilation),
         tf_valid=(
             tf_valid(size[0], kernel[0], stride[0], dilation[0]),
             tf_valid(size[1], kernel[1], stride[1], dilation[1]),
@@ -435,7 +446,15 @@ def pool_report(
     notes = []
     for name, p in zip(AXES, axes, strict=True):
         word, edge = EDGE[name]
-        if p.dropped:
+        if ceil_mode and p.floor_out < 1:
+            notes.append(
+                f"{name}: the pool's span {p.span} is larger than the padded input {p.size + 2 * p.padding}: the "
+                f"floor rule gives no window (PyTorch's default refuses it); ceil_mode keeps one, which reads "
+                f"{len(p.rows_read(0))} of the {plural(p.size, 'input ' + word)}; its "
+                f"{plural(p.span - p.size - 2 * p.padding, word)} past the padded input are left out (of an "
+                "average's divisor too)."
+            )
+        elif p.dropped:
             notes.append(
                 f"{name}: ceil_mode would add a window starting at {(p.ceil_out - 1) * p.stride}, which is past the "
                 f"input and left padding ({p.size} + {p.padding}); PyTorch drops it, so the output stays {p.out}."

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from convcli.core.animation import INPUT, PADDING, ZERO
+from convcli.core.animation import BEYOND, INPUT, PADDING, ZERO
 from convcli.core.display import CELL_RGB
 from convcli.imageio.files import OutputError, write_atomically
 from convcli.imageio.pictures import monospace_font
@@ -36,8 +36,9 @@ COLOURS = [
     (30, 30, 30),  # 8 text
     (150, 150, 150),  # 9 cell borders
     (255, 255, 255),  # 10 text on dark cells
+    CELL_RGB[BEYOND],  # 11 past the padded input
 ]
-ROLE_INDEX = {INPUT: 1, PADDING: 2, ZERO: 3}
+ROLE_INDEX = {INPUT: 1, PADDING: 2, ZERO: 3, BEYOND: 11}
 
 
 def _hex(i: int) -> str:

@@ -12,7 +12,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from convcli.core.animation import INPUT, PADDING, ZERO
+from convcli.core.animation import BEYOND, INPUT, PADDING, ZERO
 from convcli.core.display import CELL_RGB
 from convcli.explain.animation import Figure
 
@@ -22,7 +22,7 @@ STYLE = {
     role: "{} on rgb({},{},{})".format("rgb(255,255,255)" if role in (INPUT, "current") else "rgb(30,30,30)", *rgb)
     for role, rgb in CELL_RGB.items()
 }
-PLAIN = {INPUT: "x", PADDING: ".", ZERO: "0", "written": "o", "empty": "·"}
+PLAIN = {INPUT: "x", PADDING: ".", ZERO: "0", BEYOND: "-", "written": "o", "empty": "·"}
 
 
 def _cell_width(fig: Figure) -> int:
@@ -68,7 +68,10 @@ class _Cells:
     def in_label(self, r: int, c: int) -> str:
         fig = self.fig
         if fig.input_values is not None:
-            return fig.input_values[r][c] if fig.roles[r][c] == INPUT else ("0" if self.colour else ".")
+            role = fig.roles[r][c]
+            if role == BEYOND:
+                return "" if self.colour else PLAIN[BEYOND]
+            return fig.input_values[r][c] if role == INPUT else ("0" if self.colour else ".")
         if self.colour:
             return ""
         mark = PLAIN[fig.roles[r][c]]

@@ -227,11 +227,12 @@ def _frameworks(fw: Frameworks) -> Table:
         padding, out = fw.pytorch
         table.add_row("PyTorch (as given, floor)", f"{out[0]} × {out[1]}", pads(padding))
     half = fw.half_padding
-    table.add_row(
-        f"PyTorch padding={_pair(*half, sep=',')} (half the span)",
-        f"{fw.half_out[0]} × {fw.half_out[1]}",
-        pads([[half[0]] * 2, [half[1]] * 2]),
-    )
+    if fw.half_out is not None:
+        table.add_row(
+            f"PyTorch padding={_pair(*half, sep=',')} (⌊(span−1)/2⌋)",
+            f"{fw.half_out[0]} × {fw.half_out[1]}",
+            pads([[half[0]] * 2, [half[1]] * 2]),
+        )
     if fw.tf_refuses:
         table.add_row("TensorFlow", "refused", "dilation with a stride above 1")
         return table
@@ -241,7 +242,8 @@ def _frameworks(fw: Frameworks) -> Table:
     table.add_row(
         "TensorFlow 'SAME'",
         f"{fw.tf_same_out[0]} × {fw.tf_same_out[1]}",
-        pads(fw.tf_same_padding) + "  (extra at bottom/right)",
+        pads(fw.tf_same_padding)
+        + ("  (the odd one at bottom/right)" if any(a != b for a, b in fw.tf_same_padding) else ""),
     )
     return table
 
@@ -272,7 +274,7 @@ def shape_chain(report: ChainReport) -> Group:
             str(i),
             s.layer.text,
             _size(s.channels, *s.out_size),
-            _pair(_fraction(s.receptive_field[0]), _fraction(s.receptive_field[1])),
+            _pair(_field(s.field_range[0]), _field(s.field_range[1])),
             _pair(_fraction(s.jump[0]), _fraction(s.jump[1])),
             _pair(_fraction(s.center[0]), _fraction(s.center[1]), sep=", "),
         ]
@@ -297,13 +299,14 @@ def shape_chain(report: ChainReport) -> Group:
     parts += [
         Text(),
         para(
-            "RF: receptive field and jump: effective stride, both in input pixels; centre: where the first "
-            "output's field is centred (pixel 0 is at 0)."
+            "RF: receptive field, in input pixels; jump: the distance between neighbouring outputs' fields; "
+            "centre: where the first output's field is centred (pixel 0 is at 0). As in the usual arithmetic, a "
+            "field counts the padding it covers: outputs at the border see fewer real pixels."
             + (
-                " From the first transposed convolution on, these are averages over the outputs: a transposed "
-                "convolution's outputs alternate between larger and smaller fields, so no one output need have "
-                "the value shown."
-                if report.averaged
+                " After a transposed convolution whose stride does not divide its kernel, neighbouring outputs "
+                "gather from different numbers of inputs: RF then gives the smallest and largest field "
+                "(smallest–largest; --json has the mean) and jump the mean distance."
+                if report.varied
                 else ""
             ),
             style="dim",
@@ -312,5 +315,14 @@ def shape_chain(report: ChainReport) -> Group:
     return Group(*parts)
 
 
-def _fraction(value: Fraction) -> str:
+def _fraction(value: Fraction | None) -> str:
+    if value is None:
+        return "–"
     return fmt_count(int(value) if value.denominator == 1 else float(value))
+
+
+def _field(sizes: tuple[int, int] | None) -> str:
+    """A field size, or the range when outputs differ; "–" where the fields are not followed."""
+    if sizes is None:
+        return "–"
+    return fmt_count(sizes[0]) if sizes[0] == sizes[1] else f"{fmt_count(sizes[0])}–{fmt_count(sizes[1])}"

@@ -14,7 +14,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from convcli.core.animation import INPUT, PADDING
+from convcli.core.animation import BEYOND, INPUT, PADDING, Grid
 from convcli.render.layout import side_by_side, titled
 from convcli.render.shape import shape_layer
 from convcli.tui.app import arrows
@@ -23,8 +23,8 @@ from convcli.tui.arithmetic_model import KIND_NAMES, Arithmetic, Highlight, arit
 __all__ = ["ArithmeticScreen", "arithmetic_from"]
 
 # two characters a cell; the shapes alone tell the roles apart without colour (NO_COLOR)
-GLYPHS = {INPUT: "░░", PADDING: "··", "zero": "00"}
-LIT = {INPUT: "██", PADDING: "▓▓", "zero": "▓▓"}
+GLYPHS = {INPUT: "░░", PADDING: "··", "zero": "00", BEYOND: "--"}
+LIT = {INPUT: "██", PADDING: "▓▓", "zero": "▓▓", BEYOND: "▓▓"}
 CURSOR = "@@"
 WIDE = 160  # columns from which the report stands beside the grids rather than under them
 
@@ -57,6 +57,10 @@ def draw_grid(
             text.append("\n")
     text.rstrip()
     return text
+
+
+def _roles(grid: Grid) -> list[list[str]]:
+    return [[grid.role(r, c) for c in range(grid.size[1])] for r in range(grid.size[0])]
 
 
 def _cell(r: int, c: int) -> str:
@@ -156,12 +160,18 @@ class ArithmeticScreen(Screen[None]):
             side_by_side(
                 titled(f"{mark[focus] if focus == 'input' else ''}{side} {gh}×{gw}", input_view),
                 titled(f"{mark[focus] if focus == 'output' else ''}output {oh}×{ow}", output_view),
-                titled(f"{mark[focus] if focus == 'kernel' else ''}kernel {kh}×{kw}", kernel_view),
+                titled(
+                    f"{mark[focus] if focus == 'kernel' else ''}kernel {kh}×{kw}"
+                    + (" K (the window applies rot180(K))" if m.kind == "tconv" else ""),
+                    kernel_view,
+                ),
                 gap=3,
             ),
             Text(""),
             Text(
-                "░░ input  ·· padding  00 inserted zero  ██ ▓▓ lit  @@ cursor;  Tab moves the cursor to the next grid",
+                "░░ input  ·· padding  00 inserted zero  "
+                + ("-- past the padded input (ceil_mode)  " if any(BEYOND in row for row in _roles(grid)) else "")
+                + "██ ▓▓ lit  @@ cursor;  Tab moves the cursor to the next grid",
                 style="dim",
             ),
         )

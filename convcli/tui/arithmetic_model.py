@@ -130,6 +130,14 @@ class Arithmetic:
     def frames(self) -> list[Frame]:
         return list(self.sweep.frames())
 
+    def weight(self, tap: tuple[int, int]) -> tuple[int, int]:
+        """The weight K[a, b] (PyTorch's indexing) that window tap (m, n) applies, and back: a transposed
+        convolution's window is the direct convolution with rot180(K), so there tap (m, n) is K[kH-1-m, kW-1-n]."""
+        if self.kind != "tconv":
+            return tap
+        kh, kw = self.sweep.kernel
+        return kh - 1 - tap[0], kw - 1 - tap[1]
+
     def highlight(self) -> Highlight:
         """The cells the cursor's cell is tied to, from the layer's windows."""
         sweep, focus = self.sweep, self.focus
@@ -153,15 +161,15 @@ class Arithmetic:
             for f in self.frames():
                 if at in f.taps:
                     reached.add(f.output)
-                    taps.add(divmod(f.taps.index(at), kw))
+                    taps.add(self.weight(divmod(f.taps.index(at), kw)))
             cell = sweep.grid.input_cell(*at)
             what = f"input cell {cell}" if cell is not None else f"{sweep.grid.role(*at)} cell {at} of the grid"
             says = f"{what} is read by {len(reached)} output{'s' if len(reached) != 1 else ''}" + (
                 " through " + ", ".join(f"K{m}{n}" for m, n in sorted(taps)) if taps else ": no window reaches it"
             )
             return Highlight(frozenset([at]), frozenset(reached), frozenset(taps), says)
-        index = at[0] * kw + at[1]
-        cells = {f.taps[index] for f in self.frames()}
+        m, n = self.weight(at)  # the weight the cursor is on is the window's tap (m, n)
+        cells = {f.taps[m * kw + n] for f in self.frames()}
         real = sum(1 for c in cells if sweep.grid.input_cell(*c) is not None)
         tap = f"weight K{at[0]}{at[1]} multiplies" if self.kind in ("conv", "tconv") else f"window tap {at} reads"
         says = f"{tap} {real} input cells" + (
