@@ -24,8 +24,9 @@ def test_conv_frames_read_what_the_geometry_reads(h, w):
         assert len(f.taps) == kh * kw
 
 
-@given(h=axis(max_pad=1), w=axis(max_pad=1), data=st.data())
+@given(h=axis(max_pad=3), w=axis(max_pad=3), data=st.data())
 def test_transposed_frames_read_what_scatters_there_and_the_numbers_agree(h, w, data):
+    # a padding past D(K - 1) crops the zero-inserted grid (issue 24: it was refused, pointing at a view that failed)
     (H, kh, sh, ph, dh), (W, kw, sw, pw, dw) = h, w
     fwd = conv2d_geometry((H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw))
     op = (data.draw(st.integers(0, sh - 1)), data.draw(st.integers(0, sw - 1)))
@@ -33,7 +34,6 @@ def test_transposed_frames_read_what_scatters_there_and_the_numbers_agree(h, w, 
         t = conv_transpose2d_geometry(fwd.out_size, (kh, kw), (sh, sw), (ph, pw), (dh, dw), op)
     except ShapeError:
         assume(False)
-    assume(ph <= dh * (kh - 1) and pw <= dw * (kw - 1))  # else the equivalent direct view would crop
     sweep = transposed_sweep(t)
     for f in sweep.frames():
         assert sorted(f.reads) == sorted(t.reads(*f.output))

@@ -101,7 +101,12 @@ def test_printed_gradients_equal_the_core():
     assert "✓ dL/db = sum(dL/dO)" in result.stdout
     assert "✓ dL/dK = X ⋆ dL/dO" in result.stdout
     assert "✓ dL/dX = pad(dL/dO) ⋆ rot180(K)" in result.stdout
-    assert "✓ central differences: relative error" in result.stdout
+    sentence = " ".join(result.stdout.split("✓ central differences on all")[1].split())
+    # the sentence's numbers are the derivation's: its difference is within what it says is allowed
+    difference, allowed = (
+        float(v) for v in re.search(r"largest difference (\S+) where (\S+) is allowed", sentence).groups()
+    )
+    assert difference <= allowed
 
 
 def test_verbose_walk_key_lines():
@@ -252,3 +257,28 @@ def test_latex_is_well_formed_and_fits_the_page(tmp_path, args):
 )
 def test_errors(args, code, message):
     assert_fails(invoke(*args, columns=200), code, message)
+
+
+@pytest.mark.parametrize(("size", "kernel", "stride"), [(6, 3, 2), (5, 3, 2), (7, 2, 3), (5, 2, 1)])
+def test_same_padding_says_what_it_means_and_how_to_get_it_in_pytorch(size, kernel, stride):
+    # issue 24: 'same' with a stride is TensorFlow's SAME; the walk says so and gives PyTorch's way to it
+    from convcli.core.reference import conv2d_loop
+
+    args = ["--random", "--H", str(size), "--K", str(kernel), "--stride", str(stride), "--padding", "same"]
+    text = " ".join(invoke(*args, "--format", "markdown").stdout.split())
+    data = json.loads(invoke(*args, "--json").stdout)
+    x, k, out = np.array(data["X"]), np.array(data["K"]), np.array(data["O"])
+    assert out.shape == (-(-size // stride),) * 2  # ⌈size / stride⌉
+    if stride == 1:
+        assert "as PyTorch's padding='same' does" in text
+        return
+    assert "TensorFlow's SAME" in text
+    assert "PyTorch refuses padding='same' with a stride" in text
+    if match := re.search(r"F\.pad\(x, \((\d+), (\d+), (\d+), (\d+)\)\) then padding=0", text):
+        left, right, top, bottom = (int(v) for v in match.groups())
+        padded = np.pad(x, ((top, bottom), (left, right)))
+        got = conv2d_loop(padded[None, None], k[None, None], stride=stride)[0, 0]
+    else:
+        p = int(re.search(r"in PyTorch, padding=(\d+)", text).group(1))
+        got = conv2d_loop(x[None, None], k[None, None], stride=stride, padding=p)[0, 0]
+    np.testing.assert_allclose(got + data["b"], out)

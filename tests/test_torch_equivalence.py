@@ -103,6 +103,7 @@ def _cells_read(fn, shape, out_shape):
             "1",
         ],
         ["--H", "4", "--K", "2", "--stride", "3", "--dilation", "2", "--transposed"],
+        ["--H", "4", "--K", "3", "--stride", "2", "--padding", "3", "--transposed"],  # the grid crops the input
         ["--H", "7", "--W", "6", "--K", "3", "--stride", "2", "--padding", "1", "--pool", "max", "--ceil-mode"],
         ["--H", "6", "--K", "3", "--stride", "2", "--padding", "1", "--pool", "avg", "--ceil-mode"],
     ],

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-from .errors import ParameterError
 from .shapes import ConvGeometry, Pair, TransposedGeometry
 
 # what a grid cell is; BEYOND: past the padded input, where only a ceil_mode window reaches (PyTorch leaves
@@ -104,15 +103,10 @@ def conv_sweep(g: ConvGeometry, kind: str = "conv") -> WindowSweep:
 def transposed_sweep(t: TransposedGeometry) -> WindowSweep:
     """A transposed convolution as the equivalent direct convolution: stride - 1 zeros between input cells,
     D(K - 1) - P around them (output_padding more at the bottom and right), a stride-1 window with the
-    kernel's dilation. Raises ParameterError when the padding exceeds the kernel's span - 1 (the implied
-    padding would be negative: draw the scatter view instead)."""
+    kernel's dilation. A padding past the span - 1 makes the implied padding negative: the grid then crops the
+    zero-inserted input by that much on each side (input cells cut away are not drawn)."""
     f = t.forward
     implied = [f.span[a] - 1 - f.padding[a][0] for a in (0, 1)]  # D(K - 1) - P
-    if min(implied) < 0:
-        raise ParameterError(
-            f"padding {f.padding[0][0]},{f.padding[1][0]} is more than the kernel's span - 1, so the equivalent "
-            "direct convolution would crop the input; draw the scatter view instead"
-        )
     stuffed = [(t.in_size[a] - 1) * f.stride[a] + 1 for a in (0, 1)]
     size = (stuffed[0] + 2 * implied[0] + t.output_padding[0], stuffed[1] + 2 * implied[1] + t.output_padding[1])
     grid = Grid(size, t.in_size, (implied[0], implied[1]), f.stride)
@@ -180,9 +174,12 @@ def sweep_numbers(
 
     x = np.asarray(x, dtype=np.float64)
     grid = np.zeros(sweep.grid.size)
+    gh, gw = sweep.grid.size
     for r in range(x.shape[0]):
         for c in range(x.shape[1]):
-            grid[sweep.grid.to_grid((r, c))] = x[r, c]
+            gr, gc = sweep.grid.to_grid((r, c))
+            if 0 <= gr < gh and 0 <= gc < gw:  # a transposed convolution's grid may crop outer input cells
+                grid[gr, gc] = x[r, c]
     frames = list(sweep.frames())
     if sweep.kind == "pool":
         # PyTorch pads a max pool with -inf and counts the padding in an average (count_include_pad), while

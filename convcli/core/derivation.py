@@ -96,6 +96,10 @@ class Derivation:
     dx_fd: np.ndarray
     dk_fd: np.ndarray
     db_fd: np.ndarray
+    padding_word: str | None  # "same" or "valid" when the padding was given as a word
+    fd_steps: tuple[float, float, float]  # the step for X, K and b: 1e-6 x max(1, largest |entry| of X, K, (b and O))
+    fd_allowed: tuple[float, float, float]  # per array, the difference rounding L to float64 alone may cause
+    loss_terms: float  # sum of |dL/dO| x |each product and bias|: the size of the numbers L is rounded over
 
     @property
     def stride(self) -> Pair:
@@ -141,6 +145,14 @@ class Derivation:
     @property
     def span(self) -> Pair:
         return effective_kernel(self.k.shape[2], self.dilation[0]), effective_kernel(self.k.shape[3], self.dilation[1])
+
+    @property
+    def fd_within_rounding(self) -> bool:
+        """Whether every central difference equals its gradient up to what rounding L may cause."""
+        pairs = ((self.dx, self.dx_fd), (self.dk, self.dk_fd), (self.db, self.db_fd))
+        return all(
+            float(np.max(np.abs(a - n))) <= allowed for (a, n), allowed in zip(pairs, self.fd_allowed, strict=True)
+        )
 
     @property
     def max_fd_error(self) -> float:
@@ -206,6 +218,12 @@ class Derivation:
                 **{k: v for k, v in self.verdicts().items() if v is not None},
                 "max_finite_difference_error": self.max_fd_error,
                 "max_finite_difference_relative_error": self.max_fd_relative_error,
+                "finite_differences_within_rounding": self.fd_within_rounding,
+            },
+            "finite_differences": {
+                "steps": dict(zip(("X", "K", "b"), self.fd_steps, strict=True)),
+                "allowed": dict(zip(("X", "K", "b"), self.fd_allowed, strict=True)),
+                "loss_terms": self.loss_terms,
             },
         }
         if one and self.jac_k is not None and self.jac_x is not None:
@@ -217,6 +235,28 @@ class Derivation:
 def _effective_kernel(k: np.ndarray, mode: str) -> np.ndarray:
     """The kernel the cross-correlation uses: k itself, or rot180(k) for true convolution."""
     return k if mode == "xcorr" else rot180(k)
+
+
+def _fd_step(*arrays: np.ndarray) -> float:
+    """A central difference's step scaled to the numbers: 1e-6 of the largest |entry| (at least 1e-6)."""
+    return 1e-6 * max(1.0, *(float(np.max(np.abs(a), initial=0.0)) for a in arrays))
+
+
+def _fd_allowed(
+    terms: float, count: int, steps: tuple[float, float, float], grads: tuple[np.ndarray, ...]
+) -> tuple[float, float, float]:
+    """What rounding alone may make a central difference of L differ from the gradient, per array.
+
+    L is linear in each of X, K and b, so a central difference has no truncation error: only rounding.
+    L, a sum of ``count`` terms per path whose absolute values add to ``terms``, is off by at most
+    count·u·terms (u = 2^-53) each time it is computed; two of them over 2·step give count·u·terms/step.
+    The step itself rounds when added to an entry (a relative 2u·|entry|/step, below 1e-9): allowed for too.
+    """
+    u = 2.0**-53
+    x, k, b = (
+        count * u * terms / s + 1e-9 * float(np.max(np.abs(g), initial=0.0)) for s, g in zip(steps, grads, strict=True)
+    )
+    return x, k, b
 
 
 def derive(
@@ -267,9 +307,12 @@ def derive(
     def loss(xx: np.ndarray, kk: np.ndarray, bb: np.ndarray) -> float:
         return float(np.vdot(conv2d(xx[None], _effective_kernel(kk, mode), bb, **kw)[0], grad))
 
-    dx_fd = numerical_gradient(lambda v: loss(v, k, b), x.copy())
-    dk_fd = numerical_gradient(lambda v: loss(x, v, b), k.copy())
-    db_fd = numerical_gradient(lambda v: loss(x, k, v), b.copy())
+    steps = (_fd_step(x), _fd_step(k), _fd_step(b, out))  # b shifts O: its step is scaled to O's numbers
+    dx_fd = numerical_gradient(lambda v: loss(v, k, b), x.copy(), steps[0])
+    dk_fd = numerical_gradient(lambda v: loss(x, v, b), k.copy(), steps[1])
+    db_fd = numerical_gradient(lambda v: loss(x, k, v), b.copy(), steps[2])
+    terms = float(np.vdot(conv2d(np.abs(x)[None], np.abs(kc), np.abs(b), **kw)[0], np.abs(grad)))
+    allowed = _fd_allowed(terms, out.size + k[0].size + 1, steps, (dx, dk, db))
     return Derivation(
         x=x,
         k=k,
@@ -278,6 +321,7 @@ def derive(
         geometry=g,
         form=form,
         mode=mode,
+        padding_word=padding.lower() if isinstance(padding, str) else None,
         out=out,
         partials=partials,
         x_padded=pad(x, g.padding),
@@ -301,6 +345,9 @@ def derive(
         dx_fd=dx_fd,
         dk_fd=dk_fd,
         db_fd=db_fd,
+        fd_steps=steps,
+        fd_allowed=allowed,
+        loss_terms=terms,
     )
 
 

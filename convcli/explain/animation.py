@@ -279,9 +279,16 @@ def layer_figure(
         return scatter_figure(t, title + "\nEach input cell stamps the kernel onto the output")
     tsweep = layer_sweep(report)
     minus_one = pair_text((h.stride - 1, w.stride - 1))
+    crop = [-tsweep.grid.origin[a] for a in (0, 1)]
+    around = (
+        "the implied padding D(K − 1) − P around them"
+        if max(crop) <= 0
+        else f"cropped by P − D(K − 1) = {pair_text((max(crop[0], 0), max(crop[1], 0)))} on each side (the padding "
+        "is past the kernel's span − 1: the outer input cells reach no output and are not drawn)"
+    )
     note = (
         f"Drawn as the equivalent direct convolution: stride − 1 = {minus_one} zeros between input cells, "
-        "the implied padding D(K − 1) − P around them"
+        + around
         + (" (output_padding more at the bottom and right)" if t.output_padding != (0, 0) else "")
         + "; --view scatter draws each input cell stamping the kernel instead."
     )

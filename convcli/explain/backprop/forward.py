@@ -33,14 +33,38 @@ def summary_config(walk: Walk) -> list[Block]:
     f, _, kh, kw = d.k.shape
     (pt, pb), (pl, pr) = d.padding
     pad_text = f"{pt}" if pt == pb == pl == pr else f"top {pt}, bottom {pb}, left {pl}, right {pr}"
+    if d.padding_word is not None:
+        pad_text = f"'{d.padding_word}' ({pad_text})"
     chan = f"{c} channel{'s' if c > 1 else ''}, {f} filter{'s' if f > 1 else ''}; " if not d.single_channel else ""
     op = "true convolution O = X * K (the kernel flipped)" if walk.conv else "cross-correlation, as CNN layers compute"
     loss = "dL/dO as given" if walk.loss_given else "L = sum(O), so dL/dO is all ones"
     stride = pair_text(d.stride)
     dil = pair_text(d.dilation)
-    return [
+    blocks: list[Block] = [
         para(f"{chan}X is {h}×{w}, K is {kh}×{kw}, stride {stride}, padding {pad_text}, dilation {dil}; {op}; {loss}.")
     ]
+    if d.padding_word == "same":
+        blocks.append(note(_same_note(d)))
+    return blocks
+
+
+def _same_note(d: Derivation) -> str:
+    """What 'same' meant here, and how to get it in PyTorch."""
+    (pt, pb), (pl, pr) = d.padding
+    uneven = pt != pb or pl != pr
+    ho, wo = d.out.shape[1:]
+    how = (
+        f"in PyTorch, F.pad(x, ({pl}, {pr}, {pt}, {pb})) then padding=0 (Conv2d pads both sides alike)"
+        if uneven
+        else f"in PyTorch, padding={pair_text((pt, pl))}"
+    )
+    if d.stride == (1, 1):
+        return f"'same' keeps the size at stride 1, as PyTorch's padding='same' does{' (the odd padding at the bottom/right)' if uneven else ''}."
+    return (
+        f"'same' with a stride is TensorFlow's SAME: the output has ⌈size / stride⌉ = {ho}×{wo} cells"
+        + (" and the odd padding goes to the bottom/right" if uneven else "")
+        + f"; PyTorch refuses padding='same' with a stride: {how}."
+    )
 
 
 def operands(d: Derivation) -> Equation:
