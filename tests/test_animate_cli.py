@@ -104,3 +104,58 @@ def test_bad_geometry_gets_shapes_words():
     a = invoke("animate", "--H", "4", "--K", "3", "--pool", "avg", "--dilation", "2", columns=200)
     s = invoke("shape", "--H", "4", "--K", "3", "--pool", "avg", "--dilation", "2", columns=200)
     assert a.stderr == s.stderr.replace("convcli shape", "convcli animate")
+
+
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        ["--H", "4", "--W", "5", "--K", "2"],
+        ["--H", "5", "--K", "3", "--stride", "2", "--padding", "1"],
+        ["--H", "6", "--W", "5", "--KH", "2", "--KW", "3", "--stride", "2,1", "--dilation", "2,1", "--padding", "1,0"],
+    ],
+)
+def test_json_of_the_backward_view_lists_what_each_dx_cell_gathers(geometry):
+    # issue 24: --grad's JSON listed the forward windows; each frame is now a dL/dX cell and what it gathers
+    import numpy as np
+
+    from convcli.core import conv2d_backward
+
+    data = json.loads(invoke("animate", *geometry, "--grad", "--json").stdout)
+    assert data["view"] == "gather"
+    opts = dict(zip(geometry[::2], geometry[1::2], strict=True))
+
+    def pair(key, default):
+        values = [int(v) for v in opts.get(key, default).split(",")]
+        return values[0], values[-1]
+
+    h, w = int(opts["--H"]), int(opts.get("--W", opts["--H"]))
+    k = (int(opts.get("--KH", opts.get("--K"))), int(opts.get("--KW", opts.get("--K"))))
+    rng = np.random.default_rng(0)
+    dout = rng.standard_normal(data["output"])
+    kernel = rng.standard_normal(k)
+    grads = conv2d_backward(
+        dout[None, None],
+        np.zeros((1, 1, h, w)),
+        kernel[None, None],
+        stride=pair("--stride", "1"),
+        padding=pair("--padding", "0"),
+        dilation=pair("--dilation", "1"),
+    )
+    assert [f["dx"] for f in data["frames"]] == [[r, c] for r in range(h) for c in range(w)]
+    for f in data["frames"]:
+        total = sum(dout[tuple(t["dL_dO"])] * kernel[tuple(t["weight"])] for t in f["gathers"])
+        assert total == pytest.approx(grads.x[0, 0][tuple(f["dx"])])
+
+
+def test_json_of_the_scatter_view_lists_each_input_cells_stamp():
+    # issue 24: each frame is an input cell and the output cells it writes: y = i*S - P + m*D inside the output
+    data = json.loads(invoke("animate", "--H", "3", "--W", "2", "--K", "3", "--stride", "2", "--padding", "1",
+                             "--transposed", "--view", "scatter", "--json").stdout)  # fmt: skip
+    assert data["view"] == "scatter"
+    ho, wo = data["output"]
+    for f in data["frames"]:
+        i, j = f["input"]
+        rows = [y for y in (i * 2 - 1 + m for m in range(3)) if 0 <= y < ho]
+        cols = [x for x in (j * 2 - 1 + n for n in range(3)) if 0 <= x < wo]
+        assert f["writes"] == [[y, x] for y in rows for x in cols]
+    assert [f["input"] for f in data["frames"]] == [[i, j] for i in range(3) for j in range(2)]

@@ -7,6 +7,8 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from tests.conftest import assert_fails
 
@@ -62,7 +64,7 @@ def test_per_axis_when_axes_differ(run):
 def test_dilation_holes_are_reported(run):
     data = shape_json(run, "--H", "10", "--K", "3", "--stride", "2", "--dilation", "2")
     assert data["axes"]["H"]["unread_rows"] == 5
-    assert any("skips 4 input rows/columns between taps" in n for n in data["notes"])
+    assert any("skips input rows and the same columns 1, 3, 5 and 7 between taps" in n for n in data["notes"])
 
 
 def test_counts(run):
@@ -234,3 +236,52 @@ def test_a_ceil_mode_pool_pytorch_takes_is_taken_and_explained(run):
     refused = run("--pool", "avg", "--H", "7", "--W", "2", "--K", "5")
     assert refused.exit_code == 1
     assert "--ceil-mode keeps one window" in refused.output
+
+
+def _listed_positions(note):
+    """The positions a 'skips input rows ...' note lists: all of them, or the first four, the last and the count."""
+    import re
+
+    body = re.search(r"skips input (?:rows and the same columns|rows|columns) (.+?) between", note).group(1)
+    if "…" in body:
+        head, tail = body.split(", …, ")
+        last, count = re.match(r"(\d+) \((\d+) in all\)", tail).groups()
+        return [int(v) for v in head.split(", ")], int(last), int(count)
+    values = [int(v) for v in re.split(r", | and ", body)]
+    return values, values[-1], len(values)
+
+
+@given(
+    size=st.integers(1, 40),
+    kernel=st.integers(1, 4),
+    stride=st.integers(1, 6),
+    dilation=st.integers(1, 3),
+    pool=st.sampled_from([None, "max", "avg"]),
+    data=st.data(),
+)
+def test_every_row_no_window_reads_is_named(size, kernel, stride, dilation, pool, data):
+    # issue 24: pools said nothing of the rows they skip between windows; the literal loop is the oracle
+    from convcli.explain.shape_report import conv_report, pool_report
+
+    padding = data.draw(st.integers(0, kernel // 2))
+    if pool == "avg":
+        dilation = 1
+    try:
+        if pool:
+            report = pool_report((size, 1), (kernel, 1), (stride, 1), (padding, 0), (dilation, 1), pool, False)
+        else:
+            report = conv_report((size, 1), (kernel, 1), (stride, 1), (padding, 0), (dilation, 1))
+    except ValueError:
+        assume(False)
+    out = report.out[0]
+    read = {i * stride - padding + m * dilation for i in range(out) for m in range(kernel)}
+    last_tap = (out - 1) * stride - padding + (kernel - 1) * dilation  # rows past it are the tail, said apart
+    holes = [r for r in range(size) if r not in read and r < last_tap]
+    said = [n for n in report.notes if n.startswith("H: stride") and "skips" in n]
+    if not holes:
+        assert not said
+        return
+    (note,) = said
+    first, last, count = _listed_positions(note)
+    assert first == holes[: len(first)]
+    assert (last, count) == (holes[-1], len(holes))

@@ -453,3 +453,33 @@ def test_fields_of_a_dense_chain_equal_the_recurrence():
         ((11, 11), 4, 0),
         ((15, 15), 2, Fraction(-2)),
     ]
+
+
+@given(
+    size=st.tuples(st.integers(1, 9), st.integers(1, 9)),
+    kernel=st.tuples(st.integers(1, 6), st.integers(1, 6)),
+    dilation=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    padding=st.tuples(st.integers(0, 3), st.integers(0, 3)),
+)
+def test_a_refusals_padding_fixes_both_axes(size, kernel, dilation, padding):
+    # issue 24: the advice named one axis and led to a second refusal; now the padding it gives fits both
+    import re
+
+    from convcli.core.shapes import conv2d_geometry
+
+    try:
+        conv2d_geometry(size, kernel, 1, padding, dilation)
+        return
+    except ShapeError as err:
+        message = str(err)
+    match = re.search(r"pad by at least (\d+) on each side", message)
+    if match:
+        fix = (int(match.group(1)),) * 2
+    else:
+        fix = tuple(int(v) for v in re.search(r"\(padding (\d+),(\d+)\)", message).groups())
+    for a in (0, 1):
+        span = dilation[a] * (kernel[a] - 1) + 1
+        if size[a] + 2 * padding[a] < span:
+            assert "HW"[a] + ": " in message or message.count("larger than") == 1
+    g = conv2d_geometry(size, kernel, 1, fix, dilation)  # no second refusal
+    assert min(g.out_size) >= 1

@@ -6,12 +6,14 @@ size is ``(n + p_before + p_after - d*(k-1) - 1) // s + 1``, floored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .errors import ParameterError, ShapeError
 
 Pair = tuple[int, int]
+_A = TypeVar("_A")
 # the largest size, kernel, stride, padding or channel count convcli takes: past any network's, and every count
 # made of them (parameters, multiply-accumulates) stays a number Python prints (it refuses past 4,300 digits)
 MAX_EXTENT = 10**9
@@ -127,11 +129,65 @@ def _output_length(size: int, kernel: int, stride: int, padding: tuple[int, int]
     return (padded - span) // stride + 1
 
 
+def check_fits(size: Pair, kernel: Pair, padding: PadPair, dilation: Pair = (1, 1)) -> None:
+    """Raise one ShapeError for every axis where the dilated kernel outgrows the padded input, naming the
+    axis and giving the padding that fixes both at once (advice for one axis led to a second refusal)."""
+    spans = [effective_kernel(kernel[a], dilation[a]) for a in (0, 1)]
+    padded = [size[a] + sum(padding[a]) for a in (0, 1)]
+    short = [a for a in (0, 1) if spans[a] > padded[a]]
+    if not short:
+        return
+    need = [-(-(spans[a] - size[a]) // 2) if a in short else max(padding[a]) for a in (0, 1)]
+    parts = []
+    for a in short:
+        what = (
+            f"kernel {kernel[a]} with dilation {dilation[a]} spans {spans[a]},"
+            if dilation[a] > 1
+            else f"kernel {kernel[a]} is"
+        )
+        axis = "" if short == [0, 1] and spans[0] == spans[1] and padded[0] == padded[1] else f"{'HW'[a]}: "
+        parts.append(
+            f"{axis}{what} larger than the padded input {padded[a]} (size {size[a]} + padding {sum(padding[a])})"
+        )
+    if len(parts) == 2 and not parts[0].startswith("H: "):
+        parts = parts[:1]
+    fix = (
+        f"pad by at least {need[0]} on each side"
+        if need[0] == need[1]
+        else f"pad by at least {need[0]} {'row' if need[0] == 1 else 'rows'} and {need[1]} "
+        f"{'column' if need[1] == 1 else 'columns'} on each side (padding {need[0]},{need[1]})"
+    )
+    raise ShapeError(
+        "; ".join(parts)
+        + f"; {fix}, or use a kernel that spans at most {padded[0]}"
+        + ("" if padded[0] == padded[1] else f"×{padded[1]}")
+    )
+
+
+def both_axes(make: Callable[[int], _A]) -> tuple[_A, _A]:
+    """``make(0)`` and ``make(1)``, the H and W axes; a refusal names its axis and says the other's too, so
+    fixing what it says leads to no second refusal (said once when both axes refuse alike)."""
+    results: list[_A] = []
+    errors: list[tuple[str, ValueError]] = []
+    for a in (0, 1):
+        try:
+            results.append(make(a))
+        except (ShapeError, ParameterError) as err:
+            errors.append(("HW"[a], err))
+    if not errors:
+        return results[0], results[1]
+    if len(errors) == 2 and str(errors[0][1]) == str(errors[1][1]):
+        raise errors[0][1]
+    first = errors[0][1]
+    raise type(first)("; ".join(f"{name}: {err}" for name, err in errors)) from None
+
+
 def conv2d_output_shape(
     size: Pair, kernel: Pair, stride: Pair = (1, 1), padding: PadPair = ((0, 0), (0, 0)), dilation: Pair = (1, 1)
 ) -> Pair:
     """(H_out, W_out) for an (H, W) input; padding as resolve_padding returns it."""
     try:
+        check_fits(size, kernel, padding, dilation)
         h = _output_length(size[0], kernel[0], stride[0], padding[0], dilation[0])
         w = _output_length(size[1], kernel[1], stride[1], padding[1], dilation[1])
     except ShapeError as err:
@@ -247,7 +303,7 @@ def pool2d_geometry(
     s = k if stride is None else as_pair(stride, "stride")
     p = as_pair(padding, "padding", minimum=0)
     d = as_pair(dilation, "dilation")
-    axes = [pool_axis(size[a], k[a], s[a], p[a], d[a], ceil_mode) for a in (0, 1)]
+    axes = both_axes(lambda a: pool_axis(size[a], k[a], s[a], p[a], d[a], ceil_mode))
     return ConvGeometry(size, k, s, ((p[0], p[0]), (p[1], p[1])), d, (axes[0].out, axes[1].out))
 
 
@@ -286,7 +342,7 @@ def conv_transpose2d_geometry(
     p = as_pair(padding, "padding", minimum=0)
     d = as_pair(dilation, "dilation")
     op = as_pair(output_padding, "output_padding", minimum=0)
-    axes = [transposed_axis(size[a], k[a], s[a], p[a], d[a], op[a]) for a in (0, 1)]
+    axes = both_axes(lambda a: transposed_axis(size[a], k[a], s[a], p[a], d[a], op[a]))
     out = (axes[0].out, axes[1].out)
     forward = ConvGeometry(out, k, s, ((p[0], p[0]), (p[1], p[1])), d, size)
     return TransposedGeometry(size, out, op, forward)
@@ -347,8 +403,50 @@ def _count_unread(size: int, kernel: int, stride: int, pad_before: int, dilation
     if out * kernel > 1_000_000:
         last = (out - 1) * stride + (kernel - 1) * dilation - pad_before
         return max(0, size - 1 - last)
-    read = {i * stride + m * dilation - pad_before for i in range(out) for m in range(kernel)}
-    return size - sum(1 for r in read if 0 <= r < size)
+    return Unread(unread_ranges(size, kernel, stride, pad_before, dilation, out)).count
+
+
+def unread_ranges(size: int, kernel: int, stride: int, pad_before: int, dilation: int, out: int) -> list[range]:
+    """The runs of input positions along one axis that no tap of the ``out`` windows reads, in order
+    (windows start at i*stride - pad_before, taps dilation apart). Costs out*kernel steps, whatever the
+    size: callers bound out*kernel."""
+    taps = (i * stride + m * dilation - pad_before for i in range(out) for m in range(kernel))
+    runs, before = [], -1
+    for r in sorted({t for t in taps if 0 <= t < size}):
+        if r > before + 1:
+            runs.append(range(before + 1, r))
+        before = r
+    if before < size - 1:
+        runs.append(range(before + 1, size))
+    return runs
+
+
+@dataclass(frozen=True)
+class Unread:
+    """Input positions no window reads, as runs: counted and listed without building every position."""
+
+    runs: list[range]
+
+    @property
+    def count(self) -> int:
+        return sum(len(r) for r in self.runs)
+
+    def first(self, n: int) -> list[int]:
+        """The first n positions."""
+        found: list[int] = []
+        for run in self.runs:
+            found += run[: n - len(found)]
+            if len(found) >= n:
+                break
+        return found
+
+    def nth(self, index: int) -> int:
+        """The position at ``index`` (0-based) in order."""
+        for run in self.runs:
+            if index < len(run):
+                return run[index]
+            index -= len(run)
+        raise IndexError(index)
 
 
 def _reads_all(size: int, kernel: int, stride: int, padding: tuple[int, int], dilation: int) -> ConvAxis | None:
@@ -485,6 +583,14 @@ class PoolAxis:
     def numerator(self) -> int:
         """size + 2P - span: what the stride divides."""
         return self.size + 2 * self.padding - self.span
+
+    @property
+    def unread(self) -> Unread | None:
+        """Input positions no window reads (the holes between windows and taps, and the tail); None past a
+        million taps, where only the tail is known (``unread_tail``)."""
+        if self.out * self.kernel > 1_000_000:
+            return None
+        return Unread(unread_ranges(self.size, self.kernel, self.stride, self.padding, self.dilation, self.out))
 
     def rows_read(self, index: int) -> set[int]:
         """The input positions (not padding) window ``index`` reads."""

@@ -68,6 +68,8 @@ class Figure:
     overlaps: tuple[tuple[int, ...], ...] | None = None  # scatter view: stamps per output cell
     labels: tuple[str, str] = ("input", "output")  # the grids' names, drawn above them
     output_zeros: frozenset[Pair] = frozenset()  # output-side cells that are inserted zeros (gather view)
+    # what each drawn frame shows, for --json, where the frames are not the forward windows (scatter, gather)
+    drawn: tuple[dict[str, object], ...] | None = None
 
     def legend(self) -> str:
         """Which grid is which, with the sizes (conv_arithmetic's colours confused its readers)."""
@@ -85,12 +87,25 @@ class Figure:
         return f"input {h}×{w} (left, blue){grid}, {extra} pale{past}; window shaded; output {ho}×{wo} (right, cyan)"
 
     def to_json(self) -> dict[str, object]:
+        """The frames as drawn: forward windows (output, reads), a scatter's stamps (input, writes), or the
+        backward pass's gathers (dL/dX cell, the dL/dO cells and the weights it gathers through)."""
+        frames = (
+            list(self.drawn)
+            if self.drawn is not None
+            else [{"output": list(o), "reads": [list(c) for c in cells]} for o, cells in self.reads]
+        )
         return {
             "kind": self.kind,
+            "view": self.view,
             "input": list(self.grid.input_size),
-            "output": list(self.output_size),
-            "frames": [{"output": list(o), "reads": [list(c) for c in cells]} for o, cells in self.reads],
+            "output": list(self.output_size) if self.view != "gather" else list(self.reads_size),
+            "frames": frames,
         }
+
+    @property
+    def reads_size(self) -> Pair:
+        """The forward output's size (the gather view draws dL/dO zero-stuffed, larger)."""
+        return self.reads[-1][0][0] + 1, self.reads[-1][0][1] + 1
 
 
 def _span(values: list[int]) -> str:
@@ -186,6 +201,7 @@ def scatter_figure(t: TransposedGeometry, title: str) -> Figure:
         else f"Every output cell sums {lo} stamps."
     )
     reads = tuple(((y, x), tuple(t.reads(y, x))) for y in range(t.out_size[0]) for x in range(t.out_size[1]))
+    drawn = tuple({"input": list(s.source), "writes": [list(c) for c in s.targets]} for s in stamps)
     return Figure(
         "transposed",
         "scatter",
@@ -197,6 +213,7 @@ def scatter_figure(t: TransposedGeometry, title: str) -> Figure:
         reads,
         note,
         overlaps=tuple(tuple(r) for r in counts),
+        drawn=drawn,
     )
 
 
@@ -205,7 +222,7 @@ def gather_figure(g: ConvGeometry, sweep: WindowSweep, title: str) -> Figure:
     The right-hand grid is dL/dO zero-stuffed by the stride, as the backward correlation sees it."""
     s = g.stride
     stuffed = ((g.out_size[0] - 1) * s[0] + 1, (g.out_size[1] - 1) * s[1] + 1)
-    pictures = []
+    pictures, drawn = [], []
     for gather in gathers(g):
         r, c = gather.cell
         terms = (
@@ -213,6 +230,12 @@ def gather_figure(g: ConvGeometry, sweep: WindowSweep, title: str) -> Figure:
         )
         lit = tuple((i * s[0], j * s[1]) for (i, j), _ in gather.sources)
         pictures.append(Picture((sweep.grid.to_grid(gather.cell),), lit, 0, f"dL/dX({r}, {c}) = {terms}"))
+        drawn.append(
+            {
+                "dx": [r, c],
+                "gathers": [{"dL_dO": [i, j], "weight": [m, n]} for (i, j), (m, n) in gather.sources],
+            }
+        )
     zeros = frozenset((y, x) for y in range(stuffed[0]) for x in range(stuffed[1]) if y % s[0] or x % s[1])
     reads = tuple((f.output, f.reads) for f in sweep.frames())
     note = (
@@ -233,6 +256,7 @@ def gather_figure(g: ConvGeometry, sweep: WindowSweep, title: str) -> Figure:
         note,
         labels=("dL/dX (the input's gradient)", "dilate(dL/dO)" if s != (1, 1) else "dL/dO (the output's)"),
         output_zeros=zeros,
+        drawn=tuple(drawn),
     )
 
 

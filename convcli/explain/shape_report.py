@@ -18,7 +18,11 @@ from convcli.core.shapes import (
     Pair,
     PoolAxis,
     TransposedAxis,
+    Unread,
+    both_axes,
+    check_fits,
     conv_axis,
+    effective_kernel,
     padding_reading_all,
     pool_axis,
     resolve_padding,
@@ -26,6 +30,7 @@ from convcli.core.shapes import (
     tf_same,
     tf_valid,
     transposed_axis,
+    unread_ranges,
 )
 from convcli.explain.text import plural, sentence
 
@@ -313,14 +318,31 @@ def _unread_notes(axes: tuple[ConvAxis, ConvAxis]) -> list[str]:
                 f"{label}{where} never read: size + padding − span = {a.size} + {pads} − {a.span} = {a.padded - a.span} "
                 f"leaves {a.leftover} after the last step of {a.stride}. " + sentence("; ".join(_fixes(a)))
             )
-        holes = a.unread - a.unread_tail
+        holes = a.unread - a.unread_tail  # a.unread is counted only up to a million taps, as unread_ranges is
         if holes > 0:
-            what = "rows/columns" if not label else EDGE[label[0]][0] + "s"
-            notes.append(
-                f"{label}stride {a.stride} with kernel {a.kernel} and dilation {a.dilation} skips {holes} input "
-                f"{what} between taps: they never reach the output."
-            )
+            unread = Unread(unread_ranges(a.size, a.kernel, a.stride, a.padding[0], a.dilation, a.out))
+            notes.append(_holes_note(label, unread, holes, a.kernel, a.stride, a.dilation))
     return notes
+
+
+def _listed(unread: Unread, count: int) -> str:
+    """The first ``count`` positions as a reader checks them: all of a few, else the first four, the last and
+    the count."""
+    if count <= 6:
+        values = unread.first(count)
+        return ", ".join(map(str, values[:-1])) + (" and " if count > 1 else "") + str(values[-1])
+    return ", ".join(map(str, unread.first(4))) + f", …, {unread.nth(count - 1)} ({count} in all)"
+
+
+def _holes_note(
+    label: str, unread: Unread, count: int, kernel: int, stride: int, dilation: int, verb: str = "read"
+) -> str:
+    """Input rows between windows (a stride past the span) or between taps (a dilation) that nothing reads."""
+    what = "input rows and the same columns" if not label else f"input {EDGE[label[0]][0]}s"
+    how = f"stride {stride} with kernel {kernel}" + (f" and dilation {dilation}" if dilation > 1 else "")
+    apart = stride > effective_kernel(kernel, dilation)  # windows leave gaps; a dilation leaves gaps inside them
+    between = "windows and taps" if apart and dilation > 1 else "windows" if apart else "taps"
+    return f"{label}{how} skips {what} {_listed(unread, count)} between {between}: no window {verb}s them."
 
 
 def _fixes(a: ConvAxis) -> list[str]:
@@ -384,10 +406,8 @@ def conv_report(
         )
     else:
         pads = resolve_padding(padding if padding is not None else 0, kernel, dilation, stride)
-    axes = (
-        conv_axis(size[0], kernel[0], stride[0], pads[0], dilation[0]),
-        conv_axis(size[1], kernel[1], stride[1], pads[1], dilation[1]),
-    )
+    check_fits(size, kernel, pads, dilation)
+    axes = both_axes(lambda a: conv_axis(size[a], kernel[a], stride[a], pads[a], dilation[a]))
     notes += _unread_notes(axes)
     half = ((dilation[0] * (kernel[0] - 1)) // 2, (dilation[1] * (kernel[1] - 1)) // 2)
     out = (axes[0].out, axes[1].out)
@@ -422,9 +442,8 @@ def transposed_report(
     channels: tuple[int | None, int | None, int] = (None, None, 1),
 ) -> TransposedReport:
     """Explain a ConvTranspose2d."""
-    axes = (
-        transposed_axis(size[0], kernel[0], stride[0], padding[0], dilation[0], output_padding[0]),
-        transposed_axis(size[1], kernel[1], stride[1], padding[1], dilation[1], output_padding[1]),
+    axes = both_axes(
+        lambda a: transposed_axis(size[a], kernel[a], stride[a], padding[a], dilation[a], output_padding[a])
     )
     notes = [
         f"{name}: output_padding {t.output_padding} is not below the stride {t.stride}: the matching Conv2d "
@@ -439,11 +458,11 @@ def pool_report(
     size: Pair, kernel: Pair, stride: Pair | None, padding: Pair, dilation: Pair, pool: str, ceil_mode: bool
 ) -> PoolReport:
     """Explain a MaxPool2d (``pool="max"``) or AvgPool2d (``"avg"``); the stride defaults to the kernel."""
-    axes = (
-        pool_axis(size[0], kernel[0], stride[0] if stride else None, padding[0], dilation[0], ceil_mode),
-        pool_axis(size[1], kernel[1], stride[1] if stride else None, padding[1], dilation[1], ceil_mode),
+    axes = both_axes(
+        lambda a: pool_axis(size[a], kernel[a], stride[a] if stride else None, padding[a], dilation[a], ceil_mode)
     )
     notes = []
+    same = axes[0] == axes[1]
     for name, p in zip(AXES, axes, strict=True):
         word, edge = EDGE[name]
         if ceil_mode and p.floor_out < 1:
@@ -454,7 +473,7 @@ def pool_report(
                 f"{plural(p.span - p.size - 2 * p.padding, word)} past the padded input are left out (of an "
                 "average's divisor too)."
             )
-        elif p.dropped:
+        elif p.dropped and ceil_mode:
             notes.append(
                 f"{name}: ceil_mode would add a window starting at {(p.ceil_out - 1) * p.stride}, which is past the "
                 f"input and left padding ({p.size} + {p.padding}); PyTorch drops it, so the output stays {p.out}."
@@ -469,10 +488,18 @@ def pool_report(
                 f"the others miss: it covers {word}s already pooled and the padding."
             )
         elif p.unread_tail:
-            notes.append(
-                f"{name}: {plural(p.unread_tail, 'input ' + word)} at the {edge} never pooled; "
-                f"--ceil-mode would give {p.ceil_out - p.dropped}."
+            with_ceil = (
+                f"--ceil-mode would give {p.ceil_out}"
+                if not p.dropped
+                else "--ceil-mode would not pool them: its extra window would start past the input, and PyTorch "
+                "drops it"
             )
+            notes.append(f"{name}: {plural(p.unread_tail, 'input ' + word)} at the {edge} never pooled; {with_ceil}.")
+        unread = p.unread
+        holes = 0 if unread is None else unread.count - p.unread_tail
+        if unread is not None and holes > 0 and not (same and name == "W"):  # alike: said once, rows and columns
+            label = "" if same else f"{name}: "
+            notes.append(_holes_note(label, unread, holes, p.kernel, p.stride, p.dilation, "pool"))
     return PoolReport(f"{pool}pool", ceil_mode, axes, _once(axes[0] == axes[1], notes))
 
 

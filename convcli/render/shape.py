@@ -191,13 +191,14 @@ def _pool_view(r: PoolReport) -> list[RenderableType]:
     ]
     parts += _axis_blocks(r.axes, _pool_lines)
     parts.append(_output_line(r.out, None))
-    parts.append(
-        para(
-            "With ceil_mode PyTorch rounds up, then drops a last window that would start past the input "
-            "and the left padding.",
-            style="dim",
+    if r.ceil_mode:
+        parts.append(
+            para(
+                "With ceil_mode PyTorch rounds up, then drops a last window that would start past the input "
+                "and the left padding.",
+                style="dim",
+            )
         )
-    )
     if r.notes:
         parts += [Text(), *notes(r.notes)]
     return parts
