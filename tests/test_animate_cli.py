@@ -159,3 +159,35 @@ def test_json_of_the_scatter_view_lists_each_input_cells_stamp():
         cols = [x for x in (j * 2 - 1 + n for n in range(3)) if 0 <= x < wo]
         assert f["writes"] == [[y, x] for y in rows for x in cols]
     assert [f["input"] for f in data["frames"]] == [[i, j] for i in range(3) for j in range(2)]
+
+
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        ["--H", "7", "--K", "3", "--stride", "2", "--padding", "1", "--dilation", "2"],
+        ["--H", "6", "--K", "2"],
+        ["--H", "7", "--K", "3", "--padding", "1"],
+    ],
+)
+def test_the_backward_views_formula_is_the_walks(geometry):
+    # issue 24: animate --grad left out the crop and the dilation that backprop names for the same layer
+    import re
+
+    walk = invoke("backprop", "--random", *geometry).stdout
+    said = re.search(r"✓ (dL/dX = .+?) \(as a correlation", walk).group(1)
+    out = invoke("animate", *geometry, "--grad", "--frames").stdout
+    frames = " ".join(out.split())
+    assert said in frames
+    if "--dilation" in geometry:
+        assert "the kernel keeps its taps 2 apart" in frames
+        assert "dilation 2 →" in out.splitlines()[0]  # the title states every setting that changes the output
+
+
+def test_explore_and_animate_say_dilated_rows_alike():
+    from convcli.tui.arithmetic_model import Arithmetic
+
+    v = {"H": 7, "W": 7, "kH": 3, "kW": 3, "stride h": 1, "stride w": 1, "padding h": 0, "padding w": 0}
+    m = Arithmetic("conv", v | {"dilation h": 2, "dilation w": 2, "output padding h": 0, "output padding w": 0})
+    assert "rows 0..4 every 2, columns 0..4 every 2" in m.highlight().says
+    frames = invoke("animate", "--H", "7", "--K", "3", "--dilation", "2", "--frames").stdout
+    assert "O(0, 0) reads rows 0..4 every 2, columns 0..4 every 2" in frames

@@ -282,3 +282,29 @@ def test_same_padding_says_what_it_means_and_how_to_get_it_in_pytorch(size, kern
         p = int(re.search(r"in PyTorch, padding=(\d+)", text).group(1))
         got = conv2d_loop(x[None, None], k[None, None], stride=stride, padding=p)[0, 0]
     np.testing.assert_allclose(got + data["b"], out)
+
+
+@pytest.mark.parametrize(("h", "w"), [(5, 6), (6, 6), (6, 5), (5, 5)])
+def test_the_full_padding_is_counted_once(h, w):
+    # issue 24: "(… right 3), and 0 more rows … and 1 more column" counted the extra column twice
+    from convcli.core.derivation import derive
+
+    args = ["--random", "--H", str(h), "--W", str(w), "--K", "3", "--stride", "2", "-v"]
+    line = " ".join(invoke(*args).stdout.split("pad(…):")[1].split("\n\n")[0].split())
+    data = json.loads(invoke(*args[:-1], "--json").stdout)
+    d = derive(np.array(data["X"])[None], np.array(data["K"])[None, None], stride=2)
+    (ft, fb), (fl, fr) = d.full_padding
+    assert f"span − 1 = {ft} on every side" in line
+    assert " 0 more" not in line
+    for word, edge, extra, total in (("row", "bottom", fb - ft, fb), ("column", "right", fr - fl, fr)):
+        said = re.search(rf"(\d+) more {word}s? at the {edge} \({edge} (\d+) in all\)", line)
+        assert (int(said.group(1)), int(said.group(2))) == (extra, total) if extra else said is None
+
+
+def test_the_symbolic_walk_says_where_its_checks_come_from():
+    # issue 24: it said there were no numbers to nudge, then printed a numeric verdict
+    text = " ".join(invoke("--symbolic", "-v").stdout.split())
+    assert "no numbers to nudge" not in text
+    assert "Step by step:" not in text
+    assert text.index("On the numbers behind the symbols:") < text.index("✓ central differences")
+    assert "built from: pad(…)" in text

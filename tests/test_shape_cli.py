@@ -285,3 +285,13 @@ def test_every_row_no_window_reads_is_named(size, kernel, stride, dilation, pool
     first, last, count = _listed_positions(note)
     assert first == holes[: len(first)]
     assert (last, count) == (holes[-1], len(holes))
+
+
+def test_output_padding_with_one_candidate_says_so(run):
+    # issue 24: "every input size 11..11 … picks which one" for a single candidate
+    text = " ".join(run("--H", "9", "--K", "3", "--transposed").stdout.split())
+    assert "output_padding must be 0" in text
+    assert "only an input of 11 to 9" in text
+    assert "11..11" not in text
+    text = " ".join(run("--H", "9", "--K", "3", "--dilation", "2", "--transposed").stdout.split())
+    assert "only an input of 13 to 9: output_padding 0 gives it back" in text

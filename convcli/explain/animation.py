@@ -36,7 +36,7 @@ from convcli.core.shapes import (
     pool2d_geometry,
 )
 from convcli.explain.shape_report import ConvReport, LayerReport, PoolReport
-from convcli.explain.text import fmt_number, pair_text, paren, plural
+from convcli.explain.text import fmt_number, pair_text, paren, plural, positions_text
 
 
 @dataclass(frozen=True)
@@ -108,13 +108,6 @@ class Figure:
         return self.reads[-1][0][0] + 1, self.reads[-1][0][1] + 1
 
 
-def _span(values: list[int]) -> str:
-    lo, hi = min(values), max(values)
-    step = values[1] - values[0] if len(values) > 1 else 1
-    text = f"{lo}..{hi}" if lo != hi else str(lo)
-    return text + (f" every {step}" if step > 1 else "")
-
-
 def _roles(grid: Grid) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(grid.role(r, c) for c in range(grid.size[1])) for r in range(grid.size[0]))
 
@@ -132,11 +125,13 @@ def windows_figure(
         rows = sorted({r - g.origin[0] for r, _ in within})
         cols = sorted({c - g.origin[1] for _, c in within})
         if sweep.kind == "transposed":
-            where = f"grid rows {_span(sorted({r for r, _ in frame.taps}))}, columns {_span(sorted({c for _, c in frame.taps}))}"
+            where = f"grid rows {positions_text(sorted({r for r, _ in frame.taps}))}, columns {positions_text(sorted({c for _, c in frame.taps}))}"
             got = ", ".join(f"X({r}, {c})" for r, c in frame.reads) or "only inserted zeros and padding"
             caption = f"O({i}, {j}) reads {where} of the zero-inserted grid: {got}"
         else:
-            caption = f"O({i}, {j}) reads rows {_span(rows)}, columns {_span(cols)}" + _outside(g, frame.taps)
+            caption = f"O({i}, {j}) reads rows {positions_text(rows)}, columns {positions_text(cols)}" + _outside(
+                g, frame.taps
+            )
         text = "" if numbers is None else _numbers_line(numbers, index)
         pictures.append(Picture(frame.taps, ((i, j),), index, caption, text))
         reads.append(((i, j), frame.reads))
@@ -185,7 +180,7 @@ def _stamp_caption(source: Pair, targets: tuple[Pair, ...]) -> str:
     if not targets:  # a padding past the span crops the stamp away
         return f"{where} wholly into the cropped border: it reaches no cell of O"
     rows, cols = sorted({y for y, _ in targets}), sorted({x for _, x in targets})
-    return f"{where} onto O rows {_span(rows)}, columns {_span(cols)}"
+    return f"{where} onto O rows {positions_text(rows)}, columns {positions_text(cols)}"
 
 
 def scatter_figure(t: TransposedGeometry, title: str) -> Figure:
@@ -238,11 +233,17 @@ def gather_figure(g: ConvGeometry, sweep: WindowSweep, title: str) -> Figure:
         )
     zeros = frozenset((y, x) for y in range(stuffed[0]) for x in range(stuffed[1]) if y % s[0] or x % s[1])
     reads = tuple((f.output, f.reads) for f in sweep.frames())
+    from convcli.core.derivation import closing_form  # the walk's own formula, as `backprop` states it
+    from convcli.explain.backprop.formulas import dx_formula
+
+    formula = dx_formula(closing_form(g, "xcorr")).plain
+    taps = f"; the kernel keeps its taps {pair_text(g.dilation)} apart" if g.dilation != (1, 1) else ""
+    crop = "; crop(…) drops the padding's rows and columns" if g.padding != ((0, 0), (0, 0)) else ""
     note = (
         f"Stride {pair_text(s)}: dL/dO is drawn zero-stuffed, each dL/dO(i, j) where its window started with "
-        "stride - 1 zeros between (dL/dX = pad(dilate(dL/dO)) ⋆ rot180(K))."
+        f"stride - 1 zeros between ({formula}{taps}{crop})."
         if s != (1, 1)
-        else "Each input cell gathers dL/dO through every tap that touched it: dL/dX = pad(dL/dO) ⋆ rot180(K)."
+        else f"Each input cell gathers dL/dO through every tap that touched it: {formula}{taps}{crop}."
     )
     return Figure(
         "conv",
@@ -275,8 +276,11 @@ def layer_figure(
     """
     h, w = report.axes
     title = f"input {h.size}×{w.size}, kernel {h.kernel}×{w.kernel}"
+    dilation = pair_text((h.dilation, w.dilation))
     rest = (
-        f", stride {pair_text((h.stride, w.stride))}, padding {_pads(report)} → output {report.out[0]}×{report.out[1]}"
+        f", stride {pair_text((h.stride, w.stride))}, padding {_pads(report)}"
+        + (f", dilation {dilation}" if dilation != "1" else "")
+        + f" → output {report.out[0]}×{report.out[1]}"
     )
     geometry = layer_geometry(report)
     if isinstance(geometry, ConvGeometry):

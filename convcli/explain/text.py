@@ -75,3 +75,11 @@ def inert(text: object) -> str:
     recolours or clears the terminal) written as their escapes, \\x1b; printable text unchanged. Drawn as rich
     Text, never as markup, so [bold] stays as typed."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def positions_text(values: list[int]) -> str:
+    """Evenly spaced positions as a range: "0..4", "0..4 every 2", or one value."""
+    lo, hi = min(values), max(values)
+    step = values[1] - values[0] if len(values) > 1 else 1
+    text = f"{lo}..{hi}" if lo != hi else str(lo)
+    return text + (f" every {step}" if step > 1 else "")

@@ -161,14 +161,21 @@ def _tconv_view(r: TransposedReport) -> list[RenderableType]:
     for name, a in [("H", h)] if h == w else [("H", h), ("W", w)]:
         label = "" if h == w else f"{name}: "
         lo, hi = a.forward_inputs
-        parts.append(
-            para(
-                f"{label}output_padding may be 0..{a.max_output_padding} "
-                f"(smaller than the stride or the dilation). A Conv2d with the same kernel, stride, padding and "
-                f"dilation maps every input size {lo}..{hi} to {a.size}; output_padding picks which one "
-                f"comes back (0 gives {lo})."
+        same = "A Conv2d with the same kernel, stride, padding and dilation maps"
+        may = f"{label}output_padding may be 0..{a.max_output_padding} (smaller than the stride or the dilation). "
+        if hi > lo:
+            said = f"{may}{same} every input size {lo}..{hi} to {a.size}; output_padding picks which one comes back (0 gives {lo})."
+        elif a.max_output_padding:
+            said = (
+                f"{may}{same} only an input of {lo} to {a.size}: output_padding 0 gives it back; a larger one gives "
+                "a size that Conv2d does not map back to this input."
             )
-        )
+        else:
+            said = (
+                f"{label}output_padding must be 0 (smaller than the stride and the dilation, both 1 here). "
+                f"{same} only an input of {lo} to {a.size}: the one size that comes back."
+            )
+        parts.append(para(said))
     parts += notes(r.notes)
     return parts
 

@@ -13,6 +13,7 @@ from convcli.core.animation import Frame, WindowSweep
 from convcli.core.errors import ConvcliError
 from convcli.explain import shape_report as sr
 from convcli.explain.animation import layer_sweep
+from convcli.explain.text import positions_text
 
 KINDS = ("conv", "tconv", "maxpool", "avgpool")
 KIND_NAMES = {"conv": "Conv2d", "tconv": "ConvTranspose2d", "maxpool": "MaxPool2d", "avgpool": "AvgPool2d"}
@@ -150,7 +151,7 @@ class Arithmetic:
             cols = sorted({c for _, c in frame.reads})
             says = (
                 f"output {at} reads {len(frame.reads)} input cells"
-                + (f" (rows {_span(rows)}, columns {_span(cols)})" if rows else "")
+                + (f" (rows {positions_text(rows)}, columns {positions_text(cols)})" if rows else "")
                 + (f" and {pads} cells of padding or inserted zeros" if pads else "")
             )
             every_tap = frozenset((m, n) for m in range(kh) for n in range(kw))
@@ -177,10 +178,6 @@ class Arithmetic:
         )
         every = frozenset((i, j) for i in range(sweep.output_size[0]) for j in range(sweep.output_size[1]))
         return Highlight(frozenset(cells), every, frozenset([at]), says)
-
-
-def _span(values: list[int]) -> str:
-    return str(values[0]) if len(values) == 1 else f"{values[0]}..{values[-1]}"
 
 
 def arithmetic_from(report: sr.LayerReport) -> Arithmetic:

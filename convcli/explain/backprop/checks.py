@@ -7,7 +7,7 @@ import numpy as np
 from convcli.core.derivation import Derivation
 from convcli.explain.backprop.formulas import DB_IS_SUM, dk_formula, dx_formula
 from convcli.explain.backprop.symbols import Walk
-from convcli.explain.document import Document, Heading, check
+from convcli.explain.document import Document, Heading, check, para
 
 
 def _fd_sentence(d: Derivation) -> str:
@@ -35,6 +35,8 @@ def checks(walk: Walk, doc: Document) -> None:
     dk_ok, dx_ok = closing["dL_dK_"], closing["dL_dX_"]
     jacobians = v["dL_dK_is_vec_dL_dO_times_J_K"] is True
     doc.add(Heading("Verified"))
+    if walk.symbolic:
+        doc.add(para("On the numbers behind the symbols:"))
     doc.add(
         check(v["dL_db_is_sum_of_dL_dO"] is True, DB_IS_SUM),
         check(

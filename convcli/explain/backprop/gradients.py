@@ -59,7 +59,13 @@ def kernel_section(walk: Walk, doc: Document) -> None:
             )
         )
     doc.add(
-        para("The same numbers as one correlation: ", dk_formula(form), ". Slide dL/dO over X and sum the products.")
+        para(
+            "As one correlation: ",
+            dk_formula(form),
+            ": slide dL/dO over X and sum the products; each sum is one entry of dL/dK above."
+            if walk.symbolic
+            else ". Slide dL/dO over X and sum the products: the same numbers.",
+        )
     )
     pieces = _kernel_formula_notes(walk)
     if pieces:
@@ -125,7 +131,7 @@ def input_section(walk: Walk, doc: Document) -> None:
                 "through K01, so dL/dX02 = dL/dO01·K01."
             )
         )
-    doc.add(para("As one correlation: ", dx_formula(form), ". Step by step:"))
+    doc.add(para("As one correlation: ", dx_formula(form), ", built from:" if walk.symbolic else ". Step by step:"))
     gp, gt = grad_out(form)
     if form.strided:
         doc.add(
@@ -141,16 +147,17 @@ def input_section(walk: Walk, doc: Document) -> None:
     spans = (
         f"{span[0] - 1}" if span[0] == span[1] else f"{plural(span[0] - 1, 'row')} and {plural(span[1] - 1, 'column')}"
     )
-    extra = ""
-    if (fb, fr) != (ft, fl):
-        extra = (
-            f", and {plural(fb - ft, 'more row')} at the bottom and {plural(fr - fl, 'more column')} at the right "
-            "for the input the forward pass never read"
-        )
+    more = [
+        f"{plural(fb - ft, 'more row')} at the bottom (bottom {fb} in all)" if fb != ft else "",
+        f"{plural(fr - fl, 'more column')} at the right (right {fr} in all)" if fr != fl else "",
+    ]
+    extra = " and ".join(m for m in more if m)
+    words = [w + ("s" if n > 1 else "") for w, n in (("row", fb - ft), ("column", fr - fl)) if n]
+    never = " and ".join(words)
     doc.add(
         para(
-            f"pad(…): pad by the dilated kernel's span − 1 = {spans} on every side (top {ft}, bottom {fb}, left {fl}, "
-            f"right {fr}){extra}."
+            f"pad(…): pad by the dilated kernel's span − 1 = {spans} on every side"
+            + (f", plus {extra}, for the input {never} the forward pass never read." if extra else ".")
         )
     )
     kp, kt = kernel_operand(form)
@@ -165,6 +172,7 @@ def input_section(walk: Walk, doc: Document) -> None:
     if form.dilated:
         doc.add(note(f"The kernel keeps its taps {_apart(d.dilation, 'apart')} in this correlation too."))
     if walk.symbolic:
+        doc.add(para("Without --symbolic the walk shows each of these steps with its numbers."))
         return
     padded = M(f"pad({gp})", rf"\operatorname{{pad}}\big({gt}\big)")
     doc.add(eq(padded, EQ, num(d.grad_padded[0])), eq(M(kp, kt), EQ, num(d.k_rot[0, 0])))
@@ -213,14 +221,22 @@ def fd_section(walk: Walk, doc: Document) -> None:
     d = walk.d
     n = d.x.size + d.k.size + d.b.size
     doc.add(Heading("6. Central differences"))
+    steps = ", ".join(f"{name} {step:.1g}" for name, step in zip(("X", "K", "b"), d.fd_steps, strict=True))
     doc.add(
         para(
-            f"Nudge each of the {n} entries of X, K and b by ±ε (ε = 1e-6) and measure "
-            "(L(θ + ε) − L(θ − ε)) / 2ε, with L = Σ O ⊙ dL/dO."
+            f"Nudge each of the {n} entries of X, K and b by ±ε and measure (L(θ + ε) − L(θ − ε)) / 2ε, with "
+            f"L = Σ O ⊙ dL/dO; ε is 1e-6 of the largest |entry| of X, of K, and of b and O for b (here {steps}), "
+            "so the check means the same at any scale. L is linear in each of them: the differences are exact but "
+            "for rounding."
         )
     )
     if walk.symbolic:
-        doc.add(para("The symbolic walk has no numbers to nudge; run it without --symbolic to see the differences."))
+        doc.add(
+            para(
+                "The symbols stand for the example's numbers (run without --symbolic to see them): the differences, "
+                "and the checks below, are taken on those numbers."
+            )
+        )
         return
     doc.add(
         eq(M("numerical dL/dK", r"\widehat{\tfrac{\partial L}{\partial K}}"), EQ, num(d.dk_fd[0, 0], 6)),
