@@ -244,3 +244,44 @@ def test_kernels_listing_and_one_kernel():
     bad = invoke("kernels", "sobl")
     assert bad.exit_code == 2
     assert "did you mean sobel" in bad.stderr
+
+
+def test_a_nearly_black_result_and_a_hard_alpha_get_a_hint(tmp_path):
+    # issue 24: the Laplacian of a photograph is nearly black under |value|; a blur under hard alpha looks unblurred
+    import json
+
+    samples = Path(__file__).parent.parent / "samples"
+    data = json.loads(
+        invoke("apply", samples / "chelsea.png", "-k", "laplacian", "-o", tmp_path / "l.png", "--json").stdout
+    )
+    result = np.abs(np.asarray(opened(tmp_path / "l.png"), dtype=float))
+    assert np.percentile(result, 90) < 0.2 * 255  # the picture written is nearly black indeed
+    assert any("--display rescale" in n and "nearly black" in n for n in data["notes"])
+    rescaled = invoke("apply", samples / "chelsea.png", "-k", "laplacian", "--display", "rescale", "-o",
+                      tmp_path / "r.png", "--json")  # fmt: skip
+    assert not any("nearly black" in n for n in json.loads(rescaled.stdout)["notes"])
+    blur = json.loads(invoke("apply", samples / "badge.png", "-k", "box:9", "-o", tmp_path / "b.png", "--json").stdout)
+    assert any("--filter-alpha" in n for n in blur["notes"])
+    both = invoke("apply", samples / "badge.png", "-k", "box:9", "--filter-alpha", "-o", tmp_path / "c.png", "--json")
+    assert not any("--filter-alpha" in n for n in json.loads(both.stdout)["notes"])
+    sharp = invoke("apply", samples / "badge.png", "-k", "sharpen", "-o", tmp_path / "d.png", "--json")
+    assert not any("--filter-alpha" in n for n in json.loads(sharp.stdout)["notes"])
+
+
+@pytest.mark.parametrize(
+    ("spec", "said"),
+    [
+        ("gaussian:9", "size 9, sigma 1.7 (OpenCV's choice for size 9)"),
+        ("gaussian:9,2", "size 9, sigma 2"),
+        ("log", "size 9 (default), sigma 1.4 (default)"),
+        ("unsharp:7", "size 7, sigma 1 (default), amount 1 (default)"),
+    ],
+)
+def test_the_parameters_a_kernel_was_built_with_are_printed(spec, said):
+    from convcli.core.kernels import gaussian, opencv_sigma, resolve_kernel
+
+    k = resolve_kernel(spec)
+    assert k.description.endswith(said)
+    assert "OpenCV's choice" not in k.description or len(spec.split(",")) == 1
+    if spec == "gaussian:9":  # the sigma said is the one the matrix was built with
+        np.testing.assert_allclose(k.matrix, gaussian(9, round(opencv_sigma(9), 12)))

@@ -308,3 +308,14 @@ def test_the_symbolic_walk_says_where_its_checks_come_from():
     assert "Step by step:" not in text
     assert text.index("On the numbers behind the symbols:") < text.index("✓ central differences")
     assert "built from: pad(…)" in text
+
+
+def test_the_derivation_the_walk_corrects_is_named_where_it_is_corrected():
+    # issue 24: "the classic derivation" and "the seed" were named but never said
+    verbose = " ".join(invoke("-v").stdout.split())
+    assert "classic" not in verbose
+    assert "the textbook derivation of backpropagation through a convolution that course notes pass around" in verbose
+    assert verbose.count("The textbook derivation") >= 4  # each slip, quoted where it is corrected
+    short = " ".join(invoke().stdout.split())
+    assert "--verbose quotes it and gives the correct step" in short
+    assert "textbook" not in " ".join(invoke("--random", "--H", "4").stdout.split())

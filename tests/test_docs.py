@@ -86,3 +86,28 @@ def test_the_library_pages_examples_run(tmp_path, monkeypatch):
     for block in re.findall(r"```python\n(.*?)```", text, re.S):
         exec(compile(block, "docs/library.md", "exec"), namespace)
     assert (tmp_path / "small.npz").exists()
+
+
+def test_the_documented_probes_sit_where_their_kernel_responds(tmp_path):
+    # issue 24: the "probing an edge" example sat on a horizontal edge sobel-x does not see (it printed 0, 0, 0)
+    import numpy as np
+
+    root = Path(__file__).parent.parent
+    texts = [(root / "docs" / "commands.md").read_text(), (root / "convcli" / "commands" / "explore.py").read_text()]
+    probes = {m.groups() for t in texts for m in re.finditer(r"explore (samples/\S+) -k (\S+) --at (\d+),(\d+)", t)}
+    assert probes
+    for image, kernel, row, col in probes:
+        out = tmp_path / "probe.npy"
+        assert invoke("apply", root / image, "-k", kernel, "-o", out, "--force").exit_code == 0
+        assert np.abs(np.load(out)[int(row), int(col)]).max() > 0, (image, kernel, row, col)
+
+
+def test_apply_help_says_what_an_inline_zero_sum_kernel_shows():
+    import json
+
+    text = " ".join(invoke("apply", "--help", columns=200).stdout.split())
+    assert "signed results rescaled" not in text
+    scene = Path(__file__).parent.parent / "samples" / "scene.png"
+    data = json.loads(invoke("apply", scene, "-k", "1,0,-1;2,0,-2;1,0,-1", "-o", "gx.png", "--json").stdout)
+    assert data["display"] == "abs"
+    assert "shows |value|" in text

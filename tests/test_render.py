@@ -115,3 +115,19 @@ def test_a_slow_write_shows_a_spinner_and_a_quick_one_nothing():
     with slow_status(Console(file=piped, force_terminal=False), "Writing x…", after=0.01):
         time.sleep(0.1)
     assert piped.getvalue() == ""
+
+
+def test_the_training_checks_say_what_they_measure():
+    # issue 24: "about even odds" for a loss near log(C) (it means p ≈ 1/C); the table did not name its measure
+    import math
+
+    from rich.console import Console
+
+    from convcli.render.train import gradcheck_table, initial_loss
+
+    said = initial_loss(math.log(10) + 0.01, 10).plain
+    assert "it gives each class about 1/10" in said
+    assert "even odds" not in said
+    console = Console(width=200, record=True, color_system=None)
+    console.print(gradcheck_table({"conv1.weight": 3e-8}, 20))
+    assert "relative error |a − n| / max(|a|, |n|)" in console.export_text()

@@ -412,8 +412,18 @@ def filter_file(
         frames=len(frames),
         frames_written=_frames_kept(pictures, alphas) if ext in MERGING_FORMATS and len(pictures) > 1 else None,
         bits=None if ext == ".npy" else bits,
+        display_given=writing.display is not None,
+        hard_alpha_kept=loaded.alpha is not None and not writing.filter_alpha and _all_or_nothing(loaded.alpha),
     )
     return ApplyResult(report, pixel, loaded, res.image)
+
+
+def _all_or_nothing(alpha: np.ndarray) -> bool:
+    """Whether an alpha channel is only fully transparent and fully opaque, with some of each."""
+    import numpy as np
+
+    top = alpha.max()
+    return bool(alpha.min() == 0 < top and np.all((alpha == 0) | (alpha == top)))
 
 
 MERGING_FORMATS = (".gif", ".png", ".apng", ".webp")  # Pillow merges identical neighbouring frames there

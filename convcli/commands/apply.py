@@ -30,7 +30,7 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
   # a blur to JPEG, with before and after in the terminal
   convcli apply samples/chelsea.png -k gaussian:9,2 -o soft.jpg --show
 
-  # an inline kernel; signed results rescaled (zero is mid-grey)
+  # an inline kernel; it sums to zero, so the picture shows |value| (--display rescale: zero mid-grey)
   convcli apply samples/scene.png -k "1,0,-1;2,0,-2;1,0,-1" -o gx.png
 
   # how one output pixel is made: window ⊙ kernel, products, sum

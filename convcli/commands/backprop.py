@@ -10,7 +10,7 @@ from convcli.options import DilationOpt, JsonOpt, Mode, PaddingOpt, StrideOpt, e
 
 EPILOG = """Examples (each runs as it is; # lines are comments):
 
-  # the classic textbook example: 3x3 X, 2x2 K, L = sum(O)
+  # the textbook example course notes use: 3x3 X, 2x2 K, L = sum(O)
   convcli backprop
 
   # the whole walk: vec(), the Jacobians, the closing formulas

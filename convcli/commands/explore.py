@@ -34,8 +34,8 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
   # the kernel playground: edit the kernel, watch the photo, probe a pixel
   convcli explore samples/chelsea.png
 
-  # start from a library kernel, probing an edge
-  convcli explore samples/scene.png -k sobel-x --at 150,60
+  # start from a library kernel, probing a vertical edge (sobel-x sees those)
+  convcli explore samples/scene.png -k sobel-x --at 161,49
 
   # the arithmetic screen: which input cells each output reads
   convcli explore --shape --H 7 --K 3 --stride 2 --padding 1
@@ -43,7 +43,7 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
   # a transposed convolution or a pooling layer on the same screen
   convcli explore --shape --H 3 --K 3 --stride 2 --transposed
 
-  # the backprop screen: the seed's walk, and every gradient cell by cell
+  # the backprop screen: the backprop walk, and every gradient cell by cell
   convcli explore --backprop --x "1,2,3;4,5,6;7,8,9" --k "1,0;-1,2"
 
   # random numbers, with a stride and padding

@@ -74,10 +74,14 @@ def _gaussian_1d(size: int, sigma: float) -> np.ndarray:
     return np.asarray(g / g.sum())
 
 
+def opencv_sigma(size: int) -> float:
+    """OpenCV's sigma for a Gaussian of ``size`` when none is given (getGaussianKernel)."""
+    return 0.3 * ((size - 1) * 0.5 - 1) + 0.8
+
+
 def gaussian(size: float = 5, sigma: float | None = None) -> np.ndarray:
     n = _size(size, "gaussian")
-    # OpenCV's default sigma for a given size when none is given
-    s = _sigma(sigma, "gaussian") if sigma is not None else 0.3 * ((n - 1) * 0.5 - 1) + 0.8
+    s = _sigma(sigma, "gaussian") if sigma is not None else opencv_sigma(n)
     g = _gaussian_1d(n, s)
     return np.outer(g, g)
 
@@ -265,9 +269,27 @@ def resolve_kernel(spec: str) -> NamedKernel:
     if not all(np.all(np.isfinite(m)) and np.abs(m).max() <= MAX_ENTRY for m in matrices):
         raise ParameterError(f"kernel {spec!r} has entries beyond ±{MAX_ENTRY:g}; use smaller parameters")
     canonical = name + (":" + ",".join(f"{v:g}" for v in values) if values else "")
+    description = _with_parameters(name, entry, values)
     if isinstance(built, tuple):
-        return NamedKernel(canonical, entry.description, built[0], entry.display, built[1])
-    return NamedKernel(canonical, entry.description, built, entry.display)
+        return NamedKernel(canonical, description, built[0], entry.display, built[1])
+    return NamedKernel(canonical, description, built, entry.display)
+
+
+def _with_parameters(name: str, entry: _Entry, values: list[float]) -> str:
+    """The description with every parameter the kernel was built with, the defaults among them said as such."""
+    if not entry.params:
+        return entry.description
+    names = entry.params.split(",")
+    used = []
+    for i, param in enumerate(names):
+        if i < len(values):
+            used.append(f"{param} {values[i]:g}")
+        elif i < len(entry.defaults):
+            used.append(f"{param} {entry.defaults[i]:g} (default)")
+        elif name == "gaussian" and param == "sigma":
+            n = int(values[0]) if values else int(entry.defaults[0])
+            used.append(f"sigma {opencv_sigma(n):.3g} (OpenCV's choice for size {n})")
+    return entry.description.split(";")[0] + "; " + ", ".join(used)
 
 
 def default_display(matrix: np.ndarray) -> str:

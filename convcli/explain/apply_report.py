@@ -12,6 +12,17 @@ from convcli.core.kernels import NamedKernel
 from convcli.explain.text import fmt_number, integer_form
 
 
+def _blurs(kernel: NamedKernel) -> bool:
+    """Whether the kernel averages: non-negative weights summing to 1 over more than one tap."""
+    m = kernel.matrix
+    return (
+        kernel.y_matrix is None
+        and bool(m.min() >= 0)
+        and abs(float(m.sum()) - 1) < 1e-6
+        and int(np.count_nonzero(m)) > 1
+    )
+
+
 @dataclass(frozen=True)
 class ApplyReport:
     """One image filtered by one kernel: shapes, the kernel, the geometry, the algorithm, the value range, timing."""
@@ -31,6 +42,8 @@ class ApplyReport:
     frames: int = 1  # an animation's or a multi-page file's frames, each filtered
     frames_written: int | None = None  # fewer when the format merges identical neighbours (GIF, APNG, WebP)
     bits: int | None = 8  # bits per sample written: 8, 16, 32 (float); None for .npy
+    display_given: bool = False  # --display was given (else the kernel's own rule was used)
+    hard_alpha_kept: bool = False  # the input's alpha is all-or-nothing and was not filtered (--filter-alpha)
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -58,7 +71,29 @@ class ApplyReport:
                 "as bright as the input and clips to white where it passes 255; --normalize-kernel divides it by "
                 "its sum (a blur), or --display rescale maps the whole range"
             )
+        dark = self._dark_at()
+        if dark is not None:
+            out.append(
+                f"90% of the result lies below {fmt_number(dark, 3)} of 0..{self.scale:g}, so the picture is nearly "
+                "black; --display rescale stretches the values over the whole range"
+            )
+        if self.hard_alpha_kept and _blurs(self.kernel):
+            out.append(
+                "the alpha channel is all-or-nothing and is kept as it is, so the blurred colours keep hard edges "
+                "where it cuts them; --filter-alpha filters the alpha too"
+            )
         return out
+
+    def _dark_at(self) -> float | None:
+        """The 90th percentile of the displayed values when it is below a fifth of the scale and the display
+        was the kernel's own choice (a Laplacian of a photograph under |value|), else None."""
+        if self.display_given or self.display not in ("abs", "clip"):
+            return None
+        x = self.result.image.reshape(-1)
+        sample = x[:: max(1, x.size // 1_000_000)]  # a million values decide as well as fifty million
+        shown = np.abs(sample) if self.display == "abs" else np.clip(sample, 0, None)
+        top = float(np.percentile(shown, 90)) if shown.size else 0.0
+        return top if top < 0.2 * self.scale else None
 
     def to_json(self) -> dict[str, object]:
         g = self.result.geometry

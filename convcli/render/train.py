@@ -87,7 +87,8 @@ def gradcheck_table(errors: dict[str, float], entries: int) -> RenderableType:
         Text("largest", style="bold"), Text(f"{worst:.1e} {'✓' if ok else '!'}", style="green" if ok else "yellow")
     )
     title = (
-        f"gradient check: backprop against central differences on {entries} entries of each (float64, 4 random images)"
+        f"gradient check: backprop against central differences on {entries} entries of each (float64, 4 random "
+        "images); per parameter the worst entry's relative error |a − n| / max(|a|, |n|), below 1e-5 passes"
     )
     return titled(title, table)
 
@@ -96,7 +97,11 @@ def initial_loss(loss: float, classes: int) -> Text:
     """The untrained net's loss against log(C), the loss of a net that gives every class 1/C."""
     expected = math.log(classes)
     ok = abs(loss - expected) < 0.5 * expected
-    verdict = "as an untrained net should: about even odds" if ok else "far from it: check the initialisation"
+    verdict = (
+        f"as an untrained net should: it gives each class about 1/{classes}"
+        if ok
+        else "far from it: check the initialisation"
+    )
     return Text(
         f"initial loss {loss:.3f} against log({classes}) = {expected:.3f}, {verdict} {'✓' if ok else '!'}",
         style="green" if ok else "yellow",

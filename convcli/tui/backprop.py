@@ -1,4 +1,4 @@
-"""The backprop screen: the seed's walk page by page, and the cells each gradient ties together."""
+"""The backprop screen: the backprop walk page by page, and the cells each gradient ties together."""
 
 from __future__ import annotations
 
@@ -149,7 +149,7 @@ class BackpropScreen(Screen[None]):
                 Text(sum_text(s, f"dL/dX({r}, {c})", False), style="bold"),
                 Text(
                     f"X({r}, {c}) reaches {len(sources)} output{'s' if len(sources) != 1 else ''}; each sends back "
-                    "its dL/dO times the weight that multiplied X there (the seed's 1-D figure, in 2-D).",
+                    "its dL/dO times the weight that multiplied X there.",
                     style="dim",
                 ),
                 side_by_side(

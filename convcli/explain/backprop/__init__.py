@@ -1,4 +1,4 @@
-"""The backprop walk: the classic textbook derivation redone with the user's numbers, as a Document.
+"""The backprop walk: the textbook derivation course notes pass around, redone with the user's numbers, as a Document.
 
 Every number comes from the core's Derivation (conv2d, conv2d_backward, the Jacobian helpers, the
 correlations, central differences); symbols (X00, K10, dL/dO01) come from the same Jacobian helpers
@@ -24,7 +24,7 @@ def build_walk(d: Derivation, verbose: bool, symbolic: bool = False, loss_given:
 
 def build(walk: Walk, verbose: bool) -> Document:
     doc = Document("Backpropagation through a convolution")
-    doc.add(*summary_config(walk))
+    doc.add(*summary_config(walk, verbose))
     if not walk.d.single_channel:
         multi_channel(walk, doc, verbose)
     elif verbose:

@@ -27,7 +27,7 @@ from convcli.explain.text import fmt_number as fmt
 from convcli.explain.text import pair_text, paren, sentence
 
 
-def summary_config(walk: Walk) -> list[Block]:
+def summary_config(walk: Walk, verbose: bool = True) -> list[Block]:
     d = walk.d
     c, h, w = d.x.shape
     f, _, kh, kw = d.k.shape
@@ -45,6 +45,19 @@ def summary_config(walk: Walk) -> list[Block]:
     ]
     if d.padding_word == "same":
         blocks.append(note(_same_note(d)))
+    if walk.seed_shaped:
+        blocks.append(
+            note(
+                "This is the example of the textbook derivation of backpropagation through a convolution that course "
+                "notes pass around (X 3×3, K 2×2, L = sum(O)). "
+                + (
+                    "Where that derivation slips, a note like this one quotes it and gives the correct step"
+                    if verbose
+                    else "Where that derivation slips, --verbose quotes it and gives the correct step"
+                )
+                + "; the numbers here are computed, not copied."
+            )
+        )
     return blocks
 
 
@@ -176,7 +189,7 @@ def _stride_and_dilation_note(walk: Walk, doc: Document) -> None:
         doc.add(
             note(
                 sentence("; ".join(moves))
-                + " The classic textbook derivation assumes stride and dilation 1; below, the stride reappears as a "
+                + " The textbook derivation (X 3×3, K 2×2) assumes stride and dilation 1; below, the stride reappears as a "
                 "dilation of dL/dO and the dilation as the correlation's step."
             )
         )

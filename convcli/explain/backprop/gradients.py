@@ -44,7 +44,7 @@ def kernel_section(walk: Walk, doc: Document) -> None:
     if walk.seed_shaped:
         doc.add(
             note(
-                "The classic textbook derivation writes this product as dL/dO · dL/dK; its second factor is the "
+                "The textbook derivation writes this product as dL/dO · dL/dK; its second factor is the "
                 "Jacobian dO/dK, not a gradient of L."
             )
         )
@@ -53,7 +53,7 @@ def kernel_section(walk: Walk, doc: Document) -> None:
     if walk.seed_shaped:
         doc.add(
             note(
-                "The classic derivation then writes dL/dO as [[dL/dO00, dL/dO10], [dL/dO01, dL/dO11]] (vec's order "
+                "The textbook derivation then writes dL/dO as [[dL/dO00, dL/dO10], [dL/dO01, dL/dO11]] (vec's order "
                 "typed row by row, i.e. transposed) and puts it back in a later note; refilling by columns gives "
                 "[[dL/dO00, dL/dO01], [dL/dO10, dL/dO11]] directly."
             )
@@ -127,7 +127,7 @@ def input_section(walk: Walk, doc: Document) -> None:
     if walk.seed_shaped:
         doc.add(
             note(
-                "The classic derivation lists dL/dX02 = dL/dO10·K01, but O10 never reads X02: X02 is read by O01 "
+                "The textbook derivation lists dL/dX02 = dL/dO10·K01, but O10 never reads X02: X02 is read by O01 "
                 "through K01, so dL/dX02 = dL/dO01·K01."
             )
         )
@@ -197,7 +197,7 @@ def bias_section(walk: Walk, doc: Document) -> None:
         ho, wo = walk.shapes["O"]
         doc.add(
             note(
-                "The classic derivation runs this sum over i, j up to N, the kernel's width; it runs over every "
+                "The textbook derivation runs this sum over i, j up to N, the kernel's width; it runs over every "
                 f"output entry, H_out·W_out = {ho * wo} of them."
             )
         )

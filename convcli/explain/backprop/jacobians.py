@@ -27,7 +27,7 @@ def vec_section(walk: Walk, doc: Document) -> None:
     if walk.seed_shaped:
         doc.add(
             note(
-                "The classic derivation's dL/dX products write dL/dO as the row (O00, O10, O01, O11) but multiply it with a "
+                "The textbook derivation's dL/dX products write dL/dO as the row (O00, O10, O01, O11) but multiply it with a "
                 "column listed as O00, O01, O10, O11 (row-major); here every vector is column-major."
             )
         )
@@ -66,7 +66,7 @@ def input_jacobian(walk: Walk, doc: Document) -> None:
         h, w = walk.shapes["X"]
         doc.add(
             note(
-                f"The classic derivation declares this Jacobian in R^({ho * wo}×{ho * wo}); it is {ho * wo}×{h * w}: "
+                f"The textbook derivation declares this Jacobian in R^({ho * wo}×{ho * wo}); it is {ho * wo}×{h * w}: "
                 "one row per output entry, one column per input entry."
             )
         )
