@@ -13,7 +13,7 @@ from convcli.core.animation import Frame, WindowSweep
 from convcli.core.errors import ConvcliError
 from convcli.explain import shape_report as sr
 from convcli.explain.animation import layer_sweep
-from convcli.explain.text import positions_text
+from convcli.explain.text import plural, positions_text
 
 KINDS = ("conv", "tconv", "maxpool", "avgpool")
 KIND_NAMES = {"conv": "Conv2d", "tconv": "ConvTranspose2d", "maxpool": "MaxPool2d", "avgpool": "AvgPool2d"}
@@ -150,7 +150,7 @@ class Arithmetic:
             rows = sorted({r for r, _ in frame.reads})
             cols = sorted({c for _, c in frame.reads})
             says = (
-                f"output {at} reads {len(frame.reads)} input cells"
+                f"output {at} reads {plural(len(frame.reads), 'input cell')}"
                 + (f" (rows {positions_text(rows)}, columns {positions_text(cols)})" if rows else "")
                 + (f" and {pads} cells of padding or inserted zeros" if pads else "")
             )
