@@ -195,7 +195,9 @@ COMMANDS: dict[str, dict[str, Any]] = {  # name (and module under convcli.comman
     "explore": {},
     "export": {"no_args_is_help": True},
     "inspect": {"no_args_is_help": True},
+    "import": {"no_args_is_help": True},
 }
+MODULES = {"import": "import_"}  # a command whose name is a Python keyword: its module and function
 
 
 def make_app(only: str | None = None) -> typer.Typer:
@@ -240,8 +242,8 @@ def make_app(only: str | None = None) -> typer.Typer:
     app.callback()(root)
     for name, kwargs in COMMANDS.items():
         if only is None or name == only:
-            mod = importlib.import_module(f"convcli.commands.{name}")
-            fn = getattr(mod, name)
+            mod = importlib.import_module(f"convcli.commands.{MODULES.get(name, name)}")
+            fn = getattr(mod, MODULES.get(name, name))
             app.command(name, epilog=mod.EPILOG, help=_reflow(fn.__doc__ or ""), **kwargs)(_front_end(fn))
     return app
 

@@ -30,7 +30,7 @@ def registered_commands() -> list[str]:
 
 def test_the_registry_holds_every_command_module():
     commands_dir = Path(__file__).parent.parent / "convcli" / "commands"
-    modules = {p.stem for p in commands_dir.glob("*.py")} - {"__init__"}
+    modules = {p.stem.removesuffix("_") for p in commands_dir.glob("*.py") if p.stem != "__init__"}
     assert set(registered_commands()) == modules
 
 

@@ -74,7 +74,7 @@ def test_its_logits_are_predicts(exported):
 def test_export_refuses_to_overwrite_and_needs_a_py_file(exported, tmp_path):
     model, net = exported
     assert_fails(invoke("export", model, "-o", net), 1, "exists; add --force")
-    assert_fails(invoke("export", model, "-o", tmp_path / "net.txt"), 2, "is not a .py file")
+    assert_fails(invoke("export", model, "-o", tmp_path / "net.txt"), 2, "ends in neither .py, .onnx nor .safetensors")
     assert_fails(invoke("export", tmp_path / "missing.npz", "-o", tmp_path / "n.py"), 1, "no such model file")
     assert invoke("export", model, "-o", net, "--force").exit_code == 0
 
@@ -106,7 +106,7 @@ def test_init_from_refuses_what_does_not_fit(exported, tmp_path):
     np.savez(tmp_path / "wide.npz", **{**mf.params, "0.weight": np.zeros((3, 3))})
     assert_fails(invoke(*args, "--init-from", tmp_path / "wide.npz"), 1, "0.weight is (3, 3) but the network needs")
     np.save(tmp_path / "one.npy", np.zeros(3))
-    assert_fails(invoke(*args, "--init-from", tmp_path / "one.npy"), 1, "is not an .npz of weights")
+    assert_fails(invoke(*args, "--init-from", tmp_path / "one.npy"), 1, "is not a file of weights")
     assert_fails(invoke(*args, "--init-from", model, "--resume"), 2, "give one")
     assert not (tmp_path / "o.npz").exists()
 

@@ -26,6 +26,7 @@ EXPORTS = {
     "predict": "_predict",
     "inspect": "_inspect",
     "export": "_export",
+    "import_model": "_import",
     "Result": "_result",
     "ConvcliError": "_errors",
     "OptionError": "_errors",
@@ -46,6 +47,7 @@ EXPORTS = {
     "PredictResult": "_predict",
     "InspectResult": "_inspect",
     "ExportResult": "_export",
+    "ImportResult": "_import",
 }
 __all__ = sorted(EXPORTS)
 

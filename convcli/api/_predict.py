@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from convcli.api._result import Result
 from convcli.api._values import at_least
-from convcli.explain.text import inert
+from convcli.explain.text import inert, plural
 
 if TYPE_CHECKING:
     import numpy as np
@@ -106,9 +106,7 @@ class PredictResult(Result):
             parts.append(Text(f"\n  accuracy {accuracy:.2%} on {int(confusion.sum())} labelled images", style="bold"))
             parts.append(confusion_matrix(confusion, classes))
         mf = self.model_file
-        parts.append(
-            Text(inert(f"  model {self.model}: trained {mf.epoch} epochs on {mf.data.description}"), style="dim")
-        )
+        parts.append(Text(inert(f"  model {self.model}: {_provenance(mf)}"), style="dim"))
         if self.failed:
             total = len(self.failed) + len(self.images)
             parts.append(Text(f"  {len(self.failed)} of {total} images could not be read (above)", style="red"))
@@ -168,3 +166,10 @@ def _expand(paths: list[str], classes: list[str]) -> tuple[list[str], dict[str, 
             images += files
             truth.update(dict.fromkeys(files, classes.index(name)))
     return images, truth
+
+
+def _provenance(mf: ModelFile) -> str:
+    """Where the model's weights come from: convcli's training, or a file imported."""
+    if mf.data.source.startswith("import:"):
+        return mf.data.description
+    return f"trained {plural(mf.epoch, 'epoch')} on {mf.data.description}"

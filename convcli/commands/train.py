@@ -121,8 +121,8 @@ def train(
         str | None,
         typer.Option(
             "--init-from",
-            help="Start from the weights in this .npz, named as a torch.nn.Sequential's state_dict (0.weight, "
-            "0.bias, ...; convcli export writes such a network), or another convcli model file.",
+            help="Start from these weights, named as a torch.nn.Sequential's state_dict (0.weight, 0.bias, ...): "
+            "safetensors, a state_dict torch.save wrote (read without its pickle), an .npz, or a convcli model file.",
             show_default=False,
         ),
     ] = None,

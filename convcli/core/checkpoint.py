@@ -149,6 +149,17 @@ class ModelFile:
             meta["augment"] = list(self.augment)
         return meta
 
+    def portable_metadata(self) -> dict[str, str]:
+        """What another format's string metadata carries (ONNX's metadata_props, safetensors' __metadata__) so
+        that ``convcli import`` brings the model back whole: architecture, classes, preprocessing."""
+        import json
+
+        return {
+            "convcli.arch": self.arch,
+            "convcli.classes": json.dumps(list(self.classes)),
+            "convcli.input": json.dumps(self.input.to_json()),
+        }
+
     @property
     def optimizer_state(self) -> dict[str, np.ndarray]:
         state: dict[str, np.ndarray] = self.optimizer.get("state", {})

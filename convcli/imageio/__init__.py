@@ -34,6 +34,7 @@ from convcli.imageio.files import (
     output_format,
     refuse_overwrite,
     write_atomically,
+    write_bytes,
     write_text,
 )
 from convcli.imageio.images import (
@@ -68,6 +69,7 @@ from convcli.imageio.models import (
     load_model,
     load_state,
     save_model,
+    weights_format,
 )
 from convcli.imageio.pictures import (
     colour_bar,
@@ -136,7 +138,9 @@ __all__ = [
     "split_kernel_list",
     "stratified_split",
     "to_display",
+    "weights_format",
     "write_atomically",
+    "write_bytes",
     "write_text",
     "written_by_convcli",
 ]

@@ -138,6 +138,13 @@ def write_text(path: str, text: str, replace: bool = False) -> None:
     write_atomically(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"), replace)
 
 
+def write_bytes(path: str, data: bytes, replace: bool = False) -> None:
+    """A binary file, written atomically as write_atomically writes."""
+    from pathlib import Path
+
+    write_atomically(path, lambda tmp: Path(tmp).write_bytes(data), replace)
+
+
 def _create_exclusively(tmp: str, out: Path) -> None:
     import os
 

@@ -35,15 +35,43 @@ def save_model(path: str, model_file: ModelFile, replace: bool = False) -> None:
 MAX_MODEL_BYTES = 1 << 30  # 1 GiB of arrays: far past any model this tool trains
 
 
+def weights_format(path: str) -> str:
+    """What a weights file is, by its bytes: "safetensors", "torch" (torch.save's zip), "npz", "onnx" or ""."""
+    import struct
+    import zipfile
+
+    with open(path, "rb") as f:
+        head = f.read(9)
+    if len(head) == 9 and struct.unpack("<Q", head[:8])[0] < (100 << 20) and head[8:9] == b"{":
+        return "safetensors"
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+        if any(n.endswith("data.pkl") for n in names):
+            return "torch"
+        return "npz" if any(n.endswith(".npy") for n in names) else ""
+    return "onnx" if head[:1] == b"\x08" else ""  # an ONNX ModelProto starts with field 1, ir_version
+
+
 def load_state(path: str) -> dict[str, np.ndarray]:
-    """Weights from an .npz, named as a state_dict ("0.weight", ...) or as in a convcli model file ("param/0.weight");
-    read with allow_pickle=False. Raises ModelFileError."""
+    """Weights named as a torch.nn.Sequential's state_dict ("0.weight", ...), from safetensors, a state_dict
+    torch.save wrote (read without running its pickle), or an .npz (a convcli model file's "param/0.weight"
+    too; read with allow_pickle=False). Raises ModelFileError."""
     import zipfile
 
     import numpy as np
 
     from convcli.core.checkpoint import ModelFileError
 
+    try:
+        kind = weights_format(path)
+    except FileNotFoundError:
+        raise ModelFileError(f"no such weights file: {path}") from None
+    except OSError as err:
+        raise ModelFileError(f"{path} cannot be read ({err.strerror or err})") from None
+    if kind in ("safetensors", "torch"):
+        arrays = _foreign_state(path, kind)
+        return {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in arrays.items()}
     try:
         with np.load(path, allow_pickle=False) as data:  # a convcli model file: its weights, not its optimizer
             skip = ("opt/", "__convcli__", "meta")
@@ -52,10 +80,23 @@ def load_state(path: str) -> dict[str, np.ndarray]:
         raise ModelFileError(f"no such weights file: {path}") from None
     except (zipfile.BadZipFile, ValueError, OSError, AttributeError, TypeError) as err:
         raise ModelFileError(
-            f"{path} is not an .npz of weights ({type(err).__name__}); save a state_dict with "
-            "numpy.savez(path, **{k: v.numpy() for k, v in model.state_dict().items()})"
+            f"{path} is not a file of weights ({type(err).__name__}): convcli reads safetensors, a state_dict "
+            "torch.save wrote (.pt), or an .npz of arrays named as the state_dict"
         ) from None
     return {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in arrays.items()}
+
+
+def _foreign_state(path: str, kind: str) -> dict[str, np.ndarray]:
+    """A safetensors file's or a torch.save state_dict's arrays; errors as ModelFileError naming the file."""
+    from convcli.core.checkpoint import ModelFileError
+    from convcli.imageio.safetensors import SafetensorsError, read_safetensors
+    from convcli.imageio.torchfile import TorchFileError, read_state_dict
+
+    try:
+        return read_safetensors(path)[0] if kind == "safetensors" else read_state_dict(path)
+    except (SafetensorsError, TorchFileError) as err:
+        what = "safetensors" if kind == "safetensors" else "PyTorch state_dict"
+        raise ModelFileError(f"{path} is not a {what} convcli can read: {err}") from None
 
 
 def load_model(path: str) -> ModelFile:
