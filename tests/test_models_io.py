@@ -307,3 +307,73 @@ def test_import_refuses_what_it_cannot_take_and_says_why(models, tmp_path):
     assert_fails(invoke("import", SAMPLES / "chelsea.png", "-o", tmp_path / "e.npz"), 1, "is neither ONNX")
     for name in "abcde":
         assert not (tmp_path / f"{name}.npz").exists()
+
+
+# --- training replayed ------------------------------------------------------------------------------
+
+
+def test_snapshots_keep_the_first_convolution_as_it_was(tmp_path):
+    from convcli.core.nn import build_model
+
+    out = tmp_path / "r.npz"
+    args = ["train", "--samples", "240", "--epochs", "2", "--batch-size", "32", "--no-gradcheck"]
+    result = invoke(*args, "--snapshots", "5", "--out", out)
+    assert result.exit_code == 0, result.output
+    mf = load_model(str(out))
+    timeline = mf.timeline
+    per_epoch = -(-192 // 32)  # 240 images, 20% held out for testing
+    assert timeline.steps_per_epoch == per_epoch
+    total = 2 * per_epoch
+    assert [s.step for s in timeline.snapshots] == [round(i * total / 4) for i in range(5)]
+    start = build_model(mf.arch, (1, *mf.input.size), len(mf.classes), seed=mf.seed)
+    np.testing.assert_array_equal(timeline.snapshots[0].weight, start.state()["0.weight"])  # before any step
+    np.testing.assert_array_equal(timeline.snapshots[-1].weight, mf.params["0.weight"])  # after the last
+    net = mf.model()
+    np.testing.assert_allclose(timeline.snapshots[-1].maps, net.layers[0].forward(timeline.probe[None])[0], atol=1e-6)
+    assert not np.array_equal(timeline.snapshots[1].weight, timeline.snapshots[0].weight)
+    # resumed without --snapshots, the file keeps the replay it has
+    assert invoke("train", "--resume", "--epochs", "3", "--out", out, "--no-gradcheck").exit_code == 0
+    assert len(load_model(str(out)).timeline.snapshots) == 5
+
+
+def test_the_timeline_is_replayed_as_a_gif_with_its_numbers(tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "r.npz"
+    args = ["train", "--samples", "240", "--epochs", "2", "--no-gradcheck", "--snapshots", "4", "--out", out]
+    assert invoke(*args).exit_code == 0
+    data = json.loads(invoke("inspect", out, "--timeline", "--json").stdout)
+    mf = load_model(str(out))
+    steps = [s.step for s in mf.timeline.snapshots]
+    assert [s["step"] for s in data["snapshots"]] == steps
+    losses = mf.history["step_losses"]
+    assert [s["loss"] for s in data["snapshots"]][1:] == [losses[s - 1] for s in steps[1:]]
+    assert data["kernel_scale"] == max(float(np.abs(s.weight).max()) for s in mf.timeline.snapshots)
+    gif = tmp_path / "replay.gif"
+    assert invoke("inspect", out, "--timeline", "-o", gif).exit_code == 0
+    with Image.open(gif) as im:
+        assert im.n_frames == 4
+        frames = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            frames.append(np.asarray(im.convert("RGB")))
+    assert not np.array_equal(frames[0], frames[-1])  # the kernels, the caption and the marker move
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["train", "--snapshots", "1"], 2, "--snapshots keeps 2 to"),
+        (["train", "--snapshots", "5", "--resume"], 2, "give one"),
+        (["train", "--snapshots", "5", "--arch", "fc16"], 2, "has none"),
+    ],
+)
+def test_snapshots_are_refused_where_they_cannot_be_kept(tmp_path, args, code, message):
+    assert_fails(invoke(*args, "--samples", "100", "--epochs", "1", "--out", tmp_path / "x.npz"), code, message)
+
+
+def test_a_timeline_asks_for_what_it_needs(models, tmp_path):
+    assert_fails(invoke("inspect", models["default"], "--timeline"), 2, "--snapshots N")
+    assert_fails(invoke("inspect", models["default"], "--timeline", "-o", tmp_path / "r.png"), 2, ".gif")
+    assert_fails(invoke("inspect", models["default"]), 2, "give an IMAGE")
+    assert_fails(invoke("inspect", models["default"], SAMPLES / "scene.png", "--timeline"), 2, "takes no IMAGE")

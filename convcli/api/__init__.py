@@ -46,6 +46,8 @@ EXPORTS = {
     "TrainResult": "_train",
     "PredictResult": "_predict",
     "InspectResult": "_inspect",
+    "TimelineResult": "_inspect",
+    "timeline": "_inspect",
     "ExportResult": "_export",
     "ImportResult": "_import",
 }

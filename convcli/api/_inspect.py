@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from convcli.explain.inspect_report import InspectReport
+    from convcli.explain.timeline import TimelineFigure
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,53 @@ def inspect(
         raise ModelFileError(f"{model} gives non-finite probabilities: its weights overflow on this image")
     written = imageio.save_inspection(output, report, force) if output is not None else []
     return InspectResult(report, layer, tuple(written))
+
+
+@dataclass(frozen=True)
+class TimelineResult(Result):
+    """A training run replayed (``figure``): the first convolution at each snapshot; ``written``: the GIF."""
+
+    model: str
+    figure: TimelineFigure
+    written: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {"model": self.model, **self.figure.to_json(), "written": self.written}
+
+    def renderable(self, width: int, colour: bool) -> RenderableType:
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
+        fig = self.figure
+        table = Table(box=None, padding=(0, 2), show_edge=False, header_style="bold")
+        for name in ("step", "epoch", "loss", "kernels moved (RMS)"):
+            table.add_column(name, justify="right")
+        for f in fig.frames:
+            table.add_row(str(f.step), f"{f.epoch:.2f}", "" if f.loss is None else f"{f.loss:.3f}",
+                          "" if f.change is None else f"{f.change:.3g}")  # fmt: skip
+        said = f"wrote {self.written}: a frame per snapshot" if self.written else "-o replay.gif draws the replay"
+        return Group(Text(fig.title, style="bold"), Text(""), table, Text(""), Text(said, style="dim"))
+
+
+def timeline(model: str, output: str | None = None, force: bool = False) -> TimelineResult:
+    """The snapshots ``convcli train --snapshots`` kept in ``model``: the first convolution's kernels and its maps
+    of the probe image through training, with the loss curve; ``output``: a .gif to draw them to."""
+    from convcli import imageio
+    from convcli.explain.timeline import timeline_figure
+
+    if output is not None:
+        if not output.lower().endswith(".gif"):
+            raise OptionError(f"{output}: the replay is an animated .gif; name it replay.gif", "-o")
+        imageio.refuse_overwrite(output, [model], force)
+    mf = imageio.load_model(model)
+    if mf.timeline is None or not mf.timeline.snapshots:
+        raise OptionError(
+            f"{model} keeps no snapshots: train it with --snapshots N (e.g. convcli train --snapshots 24)", "--timeline"
+        )
+    names = mf.layers
+    name = names[mf.timeline.layer] if mf.timeline.layer < len(names) else f"layer {mf.timeline.layer}"
+    figure = timeline_figure(mf, mf.timeline, f"layer {mf.timeline.layer} ({name})")
+    if output is not None:
+        imageio.save_timeline(output, figure, replace=force)
+    return TimelineResult(model, figure, output)

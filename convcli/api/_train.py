@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 GRADCHECK_BELOW = 50_000  # parameters under which the gradient check runs unless gradcheck=False
 GRADCHECK_ENTRIES = 20  # entries of each parameter checked by central differences
+MAX_SNAPSHOTS = 200  # points of training train --snapshots keeps: a replay of 200 frames is long enough
 OnStep = Callable[[int, float, float], None]  # (samples done, running loss, running accuracy)
 
 # what resume keeps from the model file; given again, they would change the run it continues
@@ -136,6 +137,7 @@ class Trainer:
     given: frozenset[str] = frozenset()  # the options FIXED_BY_RESUME names that the caller set
     listener: Listener = field(default_factory=Listener)
     stop_requested: bool = False
+    snapshots: int = 0  # keep the first convolution at this many points of training (0: none)
 
     def request_stop(self) -> None:
         """Finish the step under way, keep the last epoch's checkpoint, and stop (raising TrainingInterrupted)."""
@@ -166,6 +168,12 @@ class Trainer:
             raise OptionError(f"{unknown[0]!r}: give flip, shift or flip,shift", "--augment")
         if self.patience is not None and not (self.val_split > 0 or self.resume):
             raise OptionError("--patience watches the validation accuracy: add --val-split (e.g. 0.1)", "--patience")
+        if self.snapshots and not 2 <= self.snapshots <= MAX_SNAPSHOTS:
+            raise OptionError(f"--snapshots keeps 2 to {MAX_SNAPSHOTS} points of training", "--snapshots")
+        if self.snapshots and self.resume:
+            raise OptionError(
+                "--snapshots replays a run from its start; --resume continues one: give one", "--snapshots"
+            )
         self._check_files()
         return schedule
 
@@ -265,6 +273,57 @@ class Trainer:
         self.description, self.classes, self.split = ds.description, ds.classes, split
         self.model, self.opt, self.model_file, self.resumed = model, opt, mf, saved is not None
         self.first_epoch = mf.epoch
+        self.step, self.keep_at = 0, frozenset[int]()
+        if self.snapshots:
+            self._plan_snapshots()
+
+    def _plan_snapshots(self) -> None:
+        """The steps at which the first convolution is kept: ``snapshots`` of them, evenly spread from before
+        the first step to after the last, and the probe image whose feature maps they keep."""
+        from convcli.core.checkpoint import Timeline
+
+        convs = [
+            i for i, lay in enumerate(self.model.layers) if "weight" in lay.params and lay.params["weight"].ndim == 4
+        ]
+        layer = convs[0] if convs else None
+        if layer is None:
+            raise OptionError("--snapshots replays the first convolution, and this network has none", "--snapshots")
+        x_train, x_test = self.split.x_train, self.split.x_test
+        per_epoch = -(-len(x_train) // self.model_file.batch_size)
+        total = per_epoch * (self.epochs - self.first_epoch)
+        n = self.snapshots
+        self.keep_at = frozenset(round(i * total / (n - 1)) for i in range(n))
+        probe = (x_test if len(x_test) else x_train)[0]
+        self.model_file = replace(self.model_file, timeline=Timeline(layer, per_epoch, probe))
+
+    def _keep(self) -> None:
+        """Add the first convolution as it is now to the timeline (once per step)."""
+        from convcli.core.checkpoint import Snapshot
+
+        timeline = self.model_file.timeline
+        if timeline is None or (timeline.snapshots and timeline.snapshots[-1].step == self.step):
+            return
+        layers = self.model.layers
+        training = layers[0].training
+        self.model.train(False)  # the maps as the network predicts: batch norm's running statistics, no dropout
+        x = timeline.probe[None]
+        for layer in layers[: timeline.layer + 1]:
+            x = layer.forward(x)
+        self.model.train(training)
+        weight = layers[timeline.layer].params["weight"].copy()
+        kept = Snapshot(self.step, weight, x[0].astype("float32"))
+        self.model_file = replace(self.model_file, timeline=replace(timeline, snapshots=(*timeline.snapshots, kept)))
+
+    def _stepping(self, on_step: OnStep) -> OnStep:
+        """on_step, counting steps and keeping the timeline's snapshots on the way."""
+
+        def step(done: int, loss: float, accuracy: float) -> None:
+            self.step += 1
+            if self.step in self.keep_at:
+                self._keep()
+            on_step(done, loss, accuracy)
+
+        return step
 
     def _read_data(self) -> tuple[ModelFile | None, Dataset, Split]:
         """The model file to resume (or None), the data set, and its split, normalised."""
@@ -336,6 +395,8 @@ class Trainer:
             first = split.x_train[: min(256, len(split.x_train))]
             loss0, _, _ = softmax_cross_entropy(model.forward(first), split.y_train[: len(first)])
             self.listener.initial_loss(loss0, len(self.classes))
+        if 0 in self.keep_at:
+            self._keep()
         with _signals(self.request_stop, handle_signals):
             confusion = self._epochs()
         return self._finish(confusion, gradcheck, time.perf_counter() - t_start)
@@ -348,17 +409,20 @@ class Trainer:
         for epoch in range(self.first_epoch, self.epochs):
             mf, opt = self.model_file, self.opt
             with self.listener.epoch(epoch + 1, self.epochs, len(self.split.x_train)) as on_step:
-                report = train_epoch(self.model, opt, self.split, mf.batch_size, mf.seed, epoch, on_step,
-                                     lambda: self.stop_requested, mf.augment)  # fmt: skip
+                report = train_epoch(self.model, opt, self.split, mf.batch_size, mf.seed, epoch,
+                                     self._stepping(on_step), lambda: self.stop_requested, mf.augment)  # fmt: skip
             self._refuse_failed(report, epoch)
             history = {k: list(v) for k, v in mf.history.items()}
             report.record(history)
-            self.model_file = mf.after_epoch(self.model, opt, history)
+            self.model_file = self.model_file.after_epoch(self.model, opt, history)  # with the snapshots it kept
             confusion = report.confusion
             imageio.save_model(self.out, self.model_file, replace=self.resume or self.force or epoch > self.first_epoch)
             self.listener.epoch_done(report, epoch == self.first_epoch)
             waited = epochs_since_best(history["val_accuracy"])
             if self.patience is not None and waited >= self.patience:
+                if self.keep_at:  # the replay ends where training did
+                    self._keep()
+                    imageio.save_model(self.out, self.model_file, replace=True)
                 best = max(v for v in history["val_accuracy"] if v is not None)
                 self.listener.stopped_early(best, report.epoch - waited, waited, report.epoch)
                 break
@@ -454,6 +518,7 @@ def train(
     gradcheck: bool | None = None,
     color: bool | None = None,
     listener: Listener | None = None,
+    snapshots: int = 0,
 ) -> TrainResult:
     """Train a small CNN as ``convcli train`` does, with its options as keywords (None: its default; with
     ``resume``, what the model file says). ``listener`` hears every event (a ``Listener`` subclass).
@@ -489,6 +554,7 @@ def train(
         color=bool(color),
         given=frozenset(name for name, value in chosen.items() if value is not None),
         listener=listener or Listener(),
+        snapshots=snapshots,
     )
     return trainer.run()
 

@@ -34,8 +34,12 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
   # your own architecture (check it first with convcli shape --layers)
   convcli train --arch conv5p2c16,relu,pool2,fc64,relu --out wide.npz
 
-  # start from weights trained elsewhere (a PyTorch state_dict saved with numpy.savez)
-  #   convcli train --init-from state.npz --epochs 2
+  # start from weights trained elsewhere (safetensors, a torch.save state_dict, an .npz)
+  #   convcli train --init-from net.safetensors --epochs 2
+
+  # keep 24 points of training, then replay how the first layer's filters formed
+  convcli train --epochs 3 --snapshots 24 --out replay.npz
+  convcli inspect replay.npz --timeline -o replay.gif
 
   # continue model.npz to 12 epochs
   convcli train --resume --epochs 12
@@ -150,6 +154,16 @@ def train(
     numbers: Annotated[
         bool, typer.Option("--numbers", help="The first layer's kernels as numbers rather than heat maps.")
     ] = False,
+    snapshots: Annotated[
+        int,
+        typer.Option(
+            "--snapshots",
+            metavar="N",
+            help="Keep the first convolution's kernels and its maps of a probe image at N points of training, "
+            "for convcli inspect MODEL --timeline.",
+            show_default=False,
+        ),
+    ] = 0,
     json_out: JsonOpt = False,
 ) -> None:
     """Train a small CNN from scratch with the core's conv2d and conv2d_backward, and watch it learn.
@@ -168,6 +182,7 @@ def train(
     trainer = Trainer(
         data, samples, size, arch, epochs, batch_size, lr, optimizer, weight_decay, lr_schedule, augment, patience,
         seed, out, resume, force, val_split, test_split, init_from, gradcheck, color, given, listener,
+        snapshots=snapshots,
     )  # fmt: skip
     try:
         result = trainer.run()

@@ -98,6 +98,47 @@ def _check_numbers(meta: dict[str, Any], inp: dict[str, Any], params: dict[str, 
         raise ValueError(f"parameter {complex_[0]} holds {params[complex_[0]].dtype} values, not real numbers")
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """The first convolution as it was after ``step`` optimizer steps (0: before training): its kernels
+    (C_out, C_in, kH, kW) and its output for the run's probe image (C_out, H, W)."""
+
+    step: int
+    weight: np.ndarray
+    maps: np.ndarray
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Snapshots of layer ``layer`` (the first convolution) through training, ``steps_per_epoch`` apart in
+    epochs, and the probe image (C, H, W, normalised) whose feature maps they keep."""
+
+    layer: int
+    steps_per_epoch: int
+    probe: np.ndarray
+    snapshots: tuple[Snapshot, ...] = ()
+
+    def to_meta(self) -> dict[str, Any]:
+        return {"layer": self.layer, "steps_per_epoch": self.steps_per_epoch, "steps": [s.step for s in self.snapshots]}
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays a model file keeps under ``snap/``."""
+        arrays = {"probe": self.probe}
+        for i, s in enumerate(self.snapshots):
+            arrays[f"{i}/weight"], arrays[f"{i}/maps"] = s.weight, s.maps
+        return arrays
+
+    @classmethod
+    def from_file(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Timeline:
+        """Rebuild from a model file's metadata and ``snap/`` arrays; raises KeyError or ValueError when they
+        do not agree."""
+        steps = [int(v) for v in meta["steps"]]
+        snaps = tuple(Snapshot(step, arrays[f"{i}/weight"], arrays[f"{i}/maps"]) for i, step in enumerate(steps))
+        if any(s.weight.ndim != 4 or s.maps.ndim != 3 for s in snaps) or steps != sorted(steps):
+            raise ValueError("snapshots whose kernels, maps or steps do not fit together")
+        return cls(int(meta["layer"]), max(1, int(meta["steps_per_epoch"])), arrays["probe"], snaps)
+
+
 def empty_history() -> dict[str, list[Any]]:
     return {
         "loss": [],
@@ -127,6 +168,7 @@ class ModelFile:
     history: dict[str, list[Any]] = field(default_factory=empty_history)
     gradcheck_max_relative_error: float | None = None
     augment: tuple[str, ...] = ()  # "flip", "shift": what each training batch went through
+    timeline: Timeline | None = None  # the first convolution through training (train --snapshots)
 
     def to_meta(self) -> dict[str, Any]:
         """The JSON metadata (everything but the arrays)."""
@@ -147,6 +189,8 @@ class ModelFile:
             meta["gradcheck_max_relative_error"] = self.gradcheck_max_relative_error
         if self.augment:
             meta["augment"] = list(self.augment)
+        if self.timeline is not None:
+            meta["timeline"] = self.timeline.to_meta()
         return meta
 
     def portable_metadata(self) -> dict[str, str]:
@@ -167,7 +211,11 @@ class ModelFile:
 
     @classmethod
     def from_meta(
-        cls, meta: dict[str, Any], params: dict[str, np.ndarray], optimizer_state: dict[str, np.ndarray]
+        cls,
+        meta: dict[str, Any],
+        params: dict[str, np.ndarray],
+        optimizer_state: dict[str, np.ndarray],
+        snapshots: dict[str, np.ndarray] | None = None,
     ) -> ModelFile:
         """Rebuild from what a file holds; raises ModelFileError naming a missing or malformed field."""
         try:
@@ -204,6 +252,7 @@ class ModelFile:
                 history={**empty_history(), **meta.get("history", {})},
                 gradcheck_max_relative_error=meta.get("gradcheck_max_relative_error"),
                 augment=tuple(str(a) for a in meta.get("augment", [])),
+                timeline=Timeline.from_file(meta["timeline"], snapshots or {}) if "timeline" in meta else None,
             )
         except (KeyError, TypeError, ValueError) as err:
             raise ModelFileError(f"the model's metadata is incomplete or malformed ({err})") from None

@@ -81,6 +81,7 @@ from convcli.imageio.pictures import (
     save_contact_sheet,
     save_inspection,
     save_kernel_grid,
+    save_timeline,
 )
 
 __all__ = [
@@ -135,6 +136,7 @@ __all__ = [
     "save_kernel_grid",
     "save_model",
     "save_npy",
+    "save_timeline",
     "split_kernel_list",
     "stratified_split",
     "to_display",

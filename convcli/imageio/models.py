@@ -24,6 +24,8 @@ def save_model(path: str, model_file: ModelFile, replace: bool = False) -> None:
     arrays = {"__convcli__": np.array(MODEL_MARKER), "meta": np.array(json.dumps(model_file.to_meta()))}
     arrays.update({f"param/{k}": v for k, v in model_file.params.items()})
     arrays.update({f"opt/{k}": v for k, v in model_file.optimizer_state.items()})
+    if model_file.timeline is not None:
+        arrays.update({f"snap/{k}": v for k, v in model_file.timeline.arrays().items()})
 
     def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
@@ -74,7 +76,7 @@ def load_state(path: str) -> dict[str, np.ndarray]:
         return {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in arrays.items()}
     try:
         with np.load(path, allow_pickle=False) as data:  # a convcli model file: its weights, not its optimizer
-            skip = ("opt/", "__convcli__", "meta")
+            skip = ("opt/", "snap/", "__convcli__", "meta")
             arrays = {k.removeprefix("param/"): np.asarray(data[k]) for k in data.files if not k.startswith(skip)}
     except FileNotFoundError:
         raise ModelFileError(f"no such weights file: {path}") from None
@@ -128,6 +130,7 @@ def load_model(path: str) -> ModelFile:
             meta = json.loads(str(data["meta"]))
             params = {k[len("param/") :]: data[k] for k in data.files if k.startswith("param/")}
             state = {k[len("opt/") :]: data[k] for k in data.files if k.startswith("opt/")}
+            snaps = {k[len("snap/") :]: data[k] for k in data.files if k.startswith("snap/")}
     except ModelFileError:
         raise
     except FileNotFoundError:
@@ -140,7 +143,7 @@ def load_model(path: str) -> ModelFile:
             "writes, and it comes first: convcli predict MODEL IMAGE..."
         ) from None
     try:
-        return ModelFile.from_meta(meta, params, state)
+        return ModelFile.from_meta(meta, params, state, snaps)
     except ModelFileError as err:
         raise ModelFileError(f"{path}: {err}") from None
 

@@ -10,9 +10,10 @@ from convcli.imageio.files import OutputError, refuse_overwrite, write_atomicall
 
 if TYPE_CHECKING:
     import numpy as np
-    from PIL import ImageFont
+    from PIL import Image, ImageDraw, ImageFont
 
     from convcli.explain.inspect_report import InspectReport
+    from convcli.explain.timeline import TimelineFigure
 
 
 def crop_origin(size: tuple[int, int], row: int, col: int, height: int, width: int) -> tuple[int, int]:
@@ -189,3 +190,121 @@ def png_data_uri(pixels: np.ndarray) -> str:
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def save_timeline(path: str, fig: TimelineFigure, replace: bool = False) -> int:
+    """The replay as an animated GIF, a frame per snapshot (the last held longer); returns the frames written."""
+    from PIL import Image
+
+    frames = [_timeline_frame(fig, i) for i in range(len(fig.frames))]
+    durations = [450] * (len(frames) - 1) + [2000]
+
+    def write(tmp: str) -> None:
+        paletted = [Image.fromarray(f).convert("P", palette=Image.Palette.ADAPTIVE, colors=255) for f in frames]
+        paletted[0].save(tmp, format="GIF", save_all=True, append_images=paletted[1:], duration=durations, loop=0)
+
+    write_atomically(path, write, replace)
+    return len(frames)
+
+
+TIMELINE_WIDTH = 760
+
+
+def _timeline_frame(fig: TimelineFigure, index: int) -> np.ndarray:
+    """One frame: title and caption, the kernels, their change since the start and the probe's maps, each row
+    with its colour bar numbered, then the loss curve with this frame's step marked."""
+    import textwrap
+
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    frame = fig.frames[index]
+    font, small = monospace_font(13), monospace_font(11)
+    n = frame.kernels.shape[0]
+    tile = max(24, min(64, (TIMELINE_WIDTH - 40) // max(n + 1, 1) - 6))
+    title = textwrap.wrap(fig.title, 90)[:2]
+    height = 330 + 16 * len(title) + 3 * (tile + 62)
+    im = Image.new("RGB", (TIMELINE_WIDTH, height), (255, 255, 255))
+    draw = ImageDraw.Draw(im)
+    y = 10
+    for line in title:
+        draw.text((16, y), line, fill=(30, 30, 30), font=font)
+        y += 16
+    loss = "" if frame.loss is None else f" · loss {frame.loss:.3f}"
+    moved = "" if frame.change is None else f" · kernels moved {frame.change:.3g} (RMS) since the last frame"
+    draw.text((16, y + 4), f"step {frame.step} of {fig.total_steps} · epoch {frame.epoch:.2f}{loss}{moved}",
+              fill=(30, 30, 30), font=small)  # fmt: skip
+    y += 30
+    rows = [
+        (f"first-layer kernels (input channel 0), one scale for every frame: ±{fig.kernel_scale:.3g}", None,
+         frame.kernels, fig.kernel_scale),
+        (f"their change since step {fig.frames[0].step}: ±{fig.drift_scale:.3g}", None, frame.drift, fig.drift_scale),
+        (f"their maps of the probe image (left), one scale for every frame: ±{fig.map_scale:.3g}", fig.probe,
+         frame.maps, fig.map_scale),
+    ]  # fmt: skip
+    for label, first, tiles, scale in rows:
+        draw.text((16, y), label, fill=(30, 30, 30), font=small)
+        y += 16
+        x = 16
+        if first is not None:
+            _paste_tile(im, first if first.ndim == 3 else np.repeat(first[..., None], 3, axis=2), (x, y), tile)
+            x += tile + 6
+        for i in range(n):
+            _paste_tile(im, tiles[i], (x + i * (tile + 6), y), tile)
+            draw.text((x + i * (tile + 6), y + tile + 2), f"{i}", fill=(90, 90, 90), font=small)
+        y = _numbered_bar(im, draw, y + tile + 18, scale, small) + 4
+    _loss_curve(draw, fig, frame.step, (16, y + 16, TIMELINE_WIDTH - 16, height - 30), small)
+    return np.asarray(im)
+
+
+def _paste_tile(im: Image.Image, rgb: np.ndarray, at: tuple[int, int], side: int) -> None:
+    """An image scaled to ``side`` (nearest: every kernel tap a square), with a grey border."""
+    from PIL import Image, ImageDraw
+
+    h, w = rgb.shape[:2]
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    im.paste(Image.fromarray(rgb).resize(size, Image.Resampling.NEAREST), at)
+    ImageDraw.Draw(im).rectangle([at[0] - 1, at[1] - 1, at[0] + size[0], at[1] + size[1]], outline=(150, 150, 150))
+
+
+def _numbered_bar(im: Image.Image, draw: ImageDraw.ImageDraw, y: int, scale: float, font: Any) -> int:
+    """A colour bar from -scale to +scale with its three numbers; the y under it."""
+    from PIL import Image
+
+    bar = colour_bar(300, 0, 10)[:10]
+    im.paste(Image.fromarray(bar), (16, y))
+    for x, text in ((16, f"−{scale:.3g}"), (16 + 150 - 4, "0"), (16 + 300 - 40, f"+{scale:.3g}")):
+        draw.text((x, y + 12), text, fill=(60, 60, 60), font=font)
+    return y + 28
+
+
+def _loss_curve(draw: ImageDraw.ImageDraw, fig: TimelineFigure, step: int, box: tuple[int, int, int, int],
+                font: Any) -> None:  # fmt: skip
+    """The loss of every step (log scale), a marker at ``step``, the axes numbered."""
+    import math
+
+    left, top, right, bottom = box
+    draw.text((left, top - 14), "training loss per step (log scale); the line marks this frame", fill=(30, 30, 30),
+              font=font)  # fmt: skip
+    left += 44
+    draw.rectangle([left, top, right, bottom], outline=(150, 150, 150))
+    losses = [v for v in fig.losses if v > 0 and math.isfinite(v)]
+    if not losses:
+        return
+    lo, hi = math.log(min(losses)), math.log(max(losses))
+    span = max(hi - lo, 1e-9)
+    steps = max(fig.total_steps, 1)
+
+    def at(s: float, v: float) -> tuple[float, float]:
+        return left + (right - left) * s / steps, bottom - (bottom - top) * (math.log(v) - lo) / span
+
+    points = [at(i + 1, v) for i, v in enumerate(fig.losses) if v > 0 and math.isfinite(v)]
+    if len(points) > 1:
+        draw.line(points, fill=(0, 114, 178), width=1)
+    x = left + (right - left) * step / steps
+    draw.line([(x, top), (x, bottom)], fill=(230, 159, 0), width=2)
+    draw.text((left - 44, top), f"{max(losses):.2f}", fill=(60, 60, 60), font=font)
+    draw.text((left - 44, bottom - 12), f"{min(losses):.2f}", fill=(60, 60, 60), font=font)
+    draw.text((left, bottom + 2), "0", fill=(60, 60, 60), font=font)
+    draw.text((right - 60, bottom + 2), f"step {steps}", fill=(60, 60, 60), font=font)

@@ -1,6 +1,6 @@
 """README's pictures of what each command prints, drawn by the library itself as terminal windows (SVG).
 
-    python samples/figures/make_terminal_figures.py   (trains a small model into a temporary folder first)
+python samples/figures/make_terminal_figures.py   (trains a small model into a temporary folder first)
 """
 
 from __future__ import annotations
@@ -10,7 +10,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from PIL import Image
+
 import convcli
+import convcli.api
 from convcli.render.html import renderable_svg
 
 HERE = Path(__file__).parent
@@ -41,6 +44,11 @@ def main() -> None:
         first = sorted(Path("inside").glob("layer-00-*.png"))[0]
         shutil.copy(first, HERE / "inspect-layer0.png")
         del inspected
+        convcli.train(epochs=3, samples=3000, snapshots=24, out="replay.npz")
+        convcli.api.timeline("replay.npz", output="replay.gif")
+        with Image.open("replay.gif") as replay:  # its last frame, as a still
+            replay.seek(replay.n_frames - 1)
+            replay.convert("RGB").save(HERE / "inspect-timeline.png")
         os.chdir(here)
 
 
