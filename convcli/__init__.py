@@ -10,7 +10,19 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_API = ("apply", "kernels", "shape", "animate", "backprop", "train", "predict", "inspect", "export", "import_model")
+_API = (
+    "apply",
+    "kernels",
+    "shape",
+    "animate",
+    "backprop",
+    "train",
+    "predict",
+    "inspect",
+    "export",
+    "import_model",
+    "check",
+)
 __all__ = ["ConvcliError", "OptionError", "__version__", *_API]
 
 

@@ -196,6 +196,8 @@ COMMANDS: dict[str, dict[str, Any]] = {  # name (and module under convcli.comman
     "export": {"no_args_is_help": True},
     "inspect": {"no_args_is_help": True},
     "import": {"no_args_is_help": True},
+    "check": {"no_args_is_help": True},
+    "exercise": {"no_args_is_help": True},
 }
 MODULES = {"import": "import_"}  # a command whose name is a Python keyword: its module and function
 

@@ -28,6 +28,8 @@ def main() -> None:
     save("shape.svg", convcli.shape(H=7, K=3, stride=2, padding=1), "convcli shape --H 7 --K 3 --stride 2 --padding 1")
     save("kernels.svg", convcli.kernels("sobel"), "convcli kernels sobel", 80)
     save("backprop.svg", convcli.backprop(), "convcli backprop")
+    flipped = SAMPLES.parent / "tests" / "students" / "flipped.py"
+    save("check.svg", convcli.api.check(str(flipped), cases=5), "convcli check tests/students/flipped.py")
     sheet = HERE / "apply-sheet.png"
     sheet.unlink(missing_ok=True)
     convcli.apply(str(SAMPLES / "chelsea.png"), "sobel-x,emboss,outline", sheet=str(sheet))
