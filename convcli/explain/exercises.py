@@ -46,10 +46,15 @@ def documents(kind: str, items: list[Exercise], seed: int) -> tuple[Document, Do
     sheet = Document(f"Exercises: {what} (seed {seed})")
     key = Document(f"Answer key: {what} (seed {seed})")
     sheet.add(para(_conventions(kind)))
-    key.add(para("Each answer worked as convcli computes it; convcli shape and convcli backprop walk any of them."))
+    key.add(
+        para(
+            "Each exercise again, and its answer worked as convcli computes it; convcli shape and convcli "
+            "backprop walk any of them."
+        )
+    )
     for i, ex in enumerate(items, start=1):
         sheet.add(Heading(f"Exercise {i}", 3), *ex.question)
-        key.add(Heading(f"Exercise {i}", 3), *ex.answer)
+        key.add(Heading(f"Exercise {i}", 3), *ex.question, Heading("Answer", 4), *ex.answer)
     return sheet, key
 
 
@@ -132,8 +137,8 @@ def _forward(rng: np.random.Generator) -> Exercise:
     sum_text = " + ".join(terms) + f" + ({fmt_number(b)})"
     answer = (
         para(
-            f"The window of O({i}, {j}) covers X_pad rows {rows.start}..{rows.stop - 1}, columns {cols.start}.."
-            f"{cols.stop - 1} (rows and columns outside X are padding: 0)."
+            f"The window of O({i}, {j}) covers rows {rows.start}..{rows.stop - 1} and columns {cols.start}.."
+            f"{cols.stop - 1} of X (positions outside X are padding: 0)."
         ),
         para(
             M(
