@@ -16,14 +16,52 @@ from tests.conftest import assert_fails, invoke
 
 STUDENTS = Path(__file__).parent / "students"
 
+# the mistakes students make, each as one change to a correct file: (file, what it says, what it says instead)
+MISTAKES = {
+    "no_bias": ("correct", "np.sum(window * w[k]) + b[k]", "np.sum(window * w[k])"),
+    "no_padding": ("correct", "xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))\n    ho",
+                   "xp = x\n    pad = 0\n    ho"),
+    "not_cropped": ("correct", "return dxp[:, :, pad : pad + h, pad : pad + w_], dw, db", "return dxp, dw, db"),
+    "db_first_image": ("correct", "db = dout.sum(axis=(0, 2, 3))", "db = dout[0].sum(axis=(1, 2))"),
+    "ceil": ("correct", "xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))\n    ho = 1 + (h + 2 * pad - hh) "
+             "// stride\n    wo = 1 + (w_ + 2 * pad - ww) // stride",
+             "xp = np.pad(x, ((0, 0), (0, 0), (pad, pad + stride), (pad, pad + stride)))\n    ho = 1 + -(-(h + 2 * pad "
+             "- hh) // stride)\n    wo = 1 + -(-(w_ + 2 * pad - ww) // stride)"),
+    "forever": ("correct", "    n, _, h, w_ = x.shape\n    f, _, hh, ww = w.shape\n    xp = np.pad(x, ((0, 0), (0, 0), "
+                "(pad, pad), (pad, pad)))\n    ho", "    while x.shape[0] > 1:\n        pass\n    n, _, h, w_ = x.shape"
+                "\n    f, _, hh, ww = w.shape\n    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))\n    ho"),
+    "groups_ignored": ("torch_style", "g = k // per", "g = 0"),
+}  # fmt: skip
 
-def graded(name, *args):
-    result = invoke("check", STUDENTS / f"{name}.py", "--json", "--cases", "10", *args)
-    return result, json.loads(result.stdout) if result.stdout.strip().startswith("{") else None
+
+@pytest.fixture
+def student(tmp_path):
+    """The path of a student's file: one in tests/students, or a correct one with one of MISTAKES made."""
+
+    def path(name):
+        if name not in MISTAKES:
+            return STUDENTS / f"{name}.py"
+        base, right, wrong = MISTAKES[name]
+        text = (STUDENTS / f"{base}.py").read_text()
+        assert right in text, name  # the mistake is made where the correct code stands
+        made = tmp_path / f"{name}.py"
+        made.write_text(text.replace(right, wrong))
+        return made
+
+    return path
+
+
+@pytest.fixture
+def graded(student):
+    def run(name, *args):
+        result = invoke("check", student(name), "--json", "--cases", "10", *args)
+        return result, json.loads(result.stdout) if result.stdout.strip().startswith("{") else None
+
+    return run
 
 
 @pytest.mark.parametrize(("name", "api"), [("correct", "cs231n"), ("torch_style", "torch")])
-def test_a_correct_convolution_passes(name, api):
+def test_a_correct_convolution_passes(graded, name, api):
     result, data = graded(name, "--api", api)
     assert result.exit_code == 0, result.output
     assert data["passed"] is True
@@ -42,7 +80,7 @@ def test_a_correct_convolution_passes(name, api):
         ("db_first_image", "db", "not summed over the batch", 3),
     ],
 )
-def test_each_mistake_is_caught_in_its_field_small_and_named(name, field, why, largest):
+def test_each_mistake_is_caught_in_its_field_small_and_named(graded, name, field, why, largest):
     result, data = graded(name)
     assert result.exit_code == 1, result.output
     ce = data["counterexample"]
@@ -72,7 +110,7 @@ def _quoted(command):
     return shlex.split(command)
 
 
-def test_a_loop_that_never_ends_is_stopped():
+def test_a_loop_that_never_ends_is_stopped(graded):
     result, data = graded("forever", "--timeout", "1", "--cases", "0")
     assert result.exit_code == 1
     assert "timed out" in data["counterexample"]["fields"]["out"]["reason"]
@@ -90,7 +128,7 @@ def test_a_student_that_fills_the_memory_is_stopped(tmp_path):
     assert "MemoryError" in reason
 
 
-def test_the_torch_interface_checks_dilation_and_groups():
+def test_the_torch_interface_checks_dilation_and_groups(graded):
     result, data = graded("groups_ignored", "--api", "torch")
     assert result.exit_code == 1
     ce = data["counterexample"]
@@ -114,8 +152,8 @@ def test_usage_errors_and_a_forward_alone(tmp_path):
     assert_fails(invoke("check", tmp_path / "broken.py"), 1, "fails on import: ModuleNotFoundError")
 
 
-def test_the_report_shows_the_counterexample_as_a_student_reads_it():
-    text = " ".join(invoke("check", STUDENTS / "db_first_image.py", "--cases", "5", columns=100).stdout.split())
+def test_the_report_shows_the_counterexample_as_a_student_reads_it(student):
+    text = " ".join(invoke("check", student("db_first_image"), "--cases", "5", columns=100).stdout.split())
     assert "✗ a batch fails db" in text
     assert "db[0]" in text
     assert "why: db is not summed over the batch" in text

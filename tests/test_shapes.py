@@ -311,18 +311,22 @@ def test_sample_files_hold_what_they_promise():
 
 
 @st.composite
-def conv_pool_chains(draw):
+def layer_chains(draw, kinds=("conv", "pool")):
+    """Up to four layers of ``kinds`` (conv, tconv, pool) in --layers words, each with its own geometry."""
     items = []
     for _ in range(draw(st.integers(1, 4))):
-        k = draw(st.integers(1, 4))
-        if draw(st.booleans()):
-            items.append(f"conv{k}s{draw(st.integers(1, 3))}p{draw(st.integers(0, 2))}d{draw(st.integers(1, 2))}")
+        k, s = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+        kind = draw(st.sampled_from(kinds))
+        if kind == "conv":
+            items.append(f"conv{k}s{s}p{draw(st.integers(0, 2))}d{draw(st.integers(1, 2))}")
+        elif kind == "tconv":
+            items.append(f"tconv{k}s{s}p{draw(st.integers(0, 1))}d{draw(st.integers(1, 2))}")
         else:
-            items.append(f"pool{k}s{draw(st.integers(1, 3))}p{draw(st.integers(0, k // 2))}")
+            items.append(f"pool{k}s{s}p{draw(st.integers(0, k // 2))}")
     return ",".join(items)
 
 
-@given(spec=conv_pool_chains())
+@given(spec=layer_chains())
 def test_receptive_field_matches_backtracking_the_first_output(spec):
     layers = parse_layers(spec)
     try:
@@ -400,22 +404,7 @@ def _lattice_dependencies(layers, index):
     return deps(len(layers), index)
 
 
-@st.composite
-def chains_with_tconv(draw):
-    items = []
-    for _ in range(draw(st.integers(1, 4))):
-        k, s = draw(st.integers(1, 4)), draw(st.integers(1, 3))
-        kind = draw(st.sampled_from(["conv", "tconv", "pool"]))
-        if kind == "conv":
-            items.append(f"conv{k}s{s}p{draw(st.integers(0, 2))}d{draw(st.integers(1, 2))}")
-        elif kind == "tconv":
-            items.append(f"tconv{k}s{s}p{draw(st.integers(0, 1))}d{draw(st.integers(1, 2))}")
-        else:
-            items.append(f"pool{k}s{s}p{draw(st.integers(0, k // 2))}")
-    return ",".join(items)
-
-
-@given(spec=chains_with_tconv())
+@given(spec=layer_chains(("conv", "tconv", "pool")))
 def test_each_outputs_field_is_the_span_of_what_it_depends_on(spec):
     layers = parse_layers(spec)
     try:
