@@ -23,10 +23,11 @@ ARCHS = [
     "conv5p2c6,relu,avgpool2,conv3c8,relu,pool2s1,fc16,relu",
     "conv3s2p2d2c4,relu,maxpool3s2p1,fc12",
     "conv3p1c6,bn,relu,drop0.2,pool2,fc16,bn,relu,drop0.5",
+    "conv3p1c8,relu,dwconv3p1,conv1c16,relu,pool2,conv3p1c16g4,relu,pool2",  # depthwise, pointwise, grouped
 ]
 
 
-@pytest.fixture(scope="module", params=ARCHS, ids=["default", "avgpool-fc", "strided-dilated", "bn-dropout"])
+@pytest.fixture(scope="module", params=ARCHS, ids=["default", "avgpool-fc", "strided-dilated", "bn-dropout", "groups"])
 def exported(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("export")
     model, net = folder / "m.npz", folder / "net.py"

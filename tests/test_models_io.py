@@ -20,6 +20,7 @@ from tests.conftest import assert_fails, invoke
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 WIDE = "conv3s2p1c8,bn,relu,avgpool2,drop0.3,fc16,relu"  # batch norm, a stride, average pooling, dropout, hidden fc
+GROUPED = "conv3p1c8,relu,dwconv3p1,conv1c16,relu,pool2,conv3p1c16g4,relu,pool2"  # depthwise, pointwise, groups
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def models(tmp_path_factory):
     """Two small trained models: the default architecture and WIDE."""
     folder = tmp_path_factory.mktemp("models")
     made = {}
-    for name, arch in (("default", None), ("wide", WIDE)):
+    for name, arch in (("default", None), ("wide", WIDE), ("grouped", GROUPED)):
         out = folder / f"{name}.npz"
         args = ["train", "--samples", "240", "--epochs", "1", "--batch-size", "32", "--out", out]
         result = invoke(*args, *(["--arch", arch] if arch else []), "--no-gradcheck")
@@ -151,7 +152,7 @@ def test_a_state_dict_torch_saved_reads_as_torch_reads_it(tmp_path):
 # --- export ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("which", ["default", "wide"])
+@pytest.mark.parametrize("which", ["default", "wide", "grouped"])
 def test_onnx_export_predicts_as_convcli_does(models, tmp_path, which):
     onnx = pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
@@ -218,18 +219,19 @@ def test_onnx_export_without_the_package_says_how_to_get_it(models, tmp_path, mo
 # --- import ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("which", ["wide", "grouped"])
 @pytest.mark.parametrize("suffix", [".onnx", ".safetensors"])
-def test_an_exported_model_comes_back_whole(models, tmp_path, suffix):
+def test_an_exported_model_comes_back_whole(models, tmp_path, suffix, which):
     if suffix == ".onnx":
         pytest.importorskip("onnx")
     exported = tmp_path / f"net{suffix}"
-    assert invoke("export", models["wide"], "-o", exported).exit_code == 0
+    assert invoke("export", models[which], "-o", exported).exit_code == 0
     result = invoke("import", exported, "-o", tmp_path / "back.npz", "--json")
     assert result.exit_code == 0, result.output
-    back, original = load_model(str(tmp_path / "back.npz")), load_model(str(models["wide"]))
+    back, original = load_model(str(tmp_path / "back.npz")), load_model(str(models[which]))
     assert back.classes == original.classes
     assert back.input == original.input
-    np.testing.assert_allclose(probabilities(tmp_path / "back.npz"), probabilities(models["wide"]), atol=1e-6)
+    np.testing.assert_allclose(probabilities(tmp_path / "back.npz"), probabilities(models[which]), atol=1e-6)
     assert json.loads(result.stdout)["format"] == suffix[1:]
     for command in (["inspect", tmp_path / "back.npz", SAMPLES / "scene.png"], ["export", tmp_path / "back.npz",
                                                                                   "-o", tmp_path / "n.py"]):  # fmt: skip

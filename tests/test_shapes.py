@@ -472,3 +472,35 @@ def test_a_refusals_padding_fixes_both_axes(size, kernel, dilation, padding):
             assert "HW"[a] + ": " in message or message.count("larger than") == 1
     g = conv2d_geometry(size, kernel, 1, fix, dilation)  # no second refusal
     assert min(g.out_size) >= 1
+
+
+# --- groups, depthwise and pointwise convolutions (issue 29) --------------------------------------------
+
+
+def test_depthwise_and_grouped_layers_are_read_and_counted():
+    from convcli.explain.shape_report import chain_report
+
+    (dw,) = parse_layers("dwconv3p1")
+    assert (dw.kind, dw.depthwise, dw.groups_for(8), dw.out_channels(8)) == ("conv", True, 8, 8)
+    (g,) = parse_layers("conv3p1c16g4")
+    assert (g.groups, g.groups_for(8), g.out_channels(8)) == (4, 4, 16)
+    report = chain_report((28, 28), "conv3p1c32,relu,dwconv3p1,bn,relu,conv1c64,relu", in_channels=1)
+    steps = report.steps
+    assert (steps[2].params, steps[5].params) == (32 * 9 + 32, 64 * 32 + 64)  # torchinfo's: weights + biases
+    assert steps[2].macs == 32 * 9 * 28 * 28  # weights x output positions
+    (block,) = report.to_json()["separable_blocks"]
+    assert block["layers"] == [3, 6]
+    assert block["standard"] == {"layer": "conv3p1c64", "params": 64 * 32 * 9 + 64, "macs": 64 * 32 * 9 * 28 * 28}
+    assert block["params"] == steps[2].params + steps[5].params  # the two convolutions; batch norm apart
+    with pytest.raises(ParameterError, match="multiples of the groups"):
+        chain((8, 8), parse_layers("conv3c6g4"), in_channels=8)
+
+
+def test_depthwise_counts_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    from convcli.explain.shape_report import chain_report
+
+    report = chain_report((14, 14), "dwconv3p1c16,conv1c24,conv3p1c24g3", in_channels=8)
+    modules = [torch.nn.Conv2d(8, 16, 3, padding=1, groups=8), torch.nn.Conv2d(16, 24, 1),
+               torch.nn.Conv2d(24, 24, 3, padding=1, groups=3)]  # fmt: skip
+    assert [s.params for s in report.steps] == [sum(p.numel() for p in m.parameters()) for m in modules]

@@ -53,6 +53,18 @@ class LayerSpec:
     output_padding: int = 0
     channels: int | None = None
     rate: float = 0.0  # dropout's probability
+    groups: int = 1  # conv<K>g<G>: each filter reads C_in/G channels
+    depthwise: bool = False  # dwconv<K>: one group per input channel (groups = C_in, known once C_in is)
+
+    def groups_for(self, in_channels: int) -> int:
+        """The groups on an input of ``in_channels``: C_in for a depthwise convolution."""
+        return in_channels if self.depthwise else self.groups
+
+    def out_channels(self, in_channels: int | None) -> int | None:
+        """C_out: c<C> as given; a depthwise convolution without c keeps C_in (one filter per channel)."""
+        if self.channels is None and self.depthwise:
+            return in_channels
+        return self.channels
 
     @property
     def strides(self) -> tuple[int, int]:
@@ -61,17 +73,18 @@ class LayerSpec:
         return self.kernel if self.kind in ("maxpool", "avgpool") else (1, 1)
 
 
-_HEAD = re.compile(r"(tconv|conv|maxpool|avgpool|pool)(\d+)(?:x(\d+))?")
-_PART = re.compile(r"(op|s|p|d|c)(\d+)")
+_HEAD = re.compile(r"(tconv|dwconv|conv|maxpool|avgpool|pool)(\d+)(?:x(\d+))?")
+_PART = re.compile(r"(op|s|p|d|c|g)(\d+)")
 _ALLOWED = {
-    "conv": {"s", "p", "d", "c"},
+    "conv": {"s", "p", "d", "c", "g"},
+    "dwconv": {"s", "p", "d", "c"},
     "tconv": {"s", "p", "d", "op", "c"},
     "maxpool": {"s", "p", "d"},
     "avgpool": {"s", "p"},
 }
 SYNTAX = (
-    "conv<K>, tconv<K>, pool<K> or avgpool<K>, then s<S> p<P> d<D> (tconv: op<O>; conv, tconv: c<C>); "
-    "or relu, bn, drop<P>, flatten, fc<N>"
+    "conv<K>, dwconv<K>, tconv<K>, pool<K> or avgpool<K>, then s<S> p<P> d<D> (tconv: op<O>; convolutions: c<C>; "
+    "conv: g<G> groups); or relu, bn, drop<P>, flatten, fc<N>"
 )
 NETWORK_KINDS = ("relu", "bn", "dropout", "flatten", "fc")  # layers that only a network has: no window, no kernel
 SHAPE_KEEPING = ("relu", "bn", "dropout")  # output shaped as the input
@@ -117,23 +130,25 @@ def _spatial_layer(item: str, index: int) -> LayerSpec:
     head = _HEAD.match(low)
     if head is None:
         raise _fail(index, item, 0, "unknown layer type")
-    kind = "maxpool" if head.group(1) == "pool" else head.group(1)
+    kind = {"pool": "maxpool"}.get(head.group(1), head.group(1))
     kh, kw = (_bounded(item, index, head, g) for g in (2, 3 if head.group(3) else 2))
     values = _parts(item, index, kind, head.end())
     if min(kh, kw) < 1:
         raise _fail(index, item, head.start(2), "the kernel size must be at least 1")
-    for key, minimum in (("s", 1), ("d", 1), ("c", 1)):
+    for key, minimum in (("s", 1), ("d", 1), ("c", 1), ("g", 1)):
         if key in values and values[key] < minimum:
             raise _fail(index, item, low.index(key, head.end()), f"'{key}' must be at least {minimum}")
     return LayerSpec(
         text=item,
-        kind=kind,
+        kind="conv" if kind == "dwconv" else kind,
         kernel=(kh, kw),
         stride=values.get("s"),
         padding=values.get("p", 0),
         dilation=values.get("d", 1),
         output_padding=values.get("op", 0),
         channels=values.get("c"),
+        groups=values.get("g", 1),
+        depthwise=kind == "dwconv",
     )
 
 
@@ -180,6 +195,7 @@ class ChainStep:
     params: int | None
     macs: int | None
     warnings: list[str] = field(default_factory=list)
+    in_channels: int | None = None  # the channels the layer reads (None where not known)
 
     @property
     def receptive_field(self) -> tuple[Fraction | None, Fraction | None]:
@@ -308,7 +324,7 @@ def _spatial_step(
     out_size = (outs[0], outs[1])
     out_channels, params, macs = _layer_counts(layer, channels, size, out_size)
     after = (_axis_fields(layer, 0, fields[0]), _axis_fields(layer, 1, fields[1]))
-    return ChainStep(layer, size, out_size, after, out_channels, params, macs, _merged_notes(warnings))
+    return ChainStep(layer, size, out_size, after, out_channels, params, macs, _merged_notes(warnings), channels)
 
 
 def _merged_notes(warnings: list[str]) -> list[str]:
@@ -327,9 +343,16 @@ def _layer_counts(
     """Output channels, parameters and multiply-accumulates of a spatial layer (None where channels are unknown)."""
     if layer.kind not in ("conv", "tconv"):
         return channels, (None if channels is None else 0), (None if channels is None else 0)
-    out_channels = layer.channels
+    out_channels = layer.out_channels(channels)
     if channels is None or out_channels is None:
         return out_channels, None, None
-    weights = out_channels * channels * layer.kernel[0] * layer.kernel[1]
+    groups = layer.groups_for(channels)
+    if channels % groups or out_channels % groups:
+        what = "a depthwise convolution's" if layer.depthwise else f"groups {groups}:"
+        raise ParameterError(
+            f"layer '{layer.text}': {what} {channels} input and {out_channels} output channels must both be "
+            f"multiples of the groups ({groups})"
+        )
+    weights = out_channels * (channels // groups) * layer.kernel[0] * layer.kernel[1]
     positions = out[0] * out[1] if layer.kind == "conv" else size[0] * size[1]
     return out_channels, weights + out_channels, weights * positions

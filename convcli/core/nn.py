@@ -62,15 +62,18 @@ class Conv2d(Layer):
         padding: int = 0,
         dilation: int = 1,
         rng: np.random.Generator | None = None,
+        groups: int = 1,
     ):
         super().__init__()
         rng = rng or np.random.default_rng(0)
-        fan_in = c_in * kernel[0] * kernel[1]
+        fan_in = c_in // groups * kernel[0] * kernel[1]
         self.params = {
-            "weight": (rng.standard_normal((c_out, c_in, *kernel)) * np.sqrt(2.0 / fan_in)).astype(np.float32),
+            "weight": (rng.standard_normal((c_out, c_in // groups, *kernel)) * np.sqrt(2.0 / fan_in)).astype(
+                np.float32
+            ),
             "bias": np.zeros(c_out, dtype=np.float32),
         }
-        self.kw: dict[str, Any] = {"stride": stride, "padding": padding, "dilation": dilation}
+        self.kw: dict[str, Any] = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
         self.kernel = kernel
         self.first = False  # set on a network's first layer: nothing upstream needs its dL/dX
         self.saved = SavedInput()  # in training, the columns the backward pass reads again
@@ -649,10 +652,16 @@ class _Builder:
         if item.kind == "tconv":
             raise ParameterError(f"{where}: train does not support transposed convolutions")
         if item.kind == "conv":
-            if item.channels is None:
+            out = item.out_channels(self.c)
+            if out is None:
                 raise ParameterError(f"{where}: give the output channels, e.g. {item.text}c16")
-            _check_weights(where, item.channels * self.c * item.kernel[0] * item.kernel[1])
-            spatial = Conv2d(self.c, item.channels, item.kernel, item.strides, item.padding, item.dilation, self.rng)
+            groups = item.groups_for(self.c)
+            if self.c % groups or out % groups:
+                raise ParameterError(
+                    f"{where}: {self.c} input and {out} output channels must both be multiples of the groups ({groups})"
+                )
+            _check_weights(where, out * (self.c // groups) * item.kernel[0] * item.kernel[1])
+            spatial = Conv2d(self.c, out, item.kernel, item.strides, item.padding, item.dilation, self.rng, groups)
         elif item.kind == "maxpool":
             spatial = MaxPool2d(item.kernel, item.strides, item.padding, item.dilation)
         else:

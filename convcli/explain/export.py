@@ -21,11 +21,13 @@ from convcli.explain.text import plural
 def torch_module(layer: Layer, flat: bool = False) -> str:
     """The torch.nn constructor call that computes what ``layer`` computes (``flat``: after a Flatten)."""
     if isinstance(layer, Conv2d):
-        c_out, c_in, kh, kw = layer.params["weight"].shape
+        c_out, per_group, kh, kw = layer.params["weight"].shape
+        groups = layer.kw.get("groups", 1)
         stride = as_pair(layer.kw["stride"], "stride")
         return (
-            f"nn.Conv2d({c_in}, {c_out}, kernel_size=({kh}, {kw}), stride={stride}, "
-            f"padding={layer.kw['padding']}, dilation={layer.kw['dilation']})"
+            f"nn.Conv2d({per_group * groups}, {c_out}, kernel_size=({kh}, {kw}), stride={stride}, "
+            f"padding={layer.kw['padding']}, dilation={layer.kw['dilation']}"
+            + (f", groups={groups})" if groups != 1 else ")")
         )
     if isinstance(layer, MaxPool2d):
         return f"nn.MaxPool2d(kernel_size={tuple(layer.k)}, stride={tuple(layer.s)}, padding={layer.p}, dilation={layer.d})"

@@ -81,7 +81,7 @@ def _node(layer: Layer, index: int, flat: bool) -> tuple[str, list[str], dict[st
         s, p, d = (as_pair(layer.kw[k], k, minimum=0) for k in ("stride", "padding", "dilation"))
         kh, kw = layer.kernel
         attrs = {"kernel_shape": [kh, kw], "strides": list(s), "pads": [p[0], p[1], p[0], p[1]], "dilations": list(d)}
-        return "Conv", [f"{index}.weight", f"{index}.bias"], attrs
+        return "Conv", [f"{index}.weight", f"{index}.bias"], attrs | {"group": layer.kw.get("groups", 1)}
     if isinstance(layer, MaxPool2d):
         pool: dict[str, Any] = {"kernel_shape": list(layer.k), "strides": list(layer.s), "dilations": list(layer.d)}
         return "MaxPool", [], pool | {"pads": [layer.p] * 4}
@@ -202,14 +202,18 @@ class _Chain:
     def _conv(self, node: Any, attrs: dict[str, Any], where: str, number: int) -> None:
         weight = self._array(node, 1, number)
         bias = self._array(node, 2, number) if len(node.input) > 2 else None
-        if attrs.get("group", 1) != 1:
-            raise OnnxImportError(f"{where}: grouped convolution (group {attrs['group']}) is not in --arch yet")
+        groups = int(attrs.get("group", 1))
         k = [int(v) for v in weight.shape[2:]]
         s, d, p = _square(attrs, "strides", where), _square(attrs, "dilations", where), _pads(attrs, where)
         import numpy as np
 
         self.weights.append({"weight": weight, "bias": bias if bias is not None else np.zeros(weight.shape[0])})
-        self.words.append(_word("conv", k, s, p, d, 1) + f"c{weight.shape[0]}")
+        if groups > 1 and weight.shape[1] == 1:  # one input channel per group: depthwise
+            self.words.append(_word("dwconv", k, s, p, d, 1) + f"c{weight.shape[0]}")
+        else:
+            self.words.append(
+                _word("conv", k, s, p, d, 1) + f"c{weight.shape[0]}" + (f"g{groups}" if groups > 1 else "")
+            )
 
     def _gemm(self, node: Any, attrs: dict[str, Any], where: str, number: int) -> None:
         import numpy as np

@@ -302,6 +302,7 @@ def shape_chain(report: ChainReport) -> Group:
             Text(),
             Text(f"  Total: {fmt_count(report.params)} parameters, {fmt_count(report.macs)} MACs per image"),
         ]
+    lines += report.notes
     if lines:
         parts += [Text(), *notes(lines)]
     parts += [
