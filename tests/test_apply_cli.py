@@ -285,3 +285,32 @@ def test_the_parameters_a_kernel_was_built_with_are_printed(spec, said):
     assert "OpenCV's choice" not in k.description or len(spec.split(",")) == 1
     if spec == "gaussian:9":  # the sigma said is the one the matrix was built with
         np.testing.assert_allclose(k.matrix, gaussian(9, round(opencv_sigma(9), 12)))
+
+
+def test_a_layers_kernel_stack_on_a_photograph(tmp_path):
+    # issue 29: C_out x C_in x k x k from a .npy on a colour image; one output pixel explained channel by channel
+    rng = np.random.default_rng(3)
+    stack = rng.integers(-1, 2, (4, 3, 3, 3)).astype(np.float32)
+    np.save(tmp_path / "stack.npy", stack)
+    photo = Path(__file__).parent.parent / "samples" / "chelsea.png"
+    result = invoke("apply", photo, "-k", tmp_path / "stack.npy", "--at", "150,200", "--boundary", "zero",
+                    "-o", tmp_path / "out.npy", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    out = np.load(tmp_path / "out.npy")
+    x = np.asarray(opened(photo).convert("RGB"), dtype=np.float64)
+    # a literal loop over the layer: O[o](i, j) = Σ_c Σ_m Σ_n K[o, c, m, n] · X_pad[c](i + m, j + n)
+    pad = np.pad(x, ((1, 1), (1, 1), (0, 0)))
+    for o in range(4):
+        want = sum(stack[o, c, m, n] * pad[150 + m, 200 + n, c] for c in range(3) for m in range(3) for n in range(3))
+        at = data["at"]["channels"][o]
+        assert at["total"] == pytest.approx(want)
+        assert sum(at["partial_sums"]) == pytest.approx(want)
+        assert out[150, 200, o] == pytest.approx(want, rel=1e-5)
+    text = " ".join(invoke("apply", photo, "-k", tmp_path / "stack.npy", "--at", "150,200").stdout.split())
+    assert "✓ equals the layer's output there" in text
+    assert "input channel 2: window ⊙ K[0, 2]" in text
+    assert_fails(invoke("apply", photo, "-k", tmp_path / "stack.npy", "--gray"), 1, "drop --gray")
+    assert_fails(
+        invoke("apply", photo, "-k", tmp_path / "stack.npy", "-o", tmp_path / "x.png"), 2, "write them to a .npy"
+    )

@@ -319,3 +319,30 @@ def test_the_derivation_the_walk_corrects_is_named_where_it_is_corrected():
     short = " ".join(invoke().stdout.split())
     assert "--verbose quotes it and gives the correct step" in short
     assert "textbook" not in " ".join(invoke("--random", "--H", "4").stdout.split())
+
+
+@pytest.mark.parametrize(("channels", "filters", "groups"), [(4, 4, 2), (3, 3, 3), (2, 4, 2)])
+def test_a_grouped_walk_goes_group_by_group_and_its_numbers_are_the_layers(channels, filters, groups):
+    # issue 29: the walk per group, the reads matrix, every gradient checked against a literal loop with groups
+    from convcli.core.gradcheck import numerical_gradient
+    from convcli.core.reference import conv2d_loop
+
+    args = ["--channels", channels, "--filters", filters, "--groups", groups, "--H", "4", "--K", "2", "--padding", "1"]
+    data = json.loads(invoke(*args, "--json").stdout)
+    assert data["groups"] == groups
+    assert all(data["checks"].values())
+    cg, fg = channels // groups, filters // groups
+    x = np.concatenate([np.array(g["X"]).reshape(cg, 4, 4) for g in data["per_group"]])
+    k = np.concatenate([np.array(g["K"]).reshape(fg, cg, 2, 2) for g in data["per_group"]])
+    b = np.concatenate([np.atleast_1d(g["b"]) for g in data["per_group"]])
+    out = conv2d_loop(x[None], k, b, padding=1, groups=groups)[0]
+    np.testing.assert_allclose(np.concatenate([np.array(g["O"]).reshape(fg, 5, 5) for g in data["per_group"]]), out)
+    dx = numerical_gradient(lambda v: float(conv2d_loop(v[None], k, b, padding=1, groups=groups).sum()), x.copy())
+    got = np.concatenate([np.array(g["dL_dX"]).reshape(cg, 4, 4) for g in data["per_group"]])
+    np.testing.assert_allclose(got, dx, atol=1e-6)
+    assert data["channels_of_filter"][0] == list(range(cg))
+    text = " ".join(invoke(*args).stdout.split())
+    assert f"Group {groups - 1}: channels {channels - cg}..{channels - 1}" in text
+    if cg == 1:
+        assert "a depthwise convolution" in text
+    assert_fails(invoke("--channels", "3", "--filters", "4", "--groups", "2"), 2, "must divide")

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import numpy as np
     from rich.console import RenderableType
 
+    from convcli.api._stack import StackResult
     from convcli.core.filters import FilterResult
     from convcli.core.kernels import NamedKernel
     from convcli.explain.apply_report import ApplyReport, PixelReport
@@ -208,7 +209,7 @@ def apply(
     sheet: str | None = None,
     progress: bool = False,
     on_file: Callable[[ApplyReport | FileFailure], None] | None = None,
-) -> ApplyResult | ApplyBatchResult | SheetResult:
+) -> ApplyResult | ApplyBatchResult | SheetResult | StackResult:
     """Apply image kernels to images, as ``convcli apply`` does, with its options as keywords (``format`` is its
     --format, ``normalize_kernel`` its --normalize-kernel). ``kernel``: a name, an inline matrix, a file, a
     list of those, or a 2-D array. ``progress`` draws bars on stderr; ``on_file`` hears of each file of a batch
@@ -216,6 +217,10 @@ def apply(
     t_start = time.perf_counter()
     images = [images] if isinstance(images, str) else list(images)
     _check_choices(mode, boundary, display, method, depth, quality, max_pixels)
+    from convcli.api._stack import is_stack
+
+    if is_stack(kernel):
+        return _stack(images, str(kernel), output, (mode, boundary, padding, stride, dilation), at, gray, force)
     kernels = read_kernels(kernel, normalize_kernel)
     pad = optional_pair(padding, "padding", 0, "--padding", ("same", "valid"))
     settings = FilterSettings(
@@ -244,6 +249,25 @@ def apply(
         at_pair = None if pixel_at is None or isinstance(pixel_at, str) else pixel_at
         return filter_file(image, chosen, out_path, settings, writing, at_pair, t_start, progress)
     return _batch(jobs, settings, writing, progress, on_file)
+
+
+def _stack(
+    images: list[str], kernel: str, output: str | None, geometry: tuple[str, str, PairLike | None, PairLike | None,
+    PairLike | None], at: PairLike | None, gray: bool, force: bool,
+) -> StackResult:  # fmt: skip
+    """One image through a layer's kernel stack (see api._stack)."""
+    from convcli.api._stack import apply_stack
+
+    if len(images) != 1:
+        raise OptionError("a kernel stack filters one image at a time", "--kernel")
+    mode, boundary, padding, stride, dilation = geometry
+    pad = optional_pair(padding, "padding", 0, "--padding", ("same", "valid"))
+    settings = FilterSettings(mode, boundary, "same" if pad is None else pad,
+                              numeric_pair(stride, (1, 1), "stride", 1, "--stride"),
+                              numeric_pair(dilation, (1, 1), "dilation", 1, "--dilation"))  # fmt: skip
+    pixel_at = optional_pair(at, "at", 0, "--at")
+    where = None if pixel_at is None or isinstance(pixel_at, str) else pixel_at
+    return apply_stack(images[0], kernel, output, settings, where, gray, force)
 
 
 def _check_choices(

@@ -27,22 +27,11 @@ MAX_WEIGHTS = 4096  # entries of K over all filters and channels
 DOCUMENT_SUFFIXES = (".md", ".tex", ".html", ".json", ".txt")
 
 
-@dataclass(frozen=True)
-class BackpropResult(Result):
-    """The derivation's numbers (``derivation``) and the walk through them, short or ``verbose``."""
-
-    derivation: Derivation
-    verbose: bool = False
-    symbolic: bool = False
-    loss_given: bool = False  # dL/dO was given, not L = sum(O)
-
-    def to_json(self) -> dict[str, object]:
-        return self.derivation.to_json()
+class _Walk(Result):
+    """A result shown as a walk (a Document): in the terminal, as Markdown, LaTeX or HTML, or saved."""
 
     def document(self) -> Document:
-        from convcli.explain.backprop import build_walk
-
-        return build_walk(self.derivation, self.verbose, symbolic=self.symbolic, loss_given=self.loss_given)
+        raise NotImplementedError
 
     def renderable(self, width: int, colour: bool) -> RenderableType:
         from convcli.render.document import document_view
@@ -78,6 +67,49 @@ class BackpropResult(Result):
         return super().save(path, force)
 
 
+@dataclass(frozen=True)
+class BackpropResult(_Walk):
+    """The derivation's numbers (``derivation``) and the walk through them, short or ``verbose``."""
+
+    derivation: Derivation
+    verbose: bool = False
+    symbolic: bool = False
+    loss_given: bool = False  # dL/dO was given, not L = sum(O)
+
+    def to_json(self) -> dict[str, object]:
+        return self.derivation.to_json()
+
+    def document(self) -> Document:
+        from convcli.explain.backprop import build_walk
+
+        return build_walk(self.derivation, self.verbose, symbolic=self.symbolic, loss_given=self.loss_given)
+
+
+@dataclass(frozen=True)
+class GroupedBackpropResult(_Walk):
+    """A grouped convolution: a derivation per group (its channels and filters), and the whole layer checked."""
+
+    groups: tuple[Derivation, ...]
+    checks: dict[str, bool]  # the groups' results put together against conv2d and conv2d_backward with groups
+    verbose: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        cg, fg = self.groups[0].x.shape[0], self.groups[0].k.shape[0]
+        return {
+            "groups": len(self.groups),
+            "channels_of_filter": [
+                list(range(g * cg, (g + 1) * cg)) for g in range(len(self.groups)) for _ in range(fg)
+            ],
+            "per_group": [d.to_json() for d in self.groups],
+            "checks": self.checks,
+        }
+
+    def document(self) -> Document:
+        from convcli.explain.backprop.groups import grouped_walk
+
+        return grouped_walk(self.groups, self.checks, self.verbose)
+
+
 def backprop(
     x: MatrixLike | None = None,
     k: MatrixLike | None = None,
@@ -97,9 +129,11 @@ def backprop(
     mode: str = "xcorr",
     verbose: bool = False,
     symbolic: bool = False,
-) -> BackpropResult:
+    groups: int = 1,
+) -> BackpropResult | GroupedBackpropResult:
     """Every gradient of a convolution with your numbers (``convcli backprop``'s options; ``real`` is its
-    --float): X, K (strings as typed, or arrays), b and dL/dO, or random ones of the sizes H, W, K.
+    --float): X, K (strings as typed, or arrays), b and dL/dO, or random ones of the sizes H, W, K. With
+    ``groups`` (random values, ``channels`` and ``filters`` multiples of it) the walk goes group by group.
 
     Raises OptionError for options that do not go together or examples larger than a walk explains,
     ConvcliError for numbers that overflow.
@@ -110,6 +144,18 @@ def backprop(
     choice(mode, ("xcorr", "conv"), "--mode")
     if symbolic and (channels > 1 or filters > 1):
         raise OptionError("--symbolic shows one channel; drop --channels and --filters", "--symbolic")
+    at_least(groups, 1, "--groups")
+    if groups > 1:
+        if channels % groups or filters % groups:
+            raise OptionError(
+                f"--groups {groups} must divide --channels {channels} and --filters {filters} "
+                f"(depthwise: --groups {channels} --filters {channels})",
+                "--groups",
+            )
+        if x is not None or k is not None or grad is not None:
+            raise OptionError("--groups draws random values; drop --x, --k and --grad", "--groups")
+        return _grouped((channels, filters, groups), (H, W, K, seed, real), bias, stride, padding, dilation, mode,
+                        verbose)  # fmt: skip
     d, given = derivation(x, k, bias, grad, random, (H, W, K, seed, real), (channels, filters),
                           stride, padding, dilation, mode)  # fmt: skip
     return BackpropResult(d, verbose, symbolic, given)
@@ -186,6 +232,56 @@ def derivation(
             "the numbers overflow float64 (a product or sum passes about 1.8e308); use smaller values in --x, --k, --grad"
         )
     return d, g is not None
+
+
+def _grouped(
+    counts: tuple[int, int, int],
+    sizes: tuple[int, int | None, int, int, bool],
+    bias: float | None,
+    stride: PairLike | None,
+    padding: PairLike | None,
+    dilation: PairLike | None,
+    mode: str,
+    verbose: bool,
+) -> GroupedBackpropResult:
+    """A derivation per group of a grouped convolution (random values), and the whole layer checked against
+    conv2d and conv2d_backward run with ``groups``."""
+    import numpy as np
+
+    from convcli.core.conv import conv2d, conv2d_backward
+    from convcli.core.derivation import derive
+
+    channels, filters, groups = counts
+    height, width, kernel, seed, real = sizes
+    cg, fg = channels // groups, filters // groups
+    pad = optional_pair(padding, "padding", 0, "--padding", ("same", "valid"))
+    s, p = numeric_pair(stride, (1, 1), "stride", 1, "--stride"), 0 if pad is None else pad
+    d = numeric_pair(dilation, (1, 1), "dilation", 1, "--dilation")
+    shape_x, shape_k = (channels, height, width or height), (filters, cg, kernel, kernel)
+    _check_sizes(shape_x, (filters, channels, kernel, kernel), s, p, d)  # before drawing a single number
+    rng = np.random.default_rng(seed)
+    if real:
+        xs, ks = np.round(rng.standard_normal(shape_x), 2), np.round(rng.standard_normal(shape_k), 2)
+    else:
+        xs, ks = rng.integers(-3, 4, shape_x).astype(float), rng.integers(-2, 3, shape_k).astype(float)
+    b = np.full(filters, bias) if bias is not None else rng.integers(-2, 3, filters).astype(float)
+    parts = tuple(
+        derive(xs[g * cg : (g + 1) * cg], ks[g * fg : (g + 1) * fg], b[g * fg : (g + 1) * fg], None, s, p, d, mode)
+        for g in range(groups)
+    )
+    kc = ks if mode == "xcorr" else ks[:, :, ::-1, ::-1]
+    out = conv2d(xs[None], kc, b, stride=s, padding=p, dilation=d, groups=groups)[0]
+    grads = conv2d_backward(np.ones((1, *out.shape)), xs[None], kc, stride=s, padding=p, dilation=d, groups=groups)
+    dk = grads.weight if mode == "xcorr" else grads.weight[:, :, ::-1, ::-1]
+    if grads.x is None:
+        raise RuntimeError("conv2d_backward gave no dL/dX")
+    checks = {
+        "O_is_the_groups_outputs_together": bool(np.allclose(np.concatenate([d.out for d in parts]), out)),
+        "dL_dX_is_the_groups_together": bool(np.allclose(np.concatenate([d.dx for d in parts]), grads.x[0])),
+        "dL_dK_is_the_groups_together": bool(np.allclose(np.concatenate([d.dk for d in parts]), dk)),
+        "dL_db_is_the_groups_together": bool(np.allclose(np.concatenate([d.db for d in parts]), grads.bias)),
+    }
+    return GroupedBackpropResult(parts, checks, verbose)
 
 
 def _check_sizes(

@@ -168,7 +168,10 @@ def apply(
             "(> out.png) or give -o a file",
             param_hint="'--output'",
         )
-    kernels = read_kernels(kernel, normalize)
+    from convcli.api._stack import StackResult, is_stack
+
+    stack = len(kernel) == 1 and is_stack(kernel[0])  # a layer's C_out × C_in × kH × kW kernels, from a .npy
+    kernels = kernel[0] if stack else read_kernels(kernel, normalize)
     if show and sheet is None and at is None and (len(images) > 1 or len(kernels) > 1):
         raise typer.BadParameter(
             "--show draws one image and one kernel; use --sheet for several kernels", param_hint="'--show'"
@@ -182,6 +185,8 @@ def apply(
     )  # fmt: skip
     if isinstance(result, SheetResult):
         return _sheet_done(result, show, json_out)
+    if isinstance(result, StackResult):
+        return emit(result, json_out)
     if not isinstance(result, ApplyResult):  # a batch: its lines are printed, file by file
         if json_out:
             typer.echo(json.dumps(result.to_json(), indent=2))

@@ -31,6 +31,10 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
   # several channels and filters
   convcli backprop --channels 2 --filters 3 --H 4 --K 2
 
+  # a grouped convolution, and a depthwise one, group by group
+  convcli backprop --channels 4 --filters 4 --groups 2 --H 4 --K 2
+  convcli backprop --channels 3 --filters 3 --groups 3 --H 4 --K 3 --padding 1
+
   # as Markdown (also latex; --json for the numbers)
   convcli backprop -v --format markdown > walk.md
 """
@@ -58,6 +62,15 @@ def backprop(
     channels: Annotated[int, typer.Option("--channels", min=1, help="Input channels (random values).")] = 1,
     filters: Annotated[
         int, typer.Option("--filters", min=1, help="Filters, i.e. output channels (random values).")
+    ] = 1,
+    groups: Annotated[
+        int,
+        typer.Option(
+            "--groups",
+            min=1,
+            help="Groups: each filter reads channels/groups channels (random values); depthwise is --groups C "
+            "--filters C.",
+        ),
     ] = 1,
     stride: StrideOpt = None,
     padding: PaddingOpt = None,
@@ -91,7 +104,7 @@ def backprop(
 
     result = run(
         x, k, bias, grad, random, height, width, kernel, seed, real, channels, filters,
-        given(stride), given(padding), given(dilation), mode, verbose, symbolic,
+        given(stride), given(padding), given(dilation), mode, verbose, symbolic, groups,
     )  # fmt: skip
     if fmt in ("markdown", "md"):
         typer.echo(result.markdown(), nl=False)

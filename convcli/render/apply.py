@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 
 from convcli.core.display import ROBUST_FROM
@@ -12,6 +15,9 @@ from convcli.explain.text import fmt_number, inert, pair_text
 from convcli.render.images import picture
 from convcli.render.layout import key_values, notes, para, side_by_side, titled
 from convcli.render.matrices import kernel_matrix, matrix
+
+if TYPE_CHECKING:
+    from convcli.api._stack import StackResult
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
@@ -169,3 +175,58 @@ def sheet_grid(tiles: list[tuple[str, np.ndarray]], per_row: int, colour: bool =
         row = cells[i : i + per_row]
         grid.add_row(*row, *[""] * (per_row - len(row)))
     return grid
+
+
+def stack_view(result: StackResult, shown: int) -> RenderableType:
+    """A kernel stack on an image: its shape and output; at a pixel, each output channel's sum over the input
+    channels (the first ``shown`` drawn window by window, as for one kernel)."""
+    c_out, c_in, kh, kw = result.shape
+    h, w, _ = result.output.shape
+    parts: list[RenderableType] = [
+        Text(inert(f"convcli apply {result.image} -k {result.kernel}"), style="bold"),
+        Text(f"a layer's kernels: {c_out} filters × {c_in} input channels × {kh}×{kw}; output {h}×{w}×{c_out}, "
+             f"values {fmt_number(float(result.output.min()))} .. {fmt_number(float(result.output.max()))}"),
+    ]  # fmt: skip
+    if result.written:
+        parts.append(Text(inert(f"wrote {result.written}"), style="dim"))
+    p = result.pixel
+    if p is None:
+        return Group(*parts)
+    parts += [
+        Text(),
+        Text(f"output pixel ({p.row}, {p.col}): each output channel sums its input channels", style="bold"),
+    ]
+    for o, terms in enumerate(p.terms):
+        sums = " + ".join(paren_number(float(t.sums)) for t in terms)
+        parts.append(Text(f"  channel {o}: {sums} = {fmt_number(float(p.totals[o]))}"))
+        if o < shown:
+            for c, t in enumerate(terms):
+                parts.append(
+                    Text(f"    input channel {c}: window ⊙ K[{o}, {c}] = {fmt_number(float(t.sums))}", style="dim")
+                )
+                parts.append(Padding(_three(t.window, t.kernel, t.products), (0, 0, 0, 4)))
+    if len(p.terms) > shown:
+        parts.append(
+            Text(f"  (channels {shown}..{len(p.terms) - 1}: their sums above; --json has every term)", style="dim")
+        )
+    value = result.output[p.row, p.col]
+    same = bool(np.allclose(p.totals, value, rtol=1e-5, atol=1e-3))
+    said = ", ".join(fmt_number(float(v)) for v in value)
+    mark = Text(f"  {'✓' if same else '✗'} equals the layer's output there: {said}", style="green" if same else "red")
+    parts.append(mark)
+    return Group(*parts)
+
+
+def _three(window: np.ndarray, kernel: np.ndarray, products: np.ndarray) -> RenderableType:
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    for _ in range(3):
+        grid.add_column()
+    grid.add_row(matrix(window), matrix(kernel), matrix(products))
+    return grid
+
+
+def paren_number(value: float) -> str:
+    text = fmt_number(value)
+    return f"({text})" if text.startswith("-") else text
