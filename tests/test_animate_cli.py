@@ -191,3 +191,51 @@ def test_explore_and_animate_say_dilated_rows_alike():
     assert "rows 0..4 every 2, columns 0..4 every 2" in m.highlight().says
     frames = invoke("animate", "--H", "7", "--K", "3", "--dilation", "2", "--frames").stdout
     assert "O(0, 0) reads rows 0..4 every 2, columns 0..4 every 2" in frames
+
+
+# --- channels, filters, groups (issue 29) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "c", "f", "g"),
+    [
+        (["--channels", "3", "--filters", "2"], 3, 2, 1),
+        (["--channels", "4", "--filters", "2", "--groups", "2"], 4, 2, 2),
+        (["--channels", "3", "--depthwise"], 3, 3, 3),
+        (["--channels", "1"], 1, 1, 1),  # given even as 1: the JSON carries the channel
+    ],
+)
+def test_channel_frames_read_the_planes_of_their_filters_group(args, c, f, g):
+    geometry = ["--H", "4", "--W", "5", "--K", "3", "--stride", "2", "--padding", "1"]
+    data = json.loads(invoke("animate", *geometry, *args, "--json").stdout)
+    ho, wo = 2, 3
+    assert data["input"] == [c, 4, 5]
+    assert data["output"] == [f, ho, wo]
+    # the order said: filter 0's outputs row by row, then filter 1's
+    assert [fr["output"] for fr in data["frames"]] == [
+        [k, i, j] for k in range(f) for i in range(ho) for j in range(wo)
+    ]
+    cg, fg = c // g, f // g
+    for fr in data["frames"]:
+        k, i, j = fr["output"]
+        group = range(k // fg * cg, (k // fg + 1) * cg)
+        literal = {(ch, r, col) for ch in group for r in range(i * 2 - 1, i * 2 + 2) for col in range(j * 2 - 1, j * 2 + 2)
+                   if 0 <= r < 4 and 0 <= col < 5}  # fmt: skip
+        assert {tuple(x) for x in fr["reads"]} == literal
+
+
+def test_channel_numbers_add_up_plane_by_plane():
+    import re
+
+    text = invoke("animate", "--H", "3", "--K", "2", "--channels", "2", "--filters", "2", "--values", "--frames").stdout
+    for line in re.findall(r"Σ per channel: (.*)", text):
+        terms, total = line.rsplit(" = ", 1)
+        parts = [float(v.strip("()")) for v in re.findall(r"\(?-?\d+(?:\.\d+)?\)?", terms)]
+        assert sum(parts) == pytest.approx(float(total))
+    assert "K_10 = [" in text
+
+
+def test_channels_are_refused_where_they_mean_nothing():
+    assert_fails(invoke("animate", "--H", "4", "--K", "2", "--channels", "2", "--transposed"), 2, "drop --transposed")
+    assert_fails(invoke("animate", "--H", "4", "--K", "2", "--channels", "3", "--groups", "2"), 2, "must divide")
+    assert_fails(invoke("animate", "--H", "4", "--K", "2", "--channels", "2", "--grad"), 2, "drop --grad")

@@ -184,3 +184,19 @@ def test_animated_average_pools_are_pytorchs(h, w, k, s, p):
     ours = sweep_numbers(conv_sweep(g, "pool"), x, pool="avg")["output"]
     theirs = torch.nn.functional.avg_pool2d(torch.from_numpy(x)[None, None], k, s, p, ceil_mode=True)[0, 0]
     np.testing.assert_allclose(ours, theirs.numpy())
+
+
+@pytest.mark.parametrize(("c", "f", "g"), [(3, 2, 1), (4, 4, 2), (3, 3, 3)])
+def test_channel_frames_read_what_autograd_says(c, f, g):
+    # issue 29: each frame's (channel, row, column) reads are the cells torch's autograd says the output depends on
+    import json
+
+    data = json.loads(invoke("animate", "--H", "4", "--K", "3", "--padding", "1", "--channels", c, "--filters", f,
+                             "--groups", g, "--json").stdout)  # fmt: skip
+    weight = torch.ones((f, c // g, 3, 3), dtype=torch.float64)
+    for frame in data["frames"]:
+        k, i, j = frame["output"]
+        x = torch.rand((1, c, 4, 4), dtype=torch.float64, requires_grad=True)
+        torch.nn.functional.conv2d(x, weight, padding=1, groups=g)[0, k, i, j].backward()
+        depends = {tuple(int(v) for v in idx) for idx in torch.nonzero(x.grad[0]).tolist()}
+        assert {tuple(r) for r in frame["reads"]} == depends

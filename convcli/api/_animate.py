@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from convcli.explain.animation import Figure
+    from convcli.explain.shape_report import LayerReport
 
 MAX_FRAMES = 100_000  # a frame per output cell: past this, files and the terminal would take minutes
 FIGURE_SUFFIXES = (".gif", ".png", ".svg")
@@ -125,10 +126,16 @@ def animate(
     seed: int = 0,
     view: str = "windows",
     grad: bool = False,
+    channels: int | None = None,
+    filters: int | None = None,
+    groups: int | None = None,
+    depthwise: bool = False,
 ) -> AnimationResult:
     """The sliding window of a convolution, transposed convolution or pooling layer as frames, in
     ``convcli animate``'s options: ``values`` (or ``x``/``k``, as strings or arrays) puts numbers in the
     cells; ``view="scatter"`` draws a transposed convolution as input cells stamping; ``grad`` gathers dL/dX.
+    ``channels``, ``filters`` and ``groups`` (``depthwise``: one group per channel) draw the convolution CNNs
+    run: the channels' planes, each filter's window on the planes of its group, its output plane.
     """
     at_least(H, 1, "--H")
     at_least(W, 1, "--W")
@@ -150,6 +157,15 @@ def animate(
         raise OptionError("the scatter view draws a transposed convolution; add --transposed", "--view")
     if grad and (transposed or pool):
         raise OptionError("--grad draws a convolution's backward pass", "--grad")
+    if depthwise or channels is not None or filters is not None or groups is not None:
+        counts = _counts(
+            channels, filters, groups, depthwise, transposed or pool is not None, grad or view != "windows"
+        )
+        if x is not None or k is not None:
+            raise OptionError("--channels draws its own numbers with --values; drop --x and --k", "--x")
+        if counts[1] * steps > MAX_FRAMES:
+            raise OptionError(f"that is {counts[1] * steps:,} frames; animate draws at most {MAX_FRAMES:,}", "--H")
+        return AnimationResult(_channels_figure(report, counts, values, seed))
     numbers_x = numbers_k = None
     if values or x is not None or k is not None:
         numbers_x, numbers_k = _numbers(x, k, seed, (h.size, w.size), (h.kernel, w.kernel))
@@ -157,6 +173,52 @@ def animate(
         return AnimationResult(layer_figure(report, view, grad, numbers_x, numbers_k))
     except ParameterError as err:
         raise OptionError(str(err), "--padding") from None
+
+
+MAX_PLANES = 16  # channels or filters drawn: past that the planes no longer fit any screen
+
+
+def _counts(
+    channels: int | None, filters: int | None, groups: int | None, depthwise: bool, not_conv: bool, not_windows: bool
+) -> tuple[int, int, int]:
+    """(channels, filters, groups) for the channels' view, checked; depthwise: one group per channel."""
+    if not_conv:
+        raise OptionError(
+            "--channels, --filters and --groups draw a convolution; drop --transposed or --pool", "--channels"
+        )
+    if not_windows:
+        raise OptionError("--channels draws the forward windows; drop --grad and --view", "--channels")
+    c = 1 if channels is None else channels
+    g = c if depthwise else (1 if groups is None else groups)
+    f = (c if depthwise else 1) if filters is None else filters
+    for value, option in ((c, "--channels"), (f, "--filters"), (g, "--groups")):
+        at_least(value, 1, option, maximum=MAX_PLANES)
+    if depthwise and groups is not None and groups != c:
+        raise OptionError(f"--depthwise is --groups {c} (one per channel); drop --groups", "--groups")
+    if c % g or f % g:
+        raise OptionError(f"--groups {g} must divide --channels {c} and --filters {f}", "--groups")
+    return c, f, g
+
+
+def _channels_figure(report: LayerReport, counts: tuple[int, int, int], values: bool, seed: int) -> Figure:
+    import numpy as np
+
+    from convcli.core.shapes import ConvGeometry
+    from convcli.explain.animation import channels_figure, layer_geometry
+
+    g = layer_geometry(report)
+    if not isinstance(g, ConvGeometry):  # _counts refused the other layers already
+        raise OptionError("--channels draws a convolution", "--channels")
+    numbers = None
+    if values:
+        c, f, groups = counts
+        rng = np.random.default_rng(seed)
+        numbers = (
+            rng.integers(0, 4, (c, *g.in_size)).astype(float),
+            rng.integers(-1, 2, (f, c // groups, *g.kernel)).astype(float),
+            rng.integers(-1, 2, f).astype(float),
+        )
+    return channels_figure(g, counts, numbers)
 
 
 def _numbers(

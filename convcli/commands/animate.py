@@ -26,6 +26,12 @@ from convcli.options import (
 
 EPILOG = """Examples (each runs as it is; # lines are comments):
 
+  # how the three RGB channels are combined: 3 channels, 2 filters, numbers in the cells
+  convcli animate --H 4 --K 3 --padding 1 --channels 3 --filters 2 --values --frames
+
+  # a depthwise convolution: one filter per channel
+  convcli animate --H 5 --K 3 --channels 3 --depthwise -o depthwise.gif
+
   # the window sliding over a padded 5x5 input, played in the terminal
   convcli animate --H 5 --K 3 --stride 2 --padding 1
 
@@ -84,6 +90,20 @@ def animate(
         typer.Option("--view", help="windows (a window per output cell) or scatter (transposed: input cells stamp)."),
     ] = "windows",
     grad: Annotated[bool, typer.Option("--grad", help="The backward pass: dL/dX gathered cell by cell.")] = False,
+    channels: Annotated[
+        int | None,
+        typer.Option("--channels", min=1, help="Input channels, drawn as stacked planes.", show_default=False),
+    ] = None,
+    filters: Annotated[
+        int | None, typer.Option("--filters", min=1, help="Filters (output channels).", show_default=False)
+    ] = None,
+    groups: Annotated[
+        int | None,
+        typer.Option("--groups", min=1, help="Groups: each filter reads channels/groups planes.", show_default=False),
+    ] = None,
+    depthwise: Annotated[
+        bool, typer.Option("--depthwise", help="One group per channel (and as many filters): a depthwise convolution.")
+    ] = False,
     frames: Annotated[
         bool, typer.Option("--frames", help="Print every frame as plain text, one after another.")
     ] = False,
@@ -113,7 +133,7 @@ def animate(
 
     result = run(
         height, width, k, kh, kw, given(stride), given(padding), given(dilation), transposed, given(output_padding),
-        pool, ceil_mode, values, x, kernel_values, seed, view, grad,
+        pool, ceil_mode, values, x, kernel_values, seed, view, grad, channels, filters, groups, depthwise,
     )  # fmt: skip
     if json_out:
         typer.echo(json.dumps(result.to_json()))

@@ -21,6 +21,7 @@ from .shapes import ConvGeometry, Pair, TransposedGeometry
 # what a grid cell is; BEYOND: past the padded input, where only a ceil_mode window reaches (PyTorch leaves
 # those cells out of a window, and out of an average pool's divisor)
 INPUT, PADDING, ZERO, BEYOND = "input", "padding", "zero", "beyond"
+GAP = "gap"  # the blank row between the input channels' planes, stacked one under another
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,81 @@ class WindowSweep:
         taps = tuple((r, c) for r in rows for c in cols)
         reads = tuple(cell for t in taps if (cell := self.grid.input_cell(*t)) is not None)
         return Frame((i, j), taps, reads)
+
+
+@dataclass(frozen=True)
+class StackedGrid(Grid):
+    """``planes`` copies of ``base`` one under another, a blank row between: the channels of an input."""
+
+    base: Grid = Grid((1, 1), (1, 1), (0, 0), (1, 1))
+    planes: int = 1
+
+    @staticmethod
+    def of(base: Grid, planes: int) -> StackedGrid:
+        h, w = base.size
+        size = (planes * h + planes - 1, w)
+        return StackedGrid(size, base.input_size, base.origin, base.step, base.padded, base, planes)
+
+    def plane_of(self, gr: int) -> tuple[int, int]:
+        """(plane, row within the plane's grid) of stacked row ``gr``; the row is base.size[0] in a gap."""
+        return divmod(gr, self.base.size[0] + 1)
+
+    def role(self, gr: int, gc: int) -> str:
+        _, row = self.plane_of(gr)
+        return GAP if row == self.base.size[0] else self.base.role(row, gc)
+
+    def input_cell(self, gr: int, gc: int) -> Pair | None:
+        _, row = self.plane_of(gr)
+        return None if row == self.base.size[0] else self.base.input_cell(row, gc)
+
+    def stacked(self, plane: int, cell: Pair) -> Pair:
+        """The stacked grid cell of grid cell ``cell`` of ``plane``."""
+        return plane * (self.base.size[0] + 1) + cell[0], cell[1]
+
+
+@dataclass(frozen=True)
+class ChannelFrame:
+    """One step of a multi-channel convolution: filter f's output cell (i, j), the taps on every plane of f's
+    group (stacked grid cells) and the input cells they read as (channel, row, column)."""
+
+    output: tuple[int, int, int]
+    planes: range
+    taps: tuple[Pair, ...]
+    reads: tuple[tuple[int, int, int], ...]
+
+
+@dataclass(frozen=True)
+class ChannelSweep:
+    """A convolution of ``channels`` planes into ``filters`` planes in ``groups``: filter f reads the planes of
+    its group, f // (filters / groups); frames run over filter 0's outputs row by row, then filter 1's, ..."""
+
+    plane: WindowSweep  # one channel's windows, on one plane's grid
+    channels: int
+    filters: int
+    groups: int
+
+    @property
+    def grid(self) -> StackedGrid:
+        return StackedGrid.of(self.plane.grid, self.channels)
+
+    @property
+    def output_size(self) -> Pair:
+        """The filters' output planes stacked: (filters × H_out, W_out)."""
+        return self.filters * self.plane.output_size[0], self.plane.output_size[1]
+
+    def channels_of(self, f: int) -> range:
+        per, cg = self.filters // self.groups, self.channels // self.groups
+        g = f // per
+        return range(g * cg, (g + 1) * cg)
+
+    def frames(self) -> Iterator[ChannelFrame]:
+        grid = self.grid
+        for f in range(self.filters):
+            planes = self.channels_of(f)
+            for one in self.plane.frames():
+                taps = tuple(grid.stacked(p, t) for p in planes for t in one.taps)
+                reads = tuple((p, r, c) for p in planes for r, c in one.reads)
+                yield ChannelFrame((f, *one.output), planes, taps, reads)
 
 
 def conv_sweep(g: ConvGeometry, kind: str = "conv") -> WindowSweep:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .animation import BEYOND, INPUT, PADDING, ZERO
+from .animation import BEYOND, GAP, INPUT, PADDING, ZERO
 from .errors import ConvcliError
 
 ROBUST_FROM = 10_000  # values from which rescale maps the 0.5th..99.5th percentiles, not min..max
@@ -17,6 +17,7 @@ CELL_RGB: dict[str, tuple[int, int, int]] = {
     PADDING: (222, 222, 222),
     ZERO: (244, 244, 244),
     BEYOND: (255, 255, 255),  # past the padded input: no cell at all
+    GAP: (255, 255, 255),  # between stacked channels: no cell, and drawn without a border
     "lit": (230, 159, 0),  # the window's shadow
     "written": (130, 205, 240),  # an output cell already written
     "current": (0, 114, 178),  # the output cell being written

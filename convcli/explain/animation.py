@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 from convcli.core.animation import (
     BEYOND,
     PADDING,
+    ChannelSweep,
     Grid,
+    StackedGrid,
     WindowSweep,
     conv_sweep,
     gathers,
@@ -70,9 +72,13 @@ class Figure:
     output_zeros: frozenset[Pair] = frozenset()  # output-side cells that are inserted zeros (gather view)
     # what each drawn frame shows, for --json, where the frames are not the forward windows (scatter, gather)
     drawn: tuple[dict[str, object], ...] | None = None
+    said: str = ""  # a legend of its own (the channels' figure), in place of the one legend() writes
+    sizes: tuple[tuple[int, ...], tuple[int, ...]] | None = None  # --json's input and output shapes, where not 2-D
 
     def legend(self) -> str:
         """Which grid is which, with the sizes (conv_arithmetic's colours confused its readers)."""
+        if self.said:
+            return self.said
         h, w = self.grid.input_size
         ho, wo = self.output_size
         grid = "" if self.grid.size == self.grid.input_size else f" on a {self.grid.size[0]}×{self.grid.size[1]} grid"
@@ -94,13 +100,9 @@ class Figure:
             if self.drawn is not None
             else [{"output": list(o), "reads": [list(c) for c in cells]} for o, cells in self.reads]
         )
-        return {
-            "kind": self.kind,
-            "view": self.view,
-            "input": list(self.grid.input_size),
-            "output": list(self.output_size) if self.view != "gather" else list(self.reads_size),
-            "frames": frames,
-        }
+        shapes = self.sizes or (self.grid.input_size, self.output_size if self.view != "gather" else self.reads_size)
+        return {"kind": self.kind, "view": self.view, "input": list(shapes[0]), "output": list(shapes[1]),
+                "frames": frames}  # fmt: skip
 
     @property
     def reads_size(self) -> Pair:
@@ -110,6 +112,108 @@ class Figure:
 
 def _roles(grid: Grid) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(grid.role(r, c) for c in range(grid.size[1])) for r in range(grid.size[0]))
+
+
+def channels_figure(
+    g: ConvGeometry, counts: tuple[int, int, int], numbers: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+) -> Figure:
+    """A convolution of C channels into F filters in G groups: the channels' planes stacked, filter f's window on
+    each plane of its group, its output plane filled; frames run over filter 0's outputs, then filter 1's, ...
+    ``numbers``: x (C, H, W), weight (F, C/G, kH, kW) and bias (F,) to show, each plane's sum written out."""
+    channels, filters, groups = counts
+    sweep = ChannelSweep(conv_sweep(g), channels, filters, groups)
+    grid = sweep.grid
+    oh = g.out_size[0]
+    out = partial_sums = None
+    if numbers is not None:
+        out, partial_sums = _channel_numbers(g, sweep, numbers)
+    pictures, drawn = [], []
+    for index, frame in enumerate(sweep.frames()):
+        f, i, j = frame.output
+        planes = frame.planes
+        rows = sorted({r for _, r, _ in frame.reads})
+        cols = sorted({c for _, _, c in frame.reads})
+        which = f"channel {planes.start}" if len(planes) == 1 else f"channels {planes.start}..{planes.stop - 1}"
+        where = f"rows {positions_text(rows)}, columns {positions_text(cols)}" if rows else "only padding"
+        group = f" (group {frame.output[0] // (filters // groups)})" if groups > 1 else ""
+        caption = f"filter {f}{group} → O_{f}({i}, {j}): reads {where} of {which}"
+        line = ""
+        if numbers is not None and partial_sums is not None and out is not None:
+            _, weight, bias = numbers
+            kernels = "  ".join(f"K_{f}{p} = [{_rows(weight[f, p - planes.start])}]" for p in planes)
+            sums = " + ".join(f"{paren(fmt_number(partial_sums[f][p - planes.start][i, j]))}" for p in planes)
+            line = f"{kernels}\nΣ per channel: {sums} + b {paren(fmt_number(bias[f]))} = {fmt_number(out[f, i, j])}"
+        pictures.append(Picture(frame.taps, ((f * oh + i, j),), index, caption, line))
+        drawn.append({"output": [f, i, j], "reads": [list(c) for c in frame.reads]})
+    h, w = g.in_size
+    ho, wo = g.out_size
+    kind = "depthwise " if groups == channels and groups > 1 else ""
+    title = (
+        f"Conv2d (cross-correlation), {kind}{channels} channel{'s' if channels > 1 else ''} {h}×{w} → {filters} "
+        f"filter{'s' if filters > 1 else ''}, kernel {g.kernel[0]}×{g.kernel[1]}, stride {pair_text(g.stride)}, "
+        f"padding {pair_text((g.padding[0][0], g.padding[1][0]))}"
+        + (f", dilation {pair_text(g.dilation)}" if g.dilation != (1, 1) else "")
+        + (f", groups {groups}" if groups > 1 else "")
+        + f" → output {filters}×{ho}×{wo}"
+        + "\nO_f(i, j) = Σ over f's channels c Σ_m Σ_n K_fc(m, n) · X_c,pad(i·S + m·D, j·S + n·D) + b_f; frames: "
+        "filter 0's outputs row by row, then filter 1's, ..."
+    )
+    said = (
+        f"input: {channels} channel planes stacked top to bottom (blank rows between), padding pale; each filter's "
+        f"window lit on the planes it reads; output: {filters} planes of {ho} rows stacked, filter 0's on top"
+    )
+    figure = Figure("conv", "windows", title, grid, sweep.output_size, _roles(grid), tuple(pictures),
+                    tuple(((f.output[1], f.output[2]), ()) for f in sweep.frames()), drawn=tuple(drawn), said=said,
+                    labels=("input channels", "output planes"), sizes=((channels, h, w), (filters, ho, wo)))  # fmt: skip
+    if numbers is not None and out is not None:
+        figure = _with_values(figure, grid, numbers[0], out)
+    return figure
+
+
+def _rows(m: np.ndarray) -> str:
+    return "; ".join(" ".join(fmt_number(v) for v in row) for row in m)
+
+
+def _channel_numbers(
+    g: ConvGeometry, sweep: ChannelSweep, numbers: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, list[list[np.ndarray]]]:
+    """The layer's output (F, H_out, W_out) by the core's conv2d with groups, and each filter's per-plane sums."""
+    import numpy as np
+
+    from convcli.core.conv import conv2d
+
+    x, weight, bias = numbers
+    s, p, d = g.stride, g.padding, g.dilation
+    out = conv2d(x[None], weight, bias, stride=s, padding=p, dilation=d, groups=sweep.groups)[0]
+    partial = [
+        [
+            conv2d(x[None, c : c + 1], weight[f : f + 1, k : k + 1], None, stride=s, padding=p, dilation=d)[0, 0]
+            for k, c in enumerate(sweep.channels_of(f))
+        ]
+        for f in range(sweep.filters)
+    ]
+    for f in range(sweep.filters):  # the sums shown add up to the layer's output
+        if not np.allclose(sum(partial[f]) + bias[f], out[f]):
+            raise RuntimeError("the planes' sums do not add up to the layer's output")
+    return out, partial
+
+
+def _with_values(figure: Figure, grid: StackedGrid, x: np.ndarray, out: np.ndarray) -> Figure:
+    """The figure with the numbers in its cells: each plane's input values, each output plane's results."""
+    from dataclasses import replace
+
+    gh, gw = grid.size
+    values = []
+    for r in range(gh):
+        plane, _ = grid.plane_of(r)
+        row = []
+        for c in range(gw):
+            cell = grid.input_cell(r, c)
+            row.append(fmt_number(x[plane][cell]) if cell is not None else "")
+        values.append(tuple(row))
+    f_n, ho, wo = out.shape
+    outputs = tuple(tuple(fmt_number(out[r // ho, r % ho, c]) for c in range(wo)) for r in range(f_n * ho))
+    return replace(figure, input_values=tuple(values), output_values=outputs)
 
 
 def windows_figure(

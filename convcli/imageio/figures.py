@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from convcli.core.animation import BEYOND, INPUT, PADDING, ZERO
+from convcli.core.animation import BEYOND, GAP, INPUT, PADDING, ZERO
 from convcli.core.display import CELL_RGB
 from convcli.imageio.files import OutputError, write_atomically
 from convcli.imageio.pictures import monospace_font
@@ -38,7 +38,7 @@ COLOURS = [
     (255, 255, 255),  # 10 text on dark cells
     CELL_RGB[BEYOND],  # 11 past the padded input
 ]
-ROLE_INDEX = {INPUT: 1, PADDING: 2, ZERO: 3, BEYOND: 11}
+ROLE_INDEX = {INPUT: 1, PADDING: 2, ZERO: 3, BEYOND: 11, GAP: 0}  # a gap: background, no border
 
 
 def _hex(i: int) -> str:
@@ -165,6 +165,8 @@ class _Painter:
 
     def _cell(self, im: Image.Image, origin: tuple[int, int], r: int, c: int, index: int) -> None:
         x, y, s = origin[0] + c * self.lay.cell, origin[1] + r * self.lay.cell, self.lay.cell
+        if index == 0:  # a gap between stacked planes: left as the background
+            return
         im.paste(9, (x, y, x + s, y + s))
         im.paste(index, (x + 1, y + 1, x + s, y + s))
 
@@ -450,7 +452,8 @@ class _Svg:
         gh, gw = fig.grid.size
         for r in range(gh):
             for c in range(gw):
-                out.append(self.rect(lay.input_origin, r, c, ROLE_INDEX[fig.roles[r][c]]))
+                if fig.roles[r][c] != GAP:
+                    out.append(self.rect(lay.input_origin, r, c, ROLE_INDEX[fig.roles[r][c]]))
                 if fig.input_values is not None and fig.roles[r][c] == INPUT:
                     out.append(self.label(lay.input_origin, r, c, fig.input_values[r][c], 10))
         return out

@@ -12,7 +12,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from convcli.core.animation import BEYOND, INPUT, PADDING, ZERO
+from convcli.core.animation import BEYOND, GAP, INPUT, PADDING, ZERO
 from convcli.core.display import CELL_RGB
 from convcli.explain.animation import Figure
 
@@ -22,7 +22,7 @@ STYLE = {
     role: "{} on rgb({},{},{})".format("rgb(255,255,255)" if role in (INPUT, "current") else "rgb(30,30,30)", *rgb)
     for role, rgb in CELL_RGB.items()
 }
-PLAIN = {INPUT: "x", PADDING: ".", ZERO: "0", BEYOND: "-", "written": "o", "empty": "·"}
+PLAIN = {INPUT: "x", PADDING: ".", ZERO: "0", BEYOND: "-", GAP: " ", "written": "o", "empty": "·"}
 
 
 def _cell_width(fig: Figure) -> int:
@@ -63,15 +63,21 @@ class _Cells:
         self.written = fig.output_size[0] * fig.output_size[1] if fig.view != "windows" else pic.written
 
     def in_style(self, r: int, c: int) -> str:
+        if self.fig.roles[r][c] == GAP:
+            return ""
         return STYLE["lit"] if (r, c) in self.lit_in else STYLE[self.fig.roles[r][c]]
 
     def in_label(self, r: int, c: int) -> str:
         fig = self.fig
         if fig.input_values is not None:
             role = fig.roles[r][c]
+            if role == GAP:
+                return ""
             if role == BEYOND:
                 return "" if self.colour else PLAIN[BEYOND]
-            return fig.input_values[r][c] if role == INPUT else ("0" if self.colour else ".")
+            shown = fig.input_values[r][c] if role == INPUT else ("0" if self.colour else ".")
+            # without colour the window is bracketed, as the output cell being written is
+            return shown if self.colour or (r, c) not in self.lit_in else f"[{shown}]"
         if self.colour:
             return ""
         mark = PLAIN[fig.roles[r][c]]
