@@ -582,3 +582,56 @@ def test_a_transposed_convolutions_weights_are_named_as_pytorch_indexes_them():
         fed = {i for i in range(H) if 0 <= i * S - P + a < out_h}
         assert {grid.input_cell(*c) for c in h.grid} - {None} == {(i, 0) for i in fed}
         assert f"K{a}0 multiplies {len(fed)} input cells" in h.says
+
+
+def test_the_channels_view_lights_what_each_cell_is_tied_to():
+    # issue 29: an output cell lights every plane it reads; an input cell every output of every filter it feeds;
+    # a weight the cells it multiplies; each against a literal loop over grouped convolution
+    m = arithmetic("conv", H=4, W=5, kH=3, kW=3, **{"stride h": 1, "stride w": 2, "padding h": 1, "padding w": 1,
+                   "dilation w": 1, "channels": 4, "filters": 2, "groups": 2})  # fmt: skip
+    grid, planes = m.input_grid, m.planes
+    oh, ow = planes.plane.output_size
+    cg, fg = 2, 1
+
+    def reads(f, i, j):
+        group = range(f // fg * cg, (f // fg + 1) * cg)
+        return {(c, r, col) for c in group for r in range(i - 1, i + 2) for col in range(j * 2 - 1, j * 2 + 2)
+                if 0 <= r < 4 and 0 <= col < 5}  # fmt: skip
+
+    def lit_cells(h):
+        return {(grid.plane_of(r)[0], *grid.input_cell(r, c)) for r, c in h.grid if grid.input_cell(r, c) is not None}
+
+    m.focus = "output"
+    for f in range(2):
+        for i in range(oh):
+            for j in range(ow):
+                m.cursor["output"] = (f * oh + i, j)
+                assert lit_cells(m.highlight()) == reads(f, i, j)
+    m.focus = "input"
+    for c in range(4):
+        for r in range(4):
+            for col in range(5):
+                m.cursor["input"] = grid.stacked(c, grid.base.to_grid((r, col)))
+                fed = {
+                    (f * oh + i, j)
+                    for f in range(2)
+                    for i in range(oh)
+                    for j in range(ow)
+                    if (c, r, col) in reads(f, i, j)
+                }
+                assert set(m.highlight().outputs) == fed
+    m.focus = "kernel"
+    m.cursor["kernel"] = (1 * 3 + 0, 2)  # filter 0, its second channel (channel 1), tap (0, 2)
+    h = m.highlight()
+    assert lit_cells(h) == {(1, i - 1, j * 2 - 1 + 2) for i in range(oh) for j in range(ow)
+                            if 0 <= i - 1 < 4 and 0 <= j * 2 + 1 < 5}  # fmt: skip
+    assert "channel 1" in h.says
+
+
+def test_a_groups_setting_that_does_not_divide_keeps_the_last_good_layer():
+    m = arithmetic("conv", **{"channels": 2, "filters": 2, "groups": 2})
+    good = m.output_size
+    m.selected = m.settings().index("groups")
+    m.change(1)  # 3 does not divide 2
+    assert m.bad == "groups"
+    assert m.output_size == good

@@ -40,6 +40,9 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
   # the arithmetic screen: which input cells each output reads
   convcli explore --shape --H 7 --K 3 --stride 2 --padding 1
 
+  # three channels into two filters, each filter's window on every plane it reads
+  convcli explore --shape --H 4 --K 3 --padding 1 --channels 3 --filters 2
+
   # a transposed convolution or a pooling layer on the same screen
   convcli explore --shape --H 3 --K 3 --stride 2 --transposed
 
@@ -84,8 +87,13 @@ def explore(
     ] = False,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for --random.")] = 0,
     real: Annotated[bool, typer.Option("--float", help="With --random: real values, not small integers.")] = False,
-    channels: Annotated[int, typer.Option("--channels", min=1, help="Backprop: input channels (random values).")] = 1,
-    filters: Annotated[int, typer.Option("--filters", min=1, help="Backprop: filters (random values).")] = 1,
+    channels: Annotated[
+        int, typer.Option("--channels", min=1, help="Input channels: the arithmetic screen's planes; backprop's.")
+    ] = 1,
+    filters: Annotated[int, typer.Option("--filters", min=1, help="Filters, on either screen.")] = 1,
+    groups: Annotated[
+        int, typer.Option("--groups", min=1, help="The arithmetic screen: groups of channels each filter reads.")
+    ] = 1,
     mode: Annotated[Mode, typer.Option("--mode", help="xcorr or conv, for the playground and backprop.")] = "xcorr",
 ) -> None:
     """Explore convolutions in a full-screen terminal app, on the same checked core.
@@ -113,7 +121,8 @@ def explore(
         size = (height, width or height)
         geometry = Geometry.of(k, kh, kw, given(stride), given(padding), given(dilation), transposed, None, pool,
                                ceil_mode)  # fmt: skip
-        model = arithmetic_from(layer_report(size, geometry))  # a layer it cannot draw is said before it starts
+        counts = (channels, filters, groups)  # a layer it cannot draw is said before it starts
+        model = arithmetic_from(layer_report(size, geometry), counts)
         return lambda: ArithmeticScreen(model)
 
     def walk() -> Callable[[], Screen[None]]:

@@ -14,7 +14,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from convcli.core.animation import BEYOND, INPUT, PADDING, Grid
+from convcli.core.animation import BEYOND, GAP, INPUT, PADDING, Grid
 from convcli.render.layout import side_by_side, titled
 from convcli.render.shape import shape_layer
 from convcli.tui.app import arrows
@@ -23,7 +23,7 @@ from convcli.tui.arithmetic_model import KIND_NAMES, Arithmetic, Highlight, arit
 __all__ = ["ArithmeticScreen", "arithmetic_from"]
 
 # two characters a cell; the shapes alone tell the roles apart without colour (NO_COLOR)
-GLYPHS = {INPUT: "░░", PADDING: "··", "zero": "00", BEYOND: "--"}
+GLYPHS = {INPUT: "░░", PADDING: "··", "zero": "00", BEYOND: "--", GAP: "  "}
 LIT = {INPUT: "██", PADDING: "▓▓", "zero": "▓▓", BEYOND: "▓▓"}
 CURSOR = "@@"
 WIDE = 160  # columns from which the report stands beside the grids rather than under them
@@ -136,12 +136,11 @@ class ArithmeticScreen(Screen[None]):
 
     def grids(self, h: Highlight) -> Group:
         m = self.model
-        sweep = m.sweep
-        grid = sweep.grid
+        grid = m.input_grid
         focus = m.focus
         gh, gw = grid.size
-        oh, ow = sweep.output_size
-        kh, kw = sweep.kernel
+        oh, ow = m.output_size
+        kh, kw = m.kernel_size
         # cells twice the size where they fit beside the report: small grids are read at a glance
         room = self.size.width * 11 // 20 - 4 if self.size.width >= WIDE else self.size.width - 4
         scale = 2 if (gw + ow + kw) * 5 + 6 <= room else 1
@@ -153,15 +152,23 @@ class ArithmeticScreen(Screen[None]):
         output_view = draw_grid(oh, ow, _cell, h.outputs, cursor("output"), "green", scale)
         kernel_view = draw_grid(kh, kw, _cell, h.taps, cursor("kernel"), "magenta", scale)
         side = "the zero-inserted input" if m.kind == "tconv" else "input with padding"
+        titles = {"input": f"{side} {gh}×{gw}", "output": f"output {oh}×{ow}", "kernel": f"kernel {kh}×{kw}"}
+        if m.planes is not None:  # the channels' planes, one under another
+            p = m.planes
+            titles = {
+                "input": f"{p.channels} channels, padded, stacked",
+                "output": f"{p.filters} output planes",
+                "kernel": f"{p.filters}×{p.channels // p.groups} kernels",
+            }
         mark = {"output": "▶ ", "input": "▶ ", "kernel": "▶ "}
         return Group(
             Text(h.says, style="bold"),
             Text(""),
             side_by_side(
-                titled(f"{mark[focus] if focus == 'input' else ''}{side} {gh}×{gw}", input_view),
-                titled(f"{mark[focus] if focus == 'output' else ''}output {oh}×{ow}", output_view),
+                titled(f"{mark[focus] if focus == 'input' else ''}{titles['input']}", input_view),
+                titled(f"{mark[focus] if focus == 'output' else ''}{titles['output']}", output_view),
                 titled(
-                    f"{mark[focus] if focus == 'kernel' else ''}kernel {kh}×{kw}"
+                    f"{mark[focus] if focus == 'kernel' else ''}{titles['kernel']}"
                     + (" K (the window applies rot180(K))" if m.kind == "tconv" else ""),
                     kernel_view,
                 ),

@@ -15,6 +15,7 @@ FIGURES = {
     "numbers.png": ["--H", "4", "--K", "3", "--values", "--seed", "3", "--frame", "3"],
     "scatter.png": ["--H", "3", "--K", "3", "--stride", "2", "--transposed", "--view", "scatter", "--frame", "5"],
     "gradient.png": ["--H", "4", "--K", "2", "--stride", "2", "--grad", "--frame", "6"],
+    "channels.gif": ["--H", "4", "--K", "3", "--padding", "1", "--channels", "3", "--filters", "2", "--values"],
 }
 
 
