@@ -599,7 +599,9 @@ def test_the_channels_view_lights_what_each_cell_is_tied_to():
                 if 0 <= r < 4 and 0 <= col < 5}  # fmt: skip
 
     def lit_cells(h):
-        return {(grid.plane_of(r)[0], *grid.input_cell(r, c)) for r, c in h.grid if grid.input_cell(r, c) is not None}
+        return {
+            (grid.plane_at(r, c)[0], *grid.input_cell(r, c)) for r, c in h.grid if grid.input_cell(r, c) is not None
+        }
 
     m.focus = "output"
     for f in range(2):

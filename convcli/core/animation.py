@@ -93,32 +93,42 @@ class WindowSweep:
 
 @dataclass(frozen=True)
 class StackedGrid(Grid):
-    """``planes`` copies of ``base`` one under another, a blank row between: the channels of an input."""
+    """``planes`` copies of ``base``, ``per_row`` side by side (a blank column between) and rows of them one under
+    another (a blank row between): the channels of an input, in reading order."""
 
     base: Grid = Grid((1, 1), (1, 1), (0, 0), (1, 1))
     planes: int = 1
+    per_row: int = 1
 
     @staticmethod
-    def of(base: Grid, planes: int) -> StackedGrid:
+    def of(base: Grid, planes: int, per_row: int = 4) -> StackedGrid:
         h, w = base.size
-        size = (planes * h + planes - 1, w)
-        return StackedGrid(size, base.input_size, base.origin, base.step, base.padded, base, planes)
+        across = max(1, min(planes, per_row))
+        rows = -(-planes // across)
+        size = (rows * h + rows - 1, across * w + across - 1)
+        return StackedGrid(size, base.input_size, base.origin, base.step, base.padded, base, planes, across)
 
-    def plane_of(self, gr: int) -> tuple[int, int]:
-        """(plane, row within the plane's grid) of stacked row ``gr``; the row is base.size[0] in a gap."""
-        return divmod(gr, self.base.size[0] + 1)
+    def plane_at(self, gr: int, gc: int) -> tuple[int, Pair] | None:
+        """(plane, cell of the plane's grid) at stacked cell (gr, gc); None in a gap."""
+        h, w = self.base.size
+        pr, r = divmod(gr, h + 1)
+        pc, c = divmod(gc, w + 1)
+        plane = pr * self.per_row + pc
+        return None if r == h or c == w or plane >= self.planes else (plane, (r, c))
 
     def role(self, gr: int, gc: int) -> str:
-        _, row = self.plane_of(gr)
-        return GAP if row == self.base.size[0] else self.base.role(row, gc)
+        at = self.plane_at(gr, gc)
+        return GAP if at is None else self.base.role(*at[1])
 
     def input_cell(self, gr: int, gc: int) -> Pair | None:
-        _, row = self.plane_of(gr)
-        return None if row == self.base.size[0] else self.base.input_cell(row, gc)
+        at = self.plane_at(gr, gc)
+        return None if at is None else self.base.input_cell(*at[1])
 
     def stacked(self, plane: int, cell: Pair) -> Pair:
         """The stacked grid cell of grid cell ``cell`` of ``plane``."""
-        return plane * (self.base.size[0] + 1) + cell[0], cell[1]
+        h, w = self.base.size
+        pr, pc = divmod(plane, self.per_row)
+        return pr * (h + 1) + cell[0], pc * (w + 1) + cell[1]
 
 
 @dataclass(frozen=True)

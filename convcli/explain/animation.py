@@ -159,7 +159,7 @@ def channels_figure(
         "filter 0's outputs row by row, then filter 1's, ..."
     )
     said = (
-        f"input: {channels} channel planes stacked top to bottom (blank rows between), padding pale; each filter's "
+        f"input: {channels} channel planes in reading order, channel 0 first, padding pale; each filter's "
         f"window lit on the planes it reads; output: {filters} planes of {ho} rows stacked, filter 0's on top"
     )
     figure = Figure("conv", "windows", title, grid, sweep.output_size, _roles(grid), tuple(pictures),
@@ -205,11 +205,10 @@ def _with_values(figure: Figure, grid: StackedGrid, x: np.ndarray, out: np.ndarr
     gh, gw = grid.size
     values = []
     for r in range(gh):
-        plane, _ = grid.plane_of(r)
         row = []
         for c in range(gw):
-            cell = grid.input_cell(r, c)
-            row.append(fmt_number(x[plane][cell]) if cell is not None else "")
+            at, cell = grid.plane_at(r, c), grid.input_cell(r, c)
+            row.append(fmt_number(x[at[0]][cell]) if at is not None and cell is not None else "")
         values.append(tuple(row))
     f_n, ho, wo = out.shape
     outputs = tuple(tuple(fmt_number(out[r // ho, r % ho, c]) for c in range(wo)) for r in range(f_n * ho))

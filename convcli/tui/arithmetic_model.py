@@ -231,7 +231,8 @@ def channel_highlight(planes: ChannelSweep, focus: str, at: tuple[int, int]) -> 
         says = f"filter {f}'s output ({i}, {at[1]}) reads {plural(len(frame.reads), 'input cell')} of {which}"
         return Highlight(frozenset(frame.taps), frozenset([at]), frozenset(taps), says)
     if focus == "input":
-        plane, _ = grid.plane_of(at[0])
+        where = grid.plane_at(*at)
+        plane = -1 if where is None else where[0]
         cell = grid.input_cell(*at)
         reached, taps = set(), set()
         for fr in frames:
@@ -241,6 +242,8 @@ def channel_highlight(planes: ChannelSweep, focus: str, at: tuple[int, int]) -> 
                 reached.add((f * oh + i, j))
                 k = plane - fr.planes.start
                 taps.add((f * cg * kh + k * kh + index // kw, index % kw))
+        if where is None:
+            return Highlight(frozenset([at]), frozenset(), frozenset(), "a gap between the channels' planes")
         what = f"channel {plane}'s cell {cell}" if cell is not None else f"a {grid.role(*at)} cell of channel {plane}"
         says = f"{what} feeds {plural(len(reached), 'output')} of the filters of its group"
         return Highlight(frozenset([at]), frozenset(reached), frozenset(taps), says)
