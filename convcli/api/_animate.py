@@ -55,7 +55,14 @@ class AnimationResult(Result):
         return svg_text(self.figure, self.cell_size(size), duration, loop)
 
     def html(self) -> str:
+        """For a notebook: the animation as an SVG that plays by itself (no script)."""
         return f'<div class="convcli-animation">{self.svg()}</div>'
+
+    def page(self) -> str:
+        """The animation as one HTML page: the grids as cells, a player, keys, what each cell reads or feeds."""
+        from convcli.explain.pages import animation_page
+
+        return animation_page(self.figure)
 
     def frame_indices(self, frame: str | None = None, sheet: bool = False) -> list[int] | None:
         """``frame`` ("3" or "1,4", from 1) as indices from 0; every frame with ``sheet``; None for neither."""
@@ -88,7 +95,11 @@ class AnimationResult(Result):
         from convcli.imageio.figures import save_animation, save_stills, save_svg
 
         ext = Path(path).suffix.lower()
-        if ext in (".json", ".html") and frames is None:
+        if ext == ".html" and frames is None:
+            from convcli.api._result import save_text
+
+            return save_text(path, self.page(), force)
+        if ext == ".json" and frames is None:
             return super().save(path, force)
         if ext not in FIGURE_SUFFIXES:
             raise OptionError(f"{path}: write .gif, .png or .svg", "--output")

@@ -142,7 +142,10 @@ def animate(
     if output is not None:
         result.save(output, force, size, duration, loop, indices)
         n = len(indices) if indices is not None else len(result.figure.pictures)
-        typer.echo(f"{output}: {n} frame{'s' if n != 1 else ''}, {result.cell_size(size)}-pixel cells", err=True)
+        what = "a page to open in any browser" if output.lower().endswith(".html") else (
+            f"{result.cell_size(size)}-pixel cells"
+        )  # fmt: skip
+        typer.echo(f"{output}: {n} frame{'s' if n != 1 else ''}, {what}", err=True)
         return
     if indices is not None:
         raise typer.BadParameter("--frame and --sheet make stills: give -o x.png or x.svg", param_hint="'--frame'")

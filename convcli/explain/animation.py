@@ -74,6 +74,7 @@ class Figure:
     drawn: tuple[dict[str, object], ...] | None = None
     said: str = ""  # a legend of its own (the channels' figure), in place of the one legend() writes
     sizes: tuple[tuple[int, ...], tuple[int, ...]] | None = None  # --json's input and output shapes, where not 2-D
+    kernel_values: tuple[tuple[str, ...], ...] | None = None  # the kernel as the windows apply it (--values)
 
     def legend(self) -> str:
         """Which grid is which, with the sizes (conv_arithmetic's colours confused its readers)."""
@@ -250,6 +251,9 @@ def windows_figure(
         note,
         None if numbers is None else tuple(tuple(fmt_number(v) for v in row) for row in numbers["grid"]),
         None if numbers is None else tuple(tuple(fmt_number(v) for v in row) for row in numbers["output"]),
+        kernel_values=None
+        if numbers is None or numbers["kernel"] is None
+        else tuple(tuple(fmt_number(v) for v in row) for row in numbers["kernel"]),
     )
 
 

@@ -1,0 +1,251 @@
+"""One-file HTML pages: what convcli draws and walks, opened from file:// with nothing fetched.
+
+Every page is one document: its style, its data and (where it plays or answers a click) a small script
+inline; a Content-Security-Policy that forbids every request; light and dark (``prefers-color-scheme``),
+a print stylesheet, and keys for everything a mouse does. The numbers on a page are the core's, written
+in by Python; a script only chooses which of them to show.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from convcli.explain.animation import Figure
+
+# no request may leave the page: images only as data: addresses, style and script only inline
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+STYLE = """
+:root { --fg: #1e1e1e; --bg: #ffffff; --muted: #666; --line: #9a9a9a; --input: #5682c4; --pad: #dedede;
+  --zero: #f4f4f4; --lit: #e69f00; --written: #82cdf0; --current: #0072b2; --empty: #ecf4f8; --tie: #cc79a7; }
+@media (prefers-color-scheme: dark) {
+  :root { --fg: #e8e8e8; --bg: #161616; --muted: #aaa; --line: #666; --pad: #3a3a3a; --zero: #2a2a2a;
+    --empty: #22303a; }
+}
+body { font-family: system-ui, sans-serif; margin: 1.5rem; color: var(--fg); background: var(--bg);
+  line-height: 1.45; }
+h1 { font-size: 1.3rem; } .muted { color: var(--muted); }
+button, select, input { font: inherit; }
+table.cells { border-collapse: collapse; margin: 0.3rem 1.2rem 0.3rem 0; }
+table.cells td { width: 2.1rem; height: 2.1rem; border: 1px solid var(--line); text-align: center;
+  font-variant-numeric: tabular-nums; padding: 0; }
+td.input { background: var(--input); color: #fff; } td.padding { background: var(--pad); }
+td.zero, td.beyond { background: var(--zero); } td.gap { border: none; background: none; }
+td.out { background: var(--empty); } td.out.written { background: var(--written); }
+td.out:not(.written):not([data-lit]) .v { visibility: hidden; }
+td[data-lit] { background: var(--lit); color: #000; } td.padding[data-lit] { background: #f3cf80; } td.out[data-lit] { background: var(--current); color: #fff; }
+td.tied { outline: 3px solid var(--tie); outline-offset: -3px; }
+td.kernel { background: var(--pad); }
+.grids { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 1rem; }
+.controls { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; margin: 0.8rem 0; }
+.caption { font-family: ui-monospace, monospace; white-space: pre-wrap; min-height: 3.2em; }
+:focus-visible { outline: 3px solid var(--current); }
+@media print { .controls { display: none; } body { margin: 0; } td[data-lit] { outline: 2px solid #000; } }
+"""
+
+
+def shell(title: str, body: str, script: str = "") -> str:
+    """A whole page around ``body``: its policy, its style, and an inline ``script``."""
+    code = f"<script>\n{script}\n</script>\n" if script else ""
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>convcli {escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n{code}</body>\n"
+        "</html>\n"
+    )
+
+
+# --- the animation: a player over the figure's frames ---------------------------------------------------
+
+
+def _input_coordinates(fig: Figure, gr: int, gc: int) -> tuple[int, ...] | None:
+    """A drawn input cell's coordinates as --json gives them: (row, col) in the real input (padding outside
+    0..H-1), (channel, row, col) with channels; None for an inserted zero or a cell no coordinate names."""
+    from convcli.core.animation import GAP, ZERO, StackedGrid
+
+    grid = fig.grid
+    if isinstance(grid, StackedGrid):
+        at = grid.plane_at(gr, gc)
+        if at is None:
+            return None
+        (r, c), base = at[1], grid.base
+        return at[0], r - base.origin[0], c - base.origin[1]
+    role = fig.roles[gr][gc]
+    if fig.kind == "transposed" or role in (GAP, ZERO):  # the zero-inserted grid: only real cells have coordinates
+        return grid.input_cell(gr, gc)
+    return gr - grid.origin[0], gc - grid.origin[1]
+
+
+def _output_coordinates(fig: Figure, i: int, j: int) -> tuple[int, ...] | None:
+    if (i, j) in fig.output_zeros:
+        return None
+    if fig.view == "gather":  # dL/dO drawn zero-stuffed: every stride-th cell holds dL/dO(i, j)
+        size = fig.reads_size
+        sy = (fig.output_size[0] - 1) // (size[0] - 1) if size[0] > 1 else 1
+        sx = (fig.output_size[1] - 1) // (size[1] - 1) if size[1] > 1 else 1
+        return i // sy, j // sx
+    if fig.sizes is not None and len(fig.sizes[1]) == 3:  # the channels' figure: filters' planes stacked
+        oh = fig.sizes[1][1]
+        return i // oh, i % oh, j
+    return i, j
+
+
+def _attributes(grid: str, coords: tuple[int, ...] | None) -> str:
+    if coords is None:
+        return f'data-grid="{grid}"'
+    names = ("data-channel", "data-row", "data-col") if len(coords) == 3 else ("data-row", "data-col")
+    if grid == "output" and len(coords) == 3:
+        names = ("data-filter", "data-row", "data-col")
+    return f'data-grid="{grid}" ' + " ".join(f'{n}="{v}"' for n, v in zip(names, coords, strict=True))
+
+
+def _input_table(fig: Figure) -> str:
+    gh, gw = fig.grid.size
+    rows = []
+    for r in range(gh):
+        cells = []
+        for c in range(gw):
+            role = fig.roles[r][c]
+            value = fig.input_values[r][c] if fig.input_values is not None and role == "input" else ""
+            where = _attributes("input", _input_coordinates(fig, r, c)) if role != "gap" else 'aria-hidden="true"'
+            cells.append(f'<td class="{role}" id="i{r}_{c}" {where}><span class="v">{escape(value)}</span></td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f'<table class="cells" aria-label="{escape(fig.labels[0])}">' + "".join(rows) + "</table>"
+
+
+def _output_table(fig: Figure) -> str:
+    oh, ow = fig.output_size
+    numbers = fig.overlaps if fig.overlaps is not None else fig.output_values
+    rows = []
+    for i in range(oh):
+        cells = []
+        for j in range(ow):
+            zero = (i, j) in fig.output_zeros
+            value = "" if numbers is None or zero else str(numbers[i][j])
+            kind = "zero" if zero else "out" + ("" if fig.view == "windows" else " written")
+            attrs = _attributes("output", _output_coordinates(fig, i, j))
+            cells.append(f'<td class="{kind}" id="o{i}_{j}" {attrs}><span class="v">{escape(value)}</span></td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f'<table class="cells" aria-label="{escape(fig.labels[1])}">' + "".join(rows) + "</table>"
+
+
+def _kernel_table(fig: Figure) -> str:
+    if fig.kernel_values is None:
+        return ""
+    rows = []
+    for m, row in enumerate(fig.kernel_values):
+        cells = [f'<td class="kernel" data-grid="kernel" data-row="{m}" data-col="{n}">{escape(v)}</td>'
+                 for n, v in enumerate(row)]  # fmt: skip
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    label = "kernel as the window applies it, rot180(K)" if fig.kind == "transposed" else "kernel"
+    return (
+        f'<div><div class="muted">{label}</div><table class="cells" aria-label="{label}">{"".join(rows)}</table></div>'
+    )
+
+
+def animation_page(fig: Figure) -> str:
+    """The figure as a page: the grids as cells, a player (play/pause, step, first/last, scrub, speed), the
+    frame's caption and numbers; hovering or clicking a cell lights what it reads or feeds."""
+    title, *formula = fig.title.split("\n")
+    frames = [
+        {"in": [list(c) for c in p.lit_input], "out": [list(c) for c in p.lit_output], "caption": p.caption,
+         "numbers": p.numbers, "written": p.written}
+        for p in fig.pictures
+    ]  # fmt: skip
+    data = {"frames": frames, "view": fig.view, "width": fig.output_size[1]}
+    n = len(frames)
+    body = f"""<h1>{escape(title)}</h1>
+<p class="muted">{"<br>".join(escape(f) for f in formula)}</p>
+<div class="controls" role="toolbar" aria-label="player">
+<button id="first" aria-label="first frame (Home)">first</button>
+<button id="back" aria-label="previous frame (left arrow)">◀ back</button>
+<button id="play" aria-label="play or pause (space)">▶ play</button>
+<button id="next" aria-label="next frame (right arrow)">next ▶</button>
+<button id="last" aria-label="last frame (End)">last</button>
+<input id="scrub" type="range" min="1" max="{n}" value="1" aria-label="frame">
+<span>frame <span id="frame" data-frame="1" aria-live="polite">1</span> of {n}</span>
+<label>speed <select id="speed" aria-label="frames a second">
+<option value="1">1/s</option><option value="2" selected>2/s</option><option value="5">5/s</option>
+<option value="10">10/s</option></select></label>
+</div>
+<div class="grids">
+<div><div class="muted">{escape(fig.labels[0])}</div>{_input_table(fig)}</div>
+<div><div class="muted">{escape(fig.labels[1])}</div>{_output_table(fig)}</div>
+{_kernel_table(fig)}
+</div>
+<p class="caption" id="caption"></p>
+<p class="muted">{escape(fig.legend())}. Keys: ←/→ step, space plays or pauses, Home/End first/last; hover or
+click a cell to see what it reads or feeds.</p>
+<script type="application/json" id="data">{_json(data)}</script>"""
+    return shell(title, body, PLAYER)
+
+
+def _json(data: object) -> str:
+    """JSON inside a <script> element: a "</" in any text could close the element, so it is escaped."""
+    return json.dumps(data).replace("</", "<\\/")
+
+
+PLAYER = r"""
+const D = JSON.parse(document.getElementById('data').textContent);
+const F = D.frames, N = F.length;
+let k = 0, timer = null;
+const cell = (g, p) => document.getElementById(g + p[0] + '_' + p[1]);
+const frameEl = document.getElementById('frame'), scrub = document.getElementById('scrub');
+const caption = document.getElementById('caption'), playBtn = document.getElementById('play');
+function show(next) {
+  k = Math.max(0, Math.min(N - 1, next));
+  document.querySelectorAll('[data-lit]').forEach(e => e.removeAttribute('data-lit'));
+  if (D.view === 'windows') {
+    document.querySelectorAll('td.out').forEach(e => {
+      const [i, j] = e.id.slice(1).split('_').map(Number);
+      e.classList.toggle('written', i * D.width + j < F[k].written);
+    });
+  }
+  F[k].in.forEach(p => { const e = cell('i', p); if (e) e.setAttribute('data-lit', ''); });
+  F[k].out.forEach(p => { const e = cell('o', p); if (e) e.setAttribute('data-lit', ''); });
+  frameEl.textContent = String(k + 1); frameEl.setAttribute('data-frame', String(k + 1));
+  scrub.value = String(k + 1);
+  caption.textContent = F[k].caption + (F[k].numbers ? '\n' + F[k].numbers : '');
+}
+function play(on) {
+  if (timer) { clearInterval(timer); timer = null; }
+  if (on) {
+    const rate = Number(document.getElementById('speed').value);
+    timer = setInterval(() => { if (k >= N - 1) { play(false); } else { show(k + 1); } }, 1000 / rate);
+  }
+  playBtn.textContent = timer ? '⏸ pause' : '▶ play';
+}
+document.getElementById('first').onclick = () => show(0);
+document.getElementById('last').onclick = () => show(N - 1);
+document.getElementById('back').onclick = () => show(k - 1);
+document.getElementById('next').onclick = () => show(k + 1);
+playBtn.onclick = () => play(!timer);
+scrub.oninput = () => show(Number(scrub.value) - 1);
+document.getElementById('speed').onchange = () => { if (timer) play(true); };
+document.addEventListener('keydown', e => {
+  if (e.target.tagName === 'INPUT' || e.target.tagName === 'SELECT') return;
+  const keys = { ArrowRight: () => show(k + 1), ArrowLeft: () => show(k - 1), Home: () => show(0),
+                 End: () => show(N - 1), ' ': () => play(!timer) };
+  if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
+});
+function tie(e, on) {
+  document.querySelectorAll('.tied').forEach(t => t.classList.remove('tied'));
+  if (!on) return;
+  const [g, rest] = [e.id[0], e.id.slice(1)];
+  const p = rest.split('_').map(Number), key = p.join(',');
+  F.forEach(f => {
+    const mine = (g === 'i' ? f.in : f.out).some(q => q.join(',') === key);
+    if (mine) (g === 'i' ? f.out : f.in).forEach(q => { const t = cell(g === 'i' ? 'o' : 'i', q); if (t) t.classList.add('tied'); });
+  });
+}
+document.querySelectorAll('td[id]').forEach(e => {
+  e.tabIndex = -1;
+  e.addEventListener('mouseenter', () => tie(e, true));
+  e.addEventListener('mouseleave', () => tie(e, false));
+  e.addEventListener('click', () => tie(e, true));
+});
+show(0);
+"""
