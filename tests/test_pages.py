@@ -102,3 +102,62 @@ def test_an_animation_page_is_small_the_same_every_time_and_forbids_the_network(
     assert "default-src 'none'" in text
     assert "prefers-color-scheme: dark" in text
     assert "@media print" in text
+
+
+def _tables(html):
+    """The MathML tables with data-ties (the Jacobians) and the named cells, as Python lists of (attrs, text)."""
+    import re
+
+    named = {
+        m.group(1): re.sub(r"<[^>]+>", "", m.group(2))
+        for m in re.finditer(r'<mtd data-cell="([^"]+)"[^>]*>(.*?)</mtd>', html)
+    }
+    tables = []
+    for table in re.findall(r"<mtable[^>]*>(.*?)</mtable>", html):
+        if "data-ties" not in table:
+            continue
+        rows = [re.findall(r'<mtd (?:data-ties="([^"]*)" tabindex="0" )?style="[^"]*">(.*?)</mtd>', row)
+                for row in re.findall(r"<mtr>(.*?)</mtr>", table)]  # fmt: skip
+        tables.append([[(ties, re.sub(r"<[^>]+>", "", text)) for ties, text in row] for row in rows])
+    return named, tables
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--random", "--H", "4", "--K", "3", "--stride", "2", "--padding", "1"],
+        ["--random", "--H", "5", "--K", "2", "--dilation", "2"],
+    ],
+)
+def test_each_jacobian_entry_names_the_x_and_k_it_pairs(args):
+    # issue 28: hovering an entry of J_K or J_X lights the cells of X and K it pairs; the pairing is checked here
+    html = invoke("backprop", *args, "-v", "--format", "html").stdout
+    named, (jk, jx) = _tables(html)
+    data = json.loads(invoke("backprop", *args, "--json").stdout)
+    s, p, d = data["config"]["stride"][0], data["config"]["padding"][0][0], data["config"]["dilation"][0]
+    ho = len(data["O"])
+    for table, valued in ((jk, "X"), (jx, "K")):
+        for row_index, row in enumerate(table):
+            i, j = row_index % ho, row_index // ho  # vec(O) is column-major
+            for ties, text in row:
+                if not ties:
+                    assert float(text.replace("−", "-")) == 0
+                    continue
+                xs, ks = sorted(ties.split(), key=lambda t: t[0] != "X")
+                (r, c), (m, n) = (tuple(int(v) for v in t[2:].split(",")) for t in (xs, ks))
+                assert (r, c) == (i * s - p + m * d, j * s - p + n * d)  # O(i, j) reads X(r, c) through K(m, n)
+                assert text == named[xs if valued == "X" else ks]  # the entry is that X (J_K) or that K (J_X)
+
+
+def test_hovering_a_jacobian_entry_lights_its_cells(opened, tmp_path):
+    (tmp_path / "w.html").write_text(invoke("backprop", "-v", "--format", "html").stdout)
+    page = opened(tmp_path / "w.html")
+    entry = page.query_selector_all("[data-ties]")[3]
+    entry.hover()
+    assert sorted(e.get_attribute("data-cell") for e in page.query_selector_all(".tied")) == sorted(
+        entry.get_attribute("data-ties").split()
+    )
+    box = page.query_selector("math").bounding_box()  # MathML laid out by the browser itself
+    assert box["width"] > 0
+    assert box["height"] > 0

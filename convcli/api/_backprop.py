@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convcli.api._arrays import MatrixLike, matrix
-from convcli.api._result import Result, page, save_text
+from convcli.api._result import Result, save_text
 from convcli.api._values import PairLike, at_least, choice, numeric_pair, optional_pair
 from convcli.core.errors import OptionError
 
@@ -63,8 +63,14 @@ class _Walk(Result):
         if text is not None:
             return save_text(path, text(), force)
         if suffix == ".html":
-            return save_text(path, page(self.document().title, self.html()), force)
+            return save_text(path, self.page(), force)
         return super().save(path, force)
+
+    def page(self) -> str:
+        """The walk as one HTML page: MathML, and a Jacobian's entries lighting the cells they pair."""
+        from convcli.explain.pages import document_page
+
+        return document_page(self.document())
 
 
 @dataclass(frozen=True)

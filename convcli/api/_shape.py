@@ -25,6 +25,13 @@ class ShapeResult(Result):
     def to_json(self) -> dict[str, object]:
         return self.report.to_json()
 
+    def page(self) -> str:
+        """The report as one HTML page: the formulas worked in MathML, the frameworks, the unread rows (or a
+        chain's table)."""
+        from convcli.explain.pages import shape_page
+
+        return shape_page(self.report)
+
     def renderable(self, width: int, colour: bool) -> RenderableType:
         from convcli.render.shape import shape_chain, shape_layer
 

@@ -85,8 +85,8 @@ def backprop(
         bool, typer.Option("--symbolic", help="The walk in symbols: X00, K10, dL/dO01 (one channel).")
     ] = False,
     output_format: Annotated[
-        Literal["rich", "markdown", "md", "latex", "tex", "json"],
-        typer.Option("--format", "-f", help="rich, markdown, latex or json."),
+        Literal["rich", "markdown", "md", "latex", "tex", "html", "json"],
+        typer.Option("--format", "-f", help="rich, markdown, latex, html (a page, MathML) or json."),
     ] = "rich",
     json_out: JsonOpt = False,
 ) -> None:
@@ -110,5 +110,7 @@ def backprop(
         typer.echo(result.markdown(), nl=False)
     elif fmt in ("latex", "tex"):
         typer.echo(result.latex(), nl=False)
+    elif fmt == "html":
+        typer.echo(result.page(), nl=False)
     else:
         emit(result, fmt == "json")

@@ -74,6 +74,9 @@ def shape(
             metavar="LAYERS",
         ),
     ] = None,
+    output_format: Annotated[
+        str | None, typer.Option("--format", "-f", help="html: the report as one page (MathML).", show_default=False)
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Output sizes of a convolution, transposed convolution, pooling layer or a chain, explained.
@@ -87,4 +90,9 @@ def shape(
         height, width, k, kh, kw, given(stride), given(padding), given(dilation), transposed, given(output_padding),
         pool, ceil_mode, in_channels, out_channels, groups, layers,
     )  # fmt: skip
+    if output_format not in (None, "html"):
+        raise typer.BadParameter(f"{output_format!r}: the one format here is html (or --json)", param_hint="'--format'")
+    if output_format == "html":
+        typer.echo(result.page(), nl=False)
+        return
     emit(result, json_out)

@@ -44,6 +44,10 @@ class Note:
 @dataclass(frozen=True)
 class Matrix:
     cells: tuple[tuple[M, ...], ...]
+    # for a page: each cell's name ("X:1,2"), or the names of the cells it pairs ("X:1,2 K:0,1"): hovering a
+    # cell with ``ties`` lights the cells with those ``names`` (a Jacobian's entry, the X and K it multiplies)
+    names: tuple[tuple[str, ...], ...] | None = None
+    ties: tuple[tuple[str, ...], ...] | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -287,6 +291,27 @@ def _html_inline(parts: tuple[Inline, ...]) -> str:
     return "".join(_html_prose(p) if isinstance(p, str) else mathml(p.tex) for p in parts)
 
 
+def _marked_equation(b: Equation) -> str:
+    """An equation whose matrices name their cells (or the cells they pair), as MathML with data attributes."""
+    from convcli.explain.mathml import mathml_items, mathml_matrix
+
+    parts = []
+    for t in b.terms:
+        if isinstance(t, Matrix):
+            attrs = [
+                [
+                    (f'data-cell="{t.names[r][c]}" ' if t.names and t.names[r][c] else "")
+                    + (f'data-ties="{t.ties[r][c]}" tabindex="0" ' if t.ties and t.ties[r][c] else "")
+                    for c in range(len(row))
+                ]
+                for r, row in enumerate(t.cells)
+            ]
+            parts.append(mathml_matrix([[c.tex for c in row] for row in t.cells], attrs))
+        else:
+            parts.append(mathml_items(t.tex))
+    return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mrow>{"".join(parts)}</mrow></math>'
+
+
 def to_html(doc: Document) -> str:
     """The document as one HTML fragment (a ``<style>`` and an ``<article>``), every formula in MathML."""
     from html import escape
@@ -304,7 +329,8 @@ def to_html(doc: Document) -> str:
         elif isinstance(b, Note):
             out.append(f'<p class="note"><strong>Note.</strong> {_html_inline(b.parts)}</p>')
         elif isinstance(b, Equation):
-            out.append(mathml(_tex_terms(b.terms), display=True))
+            marked = any(isinstance(t, Matrix) and (t.names or t.ties) for t in b.terms)
+            out.append(_marked_equation(b) if marked else mathml(_tex_terms(b.terms), display=True))
         elif isinstance(b, Align):
             out.append(mathml("\\begin{aligned}" + _tex_align_rows(b, " \\\\\n") + "\\end{aligned}", display=True))
         elif isinstance(b, Check):

@@ -184,6 +184,23 @@ def _row(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"<mrow>{''.join(items)}</mrow>"
 
 
+def mathml_items(tex: str) -> str:
+    """A formula's MathML without its <math> element, to set beside others in one."""
+    return _row(_Parser(tex).sequence()) or "<mrow></mrow>"
+
+
+def mathml_matrix(cells: list[list[str]], attributes: list[list[str]]) -> str:
+    """A bracketed matrix of TeX cells as an <mtable>, each <mtd> with its ``attributes`` (data-* for a page)."""
+    lines = []
+    for row, attrs in zip(cells, attributes, strict=True):
+        tds = [
+            f'<mtd {a}style="padding: 0.1em 0.35em">{mathml_items(tex)}</mtd>'
+            for tex, a in zip(row, attrs, strict=True)
+        ]
+        lines.append(f"<mtr>{''.join(tds)}</mtr>")
+    return f'<mtable style="{_BRACKETS}">{"".join(lines)}</mtable>'
+
+
 def mathml(tex: str, display: bool = False) -> str:
     """One ``<math>`` element for a TeX formula; ``display`` sets it as a block."""
     body = _row(_Parser(tex).sequence()) or "<mrow></mrow>"

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from convcli.explain.animation import Figure
+    from convcli.explain.document import Document
 
 # no request may leave the page: images only as data: addresses, style and script only inline
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
@@ -38,6 +39,8 @@ td.out:not(.written):not([data-lit]) .v { visibility: hidden; }
 td[data-lit] { background: var(--lit); color: #000; } td.padding[data-lit] { background: #f3cf80; } td.out[data-lit] { background: var(--current); color: #fff; }
 td.tied { outline: 3px solid var(--tie); outline-offset: -3px; }
 td.kernel { background: var(--pad); }
+table.plain { border-collapse: collapse; margin: 0.5rem 0; } table.plain td, table.plain th { border: 1px solid var(--line);
+  padding: 0.2rem 0.6rem; text-align: left; }
 .grids { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 1rem; }
 .controls { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; margin: 0.8rem 0; }
 .caption { font-family: ui-monospace, monospace; white-space: pre-wrap; min-height: 3.2em; }
@@ -249,3 +252,132 @@ document.querySelectorAll('td[id]').forEach(e => {
 });
 show(0);
 """
+
+
+# --- documents: the backprop walk, and any Document, in MathML -----------------------------------------
+
+
+def document_page(doc: Document) -> str:
+    """A walk as a page: formulas and matrices in MathML (the browser sets them; no script for that); a
+    Jacobian's entry, hovered or focused, lights the cells of X and K it pairs."""
+    from convcli.explain.document import to_html
+
+    style = "<style>mtd.tied { background: var(--lit); color: #000; } mtd[data-ties]:focus { outline: 2px solid var(--current); }</style>"
+    return shell(doc.title, style + to_html(doc), TIES)
+
+
+TIES = r"""
+document.querySelectorAll('[data-ties]').forEach(e => {
+  const names = e.getAttribute('data-ties').split(' ');
+  const light = on => names.forEach(n => document.querySelectorAll('[data-cell="' + n + '"]')
+    .forEach(c => c.classList.toggle('tied', on)));
+  e.addEventListener('mouseenter', () => light(true)); e.addEventListener('mouseleave', () => light(false));
+  e.addEventListener('focus', () => light(true)); e.addEventListener('blur', () => light(false));
+});
+"""
+
+
+# --- convcli shape: the formulas worked in MathML, the frameworks, the rows no window reads -------------------
+
+
+def _tex(plain: str) -> str:
+    """A worked line of `convcli shape` as the TeX the MathML writer reads."""
+    for a, b in (("H_out", r"H_{\mathrm{out}}"), ("W_out", r"W_{\mathrm{out}}"), ("output_padding", r"\mathrm{op}"),
+                 ("P_before", r"P_{\mathrm{before}}"), ("P_after", r"P_{\mathrm{after}}"), ("⌊", r"\lfloor "),
+                 ("⌋", r"\rfloor "), ("⌈", r"\lceil "), ("⌉", r"\rceil "), ("·", r"\cdot "), ("−", "-")):  # fmt: skip
+        plain = plain.replace(a, b)
+    return plain
+
+
+def _rows_strip(name: str, size: int, unread: list[int]) -> str:
+    """One axis's input positions as a row of cells, those no window reads marked."""
+    if size > 64:
+        return ""
+    cells = "".join(
+        f'<td class="{"zero" if r in unread else "input"}" data-grid="input" data-{name}="{r}" '
+        f'title="{name} {r}{" (never read)" if r in unread else ""}">{r}</td>'
+        for r in range(size)
+    )
+    said = f"never read: {', '.join(map(str, unread))}" if unread else "every one is read"
+    return f'<p class="muted">input {name}s ({said})</p><table class="cells"><tr>{cells}</tr></table>'
+
+
+def shape_page(report: object) -> str:
+    """`convcli shape` as a page: one layer's worked formulas, frameworks and unread rows; or a chain's table."""
+    from convcli.explain import shape_report as sr
+    from convcli.explain.mathml import mathml
+
+    if isinstance(report, sr.ChainReport):
+        return _chain_page(report)
+    assert isinstance(report, sr.ConvReport | sr.TransposedReport | sr.PoolReport)
+    kind = {"conv": "Conv2d (cross-correlation)", "tconv": "ConvTranspose2d", "maxpool": "MaxPool2d",
+            "avgpool": "AvgPool2d"}[report.kind]  # fmt: skip
+    h, w = report.axes
+    title = f"{kind}: input {h.size}×{w.size}, kernel {h.kernel}×{w.kernel} → output {report.out[0]}×{report.out[1]}"
+    parts = [f"<h1>{escape(title)}</h1>"]
+    for lhs, lines in sr.formula_lines(report):
+        parts.append(mathml(_tex(lhs + " = " + " = ".join(lines)), display=True))
+    if isinstance(report, sr.ConvReport):
+        parts.append(_frameworks(report.frameworks))
+        from convcli.core.shapes import Unread, unread_ranges
+
+        for name, a in (("row", report.axes[0]), ("column", report.axes[1])):
+            if a.out * a.kernel <= 1_000_000:
+                unread = Unread(unread_ranges(a.size, a.kernel, a.stride, a.padding[0], a.dilation, a.out))
+                parts.append(_rows_strip(name, a.size, unread.first(min(unread.count, 64))))
+    if report.notes:
+        parts.append("<ul>" + "".join(f"<li>{escape(n)}</li>" for n in report.notes) + "</ul>")
+    return shell(title, "\n".join(parts))
+
+
+def _frameworks(fw: object) -> str:
+    from convcli.explain.shape_report import Frameworks
+
+    assert isinstance(fw, Frameworks)
+    rows = []
+    if fw.pytorch is not None:
+        (pads, out) = fw.pytorch
+        rows.append(
+            ("PyTorch (as given)", f"{out[0]} × {out[1]}", f"{pads[0][0]}+{pads[0][1]}, {pads[1][0]}+{pads[1][1]}")
+        )
+    if fw.half_out is not None:
+        hp = fw.half_padding
+        rows.append(
+            (
+                f"PyTorch padding={hp[0]},{hp[1]}",
+                f"{fw.half_out[0]} × {fw.half_out[1]}",
+                f"{hp[0]}+{hp[0]}, {hp[1]}+{hp[1]}",
+            )
+        )
+    if not fw.tf_refuses:
+        valid = "kernel does not fit" if None in fw.tf_valid else f"{fw.tf_valid[0]} × {fw.tf_valid[1]}"
+        rows.append(("TensorFlow VALID", valid, "0+0, 0+0"))
+        (a, b), (c, d) = fw.tf_same_padding
+        rows.append(("TensorFlow SAME", f"{fw.tf_same_out[0]} × {fw.tf_same_out[1]}", f"{a}+{b}, {c}+{d}"))
+    body = "".join(f"<tr><td>{escape(a)}</td><td>{escape(b)}</td><td>{escape(c)}</td></tr>" for a, b, c in rows)
+    head = "<tr><th>framework</th><th>output</th><th>padding (top+bottom, left+right)</th></tr>"
+    return f'<h2>What the frameworks give</h2><table class="plain">{head}{body}</table>'
+
+
+def _chain_page(report: object) -> str:
+    from convcli.explain.shape_report import ChainReport
+
+    assert isinstance(report, ChainReport)
+    layers: list[dict[str, Any]] = report.to_json()["layers"]  # type: ignore[assignment]  # the chain's rows
+    head = "<tr><th>#</th><th>layer</th><th>output</th><th>RF (smallest–largest)</th><th>jump</th><th>centre</th>" + (
+        "<th>params</th><th>MACs</th></tr>" if report.counted else "</tr>"
+    )
+    rows = []
+    for i, layer in enumerate(layers, start=1):
+        rf = layer["receptive_field_range"]
+        field = "" if rf[0] is None else (f"{rf[0][0]}" if rf[0][0] == rf[0][1] else f"{rf[0][0]}–{rf[0][1]}")
+        size = f"{layer.get('channels', '')}{'×' if 'channels' in layer else ''}{layer['H_out']}×{layer['W_out']}"
+        counts = f"<td>{layer['params']:,}</td><td>{layer['macs']:,}</td>" if report.counted else ""
+        rows.append(f"<tr><td>{i}</td><td>{escape(layer['layer'])}</td><td>{size}</td><td>{field}</td>"
+                    f"<td>{layer['jump'][0]}</td><td>{layer['center'][0]}</td>{counts}</tr>")  # fmt: skip
+    title = f"Layer chain: input {report.input[0]}×{report.input[1]}, {len(report.steps)} layers"
+    notes = "".join(f"<li>{escape(n)}</li>" for n in report.notes)
+    body = f'<h1>{escape(title)}</h1><table class="plain">{head}{"".join(rows)}</table>' + (
+        f"<ul>{notes}</ul>" if notes else ""
+    )
+    return shell(title, body)

@@ -366,6 +366,62 @@ class ChainReport:
         return report
 
 
+# --- the formulas, worked with the numbers (the terminal, a page) ------------------------------------
+
+
+def conv_lines(a: ConvAxis, x: str) -> list[str]:
+    """The output size of one axis, worked: the formula, the numbers put in, each step, the result."""
+    top, bottom = a.padding
+    two_p = f"2·{top}" if top == bottom else f"{top} + {bottom}"
+    sym = "2P" if top == bottom else "P_before + P_after"
+    numerator = a.padded - a.span
+    return [
+        f"⌊({x} + {sym} − D·(K − 1) − 1) / S⌋ + 1",
+        f"⌊({a.size} + {two_p} − {a.dilation}·({a.kernel} − 1) − 1) / {a.stride}⌋ + 1",
+        f"⌊{numerator} / {a.stride}⌋ + 1",
+        f"{numerator // a.stride} + 1",
+        str(a.out),
+    ]
+
+
+def tconv_lines(a: TransposedAxis, x: str) -> list[str]:
+    return [
+        f"({x} − 1)·S − 2P + D·(K − 1) + output_padding + 1",
+        f"({a.size} − 1)·{a.stride} − 2·{a.padding} + {a.dilation}·({a.kernel} − 1) + {a.output_padding} + 1",
+        str(a.out),
+    ]
+
+
+def pool_lines(a: PoolAxis, x: str) -> list[str]:
+    lo, hi = ("⌈", "⌉") if a.ceil_mode else ("⌊", "⌋")
+    rounded = a.ceil_out - 1 if a.ceil_mode else a.floor_out - 1
+    lines = [
+        f"{lo}({x} + 2P − D·(K − 1) − 1) / S{hi} + 1",
+        f"{lo}({a.size} + 2·{a.padding} − {a.dilation}·({a.kernel} − 1) − 1) / {a.stride}{hi} + 1",
+        f"{lo}{a.numerator} / {a.stride}{hi} + 1",
+        f"{rounded} + 1",
+    ]
+    if a.ceil_mode and a.dropped:
+        lines.append(f"{a.ceil_out} − 1 (the last window would start in the right padding)")
+    lines.append(str(a.out))
+    return lines
+
+
+def formula_lines(report: LayerReport) -> list[tuple[str, list[str]]]:
+    """(left-hand side, worked lines) per axis, or once for both when they agree."""
+    lines_for: Callable[[Any, str], list[str]] = (
+        conv_lines
+        if isinstance(report, ConvReport)
+        else tconv_lines
+        if isinstance(report, TransposedReport)
+        else pool_lines
+    )
+    axes = report.axes
+    if axes[0] == axes[1]:
+        return [("H_out = W_out", lines_for(axes[0], "H"))]
+    return [(f"{name}_out", lines_for(a, name)) for name, a in zip("HW", axes, strict=True)]
+
+
 # --- building -----------------------------------------------------------------------------------
 
 

@@ -10,7 +10,6 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from convcli.core.shapes import ConvAxis, PoolAxis, TransposedAxis
 from convcli.explain.shape_report import (
     ChainReport,
     ConvReport,
@@ -19,6 +18,9 @@ from convcli.explain.shape_report import (
     LayerReport,
     PoolReport,
     TransposedReport,
+    conv_lines,
+    pool_lines,
+    tconv_lines,
 )
 from convcli.explain.text import fmt_count, pair_text
 from convcli.render.layout import header, notes, para
@@ -35,43 +37,6 @@ def _formula_block(lhs: str, lines: list[str]) -> Text:
         text.append(f"  {lhs if i == 0 else pad} = ", style="dim" if i else "bold")
         text.append(line + "\n", style="bold green" if i == len(lines) - 1 else "")
     return text
-
-
-def _conv_lines(a: ConvAxis, x: str) -> list[str]:
-    top, bottom = a.padding
-    two_p = f"2·{top}" if top == bottom else f"{top} + {bottom}"
-    sym = "2P" if top == bottom else "P_before + P_after"
-    numerator = a.padded - a.span
-    return [
-        f"⌊({x} + {sym} − D·(K − 1) − 1) / S⌋ + 1",
-        f"⌊({a.size} + {two_p} − {a.dilation}·({a.kernel} − 1) − 1) / {a.stride}⌋ + 1",
-        f"⌊{numerator} / {a.stride}⌋ + 1",
-        f"{numerator // a.stride} + 1",
-        str(a.out),
-    ]
-
-
-def _tconv_lines(a: TransposedAxis, x: str) -> list[str]:
-    return [
-        f"({x} − 1)·S − 2P + D·(K − 1) + output_padding + 1",
-        f"({a.size} − 1)·{a.stride} − 2·{a.padding} + {a.dilation}·({a.kernel} − 1) + {a.output_padding} + 1",
-        str(a.out),
-    ]
-
-
-def _pool_lines(a: PoolAxis, x: str) -> list[str]:
-    lo, hi = ("⌈", "⌉") if a.ceil_mode else ("⌊", "⌋")
-    rounded = a.ceil_out - 1 if a.ceil_mode else a.floor_out - 1
-    lines = [
-        f"{lo}({x} + 2P − D·(K − 1) − 1) / S{hi} + 1",
-        f"{lo}({a.size} + 2·{a.padding} − {a.dilation}·({a.kernel} − 1) − 1) / {a.stride}{hi} + 1",
-        f"{lo}{a.numerator} / {a.stride}{hi} + 1",
-        f"{rounded} + 1",
-    ]
-    if a.ceil_mode and a.dropped:
-        lines.append(f"{a.ceil_out} − 1 (the last window would start in the right padding)")
-    lines.append(str(a.out))
-    return lines
 
 
 def _axis_blocks(axes: Sequence[Any], lines_for: Callable[[Any, str], list[str]]) -> list[Text]:
@@ -129,7 +94,7 @@ def _conv_view(r: ConvReport) -> list[RenderableType]:
                     style="dim",
                 )
             )
-    parts += _axis_blocks(r.axes, _conv_lines)
+    parts += _axis_blocks(r.axes, conv_lines)
     parts.append(_output_line(r.out, r.counts))
     parts += _counts(r.counts, (h.kernel, w.kernel), "H_out·W_out")
     if r.notes:
@@ -154,7 +119,7 @@ def _tconv_view(r: TransposedReport) -> list[RenderableType]:
         ),
         Text(),
     ]
-    parts += _axis_blocks(r.axes, _tconv_lines)
+    parts += _axis_blocks(r.axes, tconv_lines)
     parts.append(_output_line(r.out, r.counts))
     parts += _counts(r.counts, (h.kernel, w.kernel), "H_in·W_in")
     parts.append(Text())
@@ -196,7 +161,7 @@ def _pool_view(r: PoolReport) -> list[RenderableType]:
         ),
         Text(),
     ]
-    parts += _axis_blocks(r.axes, _pool_lines)
+    parts += _axis_blocks(r.axes, pool_lines)
     parts.append(_output_line(r.out, None))
     if r.ceil_mode:
         parts.append(

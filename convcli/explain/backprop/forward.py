@@ -22,7 +22,7 @@ from convcli.explain.backprop.symbols import (
     num,
     sym,
 )
-from convcli.explain.document import Align, Block, Document, Equation, Heading, M, note, para
+from convcli.explain.document import Align, Block, Document, Equation, Heading, M, Matrix, note, para
 from convcli.explain.text import fmt_number as fmt
 from convcli.explain.text import pair_text, paren, sentence
 
@@ -83,7 +83,14 @@ def _same_note(d: Derivation) -> str:
 def operands(d: Derivation) -> Equation:
     """X, K and b side by side, as the walk shows them before using them."""
     b = fmt(d.b[0])
-    return eq(X_, EQ, num(d.x[0]), M("  K", r"\quad K"), EQ, num(d.k[0, 0]), M(f"  b = {b}", rf"\quad b = {b}"))
+    x, k = named(num(d.x[0]), "X"), named(num(d.k[0, 0]), "K")
+    return eq(X_, EQ, x, M("  K", r"\quad K"), EQ, k, M(f"  b = {b}", rf"\quad b = {b}"))
+
+
+def named(m: Matrix, name: str) -> Matrix:
+    """The matrix with each cell named ("X:r,c") for a page, where a Jacobian's entry lights the cells it pairs."""
+    names = tuple(tuple(f"{name}:{r},{c}" for c in range(len(row))) for r, row in enumerate(m.cells))
+    return Matrix(m.cells, names=names)
 
 
 def summary(walk: Walk, doc: Document) -> None:

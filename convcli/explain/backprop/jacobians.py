@@ -42,7 +42,7 @@ def kernel_jacobian(walk: Walk, doc: Document) -> None:
         doc.add(eq(jm, EQ, j_sym))
         doc.add(symbolic_products(walk, "K", jk))
     else:
-        doc.add(eq(jm, EQ, j_sym, EQ, num(computed(d.jac_k))))
+        doc.add(eq(jm, EQ, j_sym, EQ, tied(num(computed(d.jac_k)), jk, walk.shapes["X"], walk.shapes["K"], "K")))
         g_row = d.grad_vec
         doc.add(
             eq(
@@ -76,7 +76,15 @@ def input_jacobian(walk: Walk, doc: Document) -> None:
         doc.add(eq(M("J_X", "J_X"), EQ, j_sym))
         doc.add(symbolic_products(walk, "X", jx))
     else:
-        doc.add(eq(M("J_X", "J_X"), EQ, j_sym, EQ, num(computed(d.jac_x))))
+        doc.add(
+            eq(
+                M("J_X", "J_X"),
+                EQ,
+                j_sym,
+                EQ,
+                tied(num(computed(d.jac_x)), jx, walk.shapes["K"], walk.shapes["X"], "X"),
+            )
+        )
         doc.add(
             eq(
                 M("vec(dL/dO)ᵀ J_X", r"\operatorname{vec}(\tfrac{\partial L}{\partial O})^\top J_X"),
@@ -86,6 +94,22 @@ def input_jacobian(walk: Walk, doc: Document) -> None:
         )
         doc.add(para("Refilled column by column:"))
         doc.add(eq(DX, EQ, num(computed(d.dx_jac)[0])))
+
+
+def tied(m: Matrix, index: np.ndarray, valued: tuple[int, int], columns: tuple[int, int], by: str) -> Matrix:
+    """A Jacobian whose every entry names the two cells it pairs: J_K's entry (row, column) holds the X entry
+    ``index`` names (1-based, row by row; 0 none) and stands in K's column-major column; J_X's holds a K entry
+    and stands in X's column. On a page, hovering the entry lights those cells of X and K."""
+    other = "X" if by == "K" else "K"
+    h = columns[0]
+    ties = []
+    for row in index:
+        line = []
+        for col, v in enumerate(row):
+            where = f"{by}:{col % h},{col // h}"  # vec() is column-major
+            line.append("" if not v else f"{other}:{(int(v) - 1) // valued[1]},{(int(v) - 1) % valued[1]} {where}")
+        ties.append(tuple(line))
+    return Matrix(m.cells, ties=tuple(ties))
 
 
 def too_big(walk: Walk, name: str, rows: int, cols: int, doc: Document) -> bool:
