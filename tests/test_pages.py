@@ -13,6 +13,7 @@ from tests.conftest import invoke
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
+SAMPLES = Path(__file__).parent.parent / "samples"
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +162,66 @@ def test_hovering_a_jacobian_entry_lights_its_cells(opened, tmp_path):
     box = page.query_selector("math").bounding_box()  # MathML laid out by the browser itself
     assert box["width"] > 0
     assert box["height"] > 0
+
+
+APPLY_CASES = [
+    (str(SAMPLES / "chelsea.png"), {"kernel": "sobel"}, [(100, 150), (0, 0), (299, 450), (37, 401)]),
+    (str(SAMPLES / "badge.png"), {"kernel": "gaussian:5"}, [(10, 20), (0, 0), (31, 17)]),
+    ("ramp", {"kernel": "1,2,0;0,-1,3", "mode": "conv", "boundary": "zero", "padding": (3, 1),
+              "stride": (2, 3), "dilation": 2}, [(0, 0), (1, 2), (4, 1)]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("image", "options", "pixels"), APPLY_CASES)
+def test_the_apply_page_explains_any_pixel_as_the_filter_computed_it(opened, tmp_path, image, options, pixels):
+    import numpy as np
+    from PIL import Image
+
+    import convcli
+
+    if image == "ramp":  # odd values, an odd size, so a slip in the index maps or the stride shows
+        image = str(tmp_path / "ramp.png")
+        Image.fromarray((np.arange(11 * 13).reshape(11, 13) * 7 % 251).astype(np.uint8)).save(image)
+    done = convcli.apply(image, output=str(tmp_path / "out.png"), report=str(tmp_path / "p.html"), at=pixels[0],
+                         **options)  # fmt: skip
+    page = opened(tmp_path / "p.html")
+    for r, c in pixels:
+        shown = page.evaluate(f"window.explainAt({r}, {c})")
+        np.testing.assert_allclose(shown, np.atleast_1d(done.report.result.image[r, c]), rtol=1e-5, atol=1e-3)
+        assert page.text_content("#row") == str(r)
+        assert page.text_content("#col") == str(c)
+    np.testing.assert_allclose(page.evaluate(f"window.explainAt({pixels[0][0]}, {pixels[0][1]})"),
+                               np.atleast_1d(done.pixel.value), rtol=1e-5, atol=1e-3)  # fmt: skip
+
+
+def test_the_apply_page_follows_the_keys_and_a_click(opened, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    image, out, html = tmp_path / "in.png", tmp_path / "out.png", tmp_path / "p.html"
+    Image.fromarray((np.arange(16 * 16).reshape(16, 16) % 256).astype(np.uint8)).save(image)
+    assert invoke("apply", image, "-k", "sharpen", "--at", "3,4", "-o", out, "--report", html).exit_code == 0
+    page = opened(html)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")
+    assert (page.text_content("#row"), page.text_content("#col")) == ("4", "5")
+    box = page.locator("#after").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * (10.5 / 16), box["y"] + box["height"] * (2.5 / 16))
+    assert (page.text_content("#row"), page.text_content("#col")) == ("2", "10")
+
+
+def test_apply_report_is_refused_before_anything_is_written(tmp_path):
+    out, html = tmp_path / "out.png", tmp_path / "p.html"
+    no_at = invoke("apply", SAMPLES / "ramp16.png", "-k", "sharpen", "-o", out, "--report", html)
+    assert no_at.exit_code == 2
+    assert "--at" in no_at.output
+    assert not out.exists()
+    html.write_text("kept")
+    exists = invoke("apply", SAMPLES / "ramp16.png", "-k", "sharpen", "--at", "1,1", "-o", out, "--report", html)
+    assert exists.exit_code == 1
+    assert "--force" in exists.output
+    assert not out.exists()
+    assert html.read_text() == "kept"
+    same = invoke("apply", SAMPLES / "ramp16.png", "-k", "sharpen", "--at", "1,1", "-o", out, "--report", out)
+    assert same.exit_code == 2
+    assert not out.exists()

@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from convcli.api._result import Result
+from convcli.api._result import Result, save_text
 from convcli.api._values import PairLike, at_least, choice, numeric_pair, optional_pair
 from convcli.core.errors import ConvcliError, OptionError, ParameterError
 from convcli.core.filters.image import FilterSettings
@@ -79,6 +79,67 @@ class ApplyResult(Result):
         if self.pixel is not None:
             parts.append(views.pixel(self.pixel, len(self.report.input_shape) == 3))
         return Group(*parts)
+
+    def page(self) -> str:
+        """The run as one HTML page: before and after, the pixel of ``--at`` marked and explained, and any other
+        one at a click, computed in the page from the image as the filter saw it (the sums apply --at prints)."""
+        import base64
+
+        import numpy as np
+
+        from convcli import imageio
+        from convcli.core.filters.common import boundary_index
+        from convcli.core.filters.image import premultiplied
+        from convcli.explain.pages import apply_page
+
+        if self.pixel is None:
+            raise OptionError("--report explains a pixel: give --at ROW,COL", "--report")
+        r, k, loaded = self.report, self.report.kernel, self.loaded
+        g = r.result.geometry
+        seen = (
+            loaded.pixels
+            if loaded.alpha is None
+            else premultiplied(loaded.pixels, loaded.alpha / np.float32(loaded.scale))
+        )
+        seen = np.asarray(seen, dtype=np.float32)
+        seen = seen[:, :, None] if seen.ndim == 2 else seen
+        kernels = [k.matrix] if k.y_matrix is None else [k.matrix, k.y_matrix]
+        applied = [m[::-1, ::-1] if r.mode == "conv" else m for m in kernels]
+        h, w = g.in_size
+        divisor = None
+        if self.pixel.divisor is not None:
+            divisor = self._divisor()
+        meta = {
+            "image": r.input, "kernel_name": k.name, "shape": [h, w, seen.shape[2]], "out": list(g.out_size),
+            "stride": list(g.stride), "dilation": list(g.dilation), "pad": [g.padding[0][0], g.padding[1][0]], "magnitude": k.y_matrix is not None,
+            "kernels": [m.tolist() for m in applied], "at": [self.pixel.row, self.pixel.col],
+            "rows": boundary_index(h, *g.padding[0], r.boundary).tolist(),
+            "cols": boundary_index(w, *g.padding[1], r.boundary).tolist(),
+            "channels": ["R", "G", "B"][: seen.shape[2]] if seen.shape[2] == 3 else [],
+            "settings": _settings_line(r, loaded.alpha is not None),
+        }  # fmt: skip
+        whole = bool(np.all((seen >= 0) & (seen <= 255) & (seen == np.round(seen))))  # 8-bit: a quarter the size
+        raw = seen.astype(np.uint8) if whole else seen.astype("<f4")
+        meta["dtype"] = "u8" if whole else "f4"
+        arrays = {"image": base64.b64encode(raw.tobytes()).decode(), "divisor": divisor}
+        before, after = self.before_after()
+        return apply_page(meta, (imageio.png_data_uri(before), imageio.png_data_uri(after)), arrays)
+
+    def _divisor(self) -> str:
+        """The filtered alpha each output pixel's colour sums were divided by, as base64 float32."""
+        import base64
+
+        import numpy as np
+
+        from convcli.core.filters.image import apply_kernel_alpha
+
+        r, loaded = self.report, self.loaded
+        settings = FilterSettings(r.mode, r.boundary, r.result.geometry.padding, r.result.geometry.stride,
+                                  r.result.geometry.dilation)  # fmt: skip
+        k = r.kernel
+        done = apply_kernel_alpha(loaded.pixels, loaded.alpha, loaded.scale, k.matrix, k.y_matrix, False, settings)
+        divisor = np.ones(done.colour.image.shape[:2], dtype=np.float32) if done.divisor is None else done.divisor
+        return base64.b64encode(np.asarray(divisor, dtype="<f4").tobytes()).decode()
 
     def before_after(self) -> tuple[np.ndarray, np.ndarray]:
         """The input and the result as 8-bit pixels, as the files show them."""
@@ -209,6 +270,7 @@ def apply(
     sheet: str | None = None,
     progress: bool = False,
     on_file: Callable[[ApplyReport | FileFailure], None] | None = None,
+    report: str | None = None,
 ) -> ApplyResult | ApplyBatchResult | SheetResult | StackResult:
     """Apply image kernels to images, as ``convcli apply`` does, with its options as keywords (``format`` is its
     --format, ``normalize_kernel`` its --normalize-kernel). ``kernel``: a name, an inline matrix, a file, a
@@ -219,6 +281,8 @@ def apply(
     _check_choices(mode, boundary, display, method, depth, quality, max_pixels)
     from convcli.api._stack import is_stack
 
+    if report is not None and (sheet is not None or is_stack(kernel)):
+        raise OptionError("--report explains one kernel's pixel; it takes no --sheet or kernel stack", "--report")
     if is_stack(kernel):
         return _stack(images, str(kernel), output, (mode, boundary, padding, stride, dilation), at, gray, force)
     kernels = read_kernels(kernel, normalize_kernel)
@@ -244,11 +308,41 @@ def apply(
         return contact_sheet(images[0], kernels, sheet, settings, display, gray, force, max_pixels)
     jobs = plan(images, kernels, output, format)
     writing = _Writing(display, depth, quality, format, gray, force, max_pixels, output is None, filter_alpha)
+    if report is not None:
+        _check_report(report, pixel_at is not None, jobs, images, force)
     if len(jobs) == 1:
         image, chosen, out_path = jobs[0]
         at_pair = None if pixel_at is None or isinstance(pixel_at, str) else pixel_at
-        return filter_file(image, chosen, out_path, settings, writing, at_pair, t_start, progress)
+        done = filter_file(image, chosen, out_path, settings, writing, at_pair, t_start, progress)
+        if report is not None:
+            save_text(report, done.page(), force, images)
+        return done
     return _batch(jobs, settings, writing, progress, on_file)
+
+
+def _settings_line(r: ApplyReport, alpha: bool) -> str:
+    """What the page's numbers were computed under, in the terminal's words."""
+    g = r.result.geometry
+    (top, bottom), (left, right) = g.padding
+    mode = "cross-correlation, the kernel as written" if r.mode == "xcorr" else "convolution, the kernel flipped"
+    line = (
+        f"{mode}; border {r.boundary}; padding top {top}, bottom {bottom}, left {left}, right {right}; "
+        f"stride {g.stride[0]},{g.stride[1]}; dilation {g.dilation[0]},{g.dilation[1]}"
+    )
+    return line + ("; colours premultiplied by alpha, as the filter sees them" if alpha else "")
+
+
+def _check_report(
+    report: str, at: bool, jobs: list[tuple[str, NamedKernel, str]], images: list[str], force: bool
+) -> None:
+    """Refuse a --report that could not be written, before any file is."""
+    from convcli import imageio
+
+    if not at or len(jobs) != 1:
+        raise OptionError("--report explains one pixel of one image: give --at ROW,COL", "--report")
+    if Path(jobs[0][2]).resolve() == Path(report).resolve():
+        raise OptionError("--report and the output image are the same file: name the page x.html", "--report")
+    imageio.refuse_overwrite(report, images, force)
 
 
 def _stack(

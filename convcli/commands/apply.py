@@ -149,6 +149,14 @@ def apply(
             "--sheet", help="One image under every kernel, as a contact sheet (a PNG) with each kernel's matrix."
         ),
     ] = None,
+    report: Annotated[
+        str | None,
+        typer.Option(
+            "--report",
+            help="With --at: the run as one HTML page, the pixel explained and any other at a click.",
+            show_default=False,
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Apply an image kernel to a real image: a filtered file, and what was applied and how.
@@ -181,7 +189,7 @@ def apply(
     result = run(
         images, kernels, output, mode, boundary, given(padding), given(stride), given(dilation), gray, False,
         display, force, filter_alpha, given(at), method, max_pixels, depth, quality, output_format, sheet,
-        progress=True, on_file=on_file,
+        progress=True, on_file=on_file, report=report,
     )  # fmt: skip
     if isinstance(result, SheetResult):
         return _sheet_done(result, show, json_out)
@@ -197,6 +205,8 @@ def apply(
         return
     to_stdout = result.report.output == "standard output"
     emit(result, json_out, err=to_stdout)  # never mix text into an image on stdout
+    if report is not None:
+        err.print(f"{report}: a page to open in any browser; click a pixel there to explain it", highlight=False)
     if show and not json_out:
         _show(result, make_console(stderr=to_stdout))
 

@@ -381,3 +381,128 @@ def _chain_page(report: object) -> str:
         f"<ul>{notes}</ul>" if notes else ""
     )
     return shell(title, body)
+
+
+# --- convcli apply --at: the pixel explained, and any other one at a click --------------------------------------
+
+
+def apply_page(meta: dict[str, Any], images: tuple[str, str], arrays: dict[str, str | None]) -> str:
+    """Before and after, the probed pixel marked and explained (window, kernel, products, sum per channel);
+    a click on either image explains that pixel, computed in the page from the image as the filter saw it
+    (``arrays``: base64 float32 of the image and the divisor; the boundary's index maps come in ``meta``)."""
+    data = {**meta, **arrays}
+    title = f"apply {meta['kernel_name']} to {meta['image']}"
+    zoom = max(1, 320 // max(meta["shape"][:2]))  # a small image drawn large enough to click one pixel
+    widths = (meta["shape"][1] * zoom, meta["out"][1] * meta["stride"][1] * zoom)  # the same scale on both
+    body = f"""<h1>{escape(title)}</h1>
+<p class="muted">{escape(meta["settings"])}. Click either picture (or move the pixel with the arrow keys) to
+explain another output pixel; every number below is computed here from the image as the filter saw it, the same
+sums convcli apply --at prints.</p>
+<div class="grids">
+<figure><figcaption>before</figcaption><div class="pic"><img id="before" alt="the input" src="{images[0]}" style="width: {widths[0]}px">
+<div class="mark" id="mark0"></div></div></figure>
+<figure><figcaption>after</figcaption><div class="pic"><img id="after" alt="the result" src="{images[1]}" style="width: {widths[1]}px">
+<div class="mark" id="mark1"></div></div></figure>
+</div>
+<h2>Output pixel (<span id="row"></span>, <span id="col"></span>)</h2>
+<label>channel <select id="channel" aria-label="channel shown"></select></label>
+<div id="explained"></div>
+<p class="caption" id="sums"></p>
+<script type="application/json" id="data">{_json(data)}</script>"""
+    style = (
+        "<style>.pic { position: relative; display: inline-block; } .pic img { image-rendering: pixelated; "
+        "max-width: 44vw; } .mark { position: absolute; border: 2px solid #e69f00; box-shadow: 0 0 0 1px #000; "
+        "pointer-events: none; } figure { margin: 0; }</style>"
+    )
+    return shell(title, style + body, PROBE)
+
+
+PROBE = r"""
+const D = JSON.parse(document.getElementById('data').textContent);
+const bytes = b64 => { const s = atob(b64), u = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i); return u; };
+const X = D.dtype === 'u8' ? bytes(D.image) : new Float32Array(bytes(D.image).buffer);
+const DIV = D.divisor ? new Float32Array(bytes(D.divisor).buffer) : null;
+const [H, W, C] = D.shape, [HO, WO] = D.out;
+const fmt = v => { const r = Math.round(v * 1e4) / 1e4; return Object.is(r, -0) ? '0' : String(r); };
+let at = D.at.slice();
+const sel = document.getElementById('channel');
+for (let c = 0; c < C; c++) sel.add(new Option(D.channels[c] || String(c), String(c)));
+function explain(r, c) {
+  // each kernel: taps at padded (r·S + m·D, c·S + n·D), read through the boundary's index maps
+  return D.kernels.map(K => {
+    const kh = K.length, kw = K[0].length, sums = new Array(C).fill(0), window = [];
+    for (let m = 0; m < kh; m++) {
+      const row = [];
+      for (let n = 0; n < kw; n++) {
+        const sr = D.rows[r * D.stride[0] + m * D.dilation[0]], sc = D.cols[c * D.stride[1] + n * D.dilation[1]];
+        const px = [];
+        for (let ch = 0; ch < C; ch++) {
+          const v = sr < 0 || sc < 0 ? 0 : X[(sr * W + sc) * C + ch];
+          px.push(v); sums[ch] += v * K[m][n];
+        }
+        row.push(px);
+      }
+      window.push(row);
+    }
+    return { K, window, sums };
+  });
+}
+function totals(parts, r, c) {
+  const out = [];
+  for (let ch = 0; ch < C; ch++) {
+    let v = D.magnitude ? Math.sqrt(parts.reduce((a, p) => a + p.sums[ch] * p.sums[ch], 0)) : parts[0].sums[ch];
+    if (DIV) v = DIV[r * WO + c] > 1e-6 ? v / DIV[r * WO + c] : 0;  // no visible pixel in the window: 0, as apply
+    out.push(v);
+  }
+  return out;
+}
+function table(rows) {
+  return '<table class="cells">' + rows.map(r => '<tr>' + r.map(v => '<td>' + v + '</td>').join('') + '</tr>').join('') + '</table>';
+}
+function show() {
+  const [r, c] = at, ch = Number(sel.value || 0), parts = explain(r, c), t = totals(parts, r, c);
+  document.getElementById('row').textContent = r; document.getElementById('col').textContent = c;
+  document.getElementById('explained').innerHTML = parts.map((p, i) =>
+    '<div class="grids"><div><div class="muted">window' + (parts.length > 1 ? ' (kernel ' + (i ? 'y' : 'x') + ')' : '') + '</div>' +
+    table(p.window.map(row => row.map(px => fmt(px[ch])))) + '</div><div><div class="muted">kernel as applied</div>' +
+    table(p.K.map(row => row.map(fmt))) + '</div><div><div class="muted">products</div>' +
+    table(p.window.map((row, m) => row.map((px, n) => fmt(px[ch] * p.K[m][n])))) + '</div></div>').join('');
+  const sums = parts.map(p => fmt(p.sums[ch]));
+  document.getElementById('sums').textContent = 'sum of products: ' + sums.join(', ') +
+    (D.magnitude ? '  → magnitude √(x² + y²) = ' + fmt(t[ch]) : '') +
+    (DIV ? (DIV[r * WO + c] > 1e-6 ? '  ÷ the filtered alpha ' + fmt(DIV[r * WO + c]) + ' = ' + fmt(t[ch])
+      : '  (no visible pixel in the window: 0)') : '') +
+    '\nvalue at this pixel, every channel: ' + t.map(fmt).join(', ');
+  document.getElementById('sums').setAttribute('data-values', JSON.stringify(t));
+  ['before', 'after'].forEach((id, k) => {
+    const img = document.getElementById(id), m = document.getElementById('mark' + k);
+    const sy = img.clientHeight / img.naturalHeight, sx = img.clientWidth / img.naturalWidth;
+    // on the input, the window's extent (its taps span (K-1)·D + 1); on the result, the one pixel
+    const K = D.kernels[0], before = id === 'before';
+    const rr = before ? r * D.stride[0] - D.pad[0] : r, cc = before ? c * D.stride[1] - D.pad[1] : c;
+    const hh = before ? (K.length - 1) * D.dilation[0] + 1 : 1, ww = before ? (K[0].length - 1) * D.dilation[1] + 1 : 1;
+    Object.assign(m.style, { top: (rr * sy - 2) + 'px', left: (cc * sx - 2) + 'px',
+      width: Math.max(4, ww * sx) + 'px', height: Math.max(4, hh * sy) + 'px' });
+  });
+}
+['before', 'after'].forEach(id => document.getElementById(id).addEventListener('click', e => {
+  const img = e.target, rect = img.getBoundingClientRect();
+  let r = Math.floor((e.clientY - rect.top) / rect.height * img.naturalHeight);
+  let c = Math.floor((e.clientX - rect.left) / rect.width * img.naturalWidth);
+  if (id === 'before') {  // the output whose window is centred nearest the clicked input pixel
+    const K = D.kernels[0], cy = (K.length - 1) * D.dilation[0] / 2, cx = (K[0].length - 1) * D.dilation[1] / 2;
+    r = Math.round((r + D.pad[0] - cy) / D.stride[0]); c = Math.round((c + D.pad[1] - cx) / D.stride[1]);
+  }
+  at = [Math.min(HO - 1, Math.max(0, r)), Math.min(WO - 1, Math.max(0, c))]; show();
+}));
+document.addEventListener('keydown', e => {
+  const step = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[e.key];
+  if (!step || e.target.tagName === 'SELECT') return;
+  e.preventDefault();
+  at = [Math.min(HO - 1, Math.max(0, at[0] + step[0])), Math.min(WO - 1, Math.max(0, at[1] + step[1]))]; show();
+});
+sel.onchange = show;
+window.explainAt = (r, c) => { at = [r, c]; show(); return totals(explain(r, c), r, c); };
+if (document.readyState === 'complete') show(); else window.addEventListener('load', show);
+"""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ParameterError
-from ..shapes import as_pair, conv2d_geometry, resolve_padding
+from ..shapes import Padding, as_pair, conv2d_geometry, resolve_padding
 from .common import boundary_index
 
 
@@ -35,7 +35,7 @@ def explain_pixel(
     col: int,
     mode: str = "xcorr",
     boundary: str = "reflect",
-    padding: int | str | tuple[int, int] = "same",
+    padding: Padding = "same",
     stride: int | tuple[int, int] = 1,
     dilation: int | tuple[int, int] = 1,
 ) -> PixelExplanation:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import ParameterError, ShapeError
 from ..im2col import workspace
-from ..shapes import ConvGeometry, PadPair, as_pair, conv2d_geometry, effective_kernel, resolve_padding
+from ..shapes import ConvGeometry, Padding, PadPair, as_pair, conv2d_geometry, effective_kernel, resolve_padding
 from .blas import single_threaded_blas
 from .choose import choose_method
 from .common import BOUNDARIES, METHODS, OVERFLOW, PaddedImage, Progress, TileFill, all_finite, tiled
@@ -29,7 +29,7 @@ class FilterResult:
 
 
 def resolve_image_padding(
-    padding: int | str | tuple[int, int],
+    padding: Padding,
     kernel: tuple[int, int],
     dilation: tuple[int, int],
     stride: tuple[int, int] = (1, 1),
@@ -48,7 +48,7 @@ class FilterSettings:
 
     mode: str = "xcorr"  # "xcorr" (as CNNs compute) or "conv" (the kernel flipped)
     boundary: str = "reflect"  # numpy.pad's modes, "zero" for constant 0
-    padding: int | str | tuple[int, int] = "same"
+    padding: Padding = "same"  # N, (h, w), "same", "valid" or ((top, bottom), (left, right))
     stride: int | tuple[int, int] = 1
     dilation: int | tuple[int, int] = 1
     method: str = "auto"
@@ -85,7 +85,7 @@ def filter_image(
     kernel: np.ndarray,
     mode: str = "xcorr",
     boundary: str = "reflect",
-    padding: int | str | tuple[int, int] = "same",
+    padding: Padding = "same",
     stride: int | tuple[int, int] = 1,
     dilation: int | tuple[int, int] = 1,
     method: str = "auto",
