@@ -225,3 +225,75 @@ def test_apply_report_is_refused_before_anything_is_written(tmp_path):
     same = invoke("apply", SAMPLES / "ramp16.png", "-k", "sharpen", "--at", "1,1", "-o", out, "--report", out)
     assert same.exit_code == 2
     assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def small_net(tmp_path_factory):
+    model = tmp_path_factory.mktemp("net") / "m.npz"
+    assert invoke("train", "--samples", "120", "--epochs", "1", "--out", model, "--json").exit_code == 0
+    return model
+
+
+def test_the_inspect_page_shows_every_layer_and_says_each_value(opened, tmp_path, small_net):
+    import numpy as np
+
+    import convcli
+
+    html = tmp_path / "inside.html"
+    result = invoke("inspect", small_net, SAMPLES / "scene.png", "-o", html)
+    assert result.exit_code == 0, result.output
+    report = convcli.inspect(str(small_net), str(SAMPLES / "scene.png")).report
+    page = opened(html)
+    shown = {r.get_attribute("data-class"): float(r.query_selector("[data-p]").get_attribute("data-p"))
+             for r in page.query_selector_all("tr[data-class]")}  # fmt: skip
+    assert shown == dict(zip(report.classes, report.probabilities.tolist(), strict=True))
+    for layer in report.layers[:-1]:
+        if layer.spatial:
+            assert len(page.query_selector_all(f'img[data-layer="{layer.index}"]')) == layer.shape[0]
+        else:
+            assert len(page.query_selector_all(f'span[data-layer="{layer.index}"]')) == layer.shape[0]
+    rng = np.random.default_rng(0)
+    for layer in (layer for layer in report.layers[:-1] if layer.spatial):
+        c, h, w = layer.shape
+        ch, i, j = int(rng.integers(c)), int(rng.integers(h)), int(rng.integers(w))
+        found = page.locator(f'img[data-layer="{layer.index}"][data-channel="{ch}"]')
+        found.scroll_into_view_if_needed()
+        box = found.bounding_box()
+        page.mouse.move(box["x"] + box["width"] * (j + 0.5) / w, box["y"] + box["height"] * (i + 0.5) / h)
+        assert float(page.get_attribute("#probe", "data-value")) == pytest.approx(layer.values[ch, i, j], rel=1e-6)
+    flat = next(layer for layer in report.layers if not layer.spatial)
+    page.hover(f'span[data-layer="{flat.index}"][data-index="5"]')
+    assert float(page.get_attribute("#probe", "data-value")) == pytest.approx(flat.values[5], rel=1e-6)
+    page.focus('img[data-layer="0"][data-channel="1"]')  # the keys: focus a map, move its cell
+    for key in ("ArrowDown", "ArrowDown", "ArrowRight"):
+        page.keyboard.press(key)
+    assert float(page.get_attribute("#probe", "data-value")) == pytest.approx(
+        report.layers[0].values[1, 2, 1], rel=1e-6
+    )
+    page.focus('img[data-layer="saliency"]')
+    assert float(page.get_attribute("#probe", "data-value")) == pytest.approx(report.saliency[0, 0], rel=1e-6)
+
+
+def test_a_notebook_shows_the_pages_and_they_play_there(opened, tmp_path):
+    # issue 28: the results' _repr_html_ are the same pages; here a real kernel makes the outputs and a browser
+    # shows them as a notebook front end does (each output's HTML in the document), then the keys step the player
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    cells = ["import convcli", "convcli.animate(H=5, K=3, stride=2, padding=1)", "convcli.backprop(verbose=True)"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    shown = [out["data"]["text/html"] for cell in notebook.cells[1:] for out in cell.outputs]
+    (tmp_path / "notebook.html").write_text("<!DOCTYPE html><html><body>" + "".join(shown) + "</body></html>")
+    page = opened(tmp_path / "notebook.html")
+    player, walk = (page.frame_locator("iframe").nth(k) for k in (0, 1))
+    assert player.locator("[data-frame]").get_attribute("data-frame") == "1"
+    player.locator("[data-frame]").click()  # as a reader does: click into the frame, then the keys
+    page.keyboard.press("ArrowRight")
+    assert player.locator("[data-frame]").get_attribute("data-frame") == "2"
+    frames = json.loads(invoke("animate", "--H", "5", "--K", "3", "--stride", "2", "--padding", "1", "--json").stdout)
+    lit = player.locator('[data-grid="output"][data-lit]')
+    assert [int(lit.get_attribute("data-row")), int(lit.get_attribute("data-col"))] == frames["frames"][1]["output"]
+    box = walk.locator("math").first.bounding_box()
+    assert box["width"] > 0
+    assert box["height"] > 0

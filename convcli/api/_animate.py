@@ -58,6 +58,12 @@ class AnimationResult(Result):
         """For a notebook: the animation as an SVG that plays by itself (no script)."""
         return f'<div class="convcli-animation">{self.svg()}</div>'
 
+    @property
+    def page_height(self) -> int:  # type: ignore[override]
+        """The page's height in a notebook: its controls and caption and the taller grid's rows of cells."""
+        rows = max(len(self.figure.roles), self.figure.output_size[0])
+        return min(1400, 360 + 36 * rows)
+
     def page(self) -> str:
         """The animation as one HTML page: the grids as cells, a player, keys, what each cell reads or feeds."""
         from convcli.explain.pages import animation_page

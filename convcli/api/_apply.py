@@ -80,7 +80,13 @@ class ApplyResult(Result):
             parts.append(views.pixel(self.pixel, len(self.report.input_shape) == 3))
         return Group(*parts)
 
-    def page(self) -> str:
+    page_height = 900
+
+    def page(self) -> str | None:
+        """The run as one HTML page when a pixel was explained (``at``), else None: see ``explained_page``."""
+        return None if self.pixel is None else self.explained_page()
+
+    def explained_page(self) -> str:
         """The run as one HTML page: before and after, the pixel of ``--at`` marked and explained, and any other
         one at a click, computed in the page from the image as the filter saw it (the sums apply --at prints)."""
         import base64
@@ -315,7 +321,7 @@ def apply(
         at_pair = None if pixel_at is None or isinstance(pixel_at, str) else pixel_at
         done = filter_file(image, chosen, out_path, settings, writing, at_pair, t_start, progress)
         if report is not None:
-            save_text(report, done.page(), force, images)
+            save_text(report, done.explained_page(), force, images)
         return done
     return _batch(jobs, settings, writing, progress, on_file)
 

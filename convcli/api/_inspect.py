@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from convcli.api._result import Result
+from convcli.api._result import Result, save_text
 from convcli.core.errors import OptionError
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ class InspectResult(Result):
     report: InspectReport
     layer: int | None = None
     written: tuple[str, ...] = ()
+    model: str = ""
 
     def to_json(self) -> dict[str, object]:
         data = self.report.to_json()
@@ -36,9 +37,56 @@ class InspectResult(Result):
             return views.overview(self.report, colour, width)
         return views.one_layer(self.report, self.layer, colour, width)
 
+    page_height = 900
+
+    def page(self) -> str:
+        """One HTML page: the image and its saliency, the probabilities, every layer's maps on its colour scale,
+        each map cell's value on hover (the values are the forward pass's, carried as float32)."""
+        import base64
+
+        import numpy as np
+
+        from convcli import imageio
+        from convcli.core.display import diverging_colours
+        from convcli.explain.pages import inspect_page
+
+        r = self.report
+
+        def packed(values: np.ndarray) -> str:
+            return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode()
+
+        layers: list[dict[str, object]] = []
+        for layer in r.layers[:-1] if len(r.layers) > 1 else r.layers:  # the last is the logits: the table says it
+            summary = layer.to_json()
+            entry: dict[str, object] = {
+                "index": layer.index, "name": layer.name, "shape": list(layer.shape), "scale": layer.scale,
+                "min": summary["min"], "max": summary["max"], "zero": summary["zero_fraction"],
+                "values": packed(layer.values), "maps": [], "colours": [],
+            }  # fmt: skip
+            colours = diverging_colours(layer.values, layer.scale)
+            if layer.spatial:
+                entry["maps"] = [imageio.png_data_uri(m) for m in colours]
+            else:
+                entry["colours"] = [f"rgb({a},{b},{c})" for a, b, c in colours.reshape(-1, 3).tolist()]
+            layers.append(entry)
+        grey, hot = r.pictures()
+        meta = {
+            "model": self.model, "image": r.image, "network": ", ".join(layer.name for layer in r.layers),
+            "label": r.classes[r.label], "size": list(r.saliency.shape),
+            "probabilities": [(name, float(p), float(z)) for name, p, z in
+                              zip(r.classes, r.probabilities, r.layers[-1].values, strict=True)],
+            "saliency": {"shape": list(r.saliency.shape), "values": packed(r.saliency)},
+            "saliency_max": float(r.saliency.max()),
+        }  # fmt: skip
+        pictures = {"input": imageio.png_data_uri(grey), "saliency": imageio.png_data_uri(hot)}
+        return inspect_page(meta, pictures, layers)
+
     def save(self, path: str, force: bool = False) -> str:
-        """A folder of PNG grids (every layer's maps, the saliency); .json, .html or .txt as every result."""
-        if path.lower().endswith((".json", ".html", ".txt")):
+        """A folder of PNG grids (every layer's maps, the saliency); x.html the page; .json or .txt as every
+        result."""
+        if path.lower().endswith(".html"):
+            return save_text(path, self.page(), force)
+        if path.lower().endswith((".json", ".txt")):
             return super().save(path, force)
         from convcli import imageio
 
@@ -70,8 +118,11 @@ def inspect(
         from convcli.core.checkpoint import ModelFileError
 
         raise ModelFileError(f"{model} gives non-finite probabilities: its weights overflow on this image")
+    if output is not None and output.lower().endswith(".html"):  # one page instead of a folder of PNGs
+        done = InspectResult(report, layer, (), model)
+        return InspectResult(report, layer, (done.save(output, force),), model)
     written = imageio.save_inspection(output, report, force) if output is not None else []
-    return InspectResult(report, layer, tuple(written))
+    return InspectResult(report, layer, tuple(written), model)
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,19 @@ class Result(ABC):
 
         return renderable_html(self.renderable(100, True), 100)
 
+    def page(self) -> str | None:
+        """The result as one interactive HTML page (its script inline, no request), or None where it has none."""
+        return None
+
+    page_height = 640  # pixels a notebook gives the page's frame before it scrolls (the frame can be resized)
+
     def _repr_html_(self) -> str:
-        return self.html()
+        """In a notebook: the result's page in a frame of its own (its script runs there, sandboxed: it cannot
+        reach the notebook), or its static HTML where it has no page."""
+        made = self.page()
+        if made is None:
+            return self.html()
+        return framed(made, type(self).__name__.removesuffix("Result"), self.page_height)
 
     def text(self, width: int = 100) -> str:
         """The result as plain text, as the command prints it piped."""
@@ -64,7 +75,8 @@ class Result(ABC):
         if suffix == ".json":
             return json.dumps(self.to_json(), indent=2) + "\n"
         if suffix == ".html":
-            return page(type(self).__name__.removesuffix("Result"), self.html())
+            made = self.page()
+            return made if made is not None else page(type(self).__name__.removesuffix("Result"), self.html())
         return self.text()
 
 
@@ -86,4 +98,15 @@ def page(title: str, body: str) -> str:
         f"<title>convcli {escape(title)}</title>\n"
         "<style>body { font-family: system-ui, sans-serif; margin: 2rem; color: #1e1e1e; background: #fff }</style>\n"
         f"</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def framed(document: str, title: str, height: int) -> str:
+    """A whole page shown inside a notebook's output: an iframe holding it as srcdoc; scripts may run in it but
+    it keeps an origin of its own (no allow-same-origin), so it cannot touch the notebook around it."""
+    from html import escape
+
+    return (
+        f'<iframe srcdoc="{escape(document, quote=True)}" title="convcli {escape(title)}" sandbox="allow-scripts" '
+        f'style="width: 100%; height: {height}px; border: 1px solid #9a9a9a; resize: vertical"></iframe>'
     )

@@ -21,6 +21,9 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
   # every layer's maps and the saliency as PNG files
   convcli inspect model.npz samples/scene.png -o inside
 
+  # all of it as one page to open in a browser (hover a map to read its values)
+  convcli inspect model.npz samples/scene.png -o inside.html
+
   # training replayed: the first layer's filters forming, epoch by epoch
   convcli train --epochs 3 --snapshots 24 --out replay.npz
   convcli inspect replay.npz --timeline -o replay.gif
@@ -39,7 +42,10 @@ def inspect(
     output: Annotated[
         str | None,
         typer.Option(
-            "--output", "-o", help="A folder for each layer's maps and the saliency as PNG grids.", show_default=False
+            "--output",
+            "-o",
+            help="A folder for each layer's maps and the saliency as PNG grids, or x.html: all of it as one page.",
+            show_default=False,
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace PNG files already in the -o folder.")] = False,
@@ -73,4 +79,7 @@ def inspect(
     if result.written and not json_out:
         from convcli.render import make_console
 
-        make_console().print(f"\nwrote {len(result.written)} PNG files to {Path(output or '.')}", style="dim")
+        if str(output).lower().endswith(".html"):
+            make_console(stderr=True).print(f"{output}: a page to open in any browser", highlight=False)
+        else:
+            make_console().print(f"\nwrote {len(result.written)} PNG files to {Path(output or '.')}", style="dim")

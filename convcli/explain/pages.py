@@ -506,3 +506,140 @@ sel.onchange = show;
 window.explainAt = (r, c) => { at = [r, c]; show(); return totals(explain(r, c), r, c); };
 if (document.readyState === 'complete') show(); else window.addEventListener('load', show);
 """
+
+
+# --- inspect: one image through a trained network ----------------------------------------------------
+
+
+def inspect_page(meta: dict[str, Any], pictures: dict[str, str], layers: list[dict[str, Any]]) -> str:
+    """The image and its saliency, the probabilities, and every layer's maps on that layer's own colour scale.
+
+    ``pictures``: data: addresses of the input and the saliency; ``layers``: per layer its name, shape, scale,
+    range, each channel's map as a data: address (``maps``) and the values as base64 float32 (``values``), so
+    a hovered or focused map cell says its number."""
+    title = f"inspect {meta['model']} on {meta['image']}"
+    probs = '<tr><th scope="col">class</th><th scope="col">logit</th><th scope="col" colspan="2">probability</th></tr>'
+    probs += "".join(
+        f'<tr{" class=best" if name == meta["label"] else ""} data-class="{escape(name)}"><th scope="row">'
+        f'{escape(name)}</th><td class="num">{z:.4g}</td><td class="num" data-p="{p!r}">{p:.4f}</td>'
+        f'<td class="barcell"><div class="bar" style="width: {100 * p:.2f}%"></div></td></tr>'
+        for name, p, z in meta["probabilities"]
+    )
+    size = meta["size"]
+    zoom = max(1, 224 // max(size))
+    body = [
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="muted">{escape(meta["network"])}. Predicted <strong>{escape(meta["label"])}</strong>. '
+        "Hover a map (or Tab to it and move with the arrow keys) to read its value at a cell; blue is negative, "
+        "white 0, red positive, each layer on its own scale.</p>",
+        '<div class="grids">',
+        f"<figure><figcaption>the image as the network sees it ({size[0]}×{size[1]})</figcaption>"
+        f'<img class="map" alt="the input" src="{pictures["input"]}" style="width: {size[1] * zoom}px"></figure>',
+        f"<figure><figcaption>saliency |d logit / d pixel| of {escape(meta['label'])}</figcaption>"
+        f'<img class="map" data-layer="saliency" data-channel="0" tabindex="0" alt="the saliency" '
+        f'src="{pictures["saliency"]}" style="width: {size[1] * zoom}px">'
+        f'<div class="scale hot" aria-hidden="true"></div><div class="ends"><span>0</span>'
+        f"<span>{meta['saliency_max']:.4g}</span></div></figure>",
+        f'<figure><figcaption>probabilities</figcaption><table class="plain probs">{probs}</table></figure>',
+        "</div>",
+        '<p class="caption" id="probe" aria-live="polite">&nbsp;</p>',
+    ]
+    for layer in layers:
+        body.append(_layer_section(layer))
+    data = {"layers": {str(layer["index"]): _layer_data(layer) for layer in layers}, "saliency": meta["saliency"]}
+    body.append(f'<script type="application/json" id="data">{_json(data)}</script>')
+    style = (
+        "<style>img.map { image-rendering: pixelated; display: block; border: 1px solid var(--line); }"
+        " .maps { display: flex; flex-wrap: wrap; gap: 0.4rem; } .maps figure { margin: 0; }"
+        " .maps figcaption { font-size: 0.8rem; color: var(--muted); } figure { margin: 0; }"
+        " .scale { height: 0.7rem; width: 12rem; border: 1px solid var(--line); margin-top: 0.3rem;"
+        " background: linear-gradient(to right, rgb(0,0,255), rgb(255,255,255), rgb(255,0,0)); }"
+        " .scale.hot { background: linear-gradient(to right, #000, #f00, #ff0, #fff); }"
+        " .ends { display: flex; justify-content: space-between; width: 12rem; font-size: 0.8rem; }"
+        " .probs .bar { height: 0.8rem; background: var(--current); } .probs .barcell { width: 10rem; }"
+        " .probs tr.best th { font-weight: bold; } td.num { font-variant-numeric: tabular-nums; }"
+        " .strip { display: flex; flex-wrap: wrap; gap: 1px; max-width: 60rem; }"
+        " .strip span { width: 0.9rem; height: 0.9rem; border: 1px solid var(--line); }"
+        " img.map.probed, .strip span.probed { outline: 2px solid var(--lit); }</style>"
+    )
+    return shell(title, style + "\n".join(body), INSPECT)
+
+
+def _layer_section(layer: dict[str, Any]) -> str:
+    shape = "×".join(str(s) for s in layer["shape"])
+    head = (
+        f'<section aria-label="layer {layer["index"]}"><h2>{layer["index"]} {escape(layer["name"])} '
+        f'<span class="muted">→ {shape}</span></h2><p class="muted">values {layer["min"]:.4g} .. {layer["max"]:.4g}, '
+        f"{layer['zero']:.0%} zero; colour scale ±{layer['scale']:.4g}</p>"
+        f'<div class="scale" aria-hidden="true"></div><div class="ends"><span>−{layer["scale"]:.4g}</span><span>0</span>'
+        f"<span>+{layer['scale']:.4g}</span></div>"
+    )
+    if layer["maps"]:
+        h, w = layer["shape"][1:]
+        zoom = max(1, 84 // max(h, w))
+        maps = "".join(
+            f'<figure><figcaption>c{c}</figcaption><img class="map" data-layer="{layer["index"]}" data-channel="{c}" '
+            f'tabindex="0" alt="layer {layer["index"]} channel {c}" src="{uri}" style="width: {w * zoom}px"></figure>'
+            for c, uri in enumerate(layer["maps"])
+        )
+        return f'{head}<div class="maps">{maps}</div></section>'
+    cells = "".join(
+        f'<span data-layer="{layer["index"]}" data-index="{i}" tabindex="0" style="background: {colour}" '
+        f'aria-label="feature {i}"></span>'
+        for i, colour in enumerate(layer["colours"])
+    )
+    return f'{head}<div class="strip">{cells}</div></section>'
+
+
+def _layer_data(layer: dict[str, Any]) -> dict[str, Any]:
+    return {"name": layer["name"], "shape": layer["shape"], "values": layer["values"]}
+
+
+INSPECT = r"""
+const D = JSON.parse(document.getElementById('data').textContent);
+const floats = b64 => { const s = atob(b64), u = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i); return new Float32Array(u.buffer); };
+const V = {};
+for (const k in D.layers) V[k] = floats(D.layers[k].values);
+V.saliency = floats(D.saliency.values);
+const probe = document.getElementById('probe');
+let held = null;  // the focused map and its cell: [element, i, j]
+function say(el, i, j) {
+  document.querySelectorAll('.probed').forEach(e => e.classList.remove('probed'));
+  el.classList.add('probed');
+  const key = el.dataset.layer, sal = key === 'saliency';
+  const shape = sal ? [1].concat(D.saliency.shape) : D.layers[key].shape;
+  let v, where;
+  if (el.dataset.index !== undefined) { v = V[key][Number(el.dataset.index)]; where = 'feature ' + el.dataset.index; }
+  else {
+    const c = Number(el.dataset.channel), [, h, w] = shape;
+    v = V[key][(c * h + i) * w + j]; where = (sal ? '' : 'channel ' + c + ', ') + 'row ' + i + ', col ' + j;
+  }
+  const name = sal ? 'saliency' : 'layer ' + key + ' ' + D.layers[key].name;
+  probe.textContent = name + ', ' + where + ': ' + Number(v.toPrecision(6));
+  probe.dataset.value = String(v);
+}
+function cellAt(el, e) {
+  const r = el.getBoundingClientRect(), key = el.dataset.layer;
+  const [h, w] = key === 'saliency' ? D.saliency.shape : D.layers[key].shape.slice(1);
+  return [Math.min(h - 1, Math.floor((e.clientY - r.top) / r.height * h)),
+          Math.min(w - 1, Math.floor((e.clientX - r.left) / r.width * w))];
+}
+document.querySelectorAll('img[data-layer]').forEach(el => {
+  el.addEventListener('mousemove', e => { const [i, j] = cellAt(el, e); say(el, i, j); });
+  el.addEventListener('focus', () => { held = [el, 0, 0]; say(el, 0, 0); });
+});
+document.querySelectorAll('.strip span').forEach(el => {
+  el.addEventListener('mouseenter', () => say(el, 0, 0));
+  el.addEventListener('focus', () => say(el, 0, 0));
+});
+document.addEventListener('keydown', e => {
+  const step = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[e.key];
+  if (!step || !held || document.activeElement !== held[0]) return;
+  e.preventDefault();
+  const key = held[0].dataset.layer;
+  const [h, w] = key === 'saliency' ? D.saliency.shape : D.layers[key].shape.slice(1);
+  held[1] = Math.min(h - 1, Math.max(0, held[1] + step[0])); held[2] = Math.min(w - 1, Math.max(0, held[2] + step[1]));
+  say(held[0], held[1], held[2]);
+});
+"""
