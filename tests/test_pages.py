@@ -297,3 +297,90 @@ def test_a_notebook_shows_the_pages_and_they_play_there(opened, tmp_path):
     box = walk.locator("math").first.bounding_box()
     assert box["width"] > 0
     assert box["height"] > 0
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _settled(page, before=None, seconds=20.0):
+    """A screenshot of the page once its screen stops changing (and differs from ``before``, if given)."""
+    import time
+
+    last, end = None, time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(0.4)
+        shot = page.screenshot()
+        if shot == last and shot != before:
+            return shot
+        last = shot
+    return last
+
+
+def test_the_explorer_served_to_a_browser_answers_keys_and_stops_whole(browser, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("textual_serve", reason="textual-serve is not installed (pip install 'convcli[web]')")
+    port = _free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "convcli",
+        "explore",
+        "--shape",
+        "--H",
+        "5",
+        "--K",
+        "3",
+        "--serve",
+        "--port",
+        str(port),
+    ]
+    server = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                              start_new_session=True, cwd=tmp_path)  # fmt: skip
+    try:
+        said = server.stderr.readline()
+        assert f"served at http://127.0.0.1:{port}" in said
+        assert "this machine only" in said
+        page = browser.new_page(viewport={"width": 1000, "height": 640})
+        requests = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(f"http://127.0.0.1:{port}/")
+        first = _settled(page, before=page.screenshot())
+        page.mouse.click(500, 300)
+        page.keyboard.press("+")  # the arithmetic screen: the input one row taller
+        assert _settled(page, before=first) != first
+        assert all(url.startswith(f"http://127.0.0.1:{port}/") for url in requests), requests
+        server.send_signal(signal.SIGINT)  # Ctrl-C, to the server alone: it must end its tabs' explorers itself
+        server.wait(timeout=20)
+        page.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # every process of the server's session is gone
+            try:
+                os.killpg(server.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("a process of explore --serve outlived it")
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        server.stderr.close()
+
+
+def test_the_served_command_is_explore_without_the_serving_options():
+    from convcli.tui.serve import served_command
+
+    line = served_command(["explore", "--shape", "--serve", "--port", "9000", "--host=0.0.0.0", "--H", "5"])
+    assert line.endswith("-m convcli explore --shape --H 5")
+    assert line.startswith("exec ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
@@ -52,6 +53,9 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
   # random numbers, with a stride and padding
   convcli explore --backprop --random --H 5 --K 3 --stride 2 --padding 1
 
+  # the same explorer in a browser tab (pip install 'convcli[web]'); Ctrl-C stops it
+  convcli explore --shape --H 7 --K 3 --serve --port 8000
+
 Keys are listed at the bottom of each screen; 1, 2 and 3 switch screens, q quits.
 """
 
@@ -95,6 +99,13 @@ def explore(
         int, typer.Option("--groups", min=1, help="The arithmetic screen: groups of channels each filter reads.")
     ] = 1,
     mode: Annotated[Mode, typer.Option("--mode", help="xcorr or conv, for the playground and backprop.")] = "xcorr",
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Serve the explorer to a browser tab (pip install 'convcli[web]').")
+    ] = False,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="With --serve: the port.")] = 8000,
+    host: Annotated[
+        str, typer.Option("--host", help="With --serve: the address to listen on; 0.0.0.0 lets your network in.")
+    ] = "127.0.0.1",
 ) -> None:
     """Explore convolutions in a full-screen terminal app, on the same checked core.
 
@@ -104,10 +115,7 @@ def explore(
     output, and which cells each output reads, each input feeds and each weight touches. The backprop
     screen (--backprop): the walk of convcli backprop page by page, and each gradient cell by cell.
     """
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise typer.BadParameter(
-            "explore is a full-screen app: run it in a terminal, not piped", param_hint="'explore'"
-        )
+    web = _where_it_runs(serve, port, host)
     if image is None and not (shape or backprop):
         raise typer.BadParameter(
             "give an IMAGE for the kernel playground, or --shape or --backprop", param_hint="IMAGE"
@@ -143,10 +151,41 @@ def explore(
     from convcli.tui.app import ExploreApp
 
     first = "shape" if shape else "backprop" if backprop else "play"
+    if serve:
+        return _serve(host, port)
     app = ExploreApp(makers, first)
+    if web:
+        from convcli.tui.serve import exit_with_server
+
+        exit_with_server()
     app.run()
-    for line in app.farewell():
-        typer.echo(line)
+    if not web:  # under the web driver, standard output is the server's channel
+        for line in app.farewell():
+            typer.echo(line)
+
+
+def _where_it_runs(serve: bool, port: int, host: str) -> bool:
+    """Refuse what cannot run; True in a tab of explore --serve (Textual's web driver, no terminal)."""
+    if not serve and (port != 8000 or host != "127.0.0.1"):
+        raise typer.BadParameter("--port and --host go with --serve", param_hint="'--port'")
+    web = "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
+    if not serve and not web and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise typer.BadParameter(
+            "explore is a full-screen app: run it in a terminal, not piped (or serve it: --serve)",
+            param_hint="'explore'",
+        )
+    return web
+
+
+def _serve(host: str, port: int) -> None:
+    """Serve this explore (its options as given, checked above) until Ctrl-C; each tab runs its own."""
+    from convcli.tui.serve import serve, served_command
+
+    where = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    local = host in ("127.0.0.1", "localhost", "::1")
+    reach = "this machine only" if local else f"anyone who can reach {host}"
+    say = [f"convcli explore is served at {where} ({reach}).", "Open it in a browser; Ctrl-C stops it."]
+    serve(served_command(sys.argv[1:]), host, port, say)
 
 
 def _playground(image: str, kernel: str, at: PairArg | None, mode: str) -> Callable[[], Screen[None]]:
