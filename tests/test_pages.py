@@ -384,3 +384,87 @@ def test_the_served_command_is_explore_without_the_serving_options():
     line = served_command(["explore", "--shape", "--serve", "--port", "9000", "--host=0.0.0.0", "--H", "5"])
     assert line.endswith("-m convcli explore --shape --H 5")
     assert line.startswith("exec ")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--H", "11", "--K", "2", "--stride", "3"],
+        ["--H", "9", "--W", "12", "--K", "3", "--stride", "2", "--padding", "1", "--dilation", "2"],
+        ["--H", "10", "--K", "3", "--stride", "4", "--padding", "1"],
+        ["--H", "11", "--K", "2", "--stride", "3", "--pool", "avg"],
+        ["--H", "7", "--W", "6", "--K", "3", "--stride", "2", "--pool", "max", "--ceil-mode"],
+        ["--H", "4", "--K", "3", "--stride", "2", "--padding", "1", "--transposed"],
+    ],
+)
+def test_the_shape_page_works_the_formulas_and_marks_what_no_window_reads(opened, tmp_path, args):
+    html = invoke("shape", *args, "--format", "html").stdout
+    (tmp_path / "s.html").write_text(html)
+    data = json.loads(invoke("shape", *args, "--json").stdout)
+    page = opened(tmp_path / "s.html")
+    for formula in page.query_selector_all("math"):  # MathML laid out by the browser itself
+        box = formula.bounding_box()
+        assert box["width"] > 0
+        assert box["height"] > 0
+    assert f"→ output {data['H_out']}×{data['W_out']}" in page.text_content("h1")
+    if data["kind"] == "tconv":
+        return
+    for name, axis in (("row", data["axes"]["H"]), ("column", data["axes"]["W"])):
+        size, k, s, d = axis["size"], axis["kernel"], axis["stride"], axis["dilation"]
+        p = axis["padding"][0] if isinstance(axis["padding"], list) else axis["padding"]
+        out = data["H_out"] if name == "row" else data["W_out"]
+        read = {i * s - p + m * d for i in range(out) for m in range(k)}  # a literal loop over the windows
+        unread = [r for r in range(size) if r not in read]
+        cells = page.query_selector_all(f'td[data-grid="input"][data-{name}]')
+        assert len(cells) == size
+        marked = [int(c.get_attribute(f"data-{name}")) for c in cells if "zero" in c.get_attribute("class")]
+        assert marked == unread
+    if data["kind"] == "conv":
+        table = page.text_content("table.plain")
+        assert f"{data['frameworks']['pytorch']['H_out']} × {data['frameworks']['pytorch']['W_out']}" in table
+
+
+def test_the_chain_page_is_the_chain_table(opened, tmp_path):
+    args = ["--H", "16", "--layers", "conv3s2p1c4,tconv3s2p1op1c4,pool2", "--in-channels", "1"]
+    (tmp_path / "c.html").write_text(invoke("shape", *args, "--format", "html").stdout)
+    data = json.loads(invoke("shape", *args, "--json").stdout)
+    page = opened(tmp_path / "c.html")
+    rows = [[td.text_content() for td in tr.query_selector_all("td")] for tr in page.query_selector_all("table tr")][1:]
+    assert [r[1] for r in rows] == ["input"] + [layer["layer"] for layer in data["layers"]]
+    assert rows[2][3] == "3–5"  # the transposed convolution's fields alternate (issue 24)
+    assert rows[3][3] == "5"
+    assert f"{data['params']:,} parameters" in page.text_content("body")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--H", "4", "--K", "3", "--stride", "2", "--grad"],
+        ["--H", "5", "--K", "3", "--stride", "2", "--padding", "1", "--dilation", "2", "--grad"],
+        ["--H", "5", "--W", "4", "--K", "2", "--padding", "1", "--grad"],
+    ],
+)
+def test_the_gradient_page_lights_each_dx_cell_and_the_terms_it_gathers(opened, tmp_path, args):
+    # --grad: the left grid is dL/dX (data-grid "input", the cell being built lit), the right dL/dO (the
+    # terms gathered lit), in the coordinates --json's frames give
+    assert invoke("animate", *args, "-o", tmp_path / "g.html").exit_code == 0
+    frames = json.loads(invoke("animate", *args, "--json").stdout)
+    page = opened(tmp_path / "g.html")
+    for frame in frames["frames"]:
+        assert _lit(page, "input") == [tuple(frame["dx"])]
+        assert set(_lit(page, "output")) == {tuple(g["dL_dO"]) for g in frame["gathers"]}
+        page.keyboard.press("ArrowRight")
+
+
+def test_the_grouped_page_lights_the_planes_of_the_filters_group(opened, tmp_path):
+    args = ["--H", "4", "--K", "3", "--padding", "1", "--channels", "4", "--filters", "4", "--groups", "2"]
+    assert invoke("animate", *args, "-o", tmp_path / "g.html").exit_code == 0
+    frames = json.loads(invoke("animate", *args, "--json").stdout)
+    page = opened(tmp_path / "g.html")
+    for number, frame in enumerate(frames["frames"], start=1):
+        if number % 7 == 1:  # every seventh frame: through each filter of both groups
+            lit = {c for c in _lit(page, "input") if 0 <= c[1] < 4 and 0 <= c[2] < 4}
+            assert lit == {tuple(c) for c in frame["reads"]}
+            assert {c[0] for c in lit} == ({0, 1} if frame["output"][0] < 2 else {2, 3})
+            assert _lit(page, "output") == [tuple(frame["output"])]
+        page.keyboard.press("ArrowRight")

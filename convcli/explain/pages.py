@@ -38,7 +38,7 @@ td.out { background: var(--empty); } td.out.written { background: var(--written)
 td.out:not(.written):not([data-lit]) .v { visibility: hidden; }
 td[data-lit] { background: var(--lit); color: #000; } td.padding[data-lit] { background: #f3cf80; } td.out[data-lit] { background: var(--current); color: #fff; }
 td.tied { outline: 3px solid var(--tie); outline-offset: -3px; }
-td.kernel { background: var(--pad); }
+td.kernel { background: var(--pad); } tr.plane td { border-top: 4px solid var(--fg); }
 table.plain { border-collapse: collapse; margin: 0.5rem 0; } table.plain td, table.plain th { border: 1px solid var(--line);
   padding: 0.2rem 0.6rem; text-align: left; }
 .grids { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 1rem; }
@@ -131,7 +131,9 @@ def _output_table(fig: Figure) -> str:
             kind = "zero" if zero else "out" + ("" if fig.view == "windows" else " written")
             attrs = _attributes("output", _output_coordinates(fig, i, j))
             cells.append(f'<td class="{kind}" id="o{i}_{j}" {attrs}><span class="v">{escape(value)}</span></td>')
-        rows.append("<tr>" + "".join(cells) + "</tr>")
+        plane = fig.sizes[1][1] if fig.sizes is not None and len(fig.sizes[1]) == 3 else 0
+        start = plane and i and i % plane == 0  # the filters' planes stacked: a rule where each begins
+        rows.append(('<tr class="plane">' if start else "<tr>") + "".join(cells) + "</tr>")
     return f'<table class="cells" aria-label="{escape(fig.labels[1])}">' + "".join(rows) + "</table>"
 
 
@@ -319,11 +321,13 @@ def shape_page(report: object) -> str:
         parts.append(mathml(_tex(lhs + " = " + " = ".join(lines)), display=True))
     if isinstance(report, sr.ConvReport):
         parts.append(_frameworks(report.frameworks))
+    if isinstance(report, sr.ConvReport | sr.PoolReport):  # the input rows and columns no window reads
         from convcli.core.shapes import Unread, unread_ranges
 
         for name, a in (("row", report.axes[0]), ("column", report.axes[1])):
+            before = a.padding[0] if isinstance(a.padding, tuple) else a.padding
             if a.out * a.kernel <= 1_000_000:
-                unread = Unread(unread_ranges(a.size, a.kernel, a.stride, a.padding[0], a.dilation, a.out))
+                unread = Unread(unread_ranges(a.size, a.kernel, a.stride, before, a.dilation, a.out))
                 parts.append(_rows_strip(name, a.size, unread.first(min(unread.count, 64))))
     if report.notes:
         parts.append("<ul>" + "".join(f"<li>{escape(n)}</li>" for n in report.notes) + "</ul>")
@@ -360,27 +364,27 @@ def _frameworks(fw: object) -> str:
 
 
 def _chain_page(report: object) -> str:
-    from convcli.explain.shape_report import ChainReport
+    from convcli.explain.shape_report import ChainReport, chain_legend, chain_table
+    from convcli.explain.text import fmt_count
 
     assert isinstance(report, ChainReport)
-    layers: list[dict[str, Any]] = report.to_json()["layers"]  # type: ignore[assignment]  # the chain's rows
-    head = "<tr><th>#</th><th>layer</th><th>output</th><th>RF (smallest–largest)</th><th>jump</th><th>centre</th>" + (
-        "<th>params</th><th>MACs</th></tr>" if report.counted else "</tr>"
+    columns, rows, lines = chain_table(report)
+    head = "<tr>" + "".join(f'<th scope="col">{escape(c)}</th>' for c in columns) + "</tr>"
+    body_rows = "".join(
+        "<tr>"
+        + "".join(f'<td class="{"text" if k == 1 else "num"}">{escape(v)}</td>' for k, v in enumerate(row))
+        + "</tr>"
+        for row in rows
     )
-    rows = []
-    for i, layer in enumerate(layers, start=1):
-        rf = layer["receptive_field_range"]
-        field = "" if rf[0] is None else (f"{rf[0][0]}" if rf[0][0] == rf[0][1] else f"{rf[0][0]}–{rf[0][1]}")
-        size = f"{layer.get('channels', '')}{'×' if 'channels' in layer else ''}{layer['H_out']}×{layer['W_out']}"
-        counts = f"<td>{layer['params']:,}</td><td>{layer['macs']:,}</td>" if report.counted else ""
-        rows.append(f"<tr><td>{i}</td><td>{escape(layer['layer'])}</td><td>{size}</td><td>{field}</td>"
-                    f"<td>{layer['jump'][0]}</td><td>{layer['center'][0]}</td>{counts}</tr>")  # fmt: skip
     title = f"Layer chain: input {report.input[0]}×{report.input[1]}, {len(report.steps)} layers"
-    notes = "".join(f"<li>{escape(n)}</li>" for n in report.notes)
-    body = f'<h1>{escape(title)}</h1><table class="plain">{head}{"".join(rows)}</table>' + (
-        f"<ul>{notes}</ul>" if notes else ""
-    )
-    return shell(title, body)
+    parts = [f"<h1>{escape(title)}</h1>", f'<table class="plain chain">{head}{body_rows}</table>']
+    if report.counted:
+        parts.append(f"<p>Total: {fmt_count(report.params)} parameters, {fmt_count(report.macs)} MACs per image</p>")
+    if lines:
+        parts.append("<ul>" + "".join(f"<li>{escape(n)}</li>" for n in lines) + "</ul>")
+    parts.append(f'<p class="muted">{escape(chain_legend(report))}</p>')
+    style = "<style>table.chain td.num { text-align: right; font-variant-numeric: tabular-nums; }</style>"
+    return shell(title, style + "".join(parts))
 
 
 # --- convcli apply --at: the pixel explained, and any other one at a click --------------------------------------

@@ -32,7 +32,7 @@ from convcli.core.shapes import (
     transposed_axis,
     unread_ranges,
 )
-from convcli.explain.text import fmt_count, plural, sentence
+from convcli.explain.text import fmt_count, pair_text, plural, sentence
 
 if TYPE_CHECKING:  # the layer grammar is loaded for a chain only: one layer's report starts 2 ms sooner
     from convcli.core.layerspec import ChainStep
@@ -364,6 +364,63 @@ class ChainReport:
         if self.counted:
             report.update(params=self.params, macs=self.macs)
         return report
+
+
+def _fraction(value: Fraction | None) -> str:
+    if value is None:
+        return "–"
+    return fmt_count(int(value) if value.denominator == 1 else float(value))
+
+
+def _field(sizes: tuple[int, int] | None) -> str:
+    """A field size, or the range when outputs differ; "–" where the fields are not followed."""
+    if sizes is None:
+        return "–"
+    return fmt_count(sizes[0]) if sizes[0] == sizes[1] else f"{fmt_count(sizes[0])}–{fmt_count(sizes[1])}"
+
+
+def _size(channels: int | None, h: int, w: int) -> str:
+    return f"{channels}×{h}×{w}" if channels is not None else f"{h}×{w}"
+
+
+def chain_table(report: ChainReport) -> tuple[list[str], list[list[str]], list[str]]:
+    """A chain as the terminal and the page show it: the column names, the rows as text (the input first; a
+    layer with a warning numbered with a "!"), and the lines said under it (the warnings, then the notes)."""
+    columns = ["#", "layer", "output", "RF", "jump", "centre"] + (["params", "MACs"] if report.counted else [])
+    h, w = report.input
+    rows = [["", "input", _size(report.in_channels, h, w), "1", "1", "0"] + (["", ""] if report.counted else [])]
+    lines = []
+    for i, s in enumerate(report.steps, start=1):
+        row = [
+            f"{i}!" if s.warnings else str(i),
+            s.layer.text,
+            _size(s.channels, *s.out_size),
+            pair_text((_field(s.field_range[0]), _field(s.field_range[1])), "×"),
+            pair_text((_fraction(s.jump[0]), _fraction(s.jump[1])), "×"),
+            pair_text((_fraction(s.center[0]), _fraction(s.center[1])), ", "),
+        ]
+        if report.counted:
+            row += [fmt_count(s.params or 0), fmt_count(s.macs or 0)]
+        if s.warnings:
+            lines.append(f"layer {i} ({s.layer.text}): " + "; ".join(s.warnings))
+        rows.append(row)
+    return columns, rows, lines + report.notes
+
+
+def chain_legend(report: ChainReport) -> str:
+    """What the chain's columns mean (and, where fields vary, how the range is given)."""
+    text = (
+        "RF: receptive field, in input pixels; jump: the distance between neighbouring outputs' fields; "
+        "centre: where the first output's field is centred (pixel 0 is at 0). As in the usual arithmetic, a "
+        "field counts the padding it covers: outputs at the border see fewer real pixels."
+    )
+    if report.varied:
+        text += (
+            " After a transposed convolution whose stride does not divide its kernel, neighbouring outputs "
+            "gather from different numbers of inputs: RF then gives the smallest and largest field "
+            "(smallest–largest; --json has the mean) and jump the mean distance."
+        )
+    return text
 
 
 # --- the formulas, worked with the numbers (the terminal, a page) ------------------------------------

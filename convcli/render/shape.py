@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from fractions import Fraction
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -18,6 +17,8 @@ from convcli.explain.shape_report import (
     LayerReport,
     PoolReport,
     TransposedReport,
+    chain_legend,
+    chain_table,
     conv_lines,
     pool_lines,
     tconv_lines,
@@ -221,82 +222,27 @@ def _frameworks(fw: Frameworks) -> Table:
     return table
 
 
-def _size(channels: int | None, h: int, w: int) -> str:
-    return f"{channels}×{h}×{w}" if channels is not None else f"{h}×{w}"
-
-
 def shape_chain(report: ChainReport) -> Group:
     """A chain: one row per layer with its output, receptive field, jump, centre (and counts)."""
-    with_counts = report.counted
+    columns, rows, lines = chain_table(report)
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-    for name, justify in [
-        ("#", "right"),
-        ("layer", "left"),
-        ("output", "right"),
-        ("RF", "right"),
-        ("jump", "right"),
-        ("centre", "right"),
-        *([("params", "right"), ("MACs", "right")] if with_counts else []),
-    ]:
+    for name in columns:
+        justify = "left" if name == "layer" else "right"
         table.add_column(name, justify=justify, no_wrap=True, style="cyan" if name == "layer" else None)  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(*row)
     h, w = report.input
-    table.add_row("", "input", _size(report.in_channels, h, w), "1", "1", "0", *(["", ""] if with_counts else []))
-    lines = []
-    for i, s in enumerate(report.steps, start=1):
-        cells = [
-            str(i),
-            s.layer.text,
-            _size(s.channels, *s.out_size),
-            _pair(_field(s.field_range[0]), _field(s.field_range[1])),
-            _pair(_fraction(s.jump[0]), _fraction(s.jump[1])),
-            _pair(_fraction(s.center[0]), _fraction(s.center[1]), sep=", "),
-        ]
-        if with_counts:
-            cells += [fmt_count(s.params or 0), fmt_count(s.macs or 0)]
-        if s.warnings:
-            cells[0] = f"{i}!"
-            lines.append(f"layer {i} ({s.layer.text}): " + "; ".join(s.warnings))
-        table.add_row(*cells)
     parts: list[RenderableType] = [
         header("Layer chain", [("input", f"{h}×{w}"), ("layers", str(len(report.steps)))]),
         Text(),
         table,
     ]
-    if with_counts:
+    if report.counted:
         parts += [
             Text(),
             Text(f"  Total: {fmt_count(report.params)} parameters, {fmt_count(report.macs)} MACs per image"),
         ]
-    lines += report.notes
     if lines:
         parts += [Text(), *notes(lines)]
-    parts += [
-        Text(),
-        para(
-            "RF: receptive field, in input pixels; jump: the distance between neighbouring outputs' fields; "
-            "centre: where the first output's field is centred (pixel 0 is at 0). As in the usual arithmetic, a "
-            "field counts the padding it covers: outputs at the border see fewer real pixels."
-            + (
-                " After a transposed convolution whose stride does not divide its kernel, neighbouring outputs "
-                "gather from different numbers of inputs: RF then gives the smallest and largest field "
-                "(smallest–largest; --json has the mean) and jump the mean distance."
-                if report.varied
-                else ""
-            ),
-            style="dim",
-        ),
-    ]
+    parts += [Text(), para(chain_legend(report), style="dim")]
     return Group(*parts)
-
-
-def _fraction(value: Fraction | None) -> str:
-    if value is None:
-        return "–"
-    return fmt_count(int(value) if value.denominator == 1 else float(value))
-
-
-def _field(sizes: tuple[int, int] | None) -> str:
-    """A field size, or the range when outputs differ; "–" where the fields are not followed."""
-    if sizes is None:
-        return "–"
-    return fmt_count(sizes[0]) if sizes[0] == sizes[1] else f"{fmt_count(sizes[0])}–{fmt_count(sizes[1])}"
