@@ -145,6 +145,38 @@ CeilModeOpt = Annotated[bool, typer.Option("--ceil-mode", help="Pooling rounds u
 Mode = Literal["xcorr", "conv"]
 
 
+FileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--output", "-o", help="Write it to a file, the format by its suffix (.html: a page).", show_default=False
+    ),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
+
+SUFFIXES = {"markdown": ".md", "md": ".md", "latex": ".tex", "tex": ".tex", "html": ".html", "json": ".json"}
+
+
+def write_file(result: Result, path: str, force: bool, fmt: str | None) -> None:
+    """``-o path``: the result written by the path's suffix (``fmt``, a --format given too, must agree), said
+    on stderr."""
+    from pathlib import Path
+
+    suffix = Path(path).suffix.lower()
+    if fmt is not None and fmt != "rich" and SUFFIXES.get(fmt) != suffix:
+        raise typer.BadParameter(
+            f"--format {fmt} and {path} disagree: name the file x{SUFFIXES.get(fmt, '.txt')} or drop --format",
+            param_hint="'--output'",
+        )
+    from convcli.core.errors import OptionError
+
+    try:
+        written = result.save(path, force)
+    except OptionError as err:  # the library names its parameter; here it is the option
+        raise typer.BadParameter(err.message, param_hint="'--output'") from None
+    what = "a page to open in any browser" if suffix == ".html" else "written"
+    typer.echo(f"{written}: {what}", err=True)
+
+
 def emit(result: Result, json_out: bool, err: bool = False) -> None:
     """Print a library result as the commands do: its JSON with --json, else drawn on a console made for this run."""
     if json_out:

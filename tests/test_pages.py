@@ -468,3 +468,31 @@ def test_the_grouped_page_lights_the_planes_of_the_filters_group(opened, tmp_pat
             assert {c[0] for c in lit} == ({0, 1} if frame["output"][0] < 2 else {2, 3})
             assert _lit(page, "output") == [tuple(frame["output"])]
         page.keyboard.press("ArrowRight")
+
+
+def test_every_kind_of_page_is_the_same_each_time_and_forbids_the_network(tmp_path, small_net):
+    import re
+
+    image = SAMPLES / "scene.png"
+    kinds = {
+        "animate": lambda out: ["animate", "--H", "7", "--K", "3", "--values", "-o", out],
+        "backprop": lambda out: ["backprop", "-v", "-o", out],
+        "shape": lambda out: ["shape", "--H", "28", "--layers", "conv3p1c8,pool2", "--format", "html", "-o", out],
+        "apply": lambda out: ["apply", image, "-k", "sobel", "--at", "5,5", "-o", tmp_path / "x.png", "--force",
+                              "--report", out],
+        "inspect": lambda out: ["inspect", small_net, image, "-o", out],
+    }  # fmt: skip
+    for kind, command in kinds.items():
+        texts = []
+        for n in (1, 2):
+            out = tmp_path / f"{kind}{n}.html"
+            result = invoke(*command(out))
+            assert result.exit_code == 0, (kind, result.output)
+            texts.append(out.read_text())
+        assert texts[0] == texts[1], kind
+        text = texts[0]
+        assert "default-src 'none'" in text, kind
+        assert "prefers-color-scheme: dark" in text, kind
+        assert "@media print" in text, kind
+        assert not re.search(r"""(src|href)=["'](?!data:|#)""", text), kind
+        assert len(text.encode()) < 2_000_000, kind

@@ -6,7 +6,18 @@ from typing import Annotated, Literal
 
 import typer
 
-from convcli.options import DilationOpt, JsonOpt, Mode, PaddingOpt, StrideOpt, emit, given
+from convcli.options import (
+    DilationOpt,
+    FileOpt,
+    ForceOpt,
+    JsonOpt,
+    Mode,
+    PaddingOpt,
+    StrideOpt,
+    emit,
+    given,
+    write_file,
+)
 
 EPILOG = """Examples (each runs as it is; # lines are comments):
 
@@ -37,6 +48,9 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
 
   # as Markdown (also latex; --json for the numbers)
   convcli backprop -v --format markdown > walk.md
+
+  # as one page to hand out: MathML, hover a Jacobian entry to light its cells
+  convcli backprop -v -o walk.html
 """
 
 
@@ -88,6 +102,8 @@ def backprop(
         Literal["rich", "markdown", "md", "latex", "tex", "html", "json"],
         typer.Option("--format", "-f", help="rich, markdown, latex, html (a page, MathML) or json."),
     ] = "rich",
+    output: FileOpt = None,
+    force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Derive every gradient of a convolution with your numbers, and prove each closing formula.
@@ -106,6 +122,8 @@ def backprop(
         x, k, bias, grad, random, height, width, kernel, seed, real, channels, filters,
         given(stride), given(padding), given(dilation), mode, verbose, symbolic, groups,
     )  # fmt: skip
+    if output is not None:
+        return write_file(result, output, force, fmt)
     if fmt in ("markdown", "md"):
         typer.echo(result.markdown(), nl=False)
     elif fmt in ("latex", "tex"):

@@ -9,6 +9,8 @@ import typer
 from convcli.options import (
     CeilModeOpt,
     DilationOpt,
+    FileOpt,
+    ForceOpt,
     HeightOpt,
     JsonOpt,
     KernelHeightOpt,
@@ -22,6 +24,7 @@ from convcli.options import (
     WidthOpt,
     emit,
     given,
+    write_file,
 )
 
 EPILOG = """Examples (each runs as it is; # lines are comments):
@@ -42,6 +45,9 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
 
   # a network from a file, as JSON
   convcli shape --H 224 --layers samples/vgg16.txt --json
+
+  # as one page: the formulas in MathML, the rows a stride never reads
+  convcli shape --H 11 --K 2 --stride 3 -o shape.html
 """
 
 
@@ -77,6 +83,8 @@ def shape(
     output_format: Annotated[
         str | None, typer.Option("--format", "-f", help="html: the report as one page (MathML).", show_default=False)
     ] = None,
+    output: FileOpt = None,
+    force: ForceOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Output sizes of a convolution, transposed convolution, pooling layer or a chain, explained.
@@ -92,6 +100,8 @@ def shape(
     )  # fmt: skip
     if output_format not in (None, "html"):
         raise typer.BadParameter(f"{output_format!r}: the one format here is html (or --json)", param_hint="'--format'")
+    if output is not None:
+        return write_file(result, output, force, "json" if json_out else output_format)
     if output_format == "html":
         typer.echo(result.page(), nl=False)
         return
