@@ -167,7 +167,7 @@ def write_file(result: Result, path: str, force: bool, fmt: str | None) -> None:
             f"--format {fmt} and {path} disagree: name the file x{SUFFIXES.get(fmt, '.txt')} or drop --format",
             param_hint="'--output'",
         )
-    from convcli.core.errors import OptionError
+    from convcli.api._errors import OptionError
 
     try:
         written = result.save(path, force)
