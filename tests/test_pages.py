@@ -159,6 +159,8 @@ def test_hovering_a_jacobian_entry_lights_its_cells(opened, tmp_path):
     assert sorted(e.get_attribute("data-cell") for e in page.query_selector_all(".tied")) == sorted(
         entry.get_attribute("data-ties").split()
     )
+    r, c = entry.get_attribute("data-ties").split()[0][2:].split(",")
+    assert f"X({r}, {c}) = " in page.text_content("#tie")  # named where the reader is, with its value
     box = page.query_selector("math").bounding_box()  # MathML laid out by the browser itself
     assert box["width"] > 0
     assert box["height"] > 0

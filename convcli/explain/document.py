@@ -266,10 +266,10 @@ def to_latex(doc: Document) -> str:
 _HTML_STYLE = """<style>
 .convcli-doc { font-family: system-ui, sans-serif; line-height: 1.5; max-width: 60rem }
 .convcli-doc math[display="block"] { margin: 0.6em 0; overflow-x: auto; overflow-y: hidden; font-size: 1.1em }
-.convcli-doc .note { border-left: 3px solid #e69f00; padding: 0.2em 0.8em; background: #fff8e6 }
+.convcli-doc .note { border-left: 3px solid #e69f00; padding: 0.2em 0.8em; background: rgba(230, 159, 0, 0.12) }
 .convcli-doc .check.ok::before { content: "✓ "; color: #009e73; font-weight: bold }
 .convcli-doc .check.failed::before { content: "✗ "; color: #d55e00; font-weight: bold }
-.convcli-doc .dim { color: #666 }
+.convcli-doc .dim { opacity: 0.7 }
 </style>"""
 
 

@@ -264,8 +264,15 @@ def document_page(doc: Document) -> str:
     Jacobian's entry, hovered or focused, lights the cells of X and K it pairs."""
     from convcli.explain.document import to_html
 
-    style = "<style>mtd.tied { background: var(--lit); color: #000; } mtd[data-ties]:focus { outline: 2px solid var(--current); }</style>"
-    return shell(doc.title, style + to_html(doc), TIES)
+    style = (
+        "<style>mtd.tied { background: var(--lit); color: #000; } mtd[data-ties]:focus { outline: 2px solid "
+        "var(--current); } mtd[data-ties]:hover, mtd[data-ties]:focus { background: var(--tie); color: #000; } #tie { position: fixed; bottom: 0; left: 0; right: 0; padding: 0.4rem 1.5rem; "
+        "background: var(--bg); border-top: 2px solid var(--lit); font-family: ui-monospace, monospace; }"
+        " @media print { #tie { display: none; } }</style>"
+    )
+    # the cells an entry pairs may be a screen away: a line at the foot of the window names them and their values
+    status = '<div id="tie" aria-live="polite" hidden></div>'
+    return shell(doc.title, style + to_html(doc) + status, TIES)
 
 
 TIES = r"""
@@ -273,8 +280,15 @@ document.querySelectorAll('[data-ties]').forEach(e => {
   const names = e.getAttribute('data-ties').split(' ');
   const light = on => names.forEach(n => document.querySelectorAll('[data-cell="' + n + '"]')
     .forEach(c => c.classList.toggle('tied', on)));
-  e.addEventListener('mouseenter', () => light(true)); e.addEventListener('mouseleave', () => light(false));
-  e.addEventListener('focus', () => light(true)); e.addEventListener('blur', () => light(false));
+  const named = n => { const [m, at] = n.split(':'); return m + '(' + at.replace(',', ', ') + ')'; };
+  const valued = n => { const c = document.querySelector('[data-cell="' + n + '"]');
+    return named(n) + (c ? ' = ' + c.textContent.trim() : ''); };
+  const tell = on => { const t = document.getElementById('tie'); t.hidden = !on;
+    if (on) t.textContent = 'this entry stands for the term ' + names.map(named).join('·') + ' (' +
+      names.map(valued).join(', ') + ')'; };
+  const both = on => { light(on); tell(on); };
+  e.addEventListener('mouseenter', () => both(true)); e.addEventListener('mouseleave', () => both(false));
+  e.addEventListener('focus', () => both(true)); e.addEventListener('blur', () => both(false));
 });
 """
 
