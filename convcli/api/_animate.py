@@ -36,10 +36,11 @@ class AnimationResult(Result):
         """Every frame, one under another, as the command prints them piped."""
         from rich.console import Group
 
-        from convcli.render.animate import frame_view
+        from convcli.render.animate import fit_width, frame_view
 
+        lay = fit_width(self.figure, colour, width)
         return Group(
-            *(part for i in range(len(self.figure.pictures)) for part in (frame_view(self.figure, i, colour), ""))
+            *(part for i in range(len(self.figure.pictures)) for part in (frame_view(self.figure, i, colour, lay), ""))
         )
 
     def cell_size(self, size: int | None = None) -> int:
@@ -185,7 +186,10 @@ def animate(
         return AnimationResult(_channels_figure(report, counts, values, seed))
     numbers_x = numbers_k = None
     if values or x is not None or k is not None:
-        numbers_x, numbers_k = _numbers(x, k, seed, (h.size, w.size), (h.kernel, w.kernel))
+        if grad and x is not None:
+            raise OptionError("--grad shows dL/dO and K (random dL/dO from --seed); X does not enter dL/dX", "--x")
+        shape = report.out if grad else (h.size, w.size)  # --grad: the numbers on the right are dL/dO
+        numbers_x, numbers_k = _numbers(x, k, seed, shape, (h.kernel, w.kernel))
     try:
         return AnimationResult(layer_figure(report, view, grad, numbers_x, numbers_k))
     except ParameterError as err:

@@ -19,6 +19,7 @@ CELL_RGB: dict[str, tuple[int, int, int]] = {
     BEYOND: (255, 255, 255),  # past the padded input: no cell at all
     GAP: (255, 255, 255),  # between stacked channels: no cell, and drawn without a border
     "lit": (230, 159, 0),  # the window's shadow
+    "lit_padding": (243, 207, 128),  # the window over padding (or inserted zeros): paler, so it still shows
     "written": (130, 205, 240),  # an output cell already written
     "current": (0, 114, 178),  # the output cell being written
     "empty": (236, 244, 248),  # an output cell not yet written

@@ -10,7 +10,7 @@ gathering dL/dO through the taps that read it).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,6 +50,7 @@ class Picture:
     written: int  # output cells already written, in row-major order (windows view)
     caption: str
     numbers: str = ""  # with --values: the products and their sum
+    weights: tuple[str, ...] = ()  # with --values: the kernel weight each lit input cell is multiplied by
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,11 @@ class Figure:
             return f"input {h}×{w} (left, blue); output {ho}×{wo} (right, cyan), each cell numbered with the stamps that reach it"
         beyond = any(BEYOND in row for row in self.roles)
         past = ", cells past the padded input (ceil_mode's overhang) white" if beyond else ""
-        return f"input {h}×{w} (left, blue){grid}, {extra} pale{past}; window shaded; output {ho}×{wo} (right, cyan)"
+        weights = " with its weights small" if any(p.weights for p in self.pictures) else ""
+        return (
+            f"input {h}×{w} (left, blue){grid}, {extra} grey{past}; the window orange{weights} (pale over {extra}); "
+            f"output {ho}×{wo} (right, cyan)"
+        )
 
     def to_json(self) -> dict[str, object]:
         """The frames as drawn: forward windows (output, reads), a scatter's stamps (input, writes), or the
@@ -237,7 +242,8 @@ def windows_figure(
                 g, frame.taps
             )
         text = "" if numbers is None else _numbers_line(numbers, index)
-        pictures.append(Picture(frame.taps, ((i, j),), index, caption, text))
+        weights = () if numbers is None or numbers["kernel"] is None else _tap_weights(numbers["kernel"], frame.taps)
+        pictures.append(Picture(frame.taps, ((i, j),), index, caption, text, weights))
         reads.append(((i, j), frame.reads))
     return Figure(
         sweep.kind,
@@ -255,6 +261,12 @@ def windows_figure(
         if numbers is None or numbers["kernel"] is None
         else tuple(tuple(fmt_number(v) for v in row) for row in numbers["kernel"]),
     )
+
+
+def _tap_weights(kernel: np.ndarray, taps: tuple[Pair, ...]) -> tuple[str, ...]:
+    """The weight of each tap, in the taps' order (row by row over the kernel as the window applies it)."""
+    kw = kernel.shape[1]
+    return tuple(fmt_number(kernel[t // kw, t % kw]) for t in range(len(taps)))
 
 
 def _outside(g: Grid, taps: tuple[Pair, ...]) -> str:
@@ -319,11 +331,15 @@ def scatter_figure(t: TransposedGeometry, title: str) -> Figure:
     )
 
 
-def gather_figure(g: ConvGeometry, sweep: WindowSweep, title: str) -> Figure:
+def gather_figure(
+    g: ConvGeometry, sweep: WindowSweep, title: str, numbers: tuple[np.ndarray, np.ndarray] | None = None
+) -> Figure:
     """dL/dX built cell by cell: each input cell gathers dL/dO(i, j)·K(m, n) from the outputs that read it.
-    The right-hand grid is dL/dO zero-stuffed by the stride, as the backward correlation sees it."""
+    The right-hand grid is dL/dO zero-stuffed by the stride, as the backward correlation sees it.
+    ``numbers``: dL/dO (H_out, W_out) and K (kH, kW) to show; dL/dX is conv2d_backward's."""
     s = g.stride
     stuffed = ((g.out_size[0] - 1) * s[0] + 1, (g.out_size[1] - 1) * s[1] + 1)
+    dx = None if numbers is None else gather_numbers(g, *numbers)
     pictures, drawn = [], []
     for gather in gathers(g):
         r, c = gather.cell
@@ -331,7 +347,15 @@ def gather_figure(g: ConvGeometry, sweep: WindowSweep, title: str) -> Figure:
             " + ".join(f"dL/dO({i}, {j})·K({m}, {n})" for (i, j), (m, n) in gather.sources) or "0 (no window reads it)"
         )
         lit = tuple((i * s[0], j * s[1]) for (i, j), _ in gather.sources)
-        pictures.append(Picture((sweep.grid.to_grid(gather.cell),), lit, 0, f"dL/dX({r}, {c}) = {terms}"))
+        line, weights = "", cast("tuple[str, ...]", ())
+        if numbers is not None and dx is not None:
+            d_out, k = numbers
+            weights = tuple(fmt_number(k[m, n]) for _, (m, n) in gather.sources)
+            products = " + ".join(f"{paren(fmt_number(d_out[i, j]))}·{paren(fmt_number(k[m, n]))}"
+                                  for (i, j), (m, n) in gather.sources)  # fmt: skip
+            line = f"{products or '0'} = {fmt_number(dx[r, c])}"
+        caption = f"dL/dX({r}, {c}) = {terms}"
+        pictures.append(Picture((sweep.grid.to_grid(gather.cell),), lit, 0, caption, line, weights))
         drawn.append(
             {
                 "dx": [r, c],
@@ -362,9 +386,43 @@ def gather_figure(g: ConvGeometry, sweep: WindowSweep, title: str) -> Figure:
         tuple(pictures),
         reads,
         note,
+        input_values=None if dx is None else _grid_values(sweep.grid, dx),
+        output_values=None if numbers is None else _stuffed_values(numbers[0], s, stuffed),
         labels=("dL/dX (the input's gradient)", "dilate(dL/dO)" if s != (1, 1) else "dL/dO (the output's)"),
         output_zeros=zeros,
         drawn=tuple(drawn),
+    )
+
+
+def gather_numbers(g: ConvGeometry, d_out: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """dL/dX (H, W) for dL/dO and K, by the core's conv2d_backward (what the frames' sums are checked by)."""
+    import numpy as np
+
+    from convcli.core.conv import conv2d_backward
+
+    x = np.zeros((1, 1, *g.in_size))
+    grads = conv2d_backward(d_out[None, None], x, k[None, None], stride=g.stride, padding=g.padding,
+                            dilation=g.dilation)  # fmt: skip
+    assert grads.x is not None
+    return np.asarray(grads.x[0, 0])
+
+
+def _grid_values(grid: Grid, values: np.ndarray) -> tuple[tuple[str, ...], ...]:
+    """An input-sized array on the grid's cells (blank in the padding)."""
+    gh, gw = grid.size
+    return tuple(
+        tuple(fmt_number(values[cell]) if (cell := grid.input_cell(r, c)) is not None else "" for c in range(gw))
+        for r in range(gh)
+    )
+
+
+def _stuffed_values(d_out: np.ndarray, s: Pair, size: Pair) -> tuple[tuple[str, ...], ...]:
+    """dL/dO zero-stuffed by the stride: each value where its window started, 0 between."""
+    return tuple(
+        tuple(
+            fmt_number(d_out[y // s[0], x // s[1]]) if y % s[0] == 0 and x % s[1] == 0 else "0" for x in range(size[1])
+        )
+        for y in range(size[0])
     )
 
 
@@ -384,9 +442,16 @@ def layer_figure(
     h, w = report.axes
     title = f"input {h.size}×{w.size}, kernel {h.kernel}×{w.kernel}"
     dilation = pair_text((h.dilation, w.dilation))
+    # every setting that changes the result is in the title: a student applying the formula to it gets the output
+    extra = ""
+    if isinstance(report, PoolReport) and report.ceil_mode:
+        extra = ", ceil_mode"
+    if report.kind == "tconv" and (h.output_padding, w.output_padding) != (0, 0):  # type: ignore[union-attr]
+        extra = f", output_padding {pair_text((h.output_padding, w.output_padding))}"  # type: ignore[union-attr]
     rest = (
         f", stride {pair_text((h.stride, w.stride))}, padding {_pads(report)}"
         + (f", dilation {dilation}" if dilation != "1" else "")
+        + extra
         + f" → output {report.out[0]}×{report.out[1]}"
     )
     geometry = layer_geometry(report)
@@ -405,7 +470,7 @@ def layer_figure(
                 else ""
             )
         if grad:
-            return gather_figure(geometry, sweep, title)
+            return gather_figure(geometry, sweep, title, None if x is None or k is None else (x, k))
         numbers = None if x is None else sweep_numbers(sweep, x, k, pool)
         return windows_figure(sweep, title, formula, numbers=numbers)
     t = geometry

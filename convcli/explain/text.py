@@ -83,3 +83,12 @@ def positions_text(values: list[int]) -> str:
     step = values[1] - values[0] if len(values) > 1 else 1
     text = f"{lo}..{hi}" if lo != hi else str(lo)
     return text + (f" every {step}" if step > 1 else "")
+
+
+SUBSCRIPT = str.maketrans("0123456789-+", "₀₁₂₃₄₅₆₇₈₉₋₊")
+
+
+def subscript(text: str) -> str:
+    """Digits and signs as subscripts (a kernel weight written small in its window cell, as conv_arithmetic's
+    numeric figures do); other characters, such as the decimal point, as they are."""
+    return text.translate(SUBSCRIPT)

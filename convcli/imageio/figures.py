@@ -37,8 +37,14 @@ COLOURS = [
     (150, 150, 150),  # 9 cell borders
     (255, 255, 255),  # 10 text on dark cells
     CELL_RGB[BEYOND],  # 11 past the padded input
+    CELL_RGB["lit_padding"],  # 12 the window over padding or inserted zeros: paler, so what it covers shows
 ]
 ROLE_INDEX = {INPUT: 1, PADDING: 2, ZERO: 3, BEYOND: 11, GAP: 0}  # a gap: background, no border
+
+
+def lit_index(fig: Figure, r: int, c: int) -> int:
+    """The window's colour on grid cell (r, c): orange on the input, pale orange over padding and zeros."""
+    return 4 if fig.roles[r][c] == INPUT else 12
 
 
 def _hex(i: int) -> str:
@@ -115,6 +121,7 @@ class _Painter:
         self.Draw = ImageDraw
         self.font = monospace_font(max(9, min(14, int(cell * 0.55))))
         self.text_font = monospace_font(13)
+        self.weight_font = monospace_font(max(7, min(11, int(cell * 0.3))))
         # thousands of captions: Pillow's bitmap font draws them several times faster than a TrueType one
         self.caption_font = self.text_font if len(fig.pictures) <= 400 else ImageFont.load_default_imagefont()
         base = Image.new("P", (self.lay.width, self.lay.height), 0)
@@ -200,7 +207,7 @@ class _Painter:
         """Frame ``index`` painted over the running picture: the window, the output cells lit, their numbers."""
         fig = self.fig
         for r, c in pic.lit_input:
-            self._cell(im, self.lay.input_origin, r, c, 4)
+            self._cell(im, self.lay.input_origin, r, c, lit_index(fig, r, c))
         for i, j in pic.lit_output:
             self._cell(im, self.lay.output_origin, i, j, 6)
         draw = self.Draw.Draw(im)
@@ -208,6 +215,10 @@ class _Painter:
             for r, c in pic.lit_input:
                 if fig.roles[r][c] == INPUT:
                     self._label(draw, self.lay.input_origin, r, c, fig.input_values[r][c], 8)
+        for (r, c), weight in zip(pic.lit_input, pic.weights, strict=False):  # conv_arithmetic's small weights
+            s = self.lay.cell
+            x, y = self.lay.input_origin[0] + (c + 1) * s - 2, self.lay.input_origin[1] + (r + 1) * s - 1
+            draw.text((x, y), weight, fill=8, font=self.weight_font, anchor="rd")
         labels = fig.output_values or (
             tuple(tuple(str(v) for v in row) for row in fig.overlaps) if fig.overlaps is not None else None
         )
@@ -408,11 +419,17 @@ class _Svg:
     def frame_parts(self, index: int) -> list[str]:
         fig, lay, cell = self.fig, self.lay, self.cell
         pic = fig.pictures[index]
-        parts = [self.rect(lay.input_origin, r, c, 4) for r, c in pic.lit_input]
+        parts = [self.rect(lay.input_origin, r, c, lit_index(fig, r, c)) for r, c in pic.lit_input]
         if fig.input_values is not None:
             values = fig.input_values
             parts += [self.label(lay.input_origin, r, c, values[r][c], 8) for r, c in pic.lit_input
                       if fig.roles[r][c] == INPUT]  # fmt: skip
+        small = max(7, min(11, int(cell * 0.3)))
+        parts += [
+            self.text(lay.input_origin[0] + (c + 1) * cell - 2, lay.input_origin[1] + (r + 1) * cell - 2, w, 8,
+                      f' text-anchor="end" font-size="{small}"')
+            for (r, c), w in zip(pic.lit_input, pic.weights, strict=False)
+        ]  # fmt: skip
         parts += [self.rect(lay.output_origin, i, j, 6) for i, j in pic.lit_output]
         if fig.output_values is not None:
             out = fig.output_values
