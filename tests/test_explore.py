@@ -512,7 +512,7 @@ def test_backprop_screen_snapshot(size):
         await pilot.press("tab", "down")
         await pilot.pause()
         gathered = svg_text(pilot.app.export_screenshot())
-        await pilot.press("n", "n")
+        await pilot.press("right_square_bracket", "right_square_bracket")
         await pilot.pause()
         return cells, gathered, svg_text(pilot.app.export_screenshot())
 
@@ -637,3 +637,96 @@ def test_a_groups_setting_that_does_not_divide_keeps_the_last_good_layer():
     m.change(1)  # 3 does not divide 2
     assert m.bad == "groups"
     assert m.output_size == good
+
+
+# --- issue 27: cells that can be counted, keys that can be found, a screen that can be kept --------------------
+
+
+def test_the_arithmetic_grid_is_ruled_between_rows_and_columns():
+    from convcli.tui.arithmetic import draw_grid
+
+    boxed = draw_grid(3, 4, lambda r, c: "input", {(0, 0)}, None, "blue", boxed=True).plain.splitlines()
+    assert len(boxed) == 2 * 3 + 1  # a rule above, between and under the rows
+    assert all(line.startswith("├") for line in boxed[2:-1:2])
+    assert all(line.count("│") == 5 for line in boxed[1::2])  # a rule between every two columns
+    compact = draw_grid(3, 4, lambda r, c: "input", set(), None, "blue", boxed=False).plain.splitlines()
+    assert len(compact) == 3  # a line a row, each cell in its upper half
+    assert all(line == "▀▀ ▀▀ ▀▀ ▀▀" for line in compact)
+
+
+@pytest.mark.parametrize(("size", "boxed"), [((80, 24), True), ((200, 50), True)])
+def test_the_arithmetic_cells_are_sized_to_the_screen(size, boxed):
+    report = sr.conv_report((5, 5), (3, 3), (1, 1), (1, 1), (1, 1))
+
+    async def steps(pilot):
+        return pilot.app.screen.cell_layout((7, 7), (5, 5), (3, 3)), pilot.app.screen.cell_layout((30, 30), (28, 28))
+
+    (small_boxed, small_wide), (big_boxed, _) = run_app(
+        {"shape": lambda: ArithmeticScreen(arithmetic_from(report))}, "shape", steps, size
+    )
+    assert small_boxed is boxed
+    assert small_wide is (size[0] >= 200)
+    assert big_boxed is False  # 30 rows: a line a row
+
+
+def test_every_footer_key_fits_80_columns_and_ctrl_s_saves_the_screen(tmp_path):
+    report = sr.conv_report((5, 5), (3, 3), (1, 1), (0, 0), (1, 1))
+
+    async def steps(pilot):
+        footer = svg_text(pilot.app.export_screenshot()).splitlines()[-1]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        return footer
+
+    footer = run_app({"shape": lambda: ArithmeticScreen(arithmetic_from(report))}, "shape", steps, (80, 24))
+    for key in ("? keys", "tab grid", "] setting", "t layer", "q quit", "^s save"):
+        assert key in footer, footer
+    assert sorted(p.name for p in Path().glob("convcli-*.svg")) == ["convcli-shape-1.svg", "convcli-shape-2.svg"]
+    assert "<svg" in Path("convcli-shape-1.svg").read_text(encoding="utf-8")
+
+
+def test_the_playground_footer_fits_and_v_chooses_the_display(tmp_path):
+    async def steps(pilot):
+        await settle(pilot)
+        footer = svg_text(pilot.app.export_screenshot()).splitlines()[-1]
+        shown = []
+        for _ in range(4):
+            shown.append(str(pilot.app.screen.query_one("#status").render()))
+            await pilot.press("v")
+            await settle(pilot)
+        m = pilot.app.screen.model
+        await pilot.press("v", "v")
+        await settle(pilot)
+        return footer, shown, m.command_line(pilot.app.screen.done)
+
+    footer, shown, line = run_app(play_makers(SAMPLES / "chelsea.png", "sobel-x"), "play", steps, (80, 24))
+    for key in ("? keys", "e edit", "k kernel", "v display", "w write", "q quit", "^s save"):
+        assert key in footer, footer
+    assert [re.search(r"display (\w+)", s).group(1) for s in shown] == ["rescale", "clip", "abs", "rescale"]
+    assert "(the kernel's)" in shown[0]
+    assert "--display abs" in line  # the printed command writes what was shown
+
+
+def test_the_same_key_means_the_same_on_every_screen():
+    from convcli.tui.backprop import BackpropScreen as Walk
+    from convcli.tui.playground import PlaygroundScreen
+
+    keys = {}
+    for screen in (ArithmeticScreen, PlaygroundScreen, Walk):
+        for b in screen.BINDINGS:
+            for key in b.key.split(","):
+                keys.setdefault(key, set()).add(b.action.split("(")[0])
+    assert keys["right_square_bracket"] == {"select", "turn"}  # ] is "next" (setting, step) wherever it is bound
+    assert keys["n"] == {"normalise"}
+    # the rest mean one thing each, or the same thing on each screen: arrows move the cursor, Tab goes to the
+    # next grid, + and - make the chosen thing larger or smaller
+    alike = {"up", "down", "left", "right", "tab", "plus", "minus", "right_square_bracket", "left_square_bracket"}
+    assert all(len(actions) == 1 for key, actions in keys.items() if key not in alike), keys
+
+
+def test_explore_refuses_a_dumb_terminal():
+    result = invoke("explore", "--shape", env={"TERM": "dumb"})
+    assert result.exit_code == 2
+    assert "TERM=dumb" in result.stderr

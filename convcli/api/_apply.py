@@ -645,11 +645,12 @@ def read_image(path: str, gray: bool = False, max_pixels: int | None = None) -> 
     return imageio.load_image(path, gray=gray, max_pixels=max_pixels)
 
 
-def write_filtered(image: str, kernel: NamedKernel, settings: FilterSettings) -> str:
-    """Write what ``convcli apply IMAGE -k KERNEL`` writes (default name beside the input, atomically, never
-    over the input, replacing only a file convcli wrote); the path written. The explorer's save key."""
+def write_filtered(image: str, kernel: NamedKernel, settings: FilterSettings, display: str | None = None) -> str:
+    """Write what ``convcli apply IMAGE -k KERNEL [--display D]`` writes (default name beside the input,
+    atomically, never over the input, replacing only a file convcli wrote); the path written. The explorer's
+    save key."""
     [(source, chosen, out)] = plan([image], [kernel], None, None)
-    filter_file(source, chosen, out, settings, _Writing(named_by_us=True), None, time.perf_counter())
+    filter_file(source, chosen, out, settings, _Writing(display, named_by_us=True), None, time.perf_counter())
     return out
 
 

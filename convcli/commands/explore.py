@@ -116,10 +116,10 @@ def explore(
     screen (--backprop): the walk of convcli backprop page by page, and each gradient cell by cell.
     """
     web = _where_it_runs(serve, port, host)
-    if image is None and not (shape or backprop):
-        raise typer.BadParameter(
-            "give an IMAGE for the kernel playground, or --shape or --backprop", param_hint="IMAGE"
-        )
+    hint = ""
+    if image is None and not (shape or backprop):  # no screen asked for: the one that needs nothing
+        shape = True
+        hint = "the arithmetic screen; 3 opens backprop, and convcli explore IMAGE the kernel playground"
     from convcli.api._backprop import derivation
     from convcli.api._shape import Geometry, layer_report
     from convcli.tui.arithmetic import ArithmeticScreen, arithmetic_from
@@ -153,7 +153,7 @@ def explore(
     first = "shape" if shape else "backprop" if backprop else "play"
     if serve:
         return _serve(host, port)
-    app = ExploreApp(makers, first)
+    app = ExploreApp(makers, first, hint)
     if web:
         from convcli.tui.serve import exit_with_server
 
@@ -169,6 +169,12 @@ def _where_it_runs(serve: bool, port: int, host: str) -> bool:
     if not serve and (port != 8000 or host != "127.0.0.1"):
         raise typer.BadParameter("--port and --host go with --serve", param_hint="'--port'")
     web = "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
+    if not serve and not web and os.environ.get("TERM") == "dumb":
+        raise typer.BadParameter(
+            "explore is a full-screen app and TERM=dumb cannot place the cursor: use a terminal that can (or "
+            "serve it to a browser: --serve)",
+            param_hint="'explore'",
+        )
     if not serve and not web and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise typer.BadParameter(
             "explore is a full-screen app: run it in a terminal, not piped (or serve it: --serve)",
@@ -208,7 +214,7 @@ def _playground(image: str, kernel: str, at: PairArg | None, mode: str) -> Calla
         from convcli.api._errors import ConvcliError, OptionError
 
         try:
-            out = write_filtered(image, done.kernel, done.settings)
+            out = write_filtered(image, done.kernel, done.settings, model.display_choice)
         except OptionError as err:
             return f"not written: {err.message}"
         except (ConvcliError, OSError) as err:

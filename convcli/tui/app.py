@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -35,7 +35,8 @@ def arrows(action: str, step: int = 1, priority: bool = False) -> list[Binding]:
 
 COMMON_KEYS = [
     ("1  2  3", "the playground, arithmetic and backprop screens"),
-    ("?", "this list of keys"),
+    ("Ctrl+S", "save this screen as an SVG picture (its name is said; in a browser tab, a download)"),
+    ("?", "this list of keys (↑ ↓ PgUp PgDn scroll it)"),
     ("q  Ctrl+C", "quit (the playground prints its convcli apply command)"),
 ]
 
@@ -65,8 +66,11 @@ class KeysScreen(ModalScreen[None]):
         self.title_text, self.keys = title, keys
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="keys"):
+        with VerticalScroll(id="keys"):  # focused: the arrows and the page keys scroll a list taller than the screen
             yield Static(Group(Text(self.title_text + " (Esc closes)\n", style="bold"), key_table(self.keys)))
+
+    def on_mount(self) -> None:
+        self.query_one("#keys", VerticalScroll).focus()
 
 
 class ExploreApp(App[None]):
@@ -77,6 +81,7 @@ class ExploreApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar = [
         Binding("q", "quit", "quit"),
+        Binding("ctrl+s", "save_screen", "save", priority=True),
         Binding("question_mark", "keys", "keys", show=False),
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),
         Binding("1", "show('play')", "kernels", show=False),
@@ -84,17 +89,20 @@ class ExploreApp(App[None]):
         Binding("3", "show('backprop')", "backprop", show=False),
     ]
 
-    def __init__(self, screens: dict[str, Callable[[], Screen[Any]]], first: str):
+    def __init__(self, screens: dict[str, Callable[[], Screen[Any]]], first: str, hint: str = ""):
         super().__init__()
-        self.makers, self.first = screens, first
+        self.makers, self.first, self.hint = screens, first, hint
         self.made: dict[str, Screen[Any]] = {}
 
     def on_mount(self) -> None:
         self.action_show(self.first)
+        if self.hint:
+            self.notify(self.hint, timeout=12)
 
     def action_show(self, name: str) -> None:
         if name not in self.makers:
-            self.notify(f"this run has no {name} screen: start convcli explore with it", severity="warning")
+            how = {"play": "the kernel playground needs an image: convcli explore IMAGE"}.get(name, name)
+            self.notify(f"not in this run: {how}", severity="warning")
             return
         if name not in self.made:
             try:
@@ -110,6 +118,20 @@ class ExploreApp(App[None]):
             self.switch_screen(name)
         else:
             self.push_screen(name)
+
+    def action_save_screen(self) -> None:
+        """Ctrl+S: the screen as Textual's SVG screenshot, under the first free convcli-<screen>-<n>.svg here."""
+        from pathlib import Path
+
+        name = getattr(self.screen, "id", None) or "keys"
+        n = 1
+        while Path(f"convcli-{name}-{n}.svg").exists():
+            n += 1
+        filename = f"convcli-{name}-{n}.svg"
+        try:
+            self.deliver_screenshot(filename, ".")  # Textual says where it went (a download in a browser tab)
+        except OSError as err:
+            self.notify(f"not saved: {err.strerror or err}", severity="error")
 
     def action_keys(self) -> None:
         if isinstance(self.screen, KeysScreen):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Collection
 from typing import ClassVar
 
@@ -25,8 +26,13 @@ __all__ = ["ArithmeticScreen", "arithmetic_from"]
 # two characters a cell; the shapes alone tell the roles apart without colour (NO_COLOR)
 GLYPHS = {INPUT: "░░", PADDING: "··", "zero": "00", BEYOND: "--", GAP: "  "}
 LIT = {INPUT: "██", PADDING: "▓▓", "zero": "▓▓", BEYOND: "▓▓"}
+# one line a row: each cell in the upper half of its line (or a glyph that leaves the lower half empty), so that
+# rows stand apart as the spaces set columns apart
+HALF = {INPUT: "▀▀", PADDING: "˙˙", "zero": "⁰⁰", BEYOND: "‾‾", GAP: "  "}
+HALF_LIT = {INPUT: "▀▀", PADDING: "▀▀", "zero": "▀▀", BEYOND: "▀▀"}
 CURSOR = "@@"
 WIDE = 160  # columns from which the report stands beside the grids rather than under them
+LINE = "grey50"
 
 
 def draw_grid(
@@ -36,27 +42,46 @@ def draw_grid(
     lit: Collection[tuple[int, int]],
     cursor: tuple[int, int] | None,
     colour: str,
-    scale: int = 1,
+    boxed: bool = True,
+    wide: bool = False,
 ) -> Text:
-    """A grid of cells two characters wide (scale 2: four wide, two lines tall): role(r, c) names the cell,
-    the cells in ``lit`` are highlighted."""
-    text = Text()
+    """A grid whose cells can be counted: ``boxed``, a line between every two cells both ways (``wide``: cells
+    four characters wide); else one line a row, the cells a space apart and drawn in the upper half of their
+    line. role(r, c) names the cell; the cells in ``lit`` are highlighted, the ``cursor`` cell marked @@."""
+    plain = bool(os.environ.get("NO_COLOR"))
+    text, w = Text(), 4 if wide else 2
+
+    def cell(r: int, c: int) -> tuple[str, str]:
+        glyph, style = _glyph(role(r, c), (r, c) in lit, cursor == (r, c), boxed, plain)
+        return glyph * (w // 2), colour if style == "own" else style
+
+    def rule(ends: str) -> None:
+        text.append(ends[0] + ends[1].join("─" * w for _ in range(cols)) + ends[2] + "\n", style=LINE)
+
+    if boxed:
+        rule("┌┬┐")
     for r in range(rows):
-        for _ in range(scale):
-            for c in range(cols):
-                kind = role(r, c)
-                if cursor == (r, c):
-                    glyph, style = CURSOR, "bold reverse"
-                elif (r, c) in lit:
-                    glyph, style = LIT.get(kind, "██"), "bold yellow"
-                else:
-                    glyph, style = GLYPHS.get(kind, "░░"), colour if kind == INPUT else "dim"
-                text.append(glyph * scale, style=style)
-                if scale > 1:
-                    text.append(" ")
-            text.append("\n")
-    text.rstrip()
+        text.append("│" if boxed else "", style=LINE)
+        for c in range(cols):
+            glyph, style = cell(r, c)
+            text.append(glyph, style=style)
+            text.append("│" if boxed else (" " if c < cols - 1 else ""), style=LINE)
+        text.append("\n")
+        if boxed:
+            rule("└┴┘" if r == rows - 1 else "├┼┤")
+    if text.plain.endswith("\n"):
+        text.right_crop(1)
     return text
+
+
+def _glyph(kind: str, lit: bool, cursor: bool, boxed: bool, plain: bool) -> tuple[str, str]:
+    """A cell's two characters and style ("own": the grid's colour)."""
+    if cursor:
+        return CURSOR, "bold reverse"
+    if lit:  # without colour a lit cell needs a shape of its own: the full blocks
+        glyph = LIT.get(kind, "██") if boxed or plain else HALF_LIT.get(kind, "▀▀")
+        return glyph, "bold yellow" if kind == INPUT else "yellow"
+    return (GLYPHS if boxed else HALF).get(kind, "░░"), "own" if kind == INPUT else "dim"
 
 
 def _roles(grid: Grid) -> list[list[str]]:
@@ -81,13 +106,13 @@ class ArithmeticScreen(Screen[None]):
     BINDINGS: ClassVar = [
         Binding("question_mark", "app.keys", "keys"),
         *arrows("move", priority=True),  # before the scrolling panel's own arrow keys
-        Binding("tab", "grid", "output/input/kernel", priority=True),
-        Binding("right_square_bracket", "select(1)", "next setting"),
+        Binding("tab", "grid", "grid", priority=True),
+        Binding("right_square_bracket", "select(1)", "setting"),
         Binding("left_square_bracket", "select(-1)", "previous setting", show=False),
         Binding("plus,equals_sign", "change(1)", "+1"),
         Binding("minus", "change(-1)", "-1"),
-        Binding("t", "kind", "conv/transposed/pool"),
-        Binding("c", "ceil", "ceil_mode"),
+        Binding("t", "kind", "layer"),
+        Binding("c", "ceil", "ceil_mode", show=False),
     ]
 
     NAME = "Convolution arithmetic"
@@ -141,16 +166,14 @@ class ArithmeticScreen(Screen[None]):
         gh, gw = grid.size
         oh, ow = m.output_size
         kh, kw = m.kernel_size
-        # cells twice the size where they fit beside the report: small grids are read at a glance
-        room = self.size.width * 11 // 20 - 4 if self.size.width >= WIDE else self.size.width - 4
-        scale = 2 if (gw + ow + kw) * 5 + 6 <= room else 1
+        boxed, wide = self.cell_layout((gh, gw), (oh, ow), (kh, kw))
 
         def cursor(name: str) -> tuple[int, int] | None:
             return m.cursor[name] if focus == name else None
 
-        input_view = draw_grid(gh, gw, grid.role, h.grid, cursor("input"), "blue", scale)
-        output_view = draw_grid(oh, ow, _cell, h.outputs, cursor("output"), "green", scale)
-        kernel_view = draw_grid(kh, kw, _cell, h.taps, cursor("kernel"), "magenta", scale)
+        input_view = draw_grid(gh, gw, grid.role, h.grid, cursor("input"), "blue", boxed, wide)
+        output_view = draw_grid(oh, ow, _cell, h.outputs, cursor("output"), "green", boxed, wide)
+        kernel_view = draw_grid(kh, kw, _cell, h.taps, cursor("kernel"), "magenta", boxed, wide)
         side = "the zero-inserted input" if m.kind == "tconv" else "input with padding"
         titles = {"input": f"{side} {gh}×{gw}", "output": f"output {oh}×{ow}", "kernel": f"kernel {kh}×{kw}"}
         if m.planes is not None:  # the channels' planes, one under another
@@ -176,12 +199,24 @@ class ArithmeticScreen(Screen[None]):
             ),
             Text(""),
             Text(
-                "░░ input  ·· padding  00 inserted zero  "
+                ("░░ input  ·· padding  00 inserted zero  " if boxed else "▀▀ input  ˙˙ padding  ⁰⁰ inserted zero  ")
                 + ("-- past the padded input (ceil_mode)  " if any(BEYOND in row for row in _roles(grid)) else "")
-                + "██ ▓▓ lit  @@ cursor;  Tab moves the cursor to the next grid",
+                + "██ lit (yellow)  @@ cursor;  Tab moves the cursor to the next grid",
                 style="dim",
             ),
         )
+
+    def cell_layout(self, *sizes: tuple[int, int]) -> tuple[bool, bool]:
+        """(boxed, wide) for grids of these sizes side by side: boxed where the screen has the lines and columns
+        (cells four characters wide where even those fit), else one line a row."""
+        room = self.size.width * 11 // 20 - 4 if self.size.width >= WIDE else self.size.width - 4
+        lines = max(8, self.size.height - 8)  # the settings, the sentence, the titles, the legend, the footer
+        tall = max(rows for rows, _ in sizes)
+        for wide in (True, False):
+            width = sum(cols * (5 if wide else 3) + 1 for _, cols in sizes) + 6
+            if width <= room and 2 * tall + 1 <= lines:
+                return True, wide
+        return False, False
 
     def action_move(self, dy: int, dx: int) -> None:
         self.model.move(self.model.focus, dy, dx)

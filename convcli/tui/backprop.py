@@ -50,12 +50,12 @@ def number_grid(
 
 
 class BackpropScreen(Screen[None]):
-    """n/p page through the walk; g shows the cells; Tab moves the cursor between O and X."""
+    """] and [ (PgDn, PgUp) page through the walk; g shows the cells; Tab moves the cursor between O and X."""
 
     BINDINGS: ClassVar = [
         Binding("question_mark", "app.keys", "keys"),
-        Binding("n,pagedown", "turn(1)", "next step"),
-        Binding("p,pageup", "turn(-1)", "previous step"),
+        Binding("right_square_bracket,pagedown", "turn(1)", "next step"),
+        Binding("left_square_bracket,pageup", "turn(-1)", "previous step"),
         Binding("g", "cells", "cells/walk"),
         Binding("tab", "switch", "O/X", priority=True),
         *arrows("move", priority=True),  # before the scrolling panel's own arrow keys
@@ -63,7 +63,7 @@ class BackpropScreen(Screen[None]):
 
     NAME = "Backprop"
     KEYS: ClassVar = [
-        ("n  p", "the walk of convcli backprop --verbose, step by step (PgDn, PgUp too)"),
+        ("]  [", "the walk of convcli backprop --verbose, step by step (PgDn, PgUp too)"),
         ("g", "the cells view, or back to the walk"),
         ("Tab", "the cursor on O (its sum, its rows of J_K and J_X) or on X (the dL/dO that reach it)"),
         ("← ↑ → ↓", "move the cursor (in the walk: scroll)"),
@@ -90,7 +90,7 @@ class BackpropScreen(Screen[None]):
             body: RenderableType = self.cells()
         else:
             page = m.pages[m.page]
-            where = f"step {m.page + 1} of {len(m.pages)}: {page.title}  (n next, p previous, g cells)"
+            where = f"step {m.page + 1} of {len(m.pages)}: {page.title}  (] next, [ previous, g cells)"
             body = document_view(page, max(40, self.size.width - 4))
         self.query_one("#where", Static).update(Text(where, style="bold"))
         self.query_one("#body", Static).update(body)

@@ -136,22 +136,24 @@ class PlaygroundScreen(Screen[None]):
         Binding("question_mark", "app.keys", "keys"),
         *arrows("probe"),
         *arrows("probe", step=10),
-        Binding("e", "edit", "edit cells"),
-        Binding("k", "spec", "named kernel"),
+        # the footer keeps what fits 80 columns; ? lists every key
+        Binding("e", "edit", "edit"),
+        Binding("k", "spec", "kernel"),
         Binding("m", "mode", "xcorr/conv"),
-        Binding("b", "boundary", "border"),
-        Binding("n", "normalise", "normalise"),
-        Binding("s", "stride(1)", "stride+"),
+        Binding("v", "display", "display"),
+        Binding("b", "boundary", "border", show=False),
+        Binding("n", "normalise", "normalise", show=False),
+        Binding("s", "stride(1)", "stride+", show=False),
         Binding("S", "stride(-1)", "stride-", show=False),
-        Binding("d", "dilation(1)", "dilation+"),
+        Binding("d", "dilation(1)", "dilation+", show=False),
         Binding("D", "dilation(-1)", "dilation-", show=False),
-        Binding("plus", "grow(2, 2)", "size+"),
-        Binding("minus", "grow(-2, -2)", "size-"),
-        Binding("right_square_bracket", "grow(0, 1)", "col+", show=False),
-        Binding("left_square_bracket", "grow(0, -1)", "col-", show=False),
+        Binding("plus", "grow(2, 2)", "size+", show=False),
+        Binding("minus", "grow(-2, -2)", "size-", show=False),
+        Binding("greater_than_sign", "grow(0, 1)", "col+", show=False),
+        Binding("less_than_sign", "grow(0, -1)", "col-", show=False),
         Binding("right_curly_bracket", "grow(1, 0)", "row+", show=False),
         Binding("left_curly_bracket", "grow(-1, 0)", "row-", show=False),
-        Binding("z", "zoom", "zoom"),
+        Binding("z", "zoom", "zoom", show=False),
         Binding("w", "write", "write"),
         Binding("escape", "leave", "back to picture", show=False),
     ]
@@ -165,10 +167,11 @@ class PlaygroundScreen(Screen[None]):
         ("m", "cross-correlation (as CNNs) or convolution (the kernel flipped)"),
         ("b", "the border rule: reflect, zero, symmetric, edge, wrap"),
         ("n", "normalise: divide the kernel by its sum"),
+        ("v", "the display rule: the kernel's own, clip, |value| (abs) or rescale; the status line says which"),
         ("s  S", "stride up, down"),
         ("d  D", "dilation up, down"),
         ("+  -", "grow or shrink the kernel by a ring of zeros"),
-        ("]  [", "add or remove a column at the right"),
+        (">  <", "add or remove a column at the right"),
         ("}  {", "add or remove a row at the bottom"),
         ("z", "zoom: full resolution around the probe, or the whole picture"),
         ("w", "write the filtered image as convcli apply writes it (never over the input)"),
@@ -308,6 +311,9 @@ class PlaygroundScreen(Screen[None]):
             f"dilation {m.dilation}",
             f"probe ({m.probe[0]}, {m.probe[1]})" + self.probe_value(),
         ]
+        if self.done is not None:
+            rule = m.display(self.done)
+            parts.insert(-1, f"display {rule}" + (" (the kernel's)" if m.display_choice is None else ""))
         text = Text(" · ".join(parts), style="bold")
         if m.message:  # first, where a narrow terminal does not cut it off
             text = Text(m.message + "\n", style="red") + text
@@ -420,6 +426,11 @@ class PlaygroundScreen(Screen[None]):
     def action_boundary(self) -> None:
         self.model.next_boundary()
         self.refilter()
+
+    def action_display(self) -> None:
+        self.model.next_display()
+        self.after = None  # the same result, mapped to pixels by the new rule
+        self.redraw()
 
     def action_normalise(self) -> None:
         self.model.toggle_normalise()

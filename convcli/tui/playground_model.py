@@ -70,6 +70,7 @@ class Playground:
         self.mode, self.boundary, self.stride, self.dilation, self.normalise = "xcorr", "reflect", 1, 1, False
         self.generation = 0
         self.message = ""  # the last refusal, for the status line
+        self.display_choice: str | None = None  # None: the kernel's own display rule
         self.written: list[str] = []  # the `convcli apply` command of each file saved
         self.load(kernel)
         self.probe = at if at is not None else (pixels.shape[0] // 2, pixels.shape[1] // 2)
@@ -193,7 +194,17 @@ class Playground:
         )
 
     def display(self, done: Filtered) -> str:
+        """How the result is drawn: the rule chosen with the display key, else the kernel's own (a library
+        kernel's, or by its signs for typed cells)."""
+        return self.display_choice or self.auto_display(done)
+
+    def auto_display(self, done: Filtered) -> str:
         return done.kernel.display if done.kernel.source != "inline" else default_display(done.kernel.matrix)
+
+    def next_display(self) -> None:
+        """The display key: the kernel's own rule, then clip, abs, rescale, and back."""
+        order: list[str | None] = [None, "clip", "abs", "rescale"]
+        self.display_choice = order[(order.index(self.display_choice) + 1) % len(order)]
 
     def command_line(self, done: Filtered, output: str | None = None) -> str:
         """The `convcli apply` command that writes what is shown."""
@@ -210,6 +221,8 @@ class Playground:
             args += ["--stride", str(self.stride)]
         if self.dilation != 1:
             args += ["--dilation", str(self.dilation)]
+        if self.display_choice is not None:
+            args += ["--display", self.display_choice]
         if output is not None:
             args += ["-o", output]
         row, col = self.probe
