@@ -123,3 +123,53 @@ def test_grad_takes_no_input_matrix():
     result = invoke("animate", "--H", "4", "--K", "3", "--grad", "--values", "--x", "1,2;3,4")
     assert result.exit_code == 2
     assert "X does not enter dL/dX" in result.output
+
+
+# --- saved figures that go on a slide as they are -------------------------------------------------------------
+
+SAMPLES = __import__("pathlib").Path(__file__).parent.parent / "samples"
+
+
+def test_a_sheets_matrix_fits_under_its_tile():
+    from convcli.api._apply import read_kernels
+    from convcli.explain.apply_report import kernel_caption
+
+    for spec in ("gaussian:9", "unsharp", "sobel", "box:11"):
+        [k] = read_kernels([spec], False)
+        lines = kernel_caption(k, 5, 40)
+        assert max(len(line) for line in lines) <= 40, (spec, lines)
+
+
+def test_show_marks_the_explained_pixel_on_both_pictures(tmp_path):
+    result = convcli.apply(str(SAMPLES / "chelsea.png"), "sobel", output=str(tmp_path / "s.png"), at=(100, 150),
+                           stride=2)  # fmt: skip
+    before, after = result.terminal_pictures(40, 24)
+    for picture in (before, after):
+        assert (picture == [255, 0, 255]).all(-1).sum() == 1
+
+
+def test_inspect_figures_have_a_title_numbered_maps_and_a_colour_bar(tmp_path):
+    from PIL import Image
+
+    model = tmp_path / "m.npz"
+    assert invoke("train", "--samples", "60", "--epochs", "1", "--out", model, "--no-gradcheck").exit_code == 0
+    assert invoke("inspect", model, SAMPLES / "scene.png", "-o", tmp_path / "in").exit_code == 0
+    for png in (tmp_path / "in").glob("*.png"):
+        rgb = np.asarray(Image.open(png).convert("RGB")).astype(int)
+        assert (rgb[:30].sum(-1) < 200).any(), png.name  # dark text on the white band at the top: the title
+        bottom = rgb[-45:]
+        if png.name.startswith("layer"):
+            assert ((bottom == [0, 0, 255]).all(-1)).any(), png.name  # the bar's ends: -scale blue, +scale red
+            assert ((bottom == [255, 0, 0]).all(-1)).any(), png.name
+        else:
+            assert ((bottom == [255, 255, 255]).all(-1)).any()
+            assert ((bottom == [0, 0, 0]).all(-1)).any()
+
+
+def test_the_terminal_heat_maps_have_a_numbered_colour_bar():
+    from convcli.render.inspect import scale_bar
+
+    bar = scale_bar(15.34, True)
+    assert bar.plain.startswith("−15.34 ")
+    assert "+15.34" in bar.plain
+    assert len({span.style for span in bar.spans}) > 10  # a gradient, blue through white to red

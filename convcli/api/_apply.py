@@ -163,8 +163,20 @@ class ApplyResult(Result):
         before, after = self.before_after()
         if self.pixel is not None:
             rows = 2 * max(4, min(20, height // 2 - 4))
+            g = self.report.result.geometry
             row, col = self.pixel.row, self.pixel.col
-            before, after = (imageio.crop_around(p, row, col, rows, width) for p in (before, after))
+            # on the input, the centre of the pixel's window; on the result, the pixel: each marked magenta
+            span = [(k - 1) * d for k, d in zip(g.kernel, g.dilation, strict=True)]
+            centre = (
+                row * g.stride[0] - g.padding[0][0] + span[0] // 2,
+                col * g.stride[1] - g.padding[1][0] + span[1] // 2,
+            )
+            before, after = (
+                _marked(
+                    imageio.crop_around(p, *at, rows, width), imageio.crop_origin(p.shape[:2], *at, rows, width), at
+                )
+                for p, at in ((before, centre), (after, (row, col)))
+            )
         return imageio.fit_half_blocks(before, width), imageio.fit_half_blocks(after, width)
 
     def html(self) -> str:
@@ -324,6 +336,17 @@ def apply(
             save_text(report, done.explained_page(), force, images)
         return done
     return _batch(jobs, settings, writing, progress, on_file)
+
+
+def _marked(crop: np.ndarray, origin: tuple[int, int], at: tuple[int, int]) -> np.ndarray:
+    """The crop with the pixel ``at`` (image coordinates) painted magenta, as the explorer marks its probe."""
+    import numpy as np
+
+    out = np.array(crop, copy=True)
+    r, c = at[0] - origin[0], at[1] - origin[1]
+    if 0 <= r < out.shape[0] and 0 <= c < out.shape[1]:
+        out[r, c] = (255, 0, 255) if out.ndim == 3 else 255
+    return out
 
 
 def _settings_line(r: ApplyReport, alpha: bool) -> str:
@@ -726,10 +749,13 @@ def contact_sheet(
     imageio.check_output(sheet, [image, *(f for k in kernels for f in kernel_files(k))], force)
     loaded = imageio.load_image(image, gray=gray, max_pixels=max_pixels)
     tiles = [("original", imageio.to_display(loaded.pixels, loaded.scale, "clip"), [loaded.description])]
+    h, w = loaded.pixels.shape[:2]
+    fits = max(24, int(min(280, 280 * w / max(h, w))) // 7)  # characters of the caption's font under a tile
     summaries = []
     for k in kernels:
         res = apply_kernel(loaded.pixels, k.matrix, k.y_matrix, settings)
-        tiles.append((k.name, imageio.to_display(res.image, loaded.scale, display or k.display), kernel_caption(k, 5)))
+        shown = imageio.to_display(res.image, loaded.scale, display or k.display)
+        tiles.append((k.name, shown, kernel_caption(k, 5, fits)))
         summaries.append(
             {"kernel": k.name, "method": res.method, "range": [float(res.image.min()), float(res.image.max())]}
         )

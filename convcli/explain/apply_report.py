@@ -195,20 +195,28 @@ def pixel_report(
     return PixelReport(row, col, parts, filtered[row, col], kernel.y_matrix is not None, at_divisor)
 
 
-def kernel_caption(kernel: NamedKernel, max_side: int = 9) -> list[str]:
+def kernel_caption(kernel: NamedKernel, max_side: int = 9, max_chars: int | None = None) -> list[str]:
     """A kernel's matrix as text lines for a figure: "1/16 ×" whole numbers where it has that form, else
-    to 3 significant digits; a magnitude kernel's x and y side by side; large ones elided with …."""
+    to 3 significant digits; a magnitude kernel's x and y side by side; large ones elided with … (rows and
+    columns dropped until each line has at most ``max_chars`` characters, so that it fits under its tile)."""
+    for side in range(max_side, 1, -1):
+        said = _kernel_caption(kernel, side)
+        if max_chars is None or max(len(line) for line in said) <= max_chars:
+            return said
+    return _kernel_caption(kernel, 2)
 
+
+def _kernel_caption(kernel: NamedKernel, max_side: int) -> list[str]:
     def lines(m: np.ndarray) -> list[str]:
         form = integer_form(m)
         values, prefix = (form[1], f"1/{form[0]} × ") if form and form[0] > 1 else (m, "")
         rows = [[fmt_number(v, 3) for v in row] for row in values]
         if len(rows) > max_side:
-            rows = [*rows[: max_side - 1], ["…"] * len(rows[0])]
+            rows = [*rows[: max_side - 1], ["…" if v else "" for v in rows[0]]]
         if rows and len(rows[0]) > max_side:
-            rows = [[*r[: max_side - 1], "…"] for r in rows]
-        width = max(len(v) for r in rows for v in r)
-        body = ["  ".join(v.rjust(width) for v in r) for r in rows]
+            rows = [[*r[: max_side - 1], "…" if any(r) else ""] for r in rows]
+        widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]  # each column as wide as it needs
+        body = [" ".join(v.rjust(wc) for v, wc in zip(r, widths, strict=True)).rstrip() for r in rows]
         pad = " " * len(prefix)
         return [(prefix if i == len(body) // 2 else pad) + line for i, line in enumerate(body)]
 

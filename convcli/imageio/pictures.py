@@ -45,12 +45,11 @@ def fit_half_blocks(pixels: np.ndarray, width: int, max_rows: int = 40) -> np.nd
 
 
 def save_inspection(folder: str, report: InspectReport, replace: bool = False) -> list[str]:
-    """`convcli inspect -o`: each spatial layer's maps as a PNG grid (diverging colours, each layer on its own
-    scale, named in the file) and the input beside its saliency; the paths written. The folder is made if
-    missing; files already there need ``replace``."""
+    """`convcli inspect -o`: each spatial layer's maps as a PNG figure (its title, each map numbered, diverging
+    colours on the layer's own scale, a numbered colour bar; the scale in the file name too) and the input
+    beside its saliency; the paths written. The folder is made if missing; files already there need
+    ``replace``."""
     from pathlib import Path
-
-    import numpy as np
 
     from convcli.core.display import diverging_colours
 
@@ -65,21 +64,19 @@ def save_inspection(folder: str, report: InspectReport, replace: bool = False) -
         if not layer.spatial:
             continue
         c, h, w = layer.values.shape
-        zoom = max(1, 96 // max(h, w))
-        cols = min(c, 8)
-        rows = -(-c // cols)
-        gap = 2
-        canvas = np.full((rows * (h * zoom + gap) + gap, cols * (w * zoom + gap) + gap, 3), 40, dtype=np.uint8)
-        for i, m in enumerate(diverging_colours(layer.values, layer.scale)):
-            r, k = divmod(i, cols)
-            top, left = gap + r * (h * zoom + gap), gap + k * (w * zoom + gap)
-            canvas[top : top + h * zoom, left : left + w * zoom] = m.repeat(zoom, axis=0).repeat(zoom, axis=1)
+        maps = diverging_colours(layer.values, layer.scale)
+        title = f"layer {layer.index} {layer.name}: {c}×{h}×{w}, on this image ({Path(report.image).name})"
+        tiles = [(f"c{i}", m) for i, m in enumerate(maps)]
         name = "".join(ch if ch.isalnum() else "-" for ch in layer.name)
-        pictures[f"layer-{layer.index:02d}-{name}-scale-{layer.scale:.3g}.png"] = canvas
+        pictures[f"layer-{layer.index:02d}-{name}-scale-{layer.scale:.3g}.png"] = labelled_figure(
+            title, tiles, ("diverging", layer.scale), 96
+        )
     grey, hot = report.pictures()
-    zoom = max(1, 192 // max(grey.shape[:2]))
-    pair = np.concatenate([grey, np.full((grey.shape[0], 2, 3), 40, np.uint8), hot], 1)
-    pictures["saliency.png"] = pair.repeat(zoom, axis=0).repeat(zoom, axis=1)
+    label = report.classes[report.label]
+    tiles = [("the input, as the network sees it", grey), (f"saliency |d logit({label}) / d pixel|", hot)]
+    pictures["saliency.png"] = labelled_figure(
+        f"{Path(report.image).name}: predicted {label}", tiles, ("hot", float(report.saliency.max())), 192
+    )
     for name in pictures:
         refuse_overwrite(str(out / name), [], replace)
     written = []
@@ -88,6 +85,67 @@ def save_inspection(folder: str, report: InspectReport, replace: bool = False) -
         write_atomically(path, partial(_save_png, canvas), replace)
         written.append(path)
     return written
+
+
+def labelled_figure(
+    title: str, tiles: list[tuple[str, np.ndarray]], bar: tuple[str, float] | None, side: int, cols: int = 8
+) -> np.ndarray:
+    """A figure that can go on a slide as it is: a title, each tile (H, W, 3) scaled by whole pixels to about
+    ``side`` and labelled above, up to ``cols`` a row, and a colour bar with its numbers: ``("diverging",
+    s)`` from -s (blue) through 0 (white) to +s (red), ``("hot", m)`` from 0 (black) to m (white)."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    font, small = monospace_font(14), monospace_font(11)
+    h, w = tiles[0][1].shape[:2]
+    zoom = max(1, side // max(h, w))
+    th, tw = h * zoom, w * zoom
+    label_w = max(len(text) for text, _ in tiles) * 7 + 4
+    cell_w = max(tw, label_w) + 10
+    cols = min(cols, len(tiles))
+    rows = -(-len(tiles) // cols)
+    width = max(cols * cell_w + 20, 340, len(title) * 9 + 24)
+    top = 34
+    height = top + rows * (th + 26) + (44 if bar is not None else 8)
+    im = Image.new("RGB", (width, height), (255, 255, 255))
+    draw = ImageDraw.Draw(im)
+    draw.text((12, 10), title, fill=(30, 30, 30), font=font)
+    for i, (text, rgb) in enumerate(tiles):
+        r, k = divmod(i, cols)
+        x, y = 12 + k * cell_w, top + r * (th + 26)
+        draw.text((x, y), text, fill=(60, 60, 60), font=small)
+        im.paste(Image.fromarray(np.asarray(rgb).repeat(zoom, axis=0).repeat(zoom, axis=1)), (x, y + 14))
+        draw.rectangle([x - 1, y + 13, x + tw, y + 14 + th], outline=(150, 150, 150))
+    if bar is not None:
+        _bar(im, draw, (12, height - 38), bar, small)
+    return np.asarray(im)
+
+
+def _bar(im: Image.Image, draw: ImageDraw.ImageDraw, at: tuple[int, int], bar: tuple[str, float], font: Any) -> None:
+    """A 300-pixel colour bar at ``at`` with its end (and middle) numbers under it."""
+    import numpy as np
+    from PIL import Image
+
+    kind, scale = bar
+    if kind == "diverging":
+        strip = colour_bar(300, 0, 10)[:10]
+        marks = [(0, f"−{scale:.3g}"), (150, "0"), (300, f"+{scale:.3g}")]
+    else:
+        s = np.linspace(0.0, 1.0, 300)
+        hot = np.stack([np.clip(3 * s, 0, 1), np.clip(3 * s - 1, 0, 1), np.clip(3 * s - 2, 0, 1)], axis=-1)
+        strip = np.repeat((255 * hot).astype(np.uint8)[None], 10, axis=0)
+        marks = [(0, "0"), (300, f"{scale:.3g}")]
+    x, y = at
+    im.paste(Image.fromarray(strip), (x, y))
+    draw.rectangle([x - 1, y - 1, x + 300, y + 10], outline=(150, 150, 150))
+    for dx, text in marks:
+        draw.text(
+            (x + dx, y + 13),
+            text,
+            fill=(60, 60, 60),
+            font=font,
+            anchor="ma" if 0 < dx < 300 else ("la" if dx == 0 else "ra"),
+        )
 
 
 def _save_png(pixels: np.ndarray, path: str) -> None:
@@ -111,25 +169,18 @@ def colour_bar(width: int, gap: int = 2, height: int = 10) -> np.ndarray:
 
 
 def save_kernel_grid(path: str, weights: np.ndarray, replace: bool = False) -> None:
-    """The first layer's kernels (C_out, C_in, kH, kW), channel 0, as a PNG grid: red positive, blue negative."""
+    """The first layer's kernels (C_out, C_in, kH, kW), channel 0, as a PNG figure: each kernel numbered, red
+    positive, blue negative, one scale (the largest |weight|) with its numbered colour bar."""
     import numpy as np
     from PIL import Image
 
     from convcli.core.display import kernel_colours
 
     colours = kernel_colours(weights)
+    scale = float(np.abs(np.asarray(weights, dtype=np.float64)[:, 0]).max())
     n, kh, kw = colours.shape[:3]
-    cell = max(8, 96 // max(kh, kw))
-    gap = 2
-    cols = min(n, 8)
-    rows = -(-n // cols)
-    kh, kw = kh * cell, kw * cell
-    canvas = np.full((rows * (kh + gap) + gap, cols * (kw + gap) + gap, 3), 40, dtype=np.uint8)
-    for i in range(n):
-        rgb = colours[i].repeat(cell, axis=0).repeat(cell, axis=1)
-        r, c = divmod(i, cols)
-        canvas[gap + r * (kh + gap) : gap + r * (kh + gap) + kh, gap + c * (kw + gap) : gap + c * (kw + gap) + kw] = rgb
-    canvas = np.concatenate([canvas, colour_bar(canvas.shape[1], gap)])
+    title = f"first convolution's {n} kernels ({kh}×{kw}, input channel 0)"
+    canvas = labelled_figure(title, [(f"k{i}", colours[i]) for i in range(n)], ("diverging", scale), 96)
     write_atomically(path, lambda tmp: Image.fromarray(canvas).save(tmp, format="PNG"), replace)
 
 

@@ -59,9 +59,21 @@ def feature_maps(layer: LayerMaps, colour: bool, width: int, large: bool = False
     maps = [titled(f"c{c}", heat(m, layer.scale, colour, zoom)) for c, m in enumerate(layer.values)]
     cell = layer.values.shape[2] * zoom + 2
     grid = grid_rows(maps, max(1, min(len(maps), (width - 2) // cell)))
-    scale = fmt_number(layer.scale)
-    legend = f"colour scale: blue −{scale}, white 0, red +{scale}" if colour else f"darkest 0, brightest |{scale}|"
-    return Group(grid, Text(legend, style="dim"))
+    return Group(grid, scale_bar(layer.scale, colour))
+
+
+def scale_bar(scale: float, colour: bool, width: int = 24) -> Text:
+    """The heat maps' colour scale as a bar with its numbers (blue −scale, white 0, red +scale); without colour,
+    the grey ramp's ends."""
+    s = fmt_number(scale)
+    if not colour:
+        return Text(f"darkest 0, brightest |{s}|", style="dim")
+    text = Text(f"−{s} ", style="dim")
+    for v in np.linspace(-1.0, 1.0, width):
+        r, g, b = diverging_colours(np.array([v]), 1.0)[0]
+        text.append("█", style=f"rgb({r},{g},{b})")
+    text.append(f" +{s}   (0 white)", style="dim")
+    return text
 
 
 def _strip(values: np.ndarray, scale: float, colour: bool, width: int) -> RenderableType:
