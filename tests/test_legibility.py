@@ -173,3 +173,20 @@ def test_the_terminal_heat_maps_have_a_numbered_colour_bar():
     assert bar.plain.startswith("−15.34 ")
     assert "+15.34" in bar.plain
     assert len({span.style for span in bar.spans}) > 10  # a gradient, blue through white to red
+
+
+def test_a_sheet_states_its_title_and_legend_once(tmp_path):
+    from PIL import Image
+
+    from convcli.imageio.figures import layout
+
+    out = tmp_path / "s.png"
+    assert invoke("animate", "--H", "4", "--K", "3", "--sheet", "-o", out, "--size", "30").exit_code == 0
+    fig = convcli.animate(H=4, K=3).figure
+    lay = layout(fig, 30)
+    rgb = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    title_band = rgb[: 8 + len(lay.title) * 17, lay.width :]  # beside the first tile: no second title
+    assert (title_band == 255).all()
+    legend_band = rgb[-len(lay.legend) * 17 :, lay.width :]
+    assert (legend_band == 255).all()
+    assert (rgb[: 8 + len(lay.title) * 17, : lay.width] < 128).any()  # the one title, over the first tile

@@ -333,11 +333,15 @@ def save_stills(path: str, fig: Figure, cell: int, indices: list[int], replace: 
     from PIL import Image
 
     painter = _Painter(fig, cell)
-    w, h = painter.lay.width, painter.lay.height
+    lay = painter.lay
     n = len(indices)
+    # several frames: the title once above them and the legend once below, each tile its grids and caption
+    top, bottom = (8 + len(lay.title) * LINE + 2, lay.legend_y) if n > 1 else (0, lay.height)
+    w, h = lay.width, bottom - top
     cols = 1 if n < 4 else min(n, max(4, math.ceil(math.sqrt(n * h / w)))) if n > 16 else min(4, n)
     rows = -(-n // cols)
-    pixels = cols * w * rows * h
+    head, foot = top, lay.height - bottom
+    pixels = cols * w * (rows * h + head + foot)
     if pixels > MAX_SHEET_PIXELS:
         raise OutputError(
             f"a sheet of {n} frames would be {cols * w}x{rows * h} pixels ({pixels / 1e6:.0f} megapixels), past the "
@@ -347,12 +351,15 @@ def save_stills(path: str, fig: Figure, cell: int, indices: list[int], replace: 
     slots: dict[int, list[int]] = {}
     for k, i in enumerate(indices):
         slots.setdefault(i, []).append(k)
-    sheet = Image.new("RGB", (cols * w, rows * h), "white")
+    sheet = Image.new("RGB", (cols * w, rows * h + head + foot), "white")
     order = sorted(slots)
-    for i, frame in zip(order, painter.frames(order), strict=True):
+    for number, (i, frame) in enumerate(zip(order, painter.frames(order), strict=True)):
         rgb = frame.convert("RGB")
+        if number == 0 and n > 1:
+            sheet.paste(rgb.crop((0, 0, w, top)), (0, 0))
+            sheet.paste(rgb.crop((0, bottom, w, lay.height)), (0, head + rows * h))
         for k in slots[i]:
-            sheet.paste(rgb, ((k % cols) * w, (k // cols) * h))
+            sheet.paste(rgb.crop((0, top, w, bottom)), ((k % cols) * w, head + (k // cols) * h))
     write_atomically(path, lambda tmp: sheet.save(tmp, format="PNG"), replace)
 
 
