@@ -86,7 +86,7 @@ def test_values_show_the_products_and_the_sum():
         (["--H", "8", "--K", "3", "--stride", "0"], 2, "stride must be at least 1"),
         (["--H", "4", "--K", "3", "--view", "scatter"], 2, "add --transposed"),
         (["--H", "4", "--K", "3", "--frame", "9", "-o", "x.png"], 2, "frame 9 is not among 1..4"),
-        (["--H", "4", "--K", "3", "-o", "x.bmp"], 2, "write .gif, .png or .svg"),
+        (["--H", "4", "--K", "3", "-o", "x.bmp"], 2, "write .gif, .png, .svg, .pdf or .html"),
         (["--H", "4", "--K", "3", "--x", "1,2;3,4"], 2, "--x is 2×2 but --H/--W say 4×4"),
         (["--H", "2000", "--K", "3", "--json"], 2, "animate draws at most 100,000"),
     ],

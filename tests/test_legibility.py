@@ -155,7 +155,8 @@ def test_inspect_figures_have_a_title_numbered_maps_and_a_colour_bar(tmp_path):
     assert invoke("train", "--samples", "60", "--epochs", "1", "--out", model, "--no-gradcheck").exit_code == 0
     assert invoke("inspect", model, SAMPLES / "scene.png", "-o", tmp_path / "in").exit_code == 0
     for png in (tmp_path / "in").glob("*.png"):
-        rgb = np.asarray(Image.open(png).convert("RGB")).astype(int)
+        with Image.open(png) as im:
+            rgb = np.asarray(im.convert("RGB")).astype(int)
         assert (rgb[:30].sum(-1) < 200).any(), png.name  # dark text on the white band at the top: the title
         bottom = rgb[-45:]
         if png.name.startswith("layer"):
@@ -184,9 +185,49 @@ def test_a_sheet_states_its_title_and_legend_once(tmp_path):
     assert invoke("animate", "--H", "4", "--K", "3", "--sheet", "-o", out, "--size", "30").exit_code == 0
     fig = convcli.animate(H=4, K=3).figure
     lay = layout(fig, 30)
-    rgb = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    with Image.open(out) as im:
+        rgb = np.asarray(im.convert("RGB")).astype(int)
     title_band = rgb[: 8 + len(lay.title) * 17, lay.width :]  # beside the first tile: no second title
     assert (title_band == 255).all()
     legend_band = rgb[-len(lay.legend) * 17 :, lay.width :]
     assert (legend_band == 255).all()
     assert (rgb[: 8 + len(lay.title) * 17, : lay.width] < 128).any()  # the one title, over the first tile
+
+
+# --- the lecture pack --------------------------------------------------------------------------------------------
+
+
+def _pdf_pages(path):
+    return len(re.findall(rb"/Type\s*/Page\b(?!s)", path.read_bytes()))
+
+
+def test_the_gallery_writes_every_case_in_every_format_and_an_index(tmp_path):
+    from convcli.api._animate import GALLERY, GALLERY_FORMATS
+
+    folder = tmp_path / "pack"
+    result = invoke("animate", "--gallery", folder, "--size", "12", "--json")
+    assert result.exit_code == 0, result.output
+    written = {p.name for p in folder.iterdir()}
+    assert written == {f"{name}{ext}" for name, _, _ in GALLERY for ext in GALLERY_FORMATS} | {"index.html"}
+    for name, _, options in GALLERY:
+        frames = len(convcli.animate(**options).figure.pictures)
+        assert _pdf_pages(folder / f"{name}.pdf") == frames, name  # a frame a page
+    index = (folder / "index.html").read_text()
+    for name, _, _ in GALLERY:
+        assert f'href="{name}.gif"' in index
+    again = invoke("animate", "--gallery", folder)
+    assert again.exit_code == 1
+    assert "--force" in again.output
+
+
+def test_a_dark_theme_darkens_the_ground_and_keeps_the_meaning(tmp_path):
+    from PIL import Image
+
+    for theme in ("light", "dark"):
+        out = tmp_path / f"{theme}.gif"
+        assert invoke("animate", "--H", "4", "--K", "3", "--padding", "1", "--theme", theme, "-o", out).exit_code == 0
+        with Image.open(out) as im:
+            rgb = np.asarray(im.convert("RGB")).astype(int)
+        ground = rgb[2, 2]
+        assert (ground.sum() < 100) == (theme == "dark")
+        assert ((rgb == [86, 130, 196]).all(-1)).any()  # the input's blue in either

@@ -498,3 +498,17 @@ def test_every_kind_of_page_is_the_same_each_time_and_forbids_the_network(tmp_pa
         assert "@media print" in text, kind
         assert not re.search(r"""(src|href)=["'](?!data:|#)""", text), kind
         assert len(text.encode()) < 2_000_000, kind
+
+
+def test_the_lecture_packs_index_plays_every_case_and_links_its_files(opened, tmp_path):
+    folder = tmp_path / "pack"
+    assert invoke("animate", "--gallery", folder, "--size", "12").exit_code == 0
+    page = opened(folder / "index.html")
+    cases = page.query_selector_all("figure.case")
+    assert len(cases) == 17
+    for case in cases:
+        assert case.query_selector("svg animate") is not None  # plays in place, no script
+        box = case.query_selector("svg").bounding_box()
+        assert box["width"] > 0
+        for link in case.query_selector_all("a"):
+            assert (folder / link.get_attribute("href")).exists()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from convcli.api._arrays import MatrixLike, matrix
 from convcli.api._result import Result
 from convcli.api._shape import Geometry, layer_report
 from convcli.api._values import PairLike, at_least, choice
-from convcli.core.errors import OptionError, ParameterError
+from convcli.core.errors import ConvcliError, OptionError, ParameterError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from convcli.explain.shape_report import LayerReport
 
 MAX_FRAMES = 100_000  # a frame per output cell: past this, files and the terminal would take minutes
-FIGURE_SUFFIXES = (".gif", ".png", ".svg")
+FIGURE_SUFFIXES = (".gif", ".png", ".svg", ".pdf")
 
 
 @dataclass(frozen=True)
@@ -95,11 +95,15 @@ class AnimationResult(Result):
         duration: int = 600,
         loop: bool = True,
         frames: list[int] | None = None,
+        theme: str = "light",
     ) -> str:
-        """A .gif, animated .png or animated .svg; with ``frames`` (indices from 0) those stills as .png or
-        .svg; .json or .html as every result writes them. Atomic; an existing file only with ``force``."""
+        """A .gif, animated .png, animated .svg or a .pdf of a frame a page; with ``frames`` (indices from 0)
+        those stills as .png or .svg; .json or .html as every result writes them. ``theme``: light or dark
+        (files; a page follows the browser's). Atomic; an existing file only with ``force``."""
         from convcli import imageio
-        from convcli.imageio.figures import save_animation, save_stills, save_svg
+        from convcli.imageio.figures import THEMES, save_animation, save_pdf, save_stills, save_svg
+
+        choice(theme, THEMES, "--theme")
 
         ext = Path(path).suffix.lower()
         if ext == ".html" and frames is None:
@@ -109,19 +113,21 @@ class AnimationResult(Result):
         if ext == ".json" and frames is None:
             return super().save(path, force)
         if ext not in FIGURE_SUFFIXES:
-            raise OptionError(f"{path}: write .gif, .png or .svg", "--output")
-        if frames is not None and ext == ".gif":
+            raise OptionError(f"{path}: write .gif, .png, .svg, .pdf or .html", "--output")
+        if frames is not None and ext in (".gif", ".pdf"):
             raise OptionError("stills go to .png or .svg", "--output")
         at_least(size, 4, "--size")
         at_least(duration, 20, "--duration", maximum=None)
         imageio.refuse_overwrite(path, [], force)
         cell = self.cell_size(size)
         if ext == ".svg":
-            save_svg(path, self.figure, cell, duration, loop, frames, replace=force)
+            save_svg(path, self.figure, cell, duration, loop, frames, replace=force, theme=theme)
+        elif ext == ".pdf":
+            save_pdf(path, self.figure, cell, replace=force, theme=theme)
         elif frames is not None:
-            save_stills(path, self.figure, cell, frames, replace=force)
+            save_stills(path, self.figure, cell, frames, replace=force, theme=theme)
         else:
-            save_animation(path, self.figure, cell, duration, loop, replace=force)
+            save_animation(path, self.figure, cell, duration, loop, replace=force, theme=theme)
         return path
 
 
@@ -262,3 +268,88 @@ def _numbers(
             "the numbers overflow float64 (a product or sum passes about 1.8e308); use smaller values in --x, --k"
         )
     return xs, ks
+
+
+# conv_arithmetic's cases (Dumoulin and Visin's names), then dilation and pooling: the lecture pack
+GALLERY: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("no_padding_no_strides", "4×4 input, 3×3 kernel, no padding, stride 1", {"H": 4, "K": 3}),
+    ("arbitrary_padding_no_strides", "5×5 input, 4×4 kernel, padding 2", {"H": 5, "K": 4, "padding": 2}),
+    ("same_padding_no_strides", "5×5 input, 3×3 kernel, half (same) padding 1", {"H": 5, "K": 3, "padding": 1}),
+    ("full_padding_no_strides", "5×5 input, 3×3 kernel, full padding 2", {"H": 5, "K": 3, "padding": 2}),
+    ("no_padding_strides", "5×5 input, 3×3 kernel, stride 2", {"H": 5, "K": 3, "stride": 2}),
+    ("padding_strides", "5×5 input, 3×3 kernel, padding 1, stride 2", {"H": 5, "K": 3, "stride": 2, "padding": 1}),
+    ("padding_strides_odd", "6×6 input, 3×3 kernel, padding 1, stride 2: the last row and column unread",
+     {"H": 6, "K": 3, "stride": 2, "padding": 1}),
+    ("no_padding_no_strides_transposed", "the transpose of the first: 2×2 → 4×4", {"H": 2, "K": 3, "transposed": True}),
+    ("arbitrary_padding_no_strides_transposed", "the transpose of padding 2, kernel 4: 6×6 → 5×5",
+     {"H": 6, "K": 4, "padding": 2, "transposed": True}),
+    ("same_padding_no_strides_transposed", "the transpose of same padding: 5×5 → 5×5",
+     {"H": 5, "K": 3, "padding": 1, "transposed": True}),
+    ("full_padding_no_strides_transposed", "the transpose of full padding: 7×7 → 5×5",
+     {"H": 7, "K": 3, "padding": 2, "transposed": True}),
+    ("no_padding_strides_transposed", "the transpose of stride 2: 2×2 → 5×5",
+     {"H": 2, "K": 3, "stride": 2, "transposed": True}),
+    ("padding_strides_transposed", "the transpose of padding 1, stride 2: 3×3 → 5×5",
+     {"H": 3, "K": 3, "stride": 2, "padding": 1, "transposed": True}),
+    ("padding_strides_odd_transposed", "the transpose of the odd case: 3×3 → 6×6, output_padding 1",
+     {"H": 3, "K": 3, "stride": 2, "padding": 1, "output_padding": 1, "transposed": True}),
+    ("dilation", "7×7 input, 3×3 kernel, dilation 2", {"H": 7, "K": 3, "dilation": 2}),
+    ("max_pooling", "4×4 input, 2×2 max pooling, stride 2", {"H": 4, "K": 2, "pool": "max"}),
+    ("average_pooling_ceil_mode", "5×5 input, 2×2 average pooling, stride 2, ceil_mode",
+     {"H": 5, "K": 2, "pool": "avg", "ceil_mode": True}),
+)  # fmt: skip
+GALLERY_FORMATS = (".gif", ".svg", ".pdf", ".html")
+
+
+@dataclass(frozen=True)
+class GalleryResult(Result):
+    """``animate --gallery DIR``: each case as GIF, SVG, PDF and page, and the index page showing them all."""
+
+    folder: str
+    index: str
+    written: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {"folder": self.folder, "index": self.index, "written": list(self.written)}
+
+    def renderable(self, width: int, colour: bool) -> RenderableType:
+        from rich.text import Text
+
+        return Text(
+            f"{self.folder}: {len(GALLERY)} animations as {', '.join(GALLERY_FORMATS)}; open {self.index} in a browser"
+        )
+
+
+def gallery(folder: str, theme: str = "light", size: int | None = None, force: bool = False) -> GalleryResult:
+    """conv_arithmetic's cases, dilation and pooling, each as GIF, SVG, a PDF of a frame a page (for Beamer)
+    and an interactive page, with ``index.html`` showing every one (its SVG plays there, no script) and
+    linking the rest. Nothing is written until every name is known to be free (or ``force``)."""
+    from convcli import imageio
+    from convcli.explain.pages import gallery_page
+    from convcli.imageio.figures import THEMES, svg_text
+
+    choice(theme, THEMES, "--theme")
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise OptionError(f"{folder} is a file; --gallery takes a folder", "--gallery")
+    names = [str(out / f"{name}{ext}") for name, _, _ in GALLERY for ext in GALLERY_FORMATS]
+    index = str(out / "index.html")
+    made = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        for path in [*names, index]:
+            imageio.refuse_overwrite(path, [], force)
+    except ConvcliError:
+        if made:
+            out.rmdir()  # refused before anything was written: the folder goes too
+        raise
+    written, entries = [], []
+    for name, said, options in GALLERY:
+        result = animate(**options)
+        for ext in GALLERY_FORMATS:
+            written.append(result.save(str(out / f"{name}{ext}"), force, size, theme=theme))
+        entries.append((name, result.figure.title.split("\n")[0], said, svg_text(result.figure, 24, 600, True)))
+    from convcli.api._result import save_text
+
+    save_text(index, gallery_page(entries, GALLERY_FORMATS), force)
+    return GalleryResult(folder, index, (*written, index))

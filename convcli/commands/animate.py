@@ -10,7 +10,6 @@ import typer
 from convcli.options import (
     CeilModeOpt,
     DilationOpt,
-    HeightOpt,
     JsonOpt,
     KernelHeightOpt,
     KernelOpt,
@@ -21,6 +20,7 @@ from convcli.options import (
     StrideOpt,
     TransposedOpt,
     WidthOpt,
+    emit,
     given,
 )
 
@@ -55,11 +55,17 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
 
   # the windows of a pooling layer, as JSON
   convcli animate --H 6 --W 5 --K 3 --pool max --ceil-mode --json
+
+  # the lecture pack: conv_arithmetic's cases as GIF, SVG, PDF and pages, with an index.html
+  convcli animate --gallery pack --theme dark
 """
 
 
 def animate(
-    height: HeightOpt,
+    height: Annotated[
+        int | None,
+        typer.Option("--H", "--height", min=1, help="Input height (required but with --gallery).", show_default=False),
+    ] = None,
     width: WidthOpt = None,
     k: KernelOpt = None,
     kh: KernelHeightOpt = None,
@@ -73,7 +79,9 @@ def animate(
     ceil_mode: CeilModeOpt = False,
     output: Annotated[
         str | None,
-        typer.Option("--output", "-o", help="Write a .gif, .png (animated, or the --frame/--sheet stills) or .svg."),
+        typer.Option(
+            "--output", "-o", help="Write a .gif, .png (animated, or the --frame/--sheet stills), .svg, .pdf or .html."
+        ),
     ] = None,
     values: Annotated[
         bool, typer.Option("--values", help="Numbers in the cells, and each frame's products and sum.")
@@ -121,6 +129,19 @@ def animate(
     ] = None,
     duration: Annotated[int, typer.Option("--duration", min=20, help="Milliseconds per frame in files.")] = 600,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    gallery: Annotated[
+        str | None,
+        typer.Option(
+            "--gallery",
+            help="A lecture pack in this folder: conv_arithmetic's cases, dilation and pooling as GIF, SVG, PDF "
+            "and pages, with an index.html.",
+            show_default=False,
+        ),
+    ] = None,
+    theme: Annotated[
+        Literal["light", "dark"],
+        typer.Option("--theme", help="Colours of the files written (pages follow the browser)."),
+    ] = "light",
     json_out: JsonOpt = False,
 ) -> None:
     """Draw the sliding window of a convolution, transposed convolution or pooling layer, frame by frame.
@@ -131,6 +152,11 @@ def animate(
     """
     from convcli.api._animate import animate as run
 
+    if gallery is not None:
+        return _gallery(gallery, theme, size, force, json_out)
+    if height is None:
+        raise typer.BadParameter("give the input's height (--H 5), or --gallery DIR for the lecture pack",
+                                 param_hint="'--H'")  # fmt: skip
     result = run(
         height, width, k, kh, kw, given(stride), given(padding), given(dilation), transposed, given(output_padding),
         pool, ceil_mode, values, x, kernel_values, seed, view, grad, channels, filters, groups, depthwise,
@@ -140,7 +166,7 @@ def animate(
         return
     indices = result.frame_indices(frame, sheet)
     if output is not None:
-        result.save(output, force, size, duration, loop, indices)
+        result.save(output, force, size, duration, loop, indices, theme)
         n = len(indices) if indices is not None else len(result.figure.pictures)
         what = "a page to open in any browser" if output.lower().endswith(".html") else (
             f"{result.cell_size(size)}-pixel cells"
@@ -157,3 +183,12 @@ def animate(
         console.print(result)
         return
     play(console, result.figure, fps, loop)
+
+
+def _gallery(folder: str, theme: str, size: int | None, force: bool, json_out: bool) -> None:
+    from convcli.api._animate import gallery
+    from convcli.render import make_console
+
+    with make_console(stderr=True).status("drawing the lecture pack"):
+        result = gallery(folder, theme, size, force)
+    emit(result, json_out)

@@ -661,3 +661,33 @@ document.addEventListener('keydown', e => {
   say(held[0], held[1], held[2]);
 });
 """
+
+
+# --- animate --gallery: the lecture pack's index ---------------------------------------------------------------
+
+
+def gallery_page(entries: list[tuple[str, str, str, str]], formats: tuple[str, ...]) -> str:
+    """The lecture pack's index: each case (name, title, what it shows, its SMIL SVG) playing in place, with
+    links to its interactive page and its GIF, SVG and PDF beside this file."""
+    kinds = {".html": "page (keys, hover)", ".gif": "GIF", ".svg": "SVG", ".pdf": "PDF, a frame a page"}
+    cards = []
+    for name, title, said, svg in entries:
+        links = " · ".join(f'<a href="{escape(name + ext)}">{kinds.get(ext, ext)}</a>' for ext in formats)
+        cards.append(
+            f'<figure class="case" id="{escape(name)}"><figcaption><strong>{escape(said)}</strong><br>'
+            f'<span class="muted">{escape(title)}</span></figcaption>{svg}<p>{links}</p></figure>'
+        )
+    title = "Convolution arithmetic: the lecture pack"
+    body = (
+        f'<h1>{escape(title)}</h1><p class="muted">Dumoulin and Visin\'s cases (<em>A guide to convolution '
+        "arithmetic for deep learning</em>), then dilation and pooling, drawn by convcli with its checked geometry. "
+        "Each plays here; its page steps with the keys and says what each cell reads; its PDF has a frame a page "
+        "(Beamer's \\animategraphics takes it); every file works offline.</p>"
+        f'<div class="gallery">{"".join(cards)}</div>'
+    )
+    style = (
+        "<style>.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(22rem, 1fr)); gap: 1.2rem; }"
+        " .case { margin: 0; } .case svg { max-width: 100%; height: auto; border: 1px solid var(--line); }"
+        " a { color: var(--current); }</style>"
+    )
+    return shell(title, style + body)

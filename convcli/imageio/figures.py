@@ -38,17 +38,25 @@ COLOURS = [
     (255, 255, 255),  # 10 text on dark cells
     CELL_RGB[BEYOND],  # 11 past the padded input
     CELL_RGB["lit_padding"],  # 12 the window over padding or inserted zeros: paler, so what it covers shows
+    (30, 30, 30),  # 13 text on the pale cells, whatever the theme
 ]
+# --theme dark: a dark ground for slides and dark pages; the cells that carry meaning keep their colours
+DARK = {0: (24, 24, 24), 2: (72, 72, 72), 3: (52, 52, 52), 7: (38, 52, 62), 8: (230, 230, 230), 9: (120, 120, 120),
+        11: (24, 24, 24), 12: (150, 105, 30)}  # fmt: skip
+THEMES = ("light", "dark")
+
+
+def palette(theme: str = "light") -> list[tuple[int, int, int]]:
+    """The figure's colours by palette index, for ``theme`` (light or dark)."""
+    return [DARK.get(i, rgb) if theme == "dark" else rgb for i, rgb in enumerate(COLOURS)]
+
+
 ROLE_INDEX = {INPUT: 1, PADDING: 2, ZERO: 3, BEYOND: 11, GAP: 0}  # a gap: background, no border
 
 
 def lit_index(fig: Figure, r: int, c: int) -> int:
     """The window's colour on grid cell (r, c): orange on the input, pale orange over padding and zeros."""
     return 4 if fig.roles[r][c] == INPUT else 12
-
-
-def _hex(i: int) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*COLOURS[i])
 
 
 LINE = 17  # pixels per line of the 13-pixel text
@@ -114,7 +122,7 @@ class _Painter:
     """Draws frames on a palette image: a base with the static grids, cells painted per frame (PIL only:
     a frame costs a copy, a few solid pastes and its caption)."""
 
-    def __init__(self, fig: Figure, cell: int):
+    def __init__(self, fig: Figure, cell: int, theme: str = "light"):
         from PIL import Image, ImageDraw, ImageFont
 
         self.fig, self.lay = fig, layout(fig, cell)
@@ -125,7 +133,7 @@ class _Painter:
         # thousands of captions: Pillow's bitmap font draws them several times faster than a TrueType one
         self.caption_font = self.text_font if len(fig.pictures) <= 400 else ImageFont.load_default_imagefont()
         base = Image.new("P", (self.lay.width, self.lay.height), 0)
-        base.putpalette([v for rgb in COLOURS for v in rgb])
+        base.putpalette([v for rgb in palette(theme) for v in rgb])
         self._grids(base)
         draw = ImageDraw.Draw(base)
         self._texts(draw)
@@ -168,7 +176,7 @@ class _Painter:
             oh, ow = fig.output_size
             for i in range(oh):
                 for j in range(ow):
-                    self._label(draw, self.lay.output_origin, i, j, str(fig.overlaps[i][j]), 8)
+                    self._label(draw, self.lay.output_origin, i, j, str(fig.overlaps[i][j]), 13)
 
     def _cell(self, im: Image.Image, origin: tuple[int, int], r: int, c: int, index: int) -> None:
         x, y, s = origin[0] + c * self.lay.cell, origin[1] + r * self.lay.cell, self.lay.cell
@@ -201,7 +209,7 @@ class _Painter:
         i, j = divmod(index, fig.output_size[1])
         self._cell(running, self.lay.output_origin, i, j, 5)
         if fig.output_values is not None:
-            self._label(self.Draw.Draw(running), self.lay.output_origin, i, j, fig.output_values[i][j], 8)
+            self._label(self.Draw.Draw(running), self.lay.output_origin, i, j, fig.output_values[i][j], 13)
 
     def _frame(self, im: Image.Image, index: int, pic: Picture) -> Image.Image:
         """Frame ``index`` painted over the running picture: the window, the output cells lit, their numbers."""
@@ -214,11 +222,11 @@ class _Painter:
         if fig.input_values is not None:
             for r, c in pic.lit_input:
                 if fig.roles[r][c] == INPUT:
-                    self._label(draw, self.lay.input_origin, r, c, fig.input_values[r][c], 8)
+                    self._label(draw, self.lay.input_origin, r, c, fig.input_values[r][c], 13)
         for (r, c), weight in zip(pic.lit_input, pic.weights, strict=False):  # conv_arithmetic's small weights
             s = self.lay.cell
             x, y = self.lay.input_origin[0] + (c + 1) * s - 2, self.lay.input_origin[1] + (r + 1) * s - 1
-            draw.text((x, y), weight, fill=8, font=self.weight_font, anchor="rd")
+            draw.text((x, y), weight, fill=13, font=self.weight_font, anchor="rd")
         labels = fig.output_values or (
             tuple(tuple(str(v) for v in row) for row in fig.overlaps) if fig.overlaps is not None else None
         )
@@ -230,13 +238,15 @@ class _Painter:
         return im
 
 
-def save_animation(path: str, fig: Figure, cell: int, duration: int, loop: bool, replace: bool = False) -> None:
+def save_animation(
+    path: str, fig: Figure, cell: int, duration: int, loop: bool, replace: bool = False, theme: str = "light"
+) -> None:
     """Every frame as an animated GIF or PNG (APNG), one frame per picture, streamed: each frame is drawn, its
     change from the one before is encoded and written, and it is let go, so memory holds two frames whatever
     their number (Pillow's own writers keep every frame until the end: gigabytes for a 120x120 input)."""
     from pathlib import Path
 
-    frames = _Painter(fig, cell).frames(list(range(len(fig.pictures))))
+    frames = _Painter(fig, cell, theme).frames(list(range(len(fig.pictures))))
     n = len(fig.pictures)
     if Path(path).suffix.lower() == ".gif":
         write_atomically(path, lambda tmp: _stream_gif(tmp, frames, duration, loop), replace)
@@ -324,7 +334,9 @@ def _stream_apng(tmp: str, frames: Iterator[Image.Image], n: int, duration: int,
         f.write(_chunk(b"IEND", b""))
 
 
-def save_stills(path: str, fig: Figure, cell: int, indices: list[int], replace: bool = False) -> None:
+def save_stills(
+    path: str, fig: Figure, cell: int, indices: list[int], replace: bool = False, theme: str = "light"
+) -> None:
     """Chosen frames as one PNG: under one another (up to 3), four across (up to 16), else in a grid about as
     wide as tall; refused when the sheet would pass what Pillow reads back. Each frame is pasted as it is drawn:
     memory holds the sheet and a frame."""
@@ -332,7 +344,7 @@ def save_stills(path: str, fig: Figure, cell: int, indices: list[int], replace: 
 
     from PIL import Image
 
-    painter = _Painter(fig, cell)
+    painter = _Painter(fig, cell, theme)
     lay = painter.lay
     n = len(indices)
     # several frames: the title once above them and the legend once below, each tile its grids and caption
@@ -351,7 +363,7 @@ def save_stills(path: str, fig: Figure, cell: int, indices: list[int], replace: 
     slots: dict[int, list[int]] = {}
     for k, i in enumerate(indices):
         slots.setdefault(i, []).append(k)
-    sheet = Image.new("RGB", (cols * w, rows * h + head + foot), "white")
+    sheet = Image.new("RGB", (cols * w, rows * h + head + foot), palette(theme)[0])
     order = sorted(slots)
     for number, (i, frame) in enumerate(zip(order, painter.frames(order), strict=True)):
         rgb = frame.convert("RGB")
@@ -366,17 +378,19 @@ def save_stills(path: str, fig: Figure, cell: int, indices: list[int], replace: 
 MAX_SHEET_PIXELS = 89_478_485  # Pillow's decompression-bomb threshold: what it (and convcli) read back quietly
 
 
-def svg_text(fig: Figure, cell: int, duration: int, loop: bool, indices: list[int] | None = None) -> str:
+def svg_text(
+    fig: Figure, cell: int, duration: int, loop: bool, indices: list[int] | None = None, theme: str = "light"
+) -> str:
     """An SVG of the figure: animated with SMIL (each frame's group visible in its time slot, output cells
     filling as their windows pass), or the still frames ``indices``, one under another."""
-    svg = _Svg(fig, cell, duration, loop)
+    svg = _Svg(fig, cell, duration, loop, theme)
     pages: list[int | None] = [None] if indices is None else list(indices)
     lay = svg.lay
     height = lay.height * len(pages)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{lay.width}" height="{height}" '
         f'viewBox="0 0 {lay.width} {height}" font-family="DejaVu Sans Mono, Menlo, monospace" font-size="13">',
-        f'<rect width="{lay.width}" height="{height}" fill="{_hex(0)}"/>',
+        f'<rect width="{lay.width}" height="{height}" fill="{svg.hex(0)}"/>',
     ]
     for p, page in enumerate(pages):
         out.append(f'<g transform="translate(0,{p * lay.height})">')
@@ -390,19 +404,23 @@ class _Svg:
     """The SVG's parts for one figure: a page's static grids and text, then its frame (a still) or every frame
     in its time slot (the animation)."""
 
-    def __init__(self, fig: Figure, cell: int, duration: int, loop: bool):
+    def __init__(self, fig: Figure, cell: int, duration: int, loop: bool, theme: str = "light"):
         self.fig, self.cell, self.lay = fig, cell, layout(fig, cell)
+        self.colours = palette(theme)
         self.n = len(fig.pictures)
         self.total = self.n * duration / 1000
         self.repeat = "indefinite" if loop else "1"
 
+    def hex(self, i: int) -> str:
+        return "#{:02x}{:02x}{:02x}".format(*self.colours[i])
+
     def text(self, x: float, y: float, line: str, fill: int = 8, extra: str = "") -> str:
-        return f'<text x="{x}" y="{y}" fill="{_hex(fill)}"{extra}>{escape(line)}</text>'
+        return f'<text x="{x}" y="{y}" fill="{self.hex(fill)}"{extra}>{escape(line)}</text>'
 
     def rect(self, origin: tuple[int, int], r: int, c: int, fill: int, body: str = "") -> str:
         cell = self.cell
         x, y = origin[0] + c * cell, origin[1] + r * cell
-        head = f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{_hex(fill)}" stroke="{_hex(9)}"'
+        head = f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{self.hex(fill)}" stroke="{self.hex(9)}"'
         return f"{head}>{body}</rect>" if body else f"{head}/>"
 
     def label(self, origin: tuple[int, int], r: int, c: int, value: str, fill: int) -> str:
@@ -418,7 +436,7 @@ class _Svg:
             return self.rect(lay.output_origin, i, j, 5 if index < fig.pictures[page].written else 7)
         t = min(1.0, (index + 1) / self.n)
         fill = (
-            f'<animate attributeName="fill" calcMode="discrete" values="{_hex(7)};{_hex(5)}" '
+            f'<animate attributeName="fill" calcMode="discrete" values="{self.hex(7)};{self.hex(5)}" '
             f'keyTimes="0;{t:.6f}" dur="{self.total:.3f}s" repeatCount="{self.repeat}" fill="freeze"/>'
         )
         return self.rect(lay.output_origin, i, j, 7, body=fill)
@@ -429,11 +447,11 @@ class _Svg:
         parts = [self.rect(lay.input_origin, r, c, lit_index(fig, r, c)) for r, c in pic.lit_input]
         if fig.input_values is not None:
             values = fig.input_values
-            parts += [self.label(lay.input_origin, r, c, values[r][c], 8) for r, c in pic.lit_input
+            parts += [self.label(lay.input_origin, r, c, values[r][c], 13) for r, c in pic.lit_input
                       if fig.roles[r][c] == INPUT]  # fmt: skip
         small = max(7, min(11, int(cell * 0.3)))
         parts += [
-            self.text(lay.input_origin[0] + (c + 1) * cell - 2, lay.input_origin[1] + (r + 1) * cell - 2, w, 8,
+            self.text(lay.input_origin[0] + (c + 1) * cell - 2, lay.input_origin[1] + (r + 1) * cell - 2, w, 13,
                       f' text-anchor="end" font-size="{small}"')
             for (r, c), w in zip(pic.lit_input, pic.weights, strict=False)
         ]  # fmt: skip
@@ -491,9 +509,9 @@ class _Svg:
                 out.append(self.output_cell(i, j, page))
                 written = page is not None and i * ow + j < fig.pictures[page].written
                 if fig.output_values is not None and written:
-                    out.append(self.label(lay.output_origin, i, j, fig.output_values[i][j], 8))
+                    out.append(self.label(lay.output_origin, i, j, fig.output_values[i][j], 13))
                 if fig.overlaps is not None:
-                    out.append(self.label(lay.output_origin, i, j, str(fig.overlaps[i][j]), 8))
+                    out.append(self.label(lay.output_origin, i, j, str(fig.overlaps[i][j]), 13))
         return out
 
 
@@ -505,11 +523,31 @@ def save_svg(
     loop: bool,
     indices: list[int] | None = None,
     replace: bool = False,
+    theme: str = "light",
 ) -> None:
-    text = svg_text(fig, cell, duration, loop, indices)
+    text = svg_text(fig, cell, duration, loop, indices, theme)
 
     def write(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
+
+    write_atomically(path, write, replace)
+
+
+MAX_PDF_PAGES = 400  # a frame a page: past this, a PDF is no longer a slide deck
+
+
+def save_pdf(path: str, fig: Figure, cell: int, replace: bool = False, theme: str = "light") -> None:
+    """Every frame as a page of one PDF (for Beamer's \\animategraphics or a page per step), atomically."""
+    n = len(fig.pictures)
+    if n > MAX_PDF_PAGES:
+        raise OutputError(
+            f"{n} frames would be {n} PDF pages (at most {MAX_PDF_PAGES}): choose frames with --frame, or write a GIF"
+        )
+    # RGB pages (Pillow writes them as JPEG; a palette page would be written uncompressed, ten times larger)
+    pages = [im.convert("RGB") for im in _Painter(fig, cell, theme).frames(list(range(n)))]
+
+    def write(tmp: str) -> None:
+        pages[0].save(tmp, format="PDF", save_all=True, append_images=pages[1:], resolution=96.0, quality=85)
 
     write_atomically(path, write, replace)
