@@ -730,3 +730,19 @@ def test_explore_refuses_a_dumb_terminal():
     result = invoke("explore", "--shape", env={"TERM": "dumb"})
     assert result.exit_code == 2
     assert "TERM=dumb" in result.stderr
+
+
+def test_the_keys_list_scrolls_where_it_is_taller_than_the_screen(tmp_path):
+    async def steps(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        scroller = pilot.app.screen.query_one("#keys")
+        before = scroller.scroll_y
+        await pilot.press("pagedown")
+        await pilot.pause()
+        return scroller.max_scroll_y, before, scroller.scroll_y
+
+    most, before, after = run_app(play_makers(SAMPLES / "chelsea.png"), "play", steps, (80, 24))
+    assert most > 0  # the playground's list is taller than 24 lines
+    assert after > before
