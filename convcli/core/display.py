@@ -32,23 +32,37 @@ def to_display(result: np.ndarray, scale: float, display: str, bits: int = 8) ->
     and 99.5th percentiles, the outermost 1% clipped)."""
     x = np.asarray(result, dtype=np.float32)
     if display == "clip":
-        y = x / scale
+
+        def mapped(v: np.ndarray) -> np.ndarray:
+            return v / scale
     elif display == "abs":
-        y = np.abs(x) / scale
+
+        def mapped(v: np.ndarray) -> np.ndarray:
+            magnitude: np.ndarray = np.abs(v)
+            return magnitude / scale
     elif display == "rescale":
         lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
         if x.size >= ROBUST_FROM:  # a photograph: a few extreme values (an edge's peak) must not darken the rest
             sample = x.reshape(-1)[:: max(1, x.size // 1_000_000)]
             lo, hi = (float(v) for v in np.percentile(sample, [0.5, 99.5]))
-        if lo < 0:
-            m = max(-lo, hi) or 1.0
-            y = x / (2 * m) + 0.5
-        else:
-            y = (x - lo) / ((hi - lo) or 1.0)
+        m = max(-lo, hi) or 1.0
+        signed = lo < 0
+
+        def mapped(v: np.ndarray) -> np.ndarray:
+            return v / (2 * m) + 0.5 if signed else (v - lo) / ((hi - lo) or 1.0)
     else:
         raise ConvcliError(f"display must be clip, abs or rescale, got {display!r}")
     top = 65535 if bits == 16 else 255
-    pixels: np.ndarray = np.clip(np.rint(y * top), 0, top).astype(np.uint16 if bits == 16 else np.uint8)
+    pixels = np.empty(x.shape, dtype=np.uint16 if bits == 16 else np.uint8)
+    flat, out = x.reshape(-1), pixels.reshape(-1)
+    # bands of a million values: a 48-megapixel result is mapped with one band's temporaries, not four
+    # image-sized float arrays (the same operations in the same order, so the same pixels)
+    for start in range(0, flat.size, 1 << 20):
+        y = mapped(flat[start : start + (1 << 20)])
+        y *= top
+        np.rint(y, out=y)
+        np.clip(y, 0, top, out=y)
+        out[start : start + (1 << 20)] = y
     return pixels
 
 
