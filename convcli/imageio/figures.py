@@ -383,21 +383,29 @@ def svg_text(
 ) -> str:
     """An SVG of the figure: animated with SMIL (each frame's group visible in its time slot, output cells
     filling as their windows pass), or the still frames ``indices``, one under another."""
+    return "".join(svg_lines(fig, cell, duration, loop, indices, theme))
+
+
+def svg_lines(
+    fig: Figure, cell: int, duration: int, loop: bool, indices: list[int] | None = None, theme: str = "light"
+) -> Iterator[str]:
+    """svg_text's lines one by one, so that a file is written as they come (a 150x150 input's 21,904 frames
+    are 30 MB of SVG: never held whole)."""
     svg = _Svg(fig, cell, duration, loop, theme)
     pages: list[int | None] = [None] if indices is None else list(indices)
     lay = svg.lay
     height = lay.height * len(pages)
-    out = [
+    yield (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{lay.width}" height="{height}" '
-        f'viewBox="0 0 {lay.width} {height}" font-family="DejaVu Sans Mono, Menlo, monospace" font-size="13">',
-        f'<rect width="{lay.width}" height="{height}" fill="{svg.hex(0)}"/>',
-    ]
+        f'viewBox="0 0 {lay.width} {height}" font-family="DejaVu Sans Mono, Menlo, monospace" font-size="13">\n'
+    )
+    yield f'<rect width="{lay.width}" height="{height}" fill="{svg.hex(0)}"/>\n'
     for p, page in enumerate(pages):
-        out.append(f'<g transform="translate(0,{p * lay.height})">')
-        out += svg.page(page)
-        out.append("</g>")
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+        yield f'<g transform="translate(0,{p * lay.height})">\n'
+        for part in svg.page(page):
+            yield part + "\n"
+        yield "</g>\n"
+    yield "</svg>\n"
 
 
 class _Svg:
@@ -468,25 +476,25 @@ class _Svg:
         ]
         return parts
 
-    def page(self, page: int | None) -> list[str]:
+    def page(self, page: int | None) -> Iterator[str]:
         """One page: the title, labels, legend and grids, then frame ``page`` or (None) every frame animated."""
         fig, lay, cell = self.fig, self.lay, self.cell
-        out = [self.text(cell, 18 + LINE * k, line) for k, line in enumerate(lay.title)]
-        out.append(self.text(lay.input_origin[0], lay.input_origin[1] - 4, fig.labels[0]))
-        out.append(self.text(lay.output_origin[0], lay.output_origin[1] - 4, fig.labels[1]))
-        out += [self.text(cell, lay.legend_y + 12 + LINE * k, line, 9) for k, line in enumerate(lay.legend)]
-        out += self.input_grid()
-        out += self.output_grid(page)
+        yield from (self.text(cell, 18 + LINE * k, line) for k, line in enumerate(lay.title))
+        yield self.text(lay.input_origin[0], lay.input_origin[1] - 4, fig.labels[0])
+        yield self.text(lay.output_origin[0], lay.output_origin[1] - 4, fig.labels[1])
+        yield from (self.text(cell, lay.legend_y + 12 + LINE * k, line, 9) for k, line in enumerate(lay.legend))
+        yield from self.input_grid()
+        yield from self.output_grid(page)
         if page is not None:
-            return out + self.frame_parts(page)
+            yield from self.frame_parts(page)
+            return
         for index in range(self.n):
             a, b = index / self.n, (index + 1) / self.n
             show = (
                 f'<animate attributeName="visibility" calcMode="discrete" values="hidden;visible;hidden" '
                 f'keyTimes="0;{a:.6f};{b:.6f}" dur="{self.total:.3f}s" repeatCount="{self.repeat}"/>'
             )
-            out.append(f'<g visibility="hidden">{show}{"".join(self.frame_parts(index))}</g>')
-        return out
+            yield f'<g visibility="hidden">{show}{"".join(self.frame_parts(index))}</g>'
 
     def input_grid(self) -> list[str]:
         fig, lay = self.fig, self.lay
@@ -525,11 +533,9 @@ def save_svg(
     replace: bool = False,
     theme: str = "light",
 ) -> None:
-    text = svg_text(fig, cell, duration, loop, indices, theme)
-
     def write(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
+            f.writelines(svg_lines(fig, cell, duration, loop, indices, theme))
 
     write_atomically(path, write, replace)
 
