@@ -53,8 +53,9 @@ class _CoerceWhenGiven:
         return param.get_runtime_param().coerce(value, param=param, ctx=ctx)
 
 
-def _coerce_when_given(command: Any) -> Any:
-    for param in getattr(command, "params", []):
+def _coerce_when_given(command: Any, ctx: Any = None) -> Any:
+    params = command.get_params(ctx) if ctx is not None else getattr(command, "params", [])  # with --help's
+    for param in params:
         if hasattr(param, "get_runtime_param") and getattr(param, "_runtime_param", False) is None:
             param._runtime_param = _CoerceWhenGiven()
     return command
@@ -64,7 +65,13 @@ class ConvcliGroup(TyperGroup):
     """Runs a subcommand and maps the errors a user can cause to one line on stderr and an exit code."""
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        return _coerce_when_given(_plain_metavars(super().get_command(ctx, cmd_name), ctx))
+        command = _plain_metavars(super().get_command(ctx, cmd_name), ctx)
+        return _coerce_when_given(command, ctx) if command is not None else None
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        _coerce_when_given(self, ctx)  # --version and --help, not given, would each build a pydantic adapter
+        rest: list[str] = super().parse_args(ctx, args)
+        return rest
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         _plain_metavars(self, ctx)
