@@ -49,6 +49,13 @@ class _CoerceWhenGiven:
     def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
         if value is None and not (param.multiple or param.nargs == -1):
             return None
+        source = ctx.get_parameter_source(param.name) if param.name else None
+        if source is not None and source.name == "DEFAULT" and isinstance(value, (bool, int, float, str)):
+            return value  # a default the command declares is already what it means: no adapter for it
+        info = getattr(param, "type_descriptor", None)
+        plain = info is not None and info.annotation in (str, str | None) and info.parameter_info.parser is None
+        if plain and isinstance(value, str):
+            return value  # text taken as it is (a file name, a kernel): pydantic would only copy it
         param._runtime_param = None
         return param.get_runtime_param().coerce(value, param=param, ctx=ctx)
 

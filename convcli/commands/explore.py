@@ -120,12 +120,12 @@ def explore(
     if image is None and not (shape or backprop):  # no screen asked for: the one that needs nothing
         shape = True
         hint = "the arithmetic screen; 3 opens backprop, and convcli explore IMAGE the kernel playground"
-    from convcli.api._backprop import derivation
-    from convcli.api._shape import Geometry, layer_report
-    from convcli.tui.arithmetic import ArithmeticScreen, arithmetic_from
-    from convcli.tui.backprop import BackpropScreen
-
+    # each screen's modules load when it is first made: the backprop screen's (NumPy, the derivation) are a
+    # tenth of a second that --shape does not need before its first picture
     def arithmetic() -> Callable[[], Screen[None]]:
+        from convcli.api._shape import Geometry, layer_report
+        from convcli.tui.arithmetic import ArithmeticScreen, arithmetic_from
+
         size = (height, width or height)
         geometry = Geometry.of(k, kh, kw, given(stride), given(padding), given(dilation), transposed, None, pool,
                                ceil_mode)  # fmt: skip
@@ -134,6 +134,9 @@ def explore(
         return lambda: ArithmeticScreen(model)
 
     def walk() -> Callable[[], Screen[None]]:
+        from convcli.api._backprop import derivation
+        from convcli.tui.backprop import BackpropScreen
+
         sizes = (height, width, k, seed, real)
         counts = (channels, filters)
         d, _ = derivation(x, kmatrix, bias, grad, random, sizes, counts, given(stride), given(padding),
