@@ -398,3 +398,24 @@ def test_fused_layers_give_the_layers_own_numbers(arch, training):
     np.testing.assert_allclose(fused, plain, rtol=1e-5, atol=1e-6)  # BLAS may round another layout's sums apart
     for k, v in plain_grads.items():  # the first block's phase layout sums dL/dK in another order
         np.testing.assert_allclose(fused_grads[k], v, rtol=1e-5, atol=1e-6)
+
+
+def test_training_holds_blas_to_one_thread_for_small_products():
+    # issue 26: beside a busy process a second BLAS thread made an epoch of the default network 2.5x slower
+    from convcli.core.filters.blas import _controls, blas_threads
+    from convcli.core.training import SMALL_PRODUCT, largest_product
+
+    model = build_model(DEFAULT_ARCH, (1, 28, 28), 6, seed=0)
+    # the second convolution: 16 filters of 8·3·3 taps over 64 images of 14x14 outputs, two operations a tap
+    assert largest_product(model, (1, 28, 28), 64) == 2 * 16 * 72 * 64 * 14 * 14
+    assert largest_product(model, (1, 28, 28), 64) < SMALL_PRODUCT
+    wide = build_model("conv3p1c64,relu,conv3p1c64", (64, 56, 56), 6, seed=0)
+    assert largest_product(wide, (64, 56, 56), 64) > SMALL_PRODUCT
+    controls = _controls()
+    if controls is None:
+        pytest.skip("this NumPy's BLAS thread count cannot be set")
+    get, _ = controls
+    before = int(get())
+    with blas_threads(1):
+        assert int(get()) == 1
+    assert int(get()) == before

@@ -120,6 +120,7 @@ def explore(
     if image is None and not (shape or backprop):  # no screen asked for: the one that needs nothing
         shape = True
         hint = "the arithmetic screen; 3 opens backprop, and convcli explore IMAGE the kernel playground"
+
     # each screen's modules load when it is first made: the backprop screen's (NumPy, the derivation) are a
     # tenth of a second that --shape does not need before its first picture
     def arithmetic() -> Callable[[], Screen[None]]:

@@ -55,3 +55,19 @@ def single_threaded_blas() -> Iterator[bool]:
         yield True
     finally:
         set_(before)
+
+
+@contextmanager
+def blas_threads(n: int | None) -> Iterator[None]:
+    """Within: BLAS on at most ``n`` threads (None: as it was), where its thread count can be set."""
+    controls = _controls()
+    if n is None or controls is None:
+        yield
+        return
+    get, set_ = controls
+    before = int(get())
+    set_(min(n, before) or 1)
+    try:
+        yield
+    finally:
+        set_(before)
