@@ -36,7 +36,26 @@ if dst.endswith(".npy"):
 else:
     Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8)).save(dst)
 """
-CASES = {"npy": "PNG in, float32 .npy out", "png": "PNG in, 8-bit PNG out"}
+PEER_MANY = """
+import sys
+from pathlib import Path
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+for src in sorted(Path(sys.argv[1]).glob("*.png")):
+    x = np.asarray(Image.open(src).convert("RGB"), dtype=np.float32)
+    out = np.empty_like(x)
+    for c in range(3):
+        gx = ndimage.sobel(x[:, :, c], axis=1, mode="mirror")
+        gy = ndimage.sobel(x[:, :, c], axis=0, mode="mirror")
+        out[:, :, c] = np.hypot(gx, gy)
+    Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8)).save(Path(sys.argv[2]) / src.name)
+"""
+CASES = {
+    "npy": "PNG in, float32 .npy out",
+    "png": "PNG in, 8-bit PNG out",
+    "many": "100 small PNGs (320x240) in, 8-bit PNGs out, one process",
+}
 
 
 def width() -> int:
@@ -58,7 +77,25 @@ def test_image() -> Path:
     return big
 
 
+def small_images() -> Path:
+    """100 photographs' worth of 320x240 PNGs (crops of the scene with their own noise), made once."""
+    from PIL import Image
+
+    folder = Path(tempfile.gettempdir()) / "convcli-bench-small"
+    if not (folder / "099.png").exists():
+        folder.mkdir(exist_ok=True)
+        scene = np.asarray(Image.open(test_image()).convert("RGB"), dtype=np.int16)
+        rng = np.random.default_rng(1)
+        for i in range(100):
+            y, x = rng.integers(0, scene.shape[0] - 240), rng.integers(0, scene.shape[1] - 320)
+            crop = scene[y : y + 240, x : x + 320] + rng.integers(-3, 4, (240, 320, 3))
+            Image.fromarray(np.clip(crop, 0, 255).astype(np.uint8)).save(folder / f"{i:03d}.png")
+    return folder
+
+
 def measure(library: str, case: str, repeat: int, threads: int) -> dict[str, list[float]]:
+    if case == "many":
+        return measure_many(library, repeat)
     big = test_image()
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / f"out.{case}")
@@ -72,6 +109,30 @@ def measure(library: str, case: str, repeat: int, threads: int) -> dict[str, lis
             cmd = [sys.executable, str(peer), str(big), out]
         times = wall_times(cmd, repeat)
     return {"wall": times}
+
+
+def measure_many(library: str, repeat: int) -> dict[str, list[float]]:
+    folder = small_images()
+    with tempfile.TemporaryDirectory() as tmp:
+        if library == "convcli":
+            images = sorted(str(p) for p in folder.glob("*.png"))
+            cmd = [
+                shutil.which("convcli") or "convcli",
+                "apply",
+                *images,
+                "--kernel",
+                "sobel",
+                "-o",
+                tmp + "/",
+                "--force",
+            ]
+        else:
+            import scipy  # noqa: F401  (missing scipy: reported, not timed)
+
+            peer = Path(tmp) / "peer.py"
+            peer.write_text(PEER_MANY)
+            cmd = [sys.executable, str(peer), str(folder), tmp]
+        return {"wall": wall_times(cmd, repeat)}
 
 
 def width_option(parser) -> None:

@@ -211,3 +211,26 @@ def test_usage_errors_of_several_outputs(folder):
     assert_fails(
         invoke("apply", *both, "-k", "blur", "-o", folder / "file.txt", columns=200), 2, "several outputs need a folder"
     )
+
+
+def test_small_files_are_filtered_side_by_side_and_said_in_order(tmp_path, monkeypatch):
+    # issue 26: a hundred small images, a core each at a time; the report keeps the order given
+    import numpy as np
+    from PIL import Image
+
+    from convcli.api import _apply
+
+    paths = []
+    for i in range(6):
+        path = tmp_path / f"{i}.png"
+        Image.fromarray(np.full((12, 16, 3), 40 * i, dtype=np.uint8)).save(path)
+        paths.append(str(path))
+    import os
+
+    jobs = [(p, None, p + ".out.png") for p in paths]
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert _apply._batch_workers(jobs) == 2
+    assert _apply._batch_workers(jobs[:1]) == 1
+    result = invoke("apply", *paths, "-k", "box", "-o", tmp_path / "out", "--json")
+    assert result.exit_code == 0, result.output
+    assert [f["input"] for f in json.loads(result.stdout)] == paths

@@ -704,29 +704,52 @@ def _batch(
     on_file: Callable[[ApplyReport | FileFailure], None] | None,
 ) -> ApplyBatchResult:
     """Every (image, kernel): a file each; a failure is kept and the rest go on."""
+    from concurrent.futures import ThreadPoolExecutor
     from contextlib import nullcontext
 
     from convcli.render import make_console
     from convcli.render.progress import file_progress
 
+    def one(job: tuple[str, NamedKernel, str]) -> ApplyReport | FileFailure:
+        image, chosen, out_path = job
+        try:
+            return filter_file(image, chosen, out_path, settings, writing, None, time.perf_counter()).report
+        except OptionError as e:
+            return FileFailure(image, chosen.name, e.format_message())
+        except (ConvcliError, OSError) as e:
+            return FileFailure(image, chosen.name, getattr(e, "strerror", None) or str(e))
+
     files: list[ApplyReport | FileFailure] = []
     t_all = time.perf_counter()
     bar: Any = file_progress(make_console(stderr=True), "Filtering", len(jobs)) if progress else nullcontext(None)
-    with bar as advance:
-        for image, chosen, out_path in jobs:
-            done: ApplyReport | FileFailure
-            try:
-                done = filter_file(image, chosen, out_path, settings, writing, None, time.perf_counter()).report
-            except OptionError as e:
-                done = FileFailure(image, chosen.name, e.format_message())
-            except (ConvcliError, OSError) as e:
-                done = FileFailure(image, chosen.name, getattr(e, "strerror", None) or str(e))
+    workers = _batch_workers(jobs)
+    with bar as advance, ThreadPoolExecutor(max_workers=workers) as pool:
+        # small files in parallel: Pillow's decoders and encoders and NumPy's loops let go of the GIL, and one
+        # small image cannot fill the cores (a large one fills them by its own tiles); said in order
+        for done in pool.map(one, jobs) if workers > 1 else map(one, jobs):
             files.append(done)
             if on_file is not None:
                 on_file(done)
             if advance is not None:
                 advance()
     return ApplyBatchResult(tuple(files), time.perf_counter() - t_all)
+
+
+SMALL_FILE = 8 << 20  # bytes on disk: an image this small is filtered in one tile, on one core
+
+
+def _batch_workers(jobs: list[tuple[str, NamedKernel, str]]) -> int:
+    """Files filtered at once: one per core when every input is a small file, else one at a time."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if len(jobs) < 2 or cores < 2:
+        return 1
+    try:
+        small = all(image != "-" and os.path.getsize(image) < SMALL_FILE for image, _, _ in jobs)
+    except OSError:  # a missing file: its failure is reported in turn
+        small = False
+    return min(cores, 4, len(jobs)) if small else 1
 
 
 def contact_sheet(
