@@ -14,12 +14,12 @@ from __future__ import annotations
 import sys
 import time
 
-import numpy as np
 from harness import main
 
-from convcli.core.nn import DEFAULT_ARCH, build_model, softmax_cross_entropy
+from convcli.core.nn import DEFAULT_ARCH, build_model
 from convcli.core.optim import make_optimizer
 from convcli.core.synthetic import make_shapes
+from convcli.core.training import fit_epoch
 
 BATCH = 64
 SAMPLES = 10_000
@@ -27,19 +27,14 @@ CASES = {"adam": "Adam, lr 1e-3", "sgd": "SGD with momentum 0.9, lr 0.05"}
 
 
 def convcli_epochs(x, y, epochs, optimizer):
+    """Epochs as `convcli train` runs them: fit_epoch (shuffled minibatches; BLAS threads chosen by the size of
+    the products, one for this network's)."""
     model = build_model(DEFAULT_ARCH, (1, 28, 28), 6, seed=0)
-    model.train(True)  # as convcli train runs it (fit_epoch), like torch's nn.Module default
     opt = make_optimizer(optimizer, None)
-    rng = np.random.default_rng(0)
     times = []
-    for _ in range(epochs):
-        order = rng.permutation(len(x))
+    for epoch in range(epochs):
         t0 = time.perf_counter()
-        for i in range(0, len(x), BATCH):
-            b = order[i : i + BATCH]
-            _, d, _ = softmax_cross_entropy(model.forward(x[b]), y[b])
-            model.backward(d)
-            opt.step(model.parameters(), model.gradients())
+        fit_epoch(model, opt, x, y, BATCH, 0, epoch)
         times.append(time.perf_counter() - t0)
     return times
 

@@ -93,6 +93,7 @@ def main(
         return
 
     chosen = args.case or list(cases)
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     passthrough = [a for a in sys.argv[1:] if a not in ("--json",)]
     passthrough = _strip(passthrough, ("--rounds", "--repeat", "--threads", "--case"))
     samples: dict[tuple[str, str, str], list[float]] = {}
@@ -126,10 +127,12 @@ def main(
                 if ours is not None and f"{lib}_ms" in row:
                     row[f"ratio_vs_{lib}"] = ours / row[f"{lib}_ms"]
             report.append(row)
+    where = machine(load_before)
     if args.json:
-        print(json.dumps({"threads": args.threads, "rounds": args.rounds, "repeat": args.repeat,
+        print(json.dumps({"threads": args.threads, "rounds": args.rounds, "repeat": args.repeat, "machine": where,
                           "missing": missing, "results": report}, indent=2))  # fmt: skip
         return
+    print(" · ".join(f"{k}: {v}" for k, v in where.items()))
     print(f"median over {args.rounds} processes x {args.repeat} runs per library, {args.threads} threads;")
     print(f"ratio = {libraries[0]} / peer (below 1: {libraries[0]} is faster)")
     for lib, why in missing.items():
@@ -163,3 +166,41 @@ def _strip(argv: list[str], options: tuple[str, ...]) -> list[str]:
             continue
         out.append(a)
     return out
+
+
+def machine(load_before: float | None = None) -> dict[str, str]:
+    """Where the numbers were taken: the processor, its cores, the BLAS kernel NumPy's OpenBLAS runs (and the
+    variables that choose it: these machines set OPENBLAS_CORETYPE, users' machines do not), the load."""
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    found = {"machine": cpu, "cores": str(cores), "numpy BLAS kernel": _numpy_kernel()}
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        found[name] = os.environ.get(name, "unset")
+    if load_before is not None and hasattr(os, "getloadavg"):
+        found["load (1 min) before, after"] = f"{load_before:.2f}, {os.getloadavg()[0]:.2f}"
+    return found
+
+
+def _numpy_kernel() -> str:
+    """OpenBLAS's name for the kernel it chose (Haswell: AVX2; SkylakeX: AVX-512), asked in a fresh process so
+    that this one's environment is the one measured."""
+    code = (
+        "import ctypes, glob, os, numpy as np\n"
+        "d = os.path.join(os.path.dirname(np.__file__), os.pardir, 'numpy.libs')\n"
+        "for p in sorted(glob.glob(os.path.join(d, '*openblas*'))):\n"
+        "    lib = ctypes.CDLL(p)\n"
+        "    for n in ('scipy_openblas_get_corename64_', 'scipy_openblas_get_corename', 'openblas_get_corename64_',"
+        " 'openblas_get_corename'):\n"
+        "        if hasattr(lib, n):\n"
+        "            f = getattr(lib, n); f.restype = ctypes.c_char_p; print(f().decode()); raise SystemExit\n"
+        "print('unknown')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
