@@ -178,7 +178,7 @@ def main() -> None:
     # only the command named is built; anything else (--help, a typo) gets every command
     first = sys.argv[1] if len(sys.argv) > 1 else None
     try:
-        make_app(first if first in COMMANDS else None)(prog_name="convcli")
+        (make_app(first) if first in COMMANDS else make_app(listing=True))(prog_name="convcli")
     finally:
         _close_stdout(pipe)
 
@@ -216,7 +216,7 @@ COMMANDS: dict[str, dict[str, Any]] = {  # name (and module under convcli.comman
 MODULES = {"import": "import_"}  # a command whose name is a Python keyword: its module and function
 
 
-def make_app(only: str | None = None) -> typer.Typer:
+def make_app(only: str | None = None, listing: bool = False) -> typer.Typer:
     """The Typer app with every command, or with ``only`` that one (a run needs one: start-up is faster).
 
     Typer builds each registered command's options from its signature at start-up, and each
@@ -260,8 +260,16 @@ def make_app(only: str | None = None) -> typer.Typer:
         if only is None or name == only:
             mod = importlib.import_module(f"convcli.commands.{MODULES.get(name, name)}")
             fn = getattr(mod, MODULES.get(name, name))
-            app.command(name, epilog=mod.EPILOG, help=_reflow(fn.__doc__ or ""), **kwargs)(_front_end(fn))
+            help_text = _reflow(fn.__doc__ or "")
+            if listing:  # `convcli --help` or a mistyped command: the commands' names and help, not their options
+                app.command(name, help=help_text, add_help_option=False)(_listed)
+                continue
+            app.command(name, epilog=mod.EPILOG, help=help_text, **kwargs)(_front_end(fn))
     return app
+
+
+def _listed() -> None:
+    """A command as the list of commands shows it; never run (a run builds the command it names)."""
 
 
 def _front_end(fn: Any) -> Any:
