@@ -91,7 +91,8 @@ class _Cells:
             elif self.built is not None and (r, c) not in self.built:
                 shown = "" if self.colour else PLAIN[role]
             else:
-                shown = fig.input_values[r][c] if role == INPUT else ("0" if self.colour else ".")
+                # padding and inserted zeros hold 0: in colour their colours tell them apart, else . and 0
+                shown = fig.input_values[r][c] if role == INPUT else ("0" if self.colour or role == ZERO else ".")
             shown += subscript(self.weights[(r, c)]) if (r, c) in self.weights else ""
         else:
             shown = "" if self.colour else PLAIN[role]
