@@ -85,3 +85,40 @@ def test_python_dash_m(tmp_path):
     )
     assert result.returncode == 0
     assert result.stdout.strip() == f"convcli {__version__}"
+
+
+def test_quick_runs_and_help_load_no_pydantic():
+    # issue 26: Typer coerces every parameter through a pydantic adapter (50 ms to import); convcli takes the
+    # values that are plainly right itself, and leaves the wrong ones to Typer, which words the error
+    code = (
+        "import io, sys, contextlib\n"
+        "from convcli.cli import main\n"
+        "for argv in ({}):\n"
+        "    sys.argv = ['convcli', *argv]\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        try:\n"
+        "            main()\n"
+        "        except SystemExit:\n"
+        "            pass\n"
+        "print('pydantic' in sys.modules)\n"
+    )
+    runs = "['shape', '--H', '28', '--K', '3', '--stride', '2'], ['animate', '--H', '5', '--K', '3', '--pool', 'max', '--json'], ['shape', '--help'], ['--help']"
+    done = subprocess.run([sys.executable, "-c", code.format(runs)], capture_output=True, text=True)
+    assert done.stdout.strip().splitlines()[-1] == "False", done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["shape", "--H", "0", "--K", "3"], "greater than or equal to 1"),
+        (["shape", "--H", "x", "--K", "3"], "valid integer"),
+        (["shape", "--H", "5", "--K", "3", "--stride", "2,x"], "not a valid stride"),
+        (["animate", "--H", "5", "--K", "3", "--pool", "mean"], "'mean' is not one of"),
+    ],
+)
+def test_wrong_values_are_still_worded_by_typer(args, message):
+    from tests.conftest import invoke
+
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert message in " ".join(result.stderr.replace("│", " ").split())
