@@ -19,38 +19,44 @@ from pathlib import Path
 import numpy as np
 from harness import main, wall_times
 
-PEER = """
-import sys
-import numpy as np
-from PIL import Image
-from scipy import ndimage
-src, dst = sys.argv[1], sys.argv[2]
-x = np.asarray(Image.open(src).convert("RGB"), dtype=np.float32)
-out = np.empty_like(x)
-for c in range(3):
-    gx = ndimage.sobel(x[:, :, c], axis=1, mode="mirror")
-    gy = ndimage.sobel(x[:, :, c], axis=0, mode="mirror")
-    out[:, :, c] = np.hypot(gx, gy)
-if dst.endswith(".npy"):
-    np.save(dst, out)
-else:
-    Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8)).save(dst)
-"""
-PEER_MANY = """
+PEER_SOBEL = """
 import sys
 from pathlib import Path
 import numpy as np
 from PIL import Image
 from scipy import ndimage
-for src in sorted(Path(sys.argv[1]).glob("*.png")):
+
+
+def sobel(src):
     x = np.asarray(Image.open(src).convert("RGB"), dtype=np.float32)
     out = np.empty_like(x)
     for c in range(3):
         gx = ndimage.sobel(x[:, :, c], axis=1, mode="mirror")
         gy = ndimage.sobel(x[:, :, c], axis=0, mode="mirror")
         out[:, :, c] = np.hypot(gx, gy)
-    Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8)).save(Path(sys.argv[2]) / src.name)
+    return out
+
+
+def png(out, dst):
+    Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8)).save(dst)
 """
+PEER = (
+    PEER_SOBEL
+    + """
+src, dst = sys.argv[1], sys.argv[2]
+if dst.endswith(".npy"):
+    np.save(dst, sobel(src))
+else:
+    png(sobel(src), dst)
+"""
+)
+PEER_MANY = (
+    PEER_SOBEL
+    + """
+for src in sorted(Path(sys.argv[1]).glob("*.png")):
+    png(sobel(src), Path(sys.argv[2]) / src.name)
+"""
+)
 CASES = {
     "npy": "PNG in, float32 .npy out",
     "png": "PNG in, 8-bit PNG out",
