@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,8 +31,9 @@ DOCUMENT_SUFFIXES = (".md", ".tex", ".html", ".json", ".txt")
 class _Walk(Result):
     """A result shown as a walk (a Document): in the terminal, as Markdown, LaTeX or HTML, or saved."""
 
+    @abstractmethod
     def document(self) -> Document:
-        raise NotImplementedError
+        """The walk, as the document every writer reads."""
 
     def renderable(self, width: int, colour: bool) -> RenderableType:
         from convcli.render.document import document_view
