@@ -16,9 +16,11 @@ BOUNDARIES = {"zero": "constant", "reflect": "reflect", "symmetric": "symmetric"
 METHODS = ("auto", "direct", "separable", "fft")
 # one tile's output rows: big enough that NumPy's per-call cost is lost in the work, small enough
 # that a tile, its padded input rows and scratch stay in cache. On machines with 1 MB of L2 per
-# core 1-2 MB measured best; on today's (2 MB of L2, a large shared L3) 4 MB: 3x3 and 5x5 kernels
-# on 4096x4096 RGB 98 and 148 ms against 125 and 204 ms at 1 MB (benchmarks/bench_filters.py)
-TILE_BYTES = 4 << 20
+# core 1-2 MB measured best; on today's (2 MB of L2, a large shared L3) 4 MB with OpenBLAS's AVX2
+# kernels, and 2 MB with its AVX-512 ones (the BLAS variables unset): 3x3 and 5x5 kernels on 4096x4096
+# RGB 38-45 and 50-63 ms against 48-53 and 62-74 ms at 4 MB, the other filters as fast or faster
+# (benchmarks/bench_filters.py, 2026-12-07)
+TILE_BYTES = 2 << 20
 
 OVERFLOW = "the filtered image overflows float32 (or the input holds NaN or inf); use a kernel with smaller entries"
 
