@@ -89,14 +89,12 @@ class ApplyResult(Result):
     def explained_page(self) -> str:
         """The run as one HTML page: before and after, the pixel of ``--at`` marked and explained, and any other
         one at a click, computed in the page from the image as the filter saw it (the sums apply --at prints)."""
-        import base64
-
         import numpy as np
 
         from convcli import imageio
         from convcli.core.filters.common import boundary_index
         from convcli.core.filters.image import premultiplied
-        from convcli.explain.pages import apply_page
+        from convcli.explain.pages import apply_page, packed
 
         if self.pixel is None:
             raise OptionError("--report explains a pixel: give --at ROW,COL", "--report")
@@ -127,17 +125,16 @@ class ApplyResult(Result):
         whole = bool(np.all((seen >= 0) & (seen <= 255) & (seen == np.round(seen))))  # 8-bit: a quarter the size
         raw = seen.astype(np.uint8) if whole else seen.astype("<f4")
         meta["dtype"] = "u8" if whole else "f4"
-        arrays = {"image": base64.b64encode(raw.tobytes()).decode(), "divisor": divisor}
+        arrays = {"image": packed(raw, raw.dtype.str), "divisor": divisor}
         before, after = self.before_after()
         return apply_page(meta, (imageio.png_data_uri(before), imageio.png_data_uri(after)), arrays)
 
     def _divisor(self) -> str:
         """The filtered alpha each output pixel's colour sums were divided by, as base64 float32."""
-        import base64
-
         import numpy as np
 
         from convcli.core.filters.image import apply_kernel_alpha
+        from convcli.explain.pages import packed
 
         r, loaded = self.report, self.loaded
         settings = FilterSettings(r.mode, r.boundary, r.result.geometry.padding, r.result.geometry.stride,
@@ -145,7 +142,7 @@ class ApplyResult(Result):
         k = r.kernel
         done = apply_kernel_alpha(loaded.pixels, loaded.alpha, loaded.scale, k.matrix, k.y_matrix, False, settings)
         divisor = np.ones(done.colour.image.shape[:2], dtype=np.float32) if done.divisor is None else done.divisor
-        return base64.b64encode(np.asarray(divisor, dtype="<f4").tobytes()).decode()
+        return packed(divisor)
 
     def before_after(self) -> tuple[np.ndarray, np.ndarray]:
         """The input and the result as 8-bit pixels, as the files show them."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from convcli.api._result import Result, save_text
@@ -42,18 +42,11 @@ class InspectResult(Result):
     def page(self) -> str:
         """One HTML page: the image and its saliency, the probabilities, every layer's maps on its colour scale,
         each map cell's value on hover (the values are the forward pass's, carried as float32)."""
-        import base64
-
-        import numpy as np
-
         from convcli import imageio
         from convcli.core.display import diverging_colours
-        from convcli.explain.pages import inspect_page
+        from convcli.explain.pages import inspect_page, packed
 
         r = self.report
-
-        def packed(values: np.ndarray) -> str:
-            return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode()
 
         layers: list[dict[str, object]] = []
         for layer in r.layers[:-1] if len(r.layers) > 1 else r.layers:  # the last is the logits: the table says it
@@ -120,7 +113,7 @@ def inspect(
         raise ModelFileError(f"{model} gives non-finite probabilities: its weights overflow on this image")
     if output is not None and output.lower().endswith(".html"):  # one page instead of a folder of PNGs
         done = InspectResult(report, layer, (), model)
-        return InspectResult(report, layer, (done.save(output, force),), model)
+        return replace(done, written=(done.save(output, force),))
     written = imageio.save_inspection(output, report, force) if output is not None else []
     return InspectResult(report, layer, tuple(written), model)
 

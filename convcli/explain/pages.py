@@ -13,6 +13,8 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from convcli.explain.animation import Figure
     from convcli.explain.document import Document
 
@@ -186,6 +188,15 @@ def animation_page(fig: Figure) -> str:
 click a cell to see what it reads or feeds.</p>
 <script type="application/json" id="data">{_json(data)}</script>"""
     return shell(title, body, PLAYER)
+
+
+def packed(array: np.ndarray, dtype: str = "<f4") -> str:
+    """An array's values as base64 of little-endian bytes (float32 unless ``dtype`` says otherwise), for BYTES."""
+    import base64
+
+    import numpy as np
+
+    return base64.b64encode(np.ascontiguousarray(array, dtype=dtype).tobytes()).decode()
 
 
 def _json(data: object) -> str:
@@ -435,12 +446,19 @@ sums convcli apply --at prints.</p>
     return shell(title, style + body, PROBE)
 
 
-PROBE = r"""
+# the arrays a page carries: base64 of little-endian bytes (Python's packed()), decoded once
+BYTES = r"""
 const D = JSON.parse(document.getElementById('data').textContent);
 const bytes = b64 => { const s = atob(b64), u = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i); return u; };
-const X = D.dtype === 'u8' ? bytes(D.image) : new Float32Array(bytes(D.image).buffer);
-const DIV = D.divisor ? new Float32Array(bytes(D.divisor).buffer) : null;
+const floats = b64 => new Float32Array(bytes(b64).buffer);
+"""
+
+PROBE = (
+    BYTES
+    + r"""
+const X = D.dtype === 'u8' ? bytes(D.image) : floats(D.image);
+const DIV = D.divisor ? floats(D.divisor) : null;
 const [H, W, C] = D.shape, [HO, WO] = D.out;
 const fmt = v => { const r = Math.round(v * 1e4) / 1e4; return Object.is(r, -0) ? '0' : String(r); };
 let at = D.at.slice();
@@ -524,6 +542,7 @@ sel.onchange = show;
 window.explainAt = (r, c) => { at = [r, c]; show(); return totals(explain(r, c), r, c); };
 if (document.readyState === 'complete') show(); else window.addEventListener('load', show);
 """
+)
 
 
 # --- inspect: one image through a trained network ----------------------------------------------------
@@ -613,10 +632,9 @@ def _layer_data(layer: dict[str, Any]) -> dict[str, Any]:
     return {"name": layer["name"], "shape": layer["shape"], "values": layer["values"]}
 
 
-INSPECT = r"""
-const D = JSON.parse(document.getElementById('data').textContent);
-const floats = b64 => { const s = atob(b64), u = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i); return new Float32Array(u.buffer); };
+INSPECT = (
+    BYTES
+    + r"""
 const V = {};
 for (const k in D.layers) V[k] = floats(D.layers[k].values);
 V.saliency = floats(D.saliency.values);
@@ -661,6 +679,7 @@ document.addEventListener('keydown', e => {
   say(held[0], held[1], held[2]);
 });
 """
+)
 
 
 # --- animate --gallery: the lecture pack's index ---------------------------------------------------------------
