@@ -739,7 +739,9 @@ def _batch_workers(jobs: list[tuple[str, NamedKernel, str]]) -> int:
     """Files filtered at once: one per core when every input is a small file, else one at a time."""
     import os
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    from convcli.core.overlap import usable_cores
+
+    cores = usable_cores()
     if len(jobs) < 2 or cores < 2:
         return 1
     try:

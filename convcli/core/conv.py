@@ -15,13 +15,16 @@ All of it runs through im2col in cache-sized chunks (im2col.py) and matmuls.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from . import overlap
 from .errors import ParameterError, ShapeError
 from .im2col import Chunk, Layout, Store, channels_first, pad_input, with_tail, workspace
+from .overlap import split
 from .shapes import ConvGeometry, IntOrPair, Padding, as_pair, conv2d_geometry
 
 
@@ -163,13 +166,20 @@ def _products(
         cols = src.of(chunk)
         k, nb, p = cols.shape
         res = workspace("products", (groups, c_out // groups, nb * p), src.xp.dtype)
-        np.matmul(w, cols.reshape(groups, k // groups, nb * p), out=res)
+        # by images, half on the helper thread in training (core.overlap)
+        split(nb, partial(_product_of_images, w, cols.reshape(groups, k // groups, nb * p), res, p))
         if also is not None:
             also(chunk, cols)
         flat = res.reshape(c_out, nb * p)
         if bias is not None:
             flat += bias[:, None]
         yield chunk, flat.reshape(c_out, nb, src.lay.rows_of(chunk), src.lay.row_len)
+
+
+def _product_of_images(w: np.ndarray, cols: np.ndarray, res: np.ndarray, per_image: int, first: int, last: int) -> None:
+    """res[..., images first..last] = w @ cols[..., the same]: w (groups, C_out/g, K/g), cols (groups, K/g, nb·P)."""
+    part = slice(first * per_image, last * per_image)
+    np.matmul(w, cols[:, :, part], out=res[:, :, part])
 
 
 def _forward(
@@ -309,7 +319,8 @@ def conv2d_backward(
         part = dout[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1]
         return channels_first("grad_output", part, src.lay.rows_of(chunk), src.lay.row_len)
 
-    return _backward(grad_of, src, weight, g, input_grad, dout)
+    kept = saved.store if saved is not None and src is saved.columns else None
+    return _backward(grad_of, src, weight, g, input_grad, dout, kept)
 
 
 def _backward(
@@ -319,12 +330,16 @@ def _backward(
     g: ConvGeometry,
     input_grad: bool,
     dout: np.ndarray | None = None,
+    kept: Store | None = None,
 ) -> Conv2dGrads:
     """dL/dX, dL/dK and dL/db, chunk by chunk over the same columns the forward pass read.
 
     ``grad_of(chunk, i)``: dL/dO of the i-th chunk laid out as its columns, (C_out, nb, rows_of, L),
     zero in the wide layout's garbage. ``dout``: dL/dO as (N, C_out, H_out, W_out), needed only
-    for the full correlation (without it dL/dX is always col2im's).
+    for the full correlation (without it dL/dX is always col2im's). ``kept``: the layer's store, when
+    the columns are the ones it kept from its forward pass; then, inside core.overlap.overlapping(),
+    dL/dK and dL/db are worked out on the helper thread while this one adds up dL/dX, and are whole
+    only after core.overlap.finish().
     dL/db: the sum of dL/dO, a BLAS product with ones per chunk (5x NumPy's sum's speed).
 
     dK[o, c, m, k] = sum_{n, i, j} dO[n, o, i, j] * X_pad[n, c, i*sh + m*dh, j*sw + k*dw]: per chunk,
@@ -351,12 +366,19 @@ def _backward(
         n_, c_, hp, wp = xp.shape  # channels first: see add_columns
         grad_xp = with_tail((c_, n_, hp, wp), xp.dtype, lay.tail, scratch="padded input gradient")
         grad_xp.fill(0)
+    helper = overlap.current() if kept is not None and grad_xp is not None and len(src.chunks) == 1 else None
+    grad_w = np.empty(weight.shape, dtype=wmat.dtype)
     for i, chunk in enumerate(src.chunks):
         cols = src.of(chunk)
         k, nb, p = cols.shape
         dmat = grad_of(chunk, i).reshape(groups, cog, nb, p)
-        grad_bias += dmat.reshape(c_out, nb * p) @ np.ones(nb * p, dtype=dmat.dtype)
-        _add_weight_grad(grad_wt, cols.reshape(groups, kg, nb, p), dmat)
+        if helper is not None and kept is not None:  # the helper's own copy: this thread's workspace moves on
+            mine = workspace("weight gradient's dL/dO", dmat.shape, dmat.dtype, kept)
+            np.copyto(mine, dmat)
+            helper.submit(partial(_weight_and_bias, grad_w, grad_bias, cols.reshape(groups, kg, nb, p), mine))
+        else:
+            grad_bias += dmat.reshape(c_out, nb * p) @ np.ones(nb * p, dtype=dmat.dtype)
+            _add_weight_grad(grad_wt, cols.reshape(groups, kg, nb, p), dmat)
         if grad_xp is not None:
             dcols = workspace("grad_columns", (groups, k // groups, nb * p), dmat.dtype)
             np.matmul(wmat.swapaxes(-1, -2), dmat.reshape(groups, cog, nb * p), out=dcols)
@@ -367,7 +389,21 @@ def _backward(
         grad_x = np.ascontiguousarray(grad_xp[:, :, pt : pt + h, pl : pl + w].swapaxes(0, 1))  # a fresh NCHW array
     elif transposed and dout is not None:
         grad_x = _grad_input_full_correlation(dout, weight, g)
-    return Conv2dGrads(grad_x, grad_wt.swapaxes(1, 2).reshape(weight.shape), grad_bias)
+    if helper is None:
+        np.copyto(grad_w.reshape(groups, cog, kg), grad_wt.swapaxes(1, 2))
+    return Conv2dGrads(grad_x, grad_w, grad_bias)
+
+
+def _weight_and_bias(grad_w: np.ndarray, grad_bias: np.ndarray, cols: np.ndarray, dmat: np.ndarray) -> None:
+    """dL/dK into grad_w (C_out, C_in/groups, kH, kW) and dL/db into grad_bias (C_out,), both zero-filled or
+    unfilled, from one chunk's columns (groups, K, nb, P) and dL/dO (groups, C_out/groups, nb, P): the work
+    _backward hands to a helper thread."""
+    groups, kg, nb, p = cols.shape
+    cog = dmat.shape[1]
+    np.matmul(dmat.reshape(groups * cog, nb * p), np.ones(nb * p, dtype=dmat.dtype), out=grad_bias)
+    grad_wt = np.zeros((groups, kg, cog), dtype=dmat.dtype)
+    _add_weight_grad(grad_wt, cols, dmat)
+    np.copyto(grad_w.reshape(groups, cog, kg), grad_wt.swapaxes(1, 2))
 
 
 SMALL_WINDOW = 48  # C_in/groups·kH·kW up to which dK is summed over images (measured, benchmarks/bench_train.py)

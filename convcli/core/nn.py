@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from . import overlap
 from .conv import SavedInput, conv2d, conv2d_backward
 from .errors import ParameterError, ShapeError
 from .fused import PoolRoute, conv2d_relu_pool2, conv2d_relu_pool2_backward, fusable
@@ -495,6 +496,7 @@ class Model:
             if d is None:
                 raise RuntimeError(f"{type(step.layers[0]).__name__} is not the first layer yet returned no gradient")
             d = step.backward(d)
+        overlap.finish()  # weight gradients handed to a helper thread (core.overlap), whole from here on
         return d
 
     def train(self, mode: bool = True) -> None:

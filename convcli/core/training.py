@@ -75,13 +75,18 @@ def fit_epoch(
     augmentations: tuple[str, ...] = (),
 ) -> EpochResult:
     """One pass over (x, y) in shuffled minibatches; on_step(samples_done, running_loss, running_acc).
-    The model is in training mode (dropout, batch statistics) for the pass and in evaluation mode after."""
+    The model is in training mode (dropout, batch statistics) for the pass and in evaluation mode after.
+
+    A network of small products (under SMALL_PRODUCT) holds BLAS to one thread and, with a second core, gives
+    a helper thread half of each convolution's columns, products and pooling and its weight gradients
+    (core.overlap): the work is split coarsely enough that a core taken by another process slows it little."""
     from convcli.core.filters.blas import blas_threads
+    from convcli.core.overlap import overlapping, usable_cores
 
     model.train(True)
     small = largest_product(model, x.shape[1:], batch_size) < SMALL_PRODUCT
     try:
-        with blas_threads(1 if small else None):
+        with blas_threads(1 if small else None), overlapping(small and usable_cores() > 1):
             return _minibatches(model, optimizer, x, y, (batch_size, seed, epoch), on_step, should_stop, augmentations)
     finally:
         model.train(False)
