@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convcli.core import conv as conv_module
-from convcli.core import im2col
+from convcli.core import im2col, overlap
 from convcli.core.conv import SavedInput, conv2d, conv2d_backward, conv_geometry
 from convcli.core.fused import conv2d_relu_pool2, conv2d_relu_pool2_backward, fusable
 from convcli.core.nn import MaxPool2d, ReLU
@@ -15,12 +15,13 @@ from convcli.core.reference import conv2d_loop
 
 @st.composite
 def blocks(draw):
-    n, c_in, c_out = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    n, c_in, c_out = draw(st.integers(1, 3)), groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
     k = draw(st.sampled_from([1, 3, 5]))
     dilation = draw(st.integers(1, 2))
     padding = draw(st.integers(0, 2))
     h, w = draw(st.integers(k * dilation, 12)), draw(st.integers(k * dilation, 12))
-    return n, c_in, c_out, h, w, k, padding, dilation
+    return n, c_in, c_out, h, w, k, padding, dilation, groups
 
 
 @settings(max_examples=250, deadline=None)
@@ -29,17 +30,20 @@ def blocks(draw):
     seed=st.integers(0, 2**16),
     chunk_bytes=st.sampled_from([1, 2000, 1 << 22]),
     input_grad=st.booleans(),
+    helped=st.booleans(),
 )
-def test_the_fused_block_equals_the_three_layers(block, seed, chunk_bytes, input_grad):
-    # plane layout (chunks of whole images, or the batch), or the phase layout when no dL/dX is wanted
-    n, c_in, c_out, h, w, k, padding, dilation = block
+def test_the_fused_block_equals_the_three_layers(block, seed, chunk_bytes, input_grad, helped):
+    # plane layout (chunks of whole images, or the batch), or the phase layout when no dL/dX is wanted; with groups;
+    # ``helped``: inside training's overlapping(), halves of the work and the weight gradients on a helper thread
+    n, c_in, c_out, h, w, k, padding, dilation, groups = block
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, c_in, h, w))
-    weight, bias = rng.standard_normal((c_out, c_in, k, k)), rng.standard_normal(c_out)
+    weight, bias = rng.standard_normal((c_out, c_in // groups, k, k)), rng.standard_normal(c_out)
     if seed % 3 == 0:  # small integers: ties in every window, zeros after the ReLU
         x, weight, bias = np.round(x), np.round(weight), np.round(bias)
-    g = conv_geometry(x.shape, weight.shape, 1, padding, dilation)
-    with pytest.MonkeyPatch.context() as mp:
+    g = conv_geometry(x.shape, weight.shape, 1, padding, dilation, groups)
+    conv_args = {"padding": padding, "dilation": dilation, "groups": groups}
+    with pytest.MonkeyPatch.context() as mp, overlap.overlapping(helped):
         mp.setattr(im2col, "CHUNK_BYTES", chunk_bytes)
         mp.setattr(conv_module, "SAVE_BYTES", chunk_bytes)
         phase = not input_grad and c_in * k * k * n * g.out_size[0] * g.out_size[1] * 8 <= chunk_bytes
@@ -51,13 +55,14 @@ def test_the_fused_block_equals_the_three_layers(block, seed, chunk_bytes, input
         pooled, route = conv2d_relu_pool2(x, weight, bias, g, saved, input_grad)
         assert (route.columns is not None) == phase  # the phase layout when no dL/dX is wanted and it fits
         relu, pool = ReLU(), MaxPool2d((2, 2), (2, 2))
-        out = conv2d(x, weight, bias, padding=padding, dilation=dilation)
-        np.testing.assert_allclose(out, conv2d_loop(x, weight, bias, padding=padding, dilation=dilation), atol=1e-10)
+        out = conv2d(x, weight, bias, **conv_args)
+        np.testing.assert_allclose(out, conv2d_loop(x, weight, bias, **conv_args), atol=1e-10)
         want = pool.forward(relu.forward(out))
         np.testing.assert_allclose(pooled, want, rtol=1e-12, atol=1e-12)  # BLAS may round another layout's sums apart
         grad = rng.standard_normal(pooled.shape)
         got = conv2d_relu_pool2_backward(grad, x, weight, g, route, saved, input_grad)
-        chain = conv2d_backward(relu.backward(pool.backward(grad)), x, weight, padding=padding, dilation=dilation)
+        overlap.finish()  # the weight gradient handed to the helper, whole
+        chain = conv2d_backward(relu.backward(pool.backward(grad)), x, weight, **conv_args)
     if input_grad:
         np.testing.assert_allclose(got.x, chain.x, rtol=1e-12, atol=1e-12)
     else:

@@ -24,7 +24,6 @@ from numpy.lib.stride_tricks import as_strided
 from . import overlap
 from .errors import ParameterError, ShapeError
 from .im2col import Chunk, Layout, Store, channels_first, pad_input, with_tail, workspace
-from .overlap import split
 from .shapes import ConvGeometry, IntOrPair, Padding, as_pair, conv2d_geometry
 
 
@@ -166,20 +165,13 @@ def _products(
         cols = src.of(chunk)
         k, nb, p = cols.shape
         res = workspace("products", (groups, c_out // groups, nb * p), src.xp.dtype)
-        # by images, half on the helper thread in training (core.overlap)
-        split(nb, partial(_product_of_images, w, cols.reshape(groups, k // groups, nb * p), res, p))
+        np.matmul(w, cols.reshape(groups, k // groups, nb * p), out=res)
         if also is not None:
             also(chunk, cols)
         flat = res.reshape(c_out, nb * p)
         if bias is not None:
             flat += bias[:, None]
         yield chunk, flat.reshape(c_out, nb, src.lay.rows_of(chunk), src.lay.row_len)
-
-
-def _product_of_images(w: np.ndarray, cols: np.ndarray, res: np.ndarray, per_image: int, first: int, last: int) -> None:
-    """res[..., images first..last] = w @ cols[..., the same]: w (groups, C_out/g, K/g), cols (groups, K/g, nb·P)."""
-    part = slice(first * per_image, last * per_image)
-    np.matmul(w, cols[:, :, part], out=res[:, :, part])
 
 
 def _forward(

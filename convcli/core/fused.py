@@ -18,7 +18,6 @@ computed; col2im, which that order would make slow, is never needed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -27,7 +26,6 @@ from numpy.lib.stride_tricks import as_strided
 from . import conv
 from .conv import Conv2dGrads, SavedInput, _add_weight_grad, _backward, _columns, _layout, _products
 from .im2col import Chunk, channels_first, pad_input, workspace
-from .overlap import split
 from .pairs import pair_max, route_pair
 from .shapes import ConvGeometry
 
@@ -87,41 +85,17 @@ def conv2d_relu_pool2(
     masks = []
     for i, (chunk, res) in enumerate(_products(src, weight, bias, g.groups)):  # (C_out, nb, Hp, Wp): planes
         c_out, nb, hp, wp = res.shape
-        per = nb * hp * wp // 2  # pairs across, per output channel
-        # buffers reused step after step: fresh ones page-fault every time
-        right = workspace(f"right won {i}", (c_out * per,), np.dtype(bool), saved.store).reshape(c_out, per)
-        lower = workspace(f"lower won {i}", (c_out * per // 2,), np.dtype(bool), saved.store).reshape(c_out, -1)
-        scratch = workspace("pooled across", (c_out, per), res.dtype), workspace("pooled", (c_out, per // 2), res.dtype)
-        dest = out[chunk.n0 : chunk.n1]
-        # by output channels, half on the helper thread in training (core.overlap)
-        split(c_out, partial(_pool_planes, res, (right, lower), scratch, (ho // 2, wo // 2), dest))
-        masks.append((lower.reshape(-1, wp // 2), right.reshape(-1)))
+        across = res.reshape(-1, 2)
+        size = across.shape[0]  # buffers reused step after step: fresh ones page-fault every time
+        right = workspace(f"right won {i}", (size,), np.dtype(bool), saved.store)
+        rows, _ = pair_max(across[:, 0], across[:, 1], workspace("pooled across", (size,), res.dtype), right)
+        down = rows.reshape(-1, 2, wp // 2)
+        lower = workspace(f"lower won {i}", down[:, 0].shape, np.dtype(bool), saved.store)
+        pooled, _ = pair_max(down[:, 0], down[:, 1], workspace("pooled", down[:, 0].shape, res.dtype), lower)
+        planes = pooled.reshape(c_out, nb, hp // 2, wp // 2)[:, :, : ho // 2, : wo // 2].swapaxes(0, 1)
+        np.maximum(planes, 0, out=out[chunk.n0 : chunk.n1])
+        masks.append((lower, right))
     return out, PoolRoute(out, masks)
-
-
-def _pool_planes(
-    res: np.ndarray,
-    won: tuple[np.ndarray, np.ndarray],
-    scratch: tuple[np.ndarray, np.ndarray],
-    size: tuple[int, int],
-    out: np.ndarray,
-    first: int,
-    last: int,
-) -> None:
-    """Output channels first..last of relu(maxpool2x2(res)) into out (nb, C_out, H_out/2, W_out/2), where each
-    pair's second tap won into won = (right, lower): res (C_out, nb, Hp, Wp), right (C_out, nb·Hp·Wp/2),
-    lower (C_out, nb·Hp·Wp/4); scratch: arrays the size of right and lower for the maxima across and down."""
-    _, nb, hp, wp = res.shape
-    c = slice(first, last)
-    n = last - first
-    (right, lower), (across_max, down_max) = won, scratch
-    across = res[c].reshape(n, -1, 2)
-    rows, _ = pair_max(across[:, :, 0], across[:, :, 1], across_max[c], right[c])
-    down = rows.reshape(n, -1, 2, wp // 2)
-    pooled, _ = pair_max(down[:, :, 0], down[:, :, 1], down_max[c].reshape(n, -1, wp // 2),
-                         lower[c].reshape(n, -1, wp // 2))  # fmt: skip
-    planes = pooled.reshape(n, nb, hp // 2, wp // 2)[:, :, : size[0], : size[1]].swapaxes(0, 1)
-    np.maximum(planes, 0, out=out[:, c])
 
 
 def conv2d_relu_pool2_backward(

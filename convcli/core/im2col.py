@@ -29,8 +29,6 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .overlap import split
-
 # columns per chunk: the best of 4, 6 and 8 MB with OpenBLAS's AVX-512 kernels (conv2d case A on one thread:
 # 12.7-13.5 ms against 14.6-16.1 at 8 MB; C the same within the noise)
 CHUNK_BYTES = 4 << 20
@@ -186,10 +184,7 @@ class Layout(NamedTuple):
             strides = (hp * wp * item, dh * wp * item, dw * item, c * hp * wp * item, sh * wp * item, sw * item)
         view = as_strided(start, shape=shape, strides=strides, writeable=False)
         out = workspace("columns", shape, xp.dtype, store)
-        if c > 1:  # by channels, half on the helper thread in training (core.overlap)
-            split(c, lambda a, b: np.copyto(out[a:b], view[a:b]))
-        else:
-            split(kh, lambda a, b: np.copyto(out[:, a:b], view[:, a:b]))
+        np.copyto(out, view)
         return out.reshape(c * kh * kw, nb, rows * self.row_len)
 
     def add_columns(self, grad_cn: np.ndarray, dcols: np.ndarray, chunk: Chunk) -> None:

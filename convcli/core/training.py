@@ -77,9 +77,9 @@ def fit_epoch(
     """One pass over (x, y) in shuffled minibatches; on_step(samples_done, running_loss, running_acc).
     The model is in training mode (dropout, batch statistics) for the pass and in evaluation mode after.
 
-    A network of small products (under SMALL_PRODUCT) holds BLAS to one thread and, with a second core, gives
-    a helper thread half of each convolution's columns, products and pooling and its weight gradients
-    (core.overlap): the work is split coarsely enough that a core taken by another process slows it little."""
+    A network of small products (under SMALL_PRODUCT) holds BLAS to one thread and, with a second core, works out
+    each convolution's weight gradient on a helper thread while the backward pass goes on (core.overlap): work
+    whole enough that a core taken by another process slows an epoch little."""
     from convcli.core.filters.blas import blas_threads
     from convcli.core.overlap import overlapping, usable_cores
 
