@@ -7,7 +7,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from convcli.core import ShapeError, conv2d
-from convcli.core.animation import INPUT, PADDING, ZERO, conv_sweep, overlap_counts, sweep_numbers, transposed_sweep
+from convcli.core.animation import conv_sweep, overlap_counts, sweep_numbers, transposed_sweep
+from convcli.core.roles import INPUT, PADDING, ZERO
 from convcli.core.shapes import conv2d_geometry, conv_transpose2d_geometry, pool2d_geometry
 from tests.strategies import axis
 

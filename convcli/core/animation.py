@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
+from .roles import BEYOND, GAP, INPUT, PADDING, ZERO
 from .shapes import ConvGeometry, Pair, TransposedGeometry
 
 # what a grid cell is; BEYOND: past the padded input, where only a ceil_mode window reaches (PyTorch leaves
 # those cells out of a window, and out of an average pool's divisor)
-INPUT, PADDING, ZERO, BEYOND = "input", "padding", "zero", "beyond"
-GAP = "gap"  # the blank row between the input channels' planes, stacked one under another
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .animation import BEYOND, GAP, INPUT, PADDING, ZERO
 from .errors import ConvcliError
+from .roles import BEYOND, GAP, INPUT, PADDING, ZERO  # not .animation: the playground needs no frames
 
 ROBUST_FROM = 10_000  # values from which rescale maps the 0.5th..99.5th percentiles, not min..max
 

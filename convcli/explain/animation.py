@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     import numpy as np
 
 from convcli.core.animation import (
-    BEYOND,
-    PADDING,
     ChannelSweep,
     Grid,
     StackedGrid,
@@ -29,6 +27,7 @@ from convcli.core.animation import (
     sweep_numbers,
     transposed_sweep,
 )
+from convcli.core.roles import BEYOND, PADDING
 from convcli.core.shapes import (
     ConvGeometry,
     Pair,

@@ -69,7 +69,8 @@ def shell(title: str, body: str, script: str = "") -> str:
 def _input_coordinates(fig: Figure, gr: int, gc: int) -> tuple[int, ...] | None:
     """A drawn input cell's coordinates as --json gives them: (row, col) in the real input (padding outside
     0..H-1), (channel, row, col) with channels; None for an inserted zero or a cell no coordinate names."""
-    from convcli.core.animation import GAP, ZERO, StackedGrid
+    from convcli.core.animation import StackedGrid
+    from convcli.core.roles import GAP, ZERO
 
     grid = fig.grid
     if isinstance(grid, StackedGrid):

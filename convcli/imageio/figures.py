@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from convcli.core.animation import BEYOND, GAP, INPUT, PADDING, ZERO
 from convcli.core.display import CELL_RGB
+from convcli.core.roles import BEYOND, GAP, INPUT, PADDING, ZERO
 from convcli.imageio.files import OutputError, write_atomically
 from convcli.imageio.pictures import monospace_font
 

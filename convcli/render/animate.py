@@ -13,9 +13,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from convcli.core.animation import BEYOND, GAP, INPUT, PADDING, ZERO
 from convcli.core.display import CELL_RGB
 from convcli.core.errors import ConvcliError
+from convcli.core.roles import BEYOND, GAP, INPUT, PADDING, ZERO
 from convcli.explain.animation import Figure
 from convcli.explain.text import subscript
 

@@ -94,8 +94,13 @@ class ExploreApp(App[None]):
         self.makers, self.first, self.hint = screens, first, hint
         self.made: dict[str, Screen[Any]] = {}
 
+    def get_default_screen(self) -> Screen[Any]:
+        """The first screen itself, at the bottom of the stack: one screen composed and drawn before the first
+        picture rather than Textual's blank one and then this (30 ms of start-up)."""
+        self.made[self.first] = self.makers[self.first]()  # its options were checked before the app started
+        return self.made[self.first]
+
     def on_mount(self) -> None:
-        self.action_show(self.first)
         if self.hint:
             self.notify(self.hint, timeout=12)
 
@@ -112,9 +117,12 @@ class ExploreApp(App[None]):
                 self.notify(f"no {name} screen with these options: {message}", severity="error", timeout=8)
                 return
             self.install_screen(self.made[name], name)
-        if self.screen_stack and self.screen is self.made[name]:
+        if self.screen is self.made[name]:
             return
-        if len(self.screen_stack) > 1:
+        if name == self.first:  # the bottom of the stack: back down to it
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+        elif len(self.screen_stack) > 1:
             self.switch_screen(name)
         else:
             self.push_screen(name)

@@ -15,7 +15,8 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from convcli.core.animation import BEYOND, GAP, INPUT, PADDING, Grid
+from convcli.core.animation import Grid
+from convcli.core.roles import BEYOND, GAP, INPUT, PADDING
 from convcli.render.layout import side_by_side, titled
 from convcli.render.shape import shape_layer
 from convcli.tui.app import arrows

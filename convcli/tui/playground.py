@@ -193,16 +193,19 @@ class PlaygroundScreen(Screen[None]):
         with Horizontal(id="lower"):
             with Vertical(id="kernel-box"):
                 yield Input(placeholder="a library kernel (gaussian:5,1.5) or rows 1,2;3,4", id="spec", compact=True)
-                yield Grid(id="cells")
+                # the first kernel's cells, mounted with the screen and holding their values (set after, each
+                # would be styled again)
+                cells = self.model.cells
+                yield Grid(*(Cell(t, r, c) for r, row in enumerate(cells) for c, t in enumerate(row)), id="cells")
                 yield Static(id="kinfo")
             with VerticalScroll(id="probe-box"):
                 yield Rendered(id="probe")
         yield Footer()
 
     async def on_mount(self) -> None:
+        self.refilter()  # first: the filtering thread works while the cells are set
         await self.build_cells()
         self.query_one("#after", Picture).focus()
-        self.refilter()
 
     # --- the kernel grid -------------------------------------------------------------------------
 
