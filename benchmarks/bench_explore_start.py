@@ -2,6 +2,10 @@
 
     python benchmarks/bench_explore_start.py [--rounds 5]
 
+Measure a regular install (pip install ., as users get it; the first line says which): an editable one adds its
+import finder to every start, and where PYTHONDONTWRITEBYTECODE is set an editable install compiles every module
+of convcli again on each run.
+
 Each run is a fresh process on a pseudo-terminal of 100x30, as a user's terminal would be; the clock stops when
 the screen shows what marks it settled: the minimal app's text and footer, the arithmetic screen's formula
 (`H_out`), the playground's probe with its value (its first filtering done). The runs alternate; the ratio is
@@ -24,6 +28,8 @@ import tempfile
 import termios
 import time
 from pathlib import Path
+
+from harness import machine
 
 ROOT = Path(__file__).parent.parent
 MINIMAL = """
@@ -74,6 +80,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     convcli = shutil.which("convcli") or "convcli"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     with tempfile.TemporaryDirectory() as tmp:
         minimal = Path(tmp) / "minimal.py"
         minimal.write_text(MINIMAL)
@@ -89,6 +96,7 @@ def main() -> None:
                 if took is not None:
                     times[name].append(took)
     base = statistics.median(times["minimal Textual app"])
+    print(" · ".join(f"{k}: {v}" for k, v in machine(load).items()))
     print(f"{'case':24s} {'median':>9s} {'ratio':>6s}  runs (ms)")
     for name, runs in times.items():
         if not runs:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 Measure = Callable[[str, str, int, int], dict[str, list[float]]]
 
@@ -183,9 +184,32 @@ def machine(load_before: float | None = None) -> dict[str, str]:
     found = {"machine": cpu, "cores": str(cores), "numpy BLAS kernel": _numpy_kernel()}
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         found[name] = os.environ.get(name, "unset")
+    # start-up: an editable install adds its import finder, and without written bytecode every module of
+    # convcli is compiled again on each run (these machines set PYTHONDONTWRITEBYTECODE; a pip install compiles)
+    found["convcli install"] = _install_kind()
+    found["PYTHONDONTWRITEBYTECODE"] = "set" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "unset"
     if load_before is not None and hasattr(os, "getloadavg"):
         found["load (1 min) before, after"] = f"{load_before:.2f}, {os.getloadavg()[0]:.2f}"
     return found
+
+
+def _install_kind() -> str:
+    """How the convcli on PATH is installed: "regular" (as pip install gives users), "editable" or "unknown"."""
+    import shutil
+
+    exe = shutil.which("convcli")
+    if exe is None:
+        return "not on PATH"
+    python = Path(exe).parent / "python"
+    code = (
+        "import importlib.metadata as m, json\n"
+        "d = m.distribution('convcli').read_text('direct_url.json')\n"
+        "print(json.loads(d).get('dir_info', {}).get('editable', False) if d else False)\n"
+    )
+    done = subprocess.run([str(python) if python.exists() else sys.executable, "-c", code], capture_output=True,
+                          text=True)  # fmt: skip
+    answer = done.stdout.strip()
+    return {"True": "editable", "False": "regular"}.get(answer, "unknown")
 
 
 def _numpy_kernel() -> str:
