@@ -206,8 +206,9 @@ def _install_kind() -> str:
         "d = m.distribution('convcli').read_text('direct_url.json')\n"
         "print(json.loads(d).get('dir_info', {}).get('editable', False) if d else False)\n"
     )
-    done = subprocess.run([str(python) if python.exists() else sys.executable, "-c", code], capture_output=True,
-                          text=True)  # fmt: skip
+    python_exe = str(python) if python.exists() else sys.executable
+    # run beside the executable, not here: a source tree's own metadata would answer instead
+    done = subprocess.run([python_exe, "-c", code], capture_output=True, text=True, cwd=Path(exe).parent)
     answer = done.stdout.strip()
     return {"True": "editable", "False": "regular"}.get(answer, "unknown")
 
