@@ -332,7 +332,7 @@ def _backward(
     the columns are the ones it kept from its forward pass; then, inside core.overlap.overlapping(),
     dL/dK and dL/db are worked out on the helper thread while this one adds up dL/dX, and are whole
     only after core.overlap.finish().
-    dL/db: the sum of dL/dO, a BLAS product with ones per chunk (5x NumPy's sum's speed).
+    dL/db: the sum of dL/dO, chunk by chunk (_add_bias_and_weight_grads).
 
     dK[o, c, m, k] = sum_{n, i, j} dO[n, o, i, j] * X_pad[n, c, i*sh + m*dh, j*sw + k*dw]: per chunk,
     dL/dO times the transposed columns, summed over chunks. That is the correlation X_pad ⋆ dL/dO
@@ -367,10 +367,9 @@ def _backward(
         if helper is not None and kept is not None:  # the helper's own copy: this thread's workspace moves on
             mine = workspace("weight gradient's dL/dO", dmat.shape, dmat.dtype, kept)
             np.copyto(mine, dmat)
-            helper.submit(partial(_weight_and_bias, grad_w, grad_bias, cols.reshape(groups, kg, nb, p), mine))
+            helper.submit(partial(_weight_and_bias, grad_w, grad_wt, grad_bias, cols.reshape(groups, kg, nb, p), mine))
         else:
-            grad_bias += dmat.reshape(c_out, nb * p) @ np.ones(nb * p, dtype=dmat.dtype)
-            _add_weight_grad(grad_wt, cols.reshape(groups, kg, nb, p), dmat)
+            _add_bias_and_weight_grads(grad_bias, grad_wt, cols.reshape(groups, kg, nb, p), dmat)
         if grad_xp is not None:
             dcols = workspace("grad_columns", (groups, k // groups, nb * p), dmat.dtype)
             np.matmul(wmat.swapaxes(-1, -2), dmat.reshape(groups, cog, nb * p), out=dcols)
@@ -382,20 +381,30 @@ def _backward(
     elif transposed and dout is not None:
         grad_x = _grad_input_full_correlation(dout, weight, g)
     if helper is None:
-        np.copyto(grad_w.reshape(groups, cog, kg), grad_wt.swapaxes(1, 2))
+        _weight_layout(grad_w, grad_wt)
     return Conv2dGrads(grad_x, grad_w, grad_bias)
 
 
-def _weight_and_bias(grad_w: np.ndarray, grad_bias: np.ndarray, cols: np.ndarray, dmat: np.ndarray) -> None:
-    """dL/dK into grad_w (C_out, C_in/groups, kH, kW) and dL/db into grad_bias (C_out,), both zero-filled or
-    unfilled, from one chunk's columns (groups, K, nb, P) and dL/dO (groups, C_out/groups, nb, P): the work
-    _backward hands to a helper thread."""
-    groups, kg, nb, p = cols.shape
-    cog = dmat.shape[1]
-    np.matmul(dmat.reshape(groups * cog, nb * p), np.ones(nb * p, dtype=dmat.dtype), out=grad_bias)
-    grad_wt = np.zeros((groups, kg, cog), dtype=dmat.dtype)
+def _add_bias_and_weight_grads(grad_bias: np.ndarray, grad_wt: np.ndarray, cols: np.ndarray, dmat: np.ndarray) -> None:
+    """grad_bias (C_out,) += the chunk's sum of dL/dO, a BLAS product with ones (5x NumPy's sum's speed), and
+    grad_wt += its dK^T (see _add_weight_grad): cols (groups, K, nb, P), dmat (groups, C_out/groups, nb, P)."""
+    groups, cog, nb, p = dmat.shape
+    grad_bias += dmat.reshape(groups * cog, nb * p) @ np.ones(nb * p, dtype=dmat.dtype)
     _add_weight_grad(grad_wt, cols, dmat)
+
+
+def _weight_layout(grad_w: np.ndarray, grad_wt: np.ndarray) -> None:
+    """grad_w (C_out, C_in/groups, kH, kW) = grad_wt (groups, C_in/groups·kH·kW, C_out/groups) transposed back."""
+    groups, kg, cog = grad_wt.shape
     np.copyto(grad_w.reshape(groups, cog, kg), grad_wt.swapaxes(1, 2))
+
+
+def _weight_and_bias(
+    grad_w: np.ndarray, grad_wt: np.ndarray, grad_bias: np.ndarray, cols: np.ndarray, dmat: np.ndarray
+) -> None:
+    """The work _backward hands to a helper thread: one chunk's gradients added up, dL/dK laid out as K."""
+    _add_bias_and_weight_grads(grad_bias, grad_wt, cols, dmat)
+    _weight_layout(grad_w, grad_wt)
 
 
 SMALL_WINDOW = 48  # C_in/groups·kH·kW up to which dK is summed over images (measured, benchmarks/bench_train.py)

@@ -8,7 +8,6 @@ child limits its own address space. Only arrays cross between the processes (see
 from __future__ import annotations
 
 import collections
-import io
 import json
 import os
 import select
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from convcli.core.errors import ConvcliError
+from convcli.imageio.student_worker import arrays_of, message
 
 if TYPE_CHECKING:
     import numpy as np
@@ -95,19 +95,14 @@ class Student:
     def call(self, call: str, function: str, arrays: dict[str, np.ndarray], kwargs: dict[str, int],
              cache: int | None = None) -> Answer:  # fmt: skip
         """One call of the student's ``function``; a timeout, a crash or an exception is an Answer with an error."""
-        import numpy as np
-
         if self.process is None or self.process.poll() is not None:
             self._stop()
             self._start()
         assert self.process is not None
         assert self.process.stdin is not None
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)  # type: ignore[arg-type]  # the stubs read the names as savez options
-        header = json.dumps({"call": call, "function": function, "kwargs": kwargs, "cache": cache}).encode()
-        data = buffer.getvalue()
+        header = {"call": call, "function": function, "kwargs": kwargs, "cache": cache}
         try:
-            self.process.stdin.write(struct.pack("<I", len(header)) + header + struct.pack("<I", len(data)) + data)
+            self.process.stdin.write(message(header, arrays))
             self.process.stdin.flush()
         except BrokenPipeError:
             return self._lost()
@@ -115,8 +110,6 @@ class Student:
 
     def _receive(self, timeout: float) -> Answer:
         """The child's next answer, or an error Answer when it is late (the child killed) or gone."""
-        import numpy as np
-
         deadline = time.monotonic() + timeout
         try:
             (size,) = struct.unpack("<I", self._read(4, deadline))
@@ -130,10 +123,8 @@ class Student:
             return self._lost()
         if not header.get("ok"):
             return Answer({}, str(header.get("error", "failed")))
-        with np.load(io.BytesIO(raw), allow_pickle=False) as loaded:
-            arrays = {k: loaded[k] for k in loaded.files}
         self.found = header.get("functions", self.found)
-        return Answer(arrays, None, header.get("cache"))
+        return Answer(arrays_of(raw), None, header.get("cache"))
 
     def _read(self, count: int, deadline: float) -> bytes:
         assert self.process is not None

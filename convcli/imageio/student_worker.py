@@ -29,6 +29,24 @@ def _limit_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def message(header: dict[str, Any], arrays: dict[str, Any]) -> bytes:
+    """One message either way: a 4-byte length and the JSON header, a 4-byte length and an .npz of the arrays."""
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    text, data = json.dumps(header).encode(), buffer.getvalue()
+    return struct.pack("<I", len(text)) + text + struct.pack("<I", len(data)) + data
+
+
+def arrays_of(data: bytes) -> dict[str, Any]:
+    """A message's arrays from its .npz bytes; nothing is unpickled."""
+    import numpy as np
+
+    with np.load(io.BytesIO(data), allow_pickle=False) as loaded:
+        return {k: loaded[k] for k in loaded.files}
+
+
 def _read(stream: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
     head = stream.read(4)
     if len(head) < 4:
@@ -36,20 +54,11 @@ def _read(stream: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
     (size,) = struct.unpack("<I", head)
     header = json.loads(stream.read(size))
     (size,) = struct.unpack("<I", stream.read(4))
-    import numpy as np
-
-    with np.load(io.BytesIO(stream.read(size)), allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
-    return header, arrays
+    return header, arrays_of(stream.read(size))
 
 
 def _write(stream: Any, header: dict[str, Any], arrays: dict[str, Any]) -> None:
-    import numpy as np
-
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    text = json.dumps(header).encode()
-    stream.write(struct.pack("<I", len(text)) + text + struct.pack("<I", len(buffer.getvalue())) + buffer.getvalue())
+    stream.write(message(header, arrays))
     stream.flush()
 
 
