@@ -504,3 +504,25 @@ def test_depthwise_counts_are_pytorchs():
     modules = [torch.nn.Conv2d(8, 16, 3, padding=1, groups=8), torch.nn.Conv2d(16, 24, 1),
                torch.nn.Conv2d(24, 24, 3, padding=1, groups=3)]  # fmt: skip
     assert [s.params for s in report.steps] == [sum(p.numel() for p in m.parameters()) for m in modules]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"stride": True},
+        {"stride": (True, 1)},
+        {"stride": 1.0},
+        {"dilation": (1, 1.0)},
+        {"padding": ((1, True), (1, 1))},
+    ],
+)
+def test_a_kept_geometry_is_never_the_answer_to_a_bool_or_a_float(bad):
+    # conv2d_geometry keeps answers for plain ints (a layer asks every step); True == 1 and 1.0 == 1, so a cache
+    # keyed on values alone would hand the int's geometry to arguments that must be refused
+    from convcli.core.shapes import conv2d_geometry
+
+    args = {"stride": 1, "padding": ((1, 1), (1, 1)), "dilation": 1}
+    first = conv2d_geometry((8, 8), (3, 3), **args)
+    assert conv2d_geometry((8, 8), (3, 3), **args) is first  # kept
+    with pytest.raises(ParameterError):
+        conv2d_geometry((8, 8), (3, 3), **{**args, **bad})

@@ -80,15 +80,15 @@ def conv_geometry(
     return conv2d_geometry((x_shape[2], x_shape[3]), (kh, kw), stride_p, padding, dilation_p, groups)
 
 
-def _layout(g: ConvGeometry, hp: int, wp: int) -> Layout:
+def _layout(g: ConvGeometry, wp: int) -> Layout:
     wide = g.stride == (1, 1)
-    return Layout(g.kernel, g.stride, g.dilation, g.out_size, wide, wp if wide else g.out_size[1], hp)
+    return Layout(g.kernel, g.stride, g.dilation, g.out_size, wide, wp if wide else g.out_size[1])
 
 
 def _pad_for(x: np.ndarray, g: ConvGeometry, store: Store | None = None) -> tuple[np.ndarray, Layout]:
     """The padded input, with the tail the wide layout reads past it, and the layout of its columns."""
-    (pt, pb), (pl, pr) = g.padding
-    lay = _layout(g, x.shape[2] + pt + pb, x.shape[3] + pl + pr)
+    _, (pl, pr) = g.padding
+    lay = _layout(g, x.shape[3] + pl + pr)
     return pad_input(x, g.padding, tail=lay.tail, scratch="padded input", store=store), lay
 
 
@@ -464,7 +464,7 @@ def _canvas(dout: np.ndarray, g: ConvGeometry) -> tuple[np.ndarray, ConvGeometry
         in_size=(rows, cols), kernel=g.kernel, stride=(1, 1), padding=((0, 0), (0, 0)),
         dilation=g.dilation, groups=g.groups, out_size=(h, w),
     )  # fmt: skip
-    lay = _layout(back, rows, cols)
+    lay = _layout(back, cols)
     bottom, right = rows - top - ho, cols - left - wo
     if min(top, left, bottom, right) >= 0:  # all of dL/dO survives: a border in this thread's workspace
         canvas = pad_input(dout, ((top, bottom), (left, right)), tail=lay.tail, scratch="full correlation canvas")
@@ -483,10 +483,10 @@ def _backward_same_size(dout: np.ndarray, xp: np.ndarray, weight: np.ndarray, g:
     The canvas pad(dL/dO) then has the padded input's shape (N, C_out, Hp, Wp), and its columns D
     serve both products. dL/dX is the full correlation, rot180(K) (channels swapped) times D.
     D's row (o, m', k') is dL/dO moved by the tap (kH-1-m', kW-1-k'), so with r running over the
-    canvas's positions (plane after plane, rows of Wp)
+    canvas's positions (each plane's first H rows of Wp)
         dK[o, c, m, k] = sum_r D[(o, kH-1-m, kW-1-k), r] * X_pad[c, r + pt*Wp + pl]
     and X_pad is read in place, a strided matrix: no columns of X are built. Where D holds
-    garbage (each plane's last rows and columns) that shifted read lands in X_pad's zero padding
+    garbage (each row's last columns) that shifted read lands in X_pad's zero padding
     (or the zeroed tail after it), so the garbage adds nothing. xp: the padded input with its tail.
     """
     canvas, back, lay = _canvas(dout, g)

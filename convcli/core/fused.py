@@ -58,7 +58,7 @@ def fusable(x_shape: tuple[int, ...], g: ConvGeometry, itemsize: int, saved: boo
     hp, wp = x_shape[2] + pt + pb, x_shape[3] + pl + pr
     if hp % 2 or wp % 2:
         return False
-    lay = _layout(g, hp, wp)
+    lay = _layout(g, wp)
     whole_batch = lay.image_bytes(x_shape[1], itemsize) * x_shape[0]
     return lay.whole_images(x_shape[1], itemsize) or (saved and whole_batch <= conv.SAVE_BYTES)
 
@@ -83,7 +83,7 @@ def conv2d_relu_pool2(
     ho, wo = g.out_size
     out = np.empty((x.shape[0], weight.shape[0], ho // 2, wo // 2), dtype=src.xp.dtype)
     masks = []
-    for i, (chunk, res) in enumerate(_products(src, weight, bias, g.groups)):  # (C_out, nb, Hp, Wp): planes
+    for i, (chunk, res) in enumerate(_products(src, weight, bias, g.groups)):  # (C_out, nb, rows, Wp): whole images
         c_out, nb, hp, wp = res.shape
         across = res.reshape(-1, 2)
         size = across.shape[0]  # buffers reused step after step: fresh ones page-fault every time
@@ -115,7 +115,7 @@ def conv2d_relu_pool2_backward(
 
     def grad_of(chunk: Chunk, i: int) -> np.ndarray:
         lower, right = route.masks[i]
-        c_out, nb, hp, wp = weight.shape[0], chunk.n1 - chunk.n0, src.lay.plane_rows, src.lay.row_len
+        c_out, nb, hp, wp = weight.shape[0], chunk.n1 - chunk.n0, src.lay.rows_of(chunk), src.lay.row_len
         half = channels_first("pooled gradient", grad[chunk.n0 : chunk.n1], hp // 2, wp // 2)
         rows = route_pair(
             half.reshape(-1, wp // 2), lower, workspace("routed down", (lower.shape[0], 2, wp // 2), grad.dtype)

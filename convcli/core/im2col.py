@@ -12,16 +12,16 @@ Two layouts of L:
 - wide (stride 1 only): L = Wp, every output row computed over the full padded width. Its last
   Wp - W_out columns are garbage, dropped in the forward pass and met by zeros in the backward
   one. The copy then moves whole rows (and col2im adds them), several times faster than moving
-  W_out-long pieces, for a few percent more arithmetic. A chunk of whole images goes further and
-  computes all Hp rows of each padded plane (the last Hp - H_out garbage too): a tap's columns of
-  one channel are then one unbroken run across the chunk's images, and col2im adds each tap's
-  runs in one long stroke (NumPy adds many short rows of a strided view several times slower).
-  The garbage of the last rows runs past the padded input, so it sits in a buffer with a zeroed
-  tail of ``Layout.tail`` elements (``pad_input(..., tail=...)``).
+  W_out-long pieces, for a few percent more arithmetic. Each image's rows*Wp columns of a tap are
+  then one run. (Computing all Hp rows of each padded plane would join a channel's runs across a
+  chunk's images, at (Hp - H_out)/H_out more of every product and copy: an eighth in a 14x14 layer.)
+  Garbage read past the padded input sits in a buffer with a zeroed tail of ``Layout.tail``
+  elements (``pad_input(..., tail=...)``).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -44,7 +44,7 @@ def workspace(name: str, shape: tuple[int, ...], dtype: np.dtype, store: Store |
     and never hand it out. ``store``: the caller's own buffers instead of this thread's, for arrays
     that must outlive the call (a layer's columns kept for its backward pass).
     """
-    size = int(np.prod(shape))
+    size = math.prod(shape)  # numpy.prod costs microseconds a call, many calls a training step
     buffers: Store = getattr(_workspace, "buffers", {}) if store is None else store
     buf = buffers.get((name, dtype))
     if buf is None or buf.size < size:
@@ -74,7 +74,7 @@ def with_tail(
     ``scratch``: in the workspace of that name (this thread's, or ``store``), contents left as they
     were but the tail; else a fresh zeroed array.
     """
-    size = int(np.prod(shape))
+    size = math.prod(shape)
     if scratch is None:
         flat = np.zeros(size + tail, dtype=dtype)
     else:
@@ -125,7 +125,6 @@ class Layout(NamedTuple):
     out_size: tuple[int, int]
     wide: bool
     row_len: int  # L: Wp (wide) or W_out
-    plane_rows: int  # Hp: rows of the padded input
 
     @property
     def tail(self) -> int:
@@ -135,15 +134,12 @@ class Layout(NamedTuple):
         return (self.kernel[0] - 1) * self.dilation[0] * self.row_len + (self.kernel[1] - 1) * self.dilation[1]
 
     def rows_of(self, chunk: Chunk) -> int:
-        """Rows of columns per image in chunk: all Hp of the plane for whole images (wide layout), else its own."""
-        if self.wide and chunk.r0 == 0 and chunk.r1 == self.out_size[0]:
-            return self.plane_rows
+        """Rows of columns per image in chunk: its own output rows."""
         return chunk.r1 - chunk.r0
 
     def image_bytes(self, channels: int, itemsize: int) -> int:
         """Bytes of one image's columns."""
-        rows = self.plane_rows if self.wide else self.out_size[0]
-        return channels * self.kernel[0] * self.kernel[1] * rows * self.row_len * itemsize
+        return channels * self.kernel[0] * self.kernel[1] * self.out_size[0] * self.row_len * itemsize
 
     def whole_images(self, channels: int, itemsize: int) -> bool:
         """Whether ``chunks`` cuts whole images (else bands of one image's rows)."""
@@ -193,7 +189,8 @@ class Layout(NamedTuple):
         The adjoint of ``columns``: each entry goes back to the input cell it was copied from, and
         cells read by several windows sum their contributions. One vectorised add per kernel tap.
         ``grad_cn`` is laid out channels first, (C, N, Hp, Wp): a tap's columns (C, nb, rows*L) then
-        meet its cells in the same order, and for whole images as one run per channel (C, nb*Hp*Wp).
+        meet its cells in the same order, and where a chunk's rows fill whole planes as one run per channel
+        (C, nb*Hp*Wp).
         Like the input, it must be followed by ``tail`` elements (they receive the garbage's zeros).
         """
         n0, n1, r0, _ = chunk
@@ -203,7 +200,7 @@ class Layout(NamedTuple):
         wo = self.out_size[1]
         item = grad_cn.itemsize
         if self.wide:
-            if rows == hp:  # whole planes: each channel's images are one run
+            if rows == hp:  # whole planes (a 1x1 kernel, say): each channel's images are one run
                 shape: tuple[int, ...] = (c, nb * hp * wp)
                 strides: tuple[int, ...] = (n * hp * wp * item, item)
             else:

@@ -6,9 +6,10 @@ size is ``(n + p_before + p_after - d*(k-1) - 1) // s + 1``, floored.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .errors import ParameterError, ShapeError
 
@@ -278,6 +279,33 @@ def conv2d_geometry(
 
     Raises ParameterError for bad values, ShapeError when the dilated kernel outgrows the padded input.
     """
+    args = (in_size, kernel, stride, padding, dilation, groups)
+    if _plain(args):  # a layer asks again every step: its answer is kept (tens of microseconds a call)
+        return _cached_geometry(*args)
+    return _conv2d_geometry(*args)
+
+
+def _plain(value: object) -> bool:
+    """Ints and strings, in tuples as deep as padding nests them: arguments a cache can tell apart exactly
+    (True == 1 and 1.0 == 1, so a bool or a float must not find an int's answer)."""
+    if isinstance(value, tuple):
+        return all(_plain(v) for v in value)
+    return type(value) is int or type(value) is str
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_geometry(*args: Any) -> ConvGeometry:
+    return _conv2d_geometry(*args)
+
+
+def _conv2d_geometry(
+    in_size: Pair,
+    kernel: Pair,
+    stride: int | Sequence[int],
+    padding: Padding,
+    dilation: int | Sequence[int],
+    groups: int,
+) -> ConvGeometry:
     size = as_pair(in_size, "input size")
     k = as_pair(kernel, "kernel")
     s = as_pair(stride, "stride")
