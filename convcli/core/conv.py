@@ -80,15 +80,19 @@ def conv_geometry(
     return conv2d_geometry((x_shape[2], x_shape[3]), (kh, kw), stride_p, padding, dilation_p, groups)
 
 
-def _layout(g: ConvGeometry, wp: int) -> Layout:
+def _layout(g: ConvGeometry, hp: int, wp: int, planes: bool = False) -> Layout:
+    """The columns' layout; ``planes``: whole images computed over all Hp rows, for col2im (see im2col)."""
     wide = g.stride == (1, 1)
-    return Layout(g.kernel, g.stride, g.dilation, g.out_size, wide, wp if wide else g.out_size[1])
+    return Layout(g.kernel, g.stride, g.dilation, g.out_size, wide, wp if wide else g.out_size[1],
+                  hp if planes else g.out_size[0])  # fmt: skip
 
 
-def _pad_for(x: np.ndarray, g: ConvGeometry, store: Store | None = None) -> tuple[np.ndarray, Layout]:
+def _pad_for(
+    x: np.ndarray, g: ConvGeometry, store: Store | None = None, planes: bool = False
+) -> tuple[np.ndarray, Layout]:
     """The padded input, with the tail the wide layout reads past it, and the layout of its columns."""
-    _, (pl, pr) = g.padding
-    lay = _layout(g, x.shape[3] + pl + pr)
+    (pt, pb), (pl, pr) = g.padding
+    lay = _layout(g, x.shape[2] + pt + pb, x.shape[3] + pl + pr, planes)
     return pad_input(x, g.padding, tail=lay.tail, scratch="padded input", store=store), lay
 
 
@@ -131,13 +135,16 @@ def _rebuilt(xp: np.ndarray, lay: Layout) -> Columns:
     return Columns(xp, lay, list(lay.chunks(xp.shape[0], xp.shape[1], xp.itemsize)), lambda ch: lay.columns(xp, ch))
 
 
-def _columns(x: np.ndarray, g: ConvGeometry, saved: SavedInput | None = None, fill: bool = False) -> Columns:
-    """The columns of x for one pass: rebuilt chunk by chunk, or kept in (fill) or taken from ``saved``."""
+def _columns(
+    x: np.ndarray, g: ConvGeometry, saved: SavedInput | None = None, fill: bool = False, planes: bool = False
+) -> Columns:
+    """The columns of x for one pass: rebuilt chunk by chunk, or kept in (fill) or taken from ``saved``.
+    ``planes``: laid out for col2im (see _layout); columns taken from ``saved`` keep the layout they have."""
     if saved is not None and not fill and saved.x is x and saved.geometry == g and saved.columns is not None:
         return saved.columns
     if saved is None or not fill:
-        return _rebuilt(*_pad_for(x, g))
-    xp, lay = _pad_for(x, g, saved.store)
+        return _rebuilt(*_pad_for(x, g, planes=planes))
+    xp, lay = _pad_for(x, g, saved.store, planes)
     if lay.image_bytes(x.shape[1], xp.itemsize) * x.shape[0] <= SAVE_BYTES:
         whole = Chunk(0, x.shape[0], 0, g.out_size[0])
         cols = lay.columns(xp, whole, saved.store)
@@ -232,7 +239,9 @@ def conv2d(
         arrays.append(bias)
     dtype = compute_dtype(*arrays)
     g = conv_geometry(x.shape, weight.shape, stride, padding, dilation, groups)
-    src = _columns(x.astype(dtype, copy=False), g, saved, fill=True)
+    # columns kept for a backward pass that adds dL/dX back by col2im are laid out for it
+    planes = saved is not None and not _prefer_full_correlation(g, x.shape[1], weight.shape[0])
+    src = _columns(x.astype(dtype, copy=False), g, saved, fill=True, planes=planes)
     b = None if bias is None else bias.astype(dtype, copy=False)
     return _forward(src, weight.astype(dtype, copy=False), b, g, relu)
 
@@ -303,7 +312,7 @@ def conv2d_backward(
     weight = weight.astype(dtype, copy=False)
     dout = grad_output.astype(dtype, copy=False)
 
-    src = _columns(x, g, saved)
+    src = _columns(x, g, saved, planes=input_grad and not _prefer_full_correlation(g, x.shape[1], weight.shape[0]))
     if input_grad and _prefer_full_correlation(g, x.shape[1], weight.shape[0]) and g.out_size == g.in_size:
         return _backward_same_size(dout, src.xp, weight, g)
 
@@ -466,7 +475,7 @@ def _canvas(dout: np.ndarray, g: ConvGeometry) -> tuple[np.ndarray, ConvGeometry
         in_size=(rows, cols), kernel=g.kernel, stride=(1, 1), padding=((0, 0), (0, 0)),
         dilation=g.dilation, groups=g.groups, out_size=(h, w),
     )  # fmt: skip
-    lay = _layout(back, cols)
+    lay = _layout(back, rows, cols)
     bottom, right = rows - top - ho, cols - left - wo
     if min(top, left, bottom, right) >= 0:  # all of dL/dO survives: a border in this thread's workspace
         canvas = pad_input(dout, ((top, bottom), (left, right)), tail=lay.tail, scratch="full correlation canvas")

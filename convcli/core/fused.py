@@ -58,7 +58,7 @@ def fusable(x_shape: tuple[int, ...], g: ConvGeometry, itemsize: int, saved: boo
     hp, wp = x_shape[2] + pt + pb, x_shape[3] + pl + pr
     if hp % 2 or wp % 2:
         return False
-    lay = _layout(g, wp)
+    lay = _layout(g, hp, wp, planes=True)
     whole_batch = lay.image_bytes(x_shape[1], itemsize) * x_shape[0]
     return lay.whole_images(x_shape[1], itemsize) or (saved and whole_batch <= conv.SAVE_BYTES)
 
@@ -79,11 +79,11 @@ def conv2d_relu_pool2(
     """
     if _phase(x.shape, g, x.itemsize, input_grad):
         return _phase_forward(x, weight, bias, g, saved)
-    src = _columns(x, g, saved, fill=True)
+    src = _columns(x, g, saved, fill=True, planes=True)  # col2im adds them back: whole planes (see im2col)
     ho, wo = g.out_size
     out = np.empty((x.shape[0], weight.shape[0], ho // 2, wo // 2), dtype=src.xp.dtype)
     masks = []
-    for i, (chunk, res) in enumerate(_products(src, weight, bias, g.groups)):  # (C_out, nb, rows, Wp): whole images
+    for i, (chunk, res) in enumerate(_products(src, weight, bias, g.groups)):  # (C_out, nb, Hp, Wp): planes
         c_out, nb, hp, wp = res.shape
         across = res.reshape(-1, 2)
         size = across.shape[0]  # buffers reused step after step: fresh ones page-fault every time
@@ -110,7 +110,7 @@ def conv2d_relu_pool2_backward(
     """The block's gradients from dL/d(pooled) (N, C_out, H_out/2, W_out/2), as conv2d_backward's."""
     if route.columns is not None:
         return _phase_backward(grad_pooled, weight, g, route)
-    src = _columns(x, g, saved)
+    src = _columns(x, g, saved, planes=True)  # the forward pass's layout, which its masks follow
     grad = grad_pooled * (route.pooled > 0)  # the ReLU's mask, on the pooled cells
 
     def grad_of(chunk: Chunk, i: int) -> np.ndarray:

@@ -12,9 +12,11 @@ Two layouts of L:
 - wide (stride 1 only): L = Wp, every output row computed over the full padded width. Its last
   Wp - W_out columns are garbage, dropped in the forward pass and met by zeros in the backward
   one. The copy then moves whole rows (and col2im adds them), several times faster than moving
-  W_out-long pieces, for a few percent more arithmetic. Each image's rows*Wp columns of a tap are
-  then one run. (Computing all Hp rows of each padded plane would join a channel's runs across a
-  chunk's images, at (Hp - H_out)/H_out more of every product and copy: an eighth in a 14x14 layer.)
+  W_out-long pieces, for a few percent more arithmetic. A chunk of whole images computes H_out
+  rows of each; where col2im will add its columns back it computes all Hp rows of each padded plane
+  instead (the last Hp - H_out garbage too): a tap's columns of one channel are then one unbroken
+  run across the chunk's images, and col2im adds each tap's runs in one long stroke (per image it
+  took twice as long on a 14x14 layer, more than the (Hp - H_out)/H_out more products cost).
   Garbage read past the padded input sits in a buffer with a zeroed tail of ``Layout.tail``
   elements (``pad_input(..., tail=...)``).
 """
@@ -125,6 +127,7 @@ class Layout(NamedTuple):
     out_size: tuple[int, int]
     wide: bool
     row_len: int  # L: Wp (wide) or W_out
+    image_rows: int  # rows of a whole image's columns (wide layout): H_out, or Hp for whole planes
 
     @property
     def tail(self) -> int:
@@ -134,12 +137,15 @@ class Layout(NamedTuple):
         return (self.kernel[0] - 1) * self.dilation[0] * self.row_len + (self.kernel[1] - 1) * self.dilation[1]
 
     def rows_of(self, chunk: Chunk) -> int:
-        """Rows of columns per image in chunk: its own output rows."""
+        """Rows of columns per image in chunk: ``image_rows`` for whole images (wide layout), else its own."""
+        if self.wide and chunk.r0 == 0 and chunk.r1 == self.out_size[0]:
+            return self.image_rows
         return chunk.r1 - chunk.r0
 
     def image_bytes(self, channels: int, itemsize: int) -> int:
         """Bytes of one image's columns."""
-        return channels * self.kernel[0] * self.kernel[1] * self.out_size[0] * self.row_len * itemsize
+        rows = self.image_rows if self.wide else self.out_size[0]
+        return channels * self.kernel[0] * self.kernel[1] * rows * self.row_len * itemsize
 
     def whole_images(self, channels: int, itemsize: int) -> bool:
         """Whether ``chunks`` cuts whole images (else bands of one image's rows)."""
@@ -189,8 +195,7 @@ class Layout(NamedTuple):
         The adjoint of ``columns``: each entry goes back to the input cell it was copied from, and
         cells read by several windows sum their contributions. One vectorised add per kernel tap.
         ``grad_cn`` is laid out channels first, (C, N, Hp, Wp): a tap's columns (C, nb, rows*L) then
-        meet its cells in the same order, and where a chunk's rows fill whole planes as one run per channel
-        (C, nb*Hp*Wp).
+        meet its cells in the same order, and for whole planes as one run per channel (C, nb*Hp*Wp).
         Like the input, it must be followed by ``tail`` elements (they receive the garbage's zeros).
         """
         n0, n1, r0, _ = chunk
@@ -200,7 +205,7 @@ class Layout(NamedTuple):
         wo = self.out_size[1]
         item = grad_cn.itemsize
         if self.wide:
-            if rows == hp:  # whole planes (a 1x1 kernel, say): each channel's images are one run
+            if rows == hp:  # whole planes: each channel's images are one run
                 shape: tuple[int, ...] = (c, nb * hp * wp)
                 strides: tuple[int, ...] = (n * hp * wp * item, item)
             else:

@@ -289,7 +289,7 @@ def _plain(value: object) -> bool:
     """Ints and strings, in tuples as deep as padding nests them: arguments a cache can tell apart exactly
     (True == 1 and 1.0 == 1, so a bool or a float must not find an int's answer)."""
     if isinstance(value, tuple):
-        return all(_plain(v) for v in value)
+        return all(type(v) is int or _plain(v) for v in value)
     return type(value) is int or type(value) is str
 
 
