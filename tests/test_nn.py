@@ -419,3 +419,18 @@ def test_training_holds_blas_to_one_thread_for_small_products():
     with blas_threads(1):
         assert int(get()) == 1
     assert int(get()) == before
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 1e30])
+def test_a_step_that_leaves_a_weight_non_finite_or_huge_is_divergence(bad):
+    # the loss of that step was finite (it came before the update): the weights themselves are checked
+    class Poisoning(SGD):
+        def step(self, params, grads):
+            super().step(params, grads)
+            next(iter(params.values())).flat[3] = bad
+
+    x, y = make_shapes(64, seed=7)
+    model = build_model(DEFAULT_ARCH, (1, 28, 28), 6)
+    result = fit_epoch(model, Poisoning(lr=0.01), x, y, 16, 0, 0)
+    assert result.diverged
+    assert result.steps == 0

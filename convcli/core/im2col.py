@@ -211,11 +211,14 @@ class Layout(NamedTuple):
             else:
                 shape, strides = (c, nb, rows * wp), (n * hp * wp * item, hp * wp * item, item)
             taps = dcols.reshape(c, kh, kw, *shape[1:])
+            # every tap's cells as one view (kH, kW, ...) made once (a strided view costs microseconds): the taps
+            # overlap, so they are added one at a time
+            cells = as_strided(
+                grad_cn[:, n0:, r0:], shape=(kh, kw, *shape), strides=(dh * wp * item, dw * item, *strides)
+            )
             for m in range(kh):
                 for k in range(kw):
-                    start = grad_cn[:, n0:, r0 + m * dh :, k * dw :]
-                    dest = as_strided(start, shape=shape, strides=strides)
-                    dest += taps[:, m, k]
+                    cells[m, k] += taps[:, m, k]
             return
         taps = dcols.reshape(c, kh, kw, nb, rows, wo)
         for m in range(kh):

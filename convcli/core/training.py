@@ -142,7 +142,11 @@ def _minibatches(
         idx = order[start : start + batch_size]
         # a diverging run overflows on its way to a NaN loss; the loss check below reports it
         with np.errstate(over="ignore", invalid="ignore"):
-            batch = augment(x[idx], augmentations, np.random.default_rng([seed, epoch, start, 1]))
+            batch = (
+                augment(x[idx], augmentations, np.random.default_rng([seed, epoch, start, 1]))
+                if augmentations
+                else x[idx]
+            )
             logits = model.forward(batch)
             loss, dlogits, _ = softmax_cross_entropy(logits, y[idx])
         if not math.isfinite(loss) or loss > EXPLODED * math.log(max(logits.shape[1], 2)):
@@ -150,8 +154,9 @@ def _minibatches(
         model.backward(dlogits)
         with np.errstate(over="ignore", invalid="ignore"):
             optimizer.step(model.parameters(), model.gradients())
-        # diverged before the loss showed it: weights non-finite, or grown far past anything a net here learns
-        if not all(np.isfinite(p).all() and np.abs(p).max(initial=0) < MAX_WEIGHT for p in model.parameters().values()):
+        # diverged before the loss showed it: weights non-finite, or grown far past anything a net here learns (a NaN
+        # makes the largest |weight| NaN, and NaN < MAX_WEIGHT is false like inf's)
+        if not all(np.abs(p).max(initial=0) < MAX_WEIGHT for p in model.parameters().values()):
             return EpochResult(float("inf"), correct / max(seen, 1), len(losses), int(seen), losses, False, True)
         losses.append(loss)
         total_loss += loss * len(idx)
