@@ -350,12 +350,14 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     """Mean cross-entropy of softmax(logits) against integer labels: (loss, dL/dlogits, probabilities)."""
     shifted = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
-    probs = exp / exp.sum(axis=1, keepdims=True)
+    total = exp.sum(axis=1, keepdims=True)
+    probs = exp / total
     n = logits.shape[0]
-    log_likelihood = shifted[np.arange(n), labels] - np.log(exp.sum(axis=1))
-    grad = probs.copy()
-    grad[np.arange(n), labels] -= 1
-    return float(-log_likelihood.mean()), grad / n, probs
+    rows = np.arange(n)
+    log_likelihood = shifted[rows, labels] - np.log(total[:, 0])
+    grad = probs / n
+    grad[rows, labels] -= 1 / n
+    return float(-log_likelihood.mean()), grad, probs
 
 
 class Step(ABC):
