@@ -312,8 +312,9 @@ def conv2d_backward(
     weight = weight.astype(dtype, copy=False)
     dout = grad_output.astype(dtype, copy=False)
 
-    src = _columns(x, g, saved, planes=input_grad and not _prefer_full_correlation(g, x.shape[1], weight.shape[0]))
-    if input_grad and _prefer_full_correlation(g, x.shape[1], weight.shape[0]) and g.out_size == g.in_size:
+    full = _prefer_full_correlation(g, x.shape[1], weight.shape[0])
+    src = _columns(x, g, saved, planes=input_grad and not full)
+    if input_grad and full and g.out_size == g.in_size:
         return _backward_same_size(dout, src.xp, weight, g)
 
     def grad_of(chunk: Chunk, _: int) -> np.ndarray:

@@ -142,11 +142,9 @@ def _minibatches(
         idx = order[start : start + batch_size]
         # a diverging run overflows on its way to a NaN loss; the loss check below reports it
         with np.errstate(over="ignore", invalid="ignore"):
-            batch = (
-                augment(x[idx], augmentations, np.random.default_rng([seed, epoch, start, 1]))
-                if augmentations
-                else x[idx]
-            )
+            batch = x[idx]
+            if augmentations:  # seeding a generator costs tens of microseconds: only when there is something to draw
+                batch = augment(batch, augmentations, np.random.default_rng([seed, epoch, start, 1]))
             logits = model.forward(batch)
             loss, dlogits, _ = softmax_cross_entropy(logits, y[idx])
         if not math.isfinite(loss) or loss > EXPLODED * math.log(max(logits.shape[1], 2)):
