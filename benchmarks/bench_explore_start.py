@@ -8,8 +8,9 @@ of convcli again on each run.
 
 Each run is a fresh process on a pseudo-terminal of 100x30, as a user's terminal would be; the clock stops when
 the screen shows what marks it settled: the minimal app's text and footer, the arithmetic screen's formula
-(`H_out`), the playground's probe with its value (its first filtering done). The runs alternate; the ratio is
-convcli's median over the minimal app's.
+(`H_out`), the playground's probe with its value (its first filtering done) and both pictures' titles (a
+picture drawn before the layout gave it a size shows a note in their place, not the title). The runs alternate;
+the ratio is convcli's median over the minimal app's.
 """
 
 from __future__ import annotations
@@ -50,8 +51,9 @@ Minimal().run()
 """
 
 
-def settled(cmd: list[str], marker: bytes, timeout: float = 20.0) -> float | None:
-    """Seconds from the fork to ``marker`` on the pty (None: not within ``timeout``); the process is then killed."""
+def settled(cmd: list[str], markers: tuple[bytes, ...], timeout: float = 20.0) -> float | None:
+    """Seconds from the fork until every one of ``markers`` is on the pty (None: not within ``timeout``); the
+    process is then killed."""
     t0 = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:
@@ -67,7 +69,7 @@ def settled(cmd: list[str], marker: bytes, timeout: float = 20.0) -> float | Non
             seen += os.read(fd, 1 << 16)
         except OSError:
             break
-        if marker in seen:
+        if all(marker in seen for marker in markers):
             found = time.perf_counter() - t0
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
@@ -85,14 +87,17 @@ def main() -> None:
         minimal = Path(tmp) / "minimal.py"
         minimal.write_text(MINIMAL)
         cases = {
-            "minimal Textual app": ([sys.executable, str(minimal)], b"settled"),
-            "explore --shape": ([convcli, "explore", "--shape"], b"H_out"),
-            "explore IMAGE": ([convcli, "explore", str(ROOT / "samples" / "chelsea.png")], b"225) = "),
+            "minimal Textual app": ([sys.executable, str(minimal)], (b"settled",)),
+            "explore --shape": ([convcli, "explore", "--shape"], (b"H_out",)),
+            "explore IMAGE": (
+                [convcli, "explore", str(ROOT / "samples" / "chelsea.png")],
+                (b"225) = ", b"before", b"after"),
+            ),
         }
         times: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(args.rounds):
-            for name, (cmd, marker) in cases.items():
-                took = settled(cmd, marker)
+            for name, (cmd, markers) in cases.items():
+                took = settled(cmd, markers)
                 if took is not None:
                     times[name].append(took)
     base = statistics.median(times["minimal Textual app"])
