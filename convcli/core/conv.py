@@ -317,16 +317,16 @@ def conv2d_backward(
     if input_grad and full and g.out_size == g.in_size:
         return _backward_same_size(dout, src.xp, weight, g)
 
-    def grad_of(chunk: Chunk, _: int) -> np.ndarray:
+    def grad_of(chunk: Chunk, _: int, store: Store | None) -> np.ndarray:
         part = dout[chunk.n0 : chunk.n1, :, chunk.r0 : chunk.r1]
-        return channels_first("grad_output", part, src.lay.rows_of(chunk), src.lay.row_len)
+        return channels_first("grad_output", part, src.lay.rows_of(chunk), src.lay.row_len, store)
 
     kept = saved.store if saved is not None and src is saved.columns else None
     return _backward(grad_of, src, weight, g, input_grad, dout, kept)
 
 
 def _backward(
-    grad_of: Callable[[Chunk, int], np.ndarray],
+    grad_of: Callable[[Chunk, int, Store | None], np.ndarray],
     src: Columns,
     weight: np.ndarray,
     g: ConvGeometry,
@@ -336,8 +336,8 @@ def _backward(
 ) -> Conv2dGrads:
     """dL/dX, dL/dK and dL/db, chunk by chunk over the same columns the forward pass read.
 
-    ``grad_of(chunk, i)``: dL/dO of the i-th chunk laid out as its columns, (C_out, nb, rows_of, L),
-    zero in the wide layout's garbage. ``dout``: dL/dO as (N, C_out, H_out, W_out), needed only
+    ``grad_of(chunk, i, store)``: dL/dO of the i-th chunk laid out as its columns, (C_out, nb, rows_of, L),
+    zero in the wide layout's garbage, in a workspace of ``store`` (None: this thread's). ``dout``: dL/dO as (N, C_out, H_out, W_out), needed only
     for the full correlation (without it dL/dX is always col2im's). ``kept``: the layer's store, when
     the columns are the ones it kept from its forward pass; then, inside core.overlap.overlapping(),
     dL/dK and dL/db are worked out on the helper thread while this one adds up dL/dX, and are whole
@@ -373,11 +373,10 @@ def _backward(
     for i, chunk in enumerate(src.chunks):
         cols = src.of(chunk)
         k, nb, p = cols.shape
-        dmat = grad_of(chunk, i).reshape(groups, cog, nb, p)
-        if helper is not None and kept is not None:  # the helper's own copy: this thread's workspace moves on
-            mine = workspace("weight gradient's dL/dO", dmat.shape, dmat.dtype, kept)
-            np.copyto(mine, dmat)
-            helper.submit(partial(_weight_and_bias, grad_w, grad_wt, grad_bias, cols.reshape(groups, kg, nb, p), mine))
+        # with a helper, in the layer's own buffers: this thread's workspace moves on while the helper reads it
+        dmat = grad_of(chunk, i, kept if helper is not None else None).reshape(groups, cog, nb, p)
+        if helper is not None:
+            helper.submit(partial(_weight_and_bias, grad_w, grad_wt, grad_bias, cols.reshape(groups, kg, nb, p), dmat))
         else:
             _add_bias_and_weight_grads(grad_bias, grad_wt, cols.reshape(groups, kg, nb, p), dmat)
         if grad_xp is not None:

@@ -58,11 +58,11 @@ def workspace(name: str, shape: tuple[int, ...], dtype: np.dtype, store: Store |
     return buf[:size].reshape(shape)
 
 
-def channels_first(name: str, a: np.ndarray, rows: int, row_len: int) -> np.ndarray:
-    """a (nb, C, h, w) copied channels first into this thread's workspace ``name``, (C, nb, rows, row_len),
-    at the top left of each plane; the rest (the wide layout's garbage) zero."""
+def channels_first(name: str, a: np.ndarray, rows: int, row_len: int, store: Store | None = None) -> np.ndarray:
+    """a (nb, C, h, w) copied channels first into the workspace ``name`` (this thread's, or ``store``),
+    (C, nb, rows, row_len), at the top left of each plane; the rest (the wide layout's garbage) zero."""
     nb, c, h, w = a.shape
-    out = workspace(name, (c, nb, rows, row_len), a.dtype)
+    out = workspace(name, (c, nb, rows, row_len), a.dtype, store)
     out.fill(0)
     out[:, :, :h, :w] = a.swapaxes(0, 1)
     return out
