@@ -709,6 +709,69 @@ def test_the_playground_footer_fits_and_v_chooses_the_display(tmp_path):
     assert "--display abs" in line  # the printed command writes what was shown
 
 
+def test_the_footer_is_rebuilt_once_for_binding_changes_in_a_row(monkeypatch):
+    # a screen's start brings several binding changes before a refresh; Textual's footer rebuilt every key for each
+    from convcli.tui.app import Keys
+
+    composed = []
+    compose = Keys.compose
+    monkeypatch.setattr(Keys, "compose", lambda self: composed.append(1) or compose(self))
+
+    async def steps(pilot):
+        await settle(pilot)
+        before = len(composed)
+        for _ in range(5):
+            pilot.app.screen.refresh_bindings()
+        await settle(pilot)
+        await settle(pilot)
+        footer = svg_text(pilot.app.export_screenshot()).splitlines()[-1]
+        return len(composed) - before, footer
+
+    rebuilt, footer = run_app(play_makers(SAMPLES / "chelsea.png"), "play", steps, (80, 24))
+    assert rebuilt == 1
+    assert "e edit" in footer
+    assert "q quit" in footer
+
+
+def test_the_first_picture_is_filtered_before_the_first_paint(monkeypatch):
+    # on the screen's mount, not in a thread racing Textual's start; later changes filter in the thread
+    from convcli.tui.playground import PlaygroundScreen
+
+    threaded = []
+    monkeypatch.setattr(PlaygroundScreen, "run_filter", lambda self, *args: threaded.append(args))
+
+    async def go():
+        app = ExploreApp(play_makers(SAMPLES / "chelsea.png"), "play")
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = app.screen
+            first = (screen.done is not None, list(threaded))
+            titles = [str(screen.query_one(f"#{name}").render_line(0).text) for name in ("before", "after")]
+            await pilot.press("m")
+            return first, titles, len(threaded)
+
+    (done, threaded_first), titles, later = asyncio.run(go())
+    assert done
+    assert threaded_first == []
+    assert titles == ["before", "after"]
+    assert later == 1
+
+
+def test_a_picture_repaints_itself_at_its_new_size():
+    # its painter is called with the size the layout gives it: a resized terminal needs no redraw from the screen
+    async def steps(pilot):
+        widget = pilot.app.screen.query_one("#after")
+        widget.render_line(0)
+        first = (widget.painted, len(widget.lines))
+        await pilot.resize_terminal(140, 44)
+        await settle(pilot)
+        widget.render_line(0)
+        return first, (widget.painted, len(widget.lines)), (widget.size.width, widget.size.height)
+
+    (size0, lines0), (size1, lines1), now = run_app(play_makers(SAMPLES / "chelsea.png"), "play", steps, (80, 24))
+    assert size1 == now != size0
+    assert lines1 > lines0
+
+
 def test_the_same_key_means_the_same_on_every_screen():
     from convcli.tui.backprop import BackpropScreen as Walk
     from convcli.tui.playground import PlaygroundScreen

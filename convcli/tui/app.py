@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 # what every screen shares: a title line over a padded body (each screen's own layout is in its DEFAULT_CSS)
 CSS = """
@@ -20,6 +20,25 @@ Screen { layout: vertical; }
 .screen-title { height: auto; padding: 0 1; background: $boost; text-style: bold; }
 .panel { padding: 0 1; }
 """
+
+
+class Keys(Footer):
+    """Textual's footer, rebuilt once for all the binding changes that arrive before the next refresh: a screen's
+    start brings several in a row (the screen pushed, a widget focused, then another, the app focused) and each
+    rebuilt every key, 17 ms apiece, before the playground's first pictures."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = False
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        if not self.waiting:
+            self.waiting = True
+            self.call_after_refresh(self.rebuild, screen)
+
+    def rebuild(self, screen: Screen[Any]) -> None:
+        self.waiting = False
+        super().bindings_changed(screen)
 
 
 def arrows(action: str, step: int = 1, priority: bool = False) -> list[Binding]:

@@ -13,13 +13,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from convcli.core.animation import Grid
 from convcli.core.roles import BEYOND, GAP, INPUT, PADDING
 from convcli.render.layout import side_by_side, titled
 from convcli.render.shape import shape_layer
-from convcli.tui.app import arrows
+from convcli.tui.app import Keys, arrows
 from convcli.tui.arithmetic_model import KIND_NAMES, Arithmetic, Highlight, arithmetic_from
 
 __all__ = ["ArithmeticScreen", "arithmetic_from"]
@@ -135,7 +135,7 @@ class ArithmeticScreen(Screen[None]):
         with VerticalScroll(classes="panel"), Horizontal(id="arith-body"):
             yield Static(id="grids")
             yield Static(id="report")
-        yield Footer()
+        yield Keys()
 
     def on_resize(self, event: Resize) -> None:
         # side by side where both fit, else the report under the grids (a 40-column report would fold)

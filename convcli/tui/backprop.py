@@ -12,13 +12,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from convcli.core.derivation import Derivation
 from convcli.explain.text import fmt_number
 from convcli.render.document import document_view
 from convcli.render.layout import side_by_side, titled
-from convcli.tui.app import arrows
+from convcli.tui.app import Keys, arrows
 from convcli.tui.backprop_model import BackpropWalk, sum_text
 
 
@@ -78,7 +78,7 @@ class BackpropScreen(Screen[None]):
         yield Static(id="where", classes="screen-title")
         with VerticalScroll(classes="panel", id="body-box"):
             yield Static(id="body")
-        yield Footer()
+        yield Keys()
 
     def on_mount(self) -> None:
         self.redraw()

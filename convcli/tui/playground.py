@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,7 +21,7 @@ from textual.events import Click, Resize
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from convcli import imageio
 from convcli.core.errors import ConvcliError
@@ -30,7 +31,7 @@ from convcli.explain.text import fmt_number
 from convcli.render.apply import pixel as pixel_view
 from convcli.render.images import half_block_rows
 from convcli.render.layout import Frozen
-from convcli.tui.app import arrows
+from convcli.tui.app import Keys, arrows
 from convcli.tui.playground_model import Filtered, Playground
 
 MARK = np.array([255, 0, 255], dtype=np.uint8)  # the probe on the pictures: a colour no photograph is made of
@@ -42,7 +43,10 @@ def colour_wanted() -> bool:
 
 class Picture(Widget, can_focus=True):
     """An image drawn in half blocks, line by line, under a title; the after picture takes the probe's
-    keys and clicks. ``geometry``: (crop origin, scale, fitted size) of what is drawn, for clicks."""
+    keys and clicks. ``geometry``: (crop origin, scale, fitted size) of what is drawn, for clicks.
+
+    What it shows is a painter, called with the widget's size when a line is first wanted at that size: the
+    first paint after the layout then has the picture, where drawing at the screen's resize took another frame."""
 
     DEFAULT_CSS = """
     Picture { width: 1fr; height: 100%; padding: 0 1; }
@@ -53,13 +57,23 @@ class Picture(Widget, can_focus=True):
         super().__init__(id=id)
         self.lines: list[Strip] = []
         self.geometry: tuple[tuple[int, int], tuple[float, float], tuple[int, int]] | None = None
+        self.painter: Painter | None = None
+        self.painted: tuple[int, int] | None = None  # the size the lines were made for
 
-    def show(self, title: str, rows: list[list[Segment]]) -> None:
-        self.lines = [Strip([Segment(title, Style(bold=True))]), *(Strip(r) for r in rows)]
+    def paint_with(self, painter: Painter) -> None:
+        self.painter, self.painted = painter, None
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
+        size = (self.size.width, self.size.height)
+        if self.painter is not None and self.painted != size:
+            title, rows = self.painter(self, *size)
+            self.lines = [Strip([Segment(title, Style(bold=True))]), *(Strip(r) for r in rows)]
+            self.painted = size
         return self.lines[y] if y < len(self.lines) else Strip.blank(self.size.width, Style())
+
+
+Painter = Callable[[Picture, int, int], tuple[str, list[list[Segment]]]]  # (widget, width, height) -> title, rows
 
 
 class Rendered(Widget):
@@ -116,6 +130,37 @@ class Cell(Input):
         target = self.screen.query(f"#cell-{self.row + by}-{self.col}")
         if target and target.first().display:
             target.first().focus()
+
+
+def paint(
+    pixels: np.ndarray, at: tuple[int, int], label: str, zoom: bool, widget: Picture, width: int, height: int
+) -> tuple[str, list[list[Segment]]]:
+    """The picture's title and half-block rows for a pane of width x height, the probe at ``at`` marked."""
+    width, rows = width - 2, height - 1  # padding 1 on each side; a title line
+    if width < 8 or rows < 2:
+        return "the pane is too small for the picture: enlarge the terminal", []
+    origin = (0, 0)
+    if zoom:  # full resolution around the probe: a blur shows, scaled down it would not
+        part = imageio.crop_around(pixels, at[0], at[1], 2 * rows, width)
+        origin = imageio.crop_origin(pixels.shape[:2], at[0], at[1], 2 * rows, width)
+        fitted = np.array(part if part.ndim == 3 else np.repeat(part[:, :, None], 3, axis=2), dtype=np.uint8)
+        if fitted.shape[0] % 2:
+            fitted = fitted[:-1]
+        scale = (1.0, 1.0)
+    else:
+        fitted = np.array(imageio.fit_half_blocks(pixels, width, max_rows=rows))
+        scale = (fitted.shape[0] / pixels.shape[0], fitted.shape[1] / pixels.shape[1])
+    y = min(int((at[0] - origin[0]) * scale[0]), fitted.shape[0] - 1)
+    x = min(int((at[1] - origin[1]) * scale[1]), fitted.shape[1] - 1)
+    colour = colour_wanted()
+    if y >= 0 and x >= 0:
+        fitted[y, x] = MARK
+    widget.geometry = (origin, scale, fitted.shape[:2])
+    lines = half_block_rows(fitted, colour)
+    if not colour and y >= 0 and x >= 0:  # no colour to mark the probe with: a character
+        text = lines[y // 2][0].text
+        lines[y // 2] = [Segment(text[:x] + "X" + text[x + 1 :], Style())]
+    return f"{label}{' (zoomed: full resolution)' if zoom else ''}", lines
 
 
 class PlaygroundScreen(Screen[None]):
@@ -200,10 +245,10 @@ class PlaygroundScreen(Screen[None]):
                 yield Static(id="kinfo")
             with VerticalScroll(id="probe-box"):
                 yield Rendered(id="probe")
-        yield Footer()
+        yield Keys()
 
     async def on_mount(self) -> None:
-        self.refilter()  # first: the filtering thread works while the cells are set
+        self.refilter(first=True)
         await self.build_cells()
         self.query_one("#after", Picture).focus()
 
@@ -268,7 +313,7 @@ class PlaygroundScreen(Screen[None]):
 
     # --- filtering -------------------------------------------------------------------------------
 
-    def refilter(self) -> None:
+    def refilter(self, first: bool = False) -> None:
         try:
             snapshot = self.model.snapshot()
         except ConvcliError as err:
@@ -277,16 +322,29 @@ class PlaygroundScreen(Screen[None]):
             return
         self.model.message = ""
         self.show_status()
-        self.run_filter(*snapshot)
+        if first:
+            # here, before the first paint, which then shows the pictures (see Picture): a few ms, where a thread
+            # racing Textual's start for the GIL took 50 and its pictures came a frame after the layout
+            self.take(self.filtered(*snapshot))
+        else:
+            self.run_filter(*snapshot)
 
     @work(thread=True, exclusive=True, group="filter")
     def run_filter(self, kernel: NamedKernel, settings: FilterSettings, generation: int) -> None:
+        self.app.call_from_thread(self.take, self.filtered(kernel, settings, generation))
+
+    def filtered(self, kernel: NamedKernel, settings: FilterSettings, generation: int) -> Filtered | str:
+        """The image filtered, or why not: whatever stops a filtering, the app stays up and says why."""
         try:
-            done = self.model.filter(kernel, settings, generation)
-        except Exception as err:  # whatever stops a filtering, the app stays up and says why
-            self.app.call_from_thread(self.failed, str(err) or type(err).__name__)
-            return
-        self.app.call_from_thread(self.finished, done)
+            return self.model.filter(kernel, settings, generation)
+        except Exception as err:
+            return str(err) or type(err).__name__
+
+    def take(self, outcome: Filtered | str) -> None:
+        if isinstance(outcome, str):
+            self.failed(outcome)
+        else:
+            self.finished(outcome)
 
     def failed(self, message: str) -> None:
         self.model.message = message + "; the last good picture stays"
@@ -359,36 +417,11 @@ class PlaygroundScreen(Screen[None]):
 
     def draw(self, selector: str, pixels: np.ndarray, at: tuple[int, int], label: str) -> None:
         widget = self.query_one(selector, Picture)
-        width, rows = widget.size.width - 2, widget.size.height - 1  # padding 1 on each side; a title line
-        key = (id(pixels), at, self.zoom, width, rows)
+        key = (id(pixels), at, self.zoom)
         if getattr(widget, "drawn", None) == key:
             return  # the same picture at the same place: the slowest part of a redraw saved
         widget.drawn = key  # type: ignore[attr-defined]
-        if width < 8 or rows < 2:
-            widget.show("the pane is too small for the picture: enlarge the terminal", [])
-            return
-        origin = (0, 0)
-        if self.zoom:  # full resolution around the probe: a blur shows, scaled down it would not
-            part = imageio.crop_around(pixels, at[0], at[1], 2 * rows, width)
-            origin = imageio.crop_origin(pixels.shape[:2], at[0], at[1], 2 * rows, width)
-            fitted = np.array(part if part.ndim == 3 else np.repeat(part[:, :, None], 3, axis=2), dtype=np.uint8)
-            if fitted.shape[0] % 2:
-                fitted = fitted[:-1]
-            scale = (1.0, 1.0)
-        else:
-            fitted = np.array(imageio.fit_half_blocks(pixels, width, max_rows=rows))
-            scale = (fitted.shape[0] / pixels.shape[0], fitted.shape[1] / pixels.shape[1])
-        y = min(int((at[0] - origin[0]) * scale[0]), fitted.shape[0] - 1)
-        x = min(int((at[1] - origin[1]) * scale[1]), fitted.shape[1] - 1)
-        colour = colour_wanted()
-        if y >= 0 and x >= 0:
-            fitted[y, x] = MARK
-        widget.geometry = (origin, scale, fitted.shape[:2])
-        lines = half_block_rows(fitted, colour)
-        if not colour and y >= 0 and x >= 0:  # no colour to mark the probe with: a character
-            text = lines[y // 2][0].text
-            lines[y // 2] = [Segment(text[:x] + "X" + text[x + 1 :], Style())]
-        widget.show(f"{label}{' (zoomed: full resolution)' if self.zoom else ''}", lines)
+        widget.paint_with(partial(paint, pixels, at, label, self.zoom))
 
     # --- actions ---------------------------------------------------------------------------------
 
