@@ -426,8 +426,8 @@ class PlaygroundScreen(Screen[None]):
     # --- actions ---------------------------------------------------------------------------------
 
     def on_resize(self, event: Resize) -> None:
+        # nothing to redraw: the pictures repaint at their new size, the probe's panel at its new width
         self.set_class(event.size.width >= 140, "wide")
-        self.call_after_refresh(self.redraw)
 
     def on_click(self, event: Click) -> None:
         widget = self.query_one("#after", Picture)
