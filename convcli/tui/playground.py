@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.events import Click, Resize
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
@@ -77,8 +78,11 @@ Painter = Callable[[Picture, int, int], tuple[str, list[list[Segment]]]]  # (wid
 
 
 class Rendered(Widget):
-    """A rich renderable drawn once into lines at the widget's width: layout reads its height without
-    rendering it again (the probe panel's tables cost most of a redraw when measured on every refresh)."""
+    """A rich renderable drawn once into lines at the width the layout gives it (asked for its height, it draws
+    them): layout reads its height without rendering it again (the probe panel's tables cost most of a redraw when
+    measured on every refresh), and nothing is drawn at a width the layout will not give it."""
+
+    DEFAULT_CSS = "Rendered { height: auto; }"
 
     def __init__(self, id: str):
         super().__init__(id=id)
@@ -88,10 +92,9 @@ class Rendered(Widget):
 
     def show(self, renderable: RenderableType) -> None:
         self.renderable, self.width_drawn = renderable, -1
-        self.draw_lines()
+        self.refresh(layout=True)
 
-    def draw_lines(self) -> None:
-        width = self.size.width or 80
+    def draw_lines(self, width: int) -> None:
         if self.renderable is None or width == self.width_drawn:
             return
         rows = Frozen(self.renderable, self.app.console, width).lines
@@ -99,13 +102,13 @@ class Rendered(Widget):
         plain = Style()
         self.lines = [Strip([Segment(seg.text, seg.style or plain, seg.control) for seg in r]) for r in rows]
         self.width_drawn = width
-        self.styles.height = len(self.lines)
-        self.refresh(layout=True)
 
-    def on_resize(self, event: Resize) -> None:
-        self.draw_lines()
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self.draw_lines(width)
+        return len(self.lines)
 
     def render_line(self, y: int) -> Strip:
+        self.draw_lines(self.size.width)
         return self.lines[y] if y < len(self.lines) else Strip.blank(self.size.width, Style())
 
 
