@@ -8,7 +8,8 @@ zero in the garbage. relu(max(a)) = max(relu(a)), and a window's gradient goes t
 its maximum, which the ReLU passes exactly when that maximum is > 0 (before the ReLU, the first
 maximum of a window whose maximum is <= 0 may sit elsewhere, but its gradient is 0 either way).
 
-Two layouts. Plane (any block): the conv's wide layout, pairs taken along rows and down planes.
+Two layouts. Plane (any block): the conv's wide layout; the products' windows are copied out as
+their four cells' runs, pooled, and the gradient's four runs copied back into the planes.
 Phase (a network's first block, whose input needs no gradient, when the batch's columns fit in
 SAVE_BYTES): the columns are ordered by the window's four cells, (tap, N, H_out/2, W_out/2), so
 that the pool and its way back are elementwise operations on four long runs, and no garbage is
