@@ -325,7 +325,7 @@ class PlaygroundScreen(Screen[None]):
             return
         self.model.message = ""
         self.show_status()
-        if first:
+        if first and self.model.quick(snapshot[0]):
             # here, before the first paint, which then shows the pictures (see Picture): a few ms, where a thread
             # racing Textual's start for the GIL took 50 and its pictures came a frame after the layout
             self.take(self.filtered(*snapshot))

@@ -23,6 +23,9 @@ BOUNDARY_ORDER = ("reflect", "zero", "symmetric", "edge", "wrap")
 MAX_SIDE = 11  # the editable grid; larger library kernels are refused with a pointer to `convcli apply`
 MAX_STEP = 8  # stride and dilation
 MAX_ABS = 1e6  # a weight past this is taken for a typing slip
+# multiply-adds a first filtering may take before the screen's first paint (about 50 ms; the sample photo with a
+# 3x3 kernel takes 3.7M, 8 ms); a larger one runs in the filtering thread while the screen comes up, as later ones do
+QUICK_WORK = 2e7
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,10 @@ class Playground:
         )
 
     # --- computing -------------------------------------------------------------------------------
+
+    def quick(self, kernel: NamedKernel) -> bool:
+        """Whether filtering with ``kernel`` is quick enough to do before the screen's first paint."""
+        return self.pixels.size * kernel.matrix.size <= QUICK_WORK
 
     def snapshot(self) -> tuple[NamedKernel, FilterSettings, int]:
         """What to filter with now (raises ConvcliError for a kernel that cannot be used)."""
