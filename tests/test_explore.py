@@ -761,8 +761,9 @@ def test_the_first_picture_is_filtered_before_the_first_paint(monkeypatch, quick
         assert titles == ["before", "after"]
         assert later == 1
     else:
-        assert not done  # the thread's (stubbed here) result not in yet: the screen is up without it
+        assert not done  # the thread's (stubbed here) result not in yet: the screen is up, with the photo
         assert len(threaded_first) == 1
+        assert [t.strip() for t in titles] == ["before", ""]
         assert later == 2
 
 

@@ -252,6 +252,8 @@ class PlaygroundScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         self.refilter(first=True)
+        if self.done is None:  # filtering in the thread: the photo meanwhile
+            self.redraw()
         await self.build_cells()
         self.query_one("#after", Picture).focus()
 
@@ -395,7 +397,9 @@ class PlaygroundScreen(Screen[None]):
     def redraw(self) -> None:
         self.show_status()
         done = self.done
-        if done is None:
+        if done is None:  # the first filtering still under way (a large image)
+            row, col = self.model.probe
+            self.draw("#before", self.before, (row * self.model.stride, col * self.model.stride), "before")
             return
         m = self.model
         m.clamp_probe(done.result.image.shape[:2])
