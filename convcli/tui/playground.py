@@ -57,7 +57,7 @@ class Picture(Widget, can_focus=True):
     def __init__(self, id: str):
         super().__init__(id=id)
         self.lines: list[Strip] = []
-        self.geometry: tuple[tuple[int, int], tuple[float, float], tuple[int, int]] | None = None
+        self.geometry: Geometry | None = None
         self.painter: Painter | None = None
         self.painted: tuple[int, int] | None = None  # the size the lines were made for
 
@@ -68,13 +68,14 @@ class Picture(Widget, can_focus=True):
     def render_line(self, y: int) -> Strip:
         size = (self.size.width, self.size.height)
         if self.painter is not None and self.painted != size:
-            title, rows = self.painter(self, *size)
+            title, rows, self.geometry = self.painter(*size)
             self.lines = [Strip([Segment(title, Style(bold=True))]), *(Strip(r) for r in rows)]
             self.painted = size
         return self.lines[y] if y < len(self.lines) else Strip.blank(self.size.width, Style())
 
 
-Painter = Callable[[Picture, int, int], tuple[str, list[list[Segment]]]]  # (widget, width, height) -> title, rows
+Geometry = tuple[tuple[int, int], tuple[float, float], tuple[int, int]]  # crop origin, scale, fitted size
+Painter = Callable[[int, int], tuple[str, list[list[Segment]], Geometry | None]]  # (width, height) -> title, rows
 
 
 class Rendered(Widget):
@@ -136,12 +137,12 @@ class Cell(Input):
 
 
 def paint(
-    pixels: np.ndarray, at: tuple[int, int], label: str, zoom: bool, widget: Picture, width: int, height: int
-) -> tuple[str, list[list[Segment]]]:
-    """The picture's title and half-block rows for a pane of width x height, the probe at ``at`` marked."""
+    pixels: np.ndarray, at: tuple[int, int], label: str, zoom: bool, width: int, height: int
+) -> tuple[str, list[list[Segment]], Geometry | None]:
+    """The picture's title, half-block rows and geometry for a pane of width x height, the probe at ``at`` marked."""
     width, rows = width - 2, height - 1  # padding 1 on each side; a title line
     if width < 8 or rows < 2:
-        return "the pane is too small for the picture: enlarge the terminal", []
+        return "the pane is too small for the picture: enlarge the terminal", [], None
     origin = (0, 0)
     if zoom:  # full resolution around the probe: a blur shows, scaled down it would not
         part = imageio.crop_around(pixels, at[0], at[1], 2 * rows, width)
@@ -158,12 +159,12 @@ def paint(
     colour = colour_wanted()
     if y >= 0 and x >= 0:
         fitted[y, x] = MARK
-    widget.geometry = (origin, scale, fitted.shape[:2])
     lines = half_block_rows(fitted, colour)
     if not colour and y >= 0 and x >= 0:  # no colour to mark the probe with: a character
         text = lines[y // 2][0].text
         lines[y // 2] = [Segment(text[:x] + "X" + text[x + 1 :], Style())]
-    return f"{label}{' (zoomed: full resolution)' if zoom else ''}", lines
+    title = f"{label}{' (zoomed: full resolution)' if zoom else ''}"
+    return title, lines, (origin, scale, (fitted.shape[0], fitted.shape[1]))
 
 
 class PlaygroundScreen(Screen[None]):
