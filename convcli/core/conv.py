@@ -337,11 +337,11 @@ def _backward(
     """dL/dX, dL/dK and dL/db, chunk by chunk over the same columns the forward pass read.
 
     ``grad_of(chunk, i, store)``: dL/dO of the i-th chunk laid out as its columns, (C_out, nb, rows_of, L),
-    zero in the wide layout's garbage, in a workspace of ``store`` (None: this thread's). ``dout``: dL/dO as (N, C_out, H_out, W_out), needed only
-    for the full correlation (without it dL/dX is always col2im's). ``kept``: the layer's store, when
-    the columns are the ones it kept from its forward pass; then, inside core.overlap.overlapping(),
-    dL/dK and dL/db are worked out on the helper thread while this one adds up dL/dX, and are whole
-    only after core.overlap.finish().
+    zero in the wide layout's garbage, in a workspace of ``store`` (None: this thread's). ``dout``: dL/dO
+    as (N, C_out, H_out, W_out), needed only for the full correlation (without it dL/dX is always col2im's).
+    ``kept``: the layer's store, when the columns are the ones it kept from its forward pass; then, inside
+    core.overlap.overlapping(), dL/dK and dL/db are worked out on the helper thread while this one adds up
+    dL/dX, and are whole only after core.overlap.finish().
     dL/db: the sum of dL/dO, chunk by chunk (_add_bias_and_weight_grads).
 
     dK[o, c, m, k] = sum_{n, i, j} dO[n, o, i, j] * X_pad[n, c, i*sh + m*dh, j*sw + k*dw]: per chunk,

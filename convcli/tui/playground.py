@@ -397,19 +397,16 @@ class PlaygroundScreen(Screen[None]):
 
     def redraw(self) -> None:
         self.show_status()
-        done = self.done
-        if done is None:  # the first filtering still under way (a large image)
-            row, col = self.model.probe
-            self.draw("#before", self.before, (row * self.model.stride, col * self.model.stride), "before")
-            return
-        m = self.model
-        m.clamp_probe(done.result.image.shape[:2])
-        if self.after is None or self.after[0] is not done:  # mapped to pixels once per result, not per probe move
-            self.after = (done, imageio.to_display(done.result.image, m.scale, m.display(done)))
-        after = self.after[1]
+        done, m = self.done, self.model
+        if done is not None:
+            m.clamp_probe(done.result.image.shape[:2])
         row, col = m.probe
         self.draw("#before", self.before, (row * m.stride, col * m.stride), "before")
-        self.draw("#after", after, (row, col), "after")
+        if done is None:  # the first filtering still under way (a large image): the photo meanwhile
+            return
+        if self.after is None or self.after[0] is not done:  # mapped to pixels once per result, not per probe move
+            self.after = (done, imageio.to_display(done.result.image, m.scale, m.display(done)))
+        self.draw("#after", self.after[1], (row, col), "after")
         try:
             view: Any = pixel_view(m.pixel(done), m.pixels.ndim == 3)
         except ConvcliError as err:
