@@ -51,14 +51,13 @@ def opened(browser):
         page.close()
 
 
+# the lit cells' coordinates (channel, filter, row, col; those the grid has), read in one round trip to the page
+_LIT = """grid => [...document.querySelectorAll(`[data-grid="${grid}"][data-lit]`)].map(c =>
+    ["data-channel", "data-filter", "data-row", "data-col"].map(n => c.getAttribute(n)).filter(v => v !== null))"""
+
+
 def _lit(page, grid):
-    cells = page.query_selector_all(f'[data-grid="{grid}"][data-lit]')
-    out = []
-    for c in cells:
-        names = ("data-channel", "data-filter", "data-row", "data-col")
-        values = [c.get_attribute(n) for n in names]
-        out.append(tuple(int(v) for v in values if v is not None))
-    return out
+    return [tuple(int(v) for v in cell) for cell in page.evaluate(_LIT, grid)]
 
 
 @pytest.mark.parametrize(
