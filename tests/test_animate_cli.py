@@ -2,6 +2,7 @@
 
 import json
 import xml.dom.minidom
+from itertools import pairwise
 
 import pytest
 from PIL import Image
@@ -222,6 +223,56 @@ def test_channel_frames_read_the_planes_of_their_filters_group(args, c, f, g):
         literal = {(ch, r, col) for ch in group for r in range(i * 2 - 1, i * 2 + 2) for col in range(j * 2 - 1, j * 2 + 2)
                    if 0 <= r < 4 and 0 <= col < 5}  # fmt: skip
         assert {tuple(x) for x in fr["reads"]} == literal
+
+
+def _runs(flags):
+    """(start, stop) of each run of True in a sequence of flags."""
+    runs, start = [], None
+    for k, flag in enumerate([*flags, False]):
+        if flag and start is None:
+            start = k
+        elif not flag and start is not None:
+            runs.append((start, k))
+            start = None
+    return runs
+
+
+def test_the_filters_output_planes_are_drawn_apart_in_png_and_svg(tmp_path):
+    """Three filters' planes of 2 rows: three blocks of cells down the output grid, a background band between
+    them, each block as tall as its rows and each grid closed by a border on all four sides."""
+    import numpy as np
+
+    import convcli
+    from convcli.imageio.figures import layout
+
+    args = ("animate", "--H", "4", "--W", "5", "--K", "3", "--stride", "2", "--padding", "1", "--channels", "2")
+    fig = convcli.animate(H=4, W=5, K=3, stride=2, padding=1, channels=2, filters=3).figure
+    lay = layout(fig, 30)
+    assert invoke(*args, "--filters", "3", "--frame", "1", "--size", "30", "-o", tmp_path / "f.png").exit_code == 0
+    with Image.open(tmp_path / "f.png") as im:
+        rgb = np.asarray(im.convert("RGB")).astype(int)
+    x0, y0 = lay.output_origin
+    column = rgb[:, x0 + 15]  # down the middle of the output grid's first column
+    blocks = [(a, b) for a, b in _runs((column != 255).any(axis=1)) if a >= y0 - 1]
+    assert len(blocks) == 3
+    assert all(b - a == 2 * 30 + 1 for a, b in blocks)  # two rows of cells and the closing border
+    assert all(b2 - a2 == 15 - 1 for (_, a2), (b2, _) in pairwise(blocks))  # half a cell apart
+    right = rgb[y0 + 5, x0 + 3 * 30]  # the grid's right edge, a border line
+    assert (right != 255).any()
+    assert invoke(*args, "--filters", "3", "--frame", "1", "--size", "30", "-o", tmp_path / "f.svg").exit_code == 0
+    svg = xml.dom.minidom.parse(str(tmp_path / "f.svg"))
+    ys = sorted({int(float(r.getAttribute("y"))) for r in svg.getElementsByTagName("rect")
+                 if r.getAttribute("x") == str(x0)})  # fmt: skip
+    assert ys == [y0 + f * (2 * 30 + 15) + i * 30 for f in range(3) for i in range(2)]
+    # a narrow output grid: its label ("output planes") is wider than the grid and still fits the picture
+    narrow = ("animate", "--H", "16", "--K", "15", "--channels", "2", "--filters", "2", "--frame", "1", "--size", "24")
+    assert invoke(*narrow, "-o", tmp_path / "n.png").exit_code == 0
+    top = layout(convcli.animate(H=16, K=15, channels=2, filters=2).figure, 24).output_origin[1]
+    with Image.open(tmp_path / "n.png") as im:
+        rgb = np.asarray(im.convert("RGB")).astype(int)
+    label_band = rgb[top - 16 : top - 2]
+    assert (label_band != 255).any()  # the label is there
+    assert (label_band[:, -8:] == 255).all()
 
 
 def test_channel_numbers_add_up_plane_by_plane():

@@ -76,6 +76,17 @@ class Layout:
     legend_y: int
     width: int
     height: int
+    plane_rows: int = 0  # the output's rows per stacked plane (the channels' figure), half a cell apart; 0: none
+
+    def xy(self, origin: tuple[int, int], r: int, c: int) -> tuple[int, int]:
+        """The top left pixel of cell (r, c) of the grid drawn at ``origin``."""
+        gap = (r // self.plane_rows) * (self.cell // 2) if self.plane_rows and origin == self.output_origin else 0
+        return origin[0] + c * self.cell, origin[1] + r * self.cell + gap
+
+
+def _plane_rows(fig: Figure) -> int:
+    """Rows per output plane where the filters' planes are stacked (the channels' figure), else 0."""
+    return fig.sizes[1][1] if fig.sizes is not None and len(fig.sizes[1]) == 3 else 0
 
 
 def _wrapped(text: str, width: int) -> list[str]:
@@ -94,13 +105,16 @@ def frame_text(fig: Figure, index: int, wrap: int) -> list[str]:
 def layout(fig: Figure, cell: int) -> Layout:
     gh, gw = fig.grid.size
     oh, ow = fig.output_size
-    grids = cell + gw * cell + 3 * cell + ow * cell + cell
-    width = max(grids, 480)
+    output_x = cell + gw * cell + 3 * cell
+    label = len(fig.labels[1]) * 8 + 16  # the output grid's label may be wider than the grid (13-pixel text)
+    width = max(output_x + max(ow * cell + cell, label), 480)
     wrap = max(40, (width - 2 * cell) // 8)
     title = tuple(_wrapped(fig.title, wrap))
     top = 8 + len(title) * LINE + 20
     captions = max(len(frame_text(fig, i, wrap)) for i in range(len(fig.pictures)))
-    grid_bottom = top + max(gh, oh) * cell
+    plane = _plane_rows(fig)
+    gaps = (oh // plane - 1) * (cell // 2) if plane else 0
+    grid_bottom = top + max(gh * cell, oh * cell + gaps)
     legend_lines = tuple(_wrapped(fig.legend(), wrap))
     legend_y = grid_bottom + 12 + captions * LINE + 8
     height = legend_y + len(legend_lines) * LINE + 8
@@ -110,11 +124,12 @@ def layout(fig: Figure, cell: int) -> Layout:
         title,
         legend_lines,
         (cell, top),
-        (cell + gw * cell + 3 * cell, top),
+        (output_x, top),
         grid_bottom + 12,
         legend_y,
         width,
         height,
+        plane,
     )
 
 
@@ -179,16 +194,16 @@ class _Painter:
                     self._label(draw, self.lay.output_origin, i, j, str(fig.overlaps[i][j]), 13)
 
     def _cell(self, im: Image.Image, origin: tuple[int, int], r: int, c: int, index: int) -> None:
-        x, y, s = origin[0] + c * self.lay.cell, origin[1] + r * self.lay.cell, self.lay.cell
+        (x, y), s = self.lay.xy(origin, r, c), self.lay.cell
         if index == 0:  # a gap between stacked planes: left as the background
             return
-        im.paste(9, (x, y, x + s, y + s))
+        im.paste(9, (x, y, x + s + 1, y + s + 1))  # the border on all four sides: the grid's last line closes it
         im.paste(index, (x + 1, y + 1, x + s, y + s))
 
     def _label(self, draw: ImageDraw.ImageDraw, origin: tuple[int, int], r: int, c: int, text: str, fill: int) -> None:
         s = self.lay.cell
-        x, y = origin[0] + c * s + s / 2, origin[1] + r * s + s / 2
-        draw.text((x, y), text, fill=fill, font=self.font, anchor="mm")
+        x, y = self.lay.xy(origin, r, c)
+        draw.text((x + s / 2, y + s / 2), text, fill=fill, font=self.font, anchor="mm")
 
     def frames(self, indices: list[int]) -> Iterator[Image.Image]:
         """Palette images of the chosen frames, in order; output cells fill in as the windows pass."""
@@ -427,13 +442,15 @@ class _Svg:
 
     def rect(self, origin: tuple[int, int], r: int, c: int, fill: int, body: str = "") -> str:
         cell = self.cell
-        x, y = origin[0] + c * cell, origin[1] + r * cell
+        x, y = self.lay.xy(origin, r, c)
         head = f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{self.hex(fill)}" stroke="{self.hex(9)}"'
         return f"{head}>{body}</rect>" if body else f"{head}/>"
 
     def label(self, origin: tuple[int, int], r: int, c: int, value: str, fill: int) -> str:
-        x, y = origin[0] + c * self.cell + self.cell / 2, origin[1] + r * self.cell + self.cell / 2
-        return self.text(x, y, value, fill, ' text-anchor="middle" dominant-baseline="central"')
+        x, y = self.lay.xy(origin, r, c)
+        return self.text(
+            x + self.cell / 2, y + self.cell / 2, value, fill, ' text-anchor="middle" dominant-baseline="central"'
+        )
 
     def output_cell(self, i: int, j: int, page: int | None) -> str:
         fig, lay = self.fig, self.lay
