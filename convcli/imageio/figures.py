@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from PIL import Image, ImageDraw
 
     from convcli.explain.animation import Figure, Picture
+    from convcli.imageio.pdf import Operators, TrueTypeFont
 
 # palette index -> RGB
 COLOURS = [
@@ -437,7 +438,13 @@ class _Svg:
     def hex(self, i: int) -> str:
         return "#{:02x}{:02x}{:02x}".format(*self.colours[i])
 
-    def text(self, x: float, y: float, line: str, fill: int = 8, extra: str = "") -> str:
+    def text(
+        self, x: float, y: float, line: str, fill: int = 8, anchor: str = "start", size: int = 13, central: bool = False
+    ) -> str:
+        """``line`` with its baseline at y (``central``: its middle), starting, centred (middle) or ending at x."""
+        extra = "" if anchor == "start" else f' text-anchor="{anchor}"'
+        extra += ' dominant-baseline="central"' if central else ""
+        extra += "" if size == 13 else f' font-size="{size}"'
         return f'<text x="{x}" y="{y}" fill="{self.hex(fill)}"{extra}>{escape(line)}</text>'
 
     def rect(self, origin: tuple[int, int], r: int, c: int, fill: int, body: str = "") -> str:
@@ -448,9 +455,7 @@ class _Svg:
 
     def label(self, origin: tuple[int, int], r: int, c: int, value: str, fill: int) -> str:
         x, y = self.lay.xy(origin, r, c)
-        return self.text(
-            x + self.cell / 2, y + self.cell / 2, value, fill, ' text-anchor="middle" dominant-baseline="central"'
-        )
+        return self.text(x + self.cell / 2, y + self.cell / 2, value, fill, "middle", central=True)
 
     def output_cell(self, i: int, j: int, page: int | None) -> str:
         fig, lay = self.fig, self.lay
@@ -477,7 +482,7 @@ class _Svg:
         small = max(7, min(11, int(cell * 0.3)))
         parts += [
             self.text(lay.input_origin[0] + (c + 1) * cell - 2, lay.input_origin[1] + (r + 1) * cell - 2, w, 13,
-                      f' text-anchor="end" font-size="{small}"')
+                      "end", small)
             for (r, c), w in zip(pic.lit_input, pic.weights, strict=False)
         ]  # fmt: skip
         parts += [self.rect(lay.output_origin, i, j, 6) for i, j in pic.lit_output]
@@ -561,16 +566,64 @@ MAX_PDF_PAGES = 400  # a frame a page: past this, a PDF is no longer a slide dec
 
 
 def save_pdf(path: str, fig: Figure, cell: int, replace: bool = False, theme: str = "light") -> None:
-    """Every frame as a page of one PDF (for Beamer's \\animategraphics or a page per step), atomically."""
+    """Every frame as a page of one PDF (for Beamer's \\animategraphics or a page per step), atomically: vector
+    pages (cells and text, the figures' font embedded) where that font is a TrueType file, else pictures."""
     n = len(fig.pictures)
     if n > MAX_PDF_PAGES:
         raise OutputError(
             f"{n} frames would be {n} PDF pages (at most {MAX_PDF_PAGES}): choose frames with --frame, or write a GIF"
         )
-    # RGB pages (Pillow writes them as JPEG; a palette page would be written uncompressed, ten times larger)
-    pages = [im.convert("RGB") for im in _Painter(fig, cell, theme).frames(list(range(n)))]
+    font = _pdf_font()
+    if font is None:
+        # RGB pages (Pillow writes them as JPEG; a palette page would be written uncompressed, ten times larger)
+        pages = [im.convert("RGB") for im in _Painter(fig, cell, theme).frames(list(range(n)))]
+
+        def write_pictures(tmp: str) -> None:
+            pages[0].save(tmp, format="PDF", save_all=True, append_images=pages[1:], resolution=96.0, quality=85)
+
+        write_atomically(path, write_pictures, replace)
+        return
+    from convcli.imageio.pdf import Operators, PdfFile
+
+    parts = _PdfParts(fig, cell, theme, Operators(font))
+    lay = parts.lay
 
     def write(tmp: str) -> None:
-        pages[0].save(tmp, format="PDF", save_all=True, append_images=pages[1:], resolution=96.0, quality=85)
+        with open(tmp, "wb") as f:
+            pdf = PdfFile(f, font)
+            for index in range(n):
+                ground = Operators.rect(0, 0, lay.width, lay.height, parts.colours[0])
+                pdf.add_page(lay.width, lay.height, [Operators.start(lay.height), ground, *parts.page(index)])
+            pdf.close()
 
     write_atomically(path, write, replace)
+
+
+def _pdf_font() -> TrueTypeFont | None:
+    """The figures' monospaced font as a TrueType file to embed, or None (Pillow's own font, a font collection)."""
+    from convcli.imageio.pdf import TrueTypeFont
+
+    font_path = getattr(monospace_font(13), "path", None)
+    if not isinstance(font_path, str) or not font_path.lower().endswith(".ttf"):
+        return None
+    try:
+        return TrueTypeFont(font_path)
+    except (OSError, ValueError):
+        return None
+
+
+class _PdfParts(_Svg):
+    """The SVG's page routine drawing PDF pages: each part is a run of PDF operators in place of an element."""
+
+    def __init__(self, fig: Figure, cell: int, theme: str, operators: Operators):
+        super().__init__(fig, cell, 0, False, theme)
+        self.operators = operators
+
+    def text(
+        self, x: float, y: float, line: str, fill: int = 8, anchor: str = "start", size: int = 13, central: bool = False
+    ) -> str:
+        return self.operators.text(x, y, line, self.colours[fill], size, anchor, central)
+
+    def rect(self, origin: tuple[int, int], r: int, c: int, fill: int, body: str = "") -> str:
+        x, y = self.lay.xy(origin, r, c)
+        return self.operators.rect(x, y, self.cell, self.cell, self.colours[fill], self.colours[9])
