@@ -130,3 +130,21 @@ def test_the_pdf_streams_are_flate_compressed(tmp_path, vector_font):
     streams = re.findall(rb"stream\n(.*?)\nendstream", data, re.S)
     assert streams
     assert all(zlib.decompress(s) for s in streams)
+
+
+def test_frame_chooses_the_pdfs_pages_and_a_sheet_is_refused(tmp_path, vector_font):
+    from tests.conftest import assert_fails
+
+    out = tmp_path / "steps.pdf"
+    result = invoke("animate", *ARGS, "--frame", "5,1", "-o", out)
+    assert result.exit_code == 0
+    pages = _pages(out)
+    assert [p.extract_text().split("frame ")[1].split(":")[0] for p in pages] == ["5/9", "1/9"]  # in the order asked
+    assert_fails(invoke("animate", *ARGS, "--sheet", "-o", tmp_path / "s.pdf"), 2, "a sheet is one picture")
+    assert not (tmp_path / "s.pdf").exists()
+    # past the pages a PDF holds, the error's advice works
+    assert_fails(
+        invoke("animate", "--H", "30", "--K", "3", "-o", tmp_path / "big.pdf"), 1, "choose frames with --frame"
+    )
+    assert invoke("animate", "--H", "30", "--K", "3", "--frame", "1,784", "-o", tmp_path / "big.pdf").exit_code == 0
+    assert len(_pages(tmp_path / "big.pdf")) == 2

@@ -98,7 +98,7 @@ class AnimationResult(Result):
         theme: str = "light",
     ) -> str:
         """A .gif, animated .png, animated .svg or a .pdf of a frame a page; with ``frames`` (indices from 0)
-        those stills as .png or .svg; .json or .html as every result writes them. ``theme``: light or dark
+        those stills as .png or .svg, or those pages of a .pdf; .json or .html as every result writes them. ``theme``: light or dark
         (files; a page follows the browser's). Atomic; an existing file only with ``force``."""
         from convcli import imageio
         from convcli.imageio.figures import THEMES, save_animation, save_pdf, save_stills, save_svg
@@ -114,8 +114,8 @@ class AnimationResult(Result):
             return super().save(path, force)
         if ext not in FIGURE_SUFFIXES:
             raise OptionError(f"{path}: write .gif, .png, .svg, .pdf or .html", "--output")
-        if frames is not None and ext in (".gif", ".pdf"):
-            raise OptionError("stills go to .png or .svg", "--output")
+        if frames is not None and ext == ".gif":
+            raise OptionError("stills go to .png, .svg or .pdf", "--output")
         at_least(size, 4, "--size")
         at_least(duration, 20, "--duration", maximum=None)
         imageio.refuse_overwrite(path, [], force)
@@ -123,7 +123,7 @@ class AnimationResult(Result):
         if ext == ".svg":
             save_svg(path, self.figure, cell, duration, loop, frames, replace=force, theme=theme)
         elif ext == ".pdf":
-            save_pdf(path, self.figure, cell, replace=force, theme=theme)
+            save_pdf(path, self.figure, cell, replace=force, theme=theme, indices=frames)
         elif frames is not None:
             save_stills(path, self.figure, cell, frames, replace=force, theme=theme)
         else:

@@ -47,8 +47,8 @@ EPILOG = """Examples (each runs as it is; # lines are comments):
   # numbers in the cells, every frame as text
   convcli animate --H 4 --K 3 --values --seed 1 --frames
 
-  # two frames as still pictures, for a PDF
-  convcli animate --H 7 --K 3 --dilation 2 --frame 1,5 -o still.png
+  # frames 1 and 5 as the two pages of a PDF handout
+  convcli animate --H 7 --K 3 --dilation 2 --frame 1,5 -o steps.pdf
 
   # dL/dX gathered cell by cell
   convcli animate --H 5 --K 3 --stride 2 --grad
@@ -116,7 +116,8 @@ def animate(
         bool, typer.Option("--frames", help="Print every frame as plain text, one after another.")
     ] = False,
     frame: Annotated[
-        str | None, typer.Option("--frame", help="Stills: frame N (or N,M,...) from 1, with -o x.png or x.svg.")
+        str | None,
+        typer.Option("--frame", help="Stills: frame N (or N,M,...) from 1, with -o x.png or x.svg; pages of -o x.pdf."),
     ] = None,
     sheet: Annotated[bool, typer.Option("--sheet", help="Every frame on one page, with -o x.png or x.svg.")] = False,
     fps: Annotated[float, typer.Option("--fps", min=0.1, max=60, help="Frames per second in the terminal.")] = 2.0,
@@ -165,6 +166,9 @@ def animate(
         typer.echo(json.dumps(result.to_json()))
         return
     indices = result.frame_indices(frame, sheet)
+    if sheet and output is not None and output.lower().endswith(".pdf"):
+        raise typer.BadParameter("a sheet is one picture: give -o x.png or x.svg (a PDF has a page a frame)",
+                                 param_hint="'--sheet'")  # fmt: skip
     if output is not None:
         result.save(output, force, size, duration, loop, indices, theme)
         n = len(indices) if indices is not None else len(result.figure.pictures)

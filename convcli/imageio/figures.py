@@ -565,10 +565,14 @@ def save_svg(
 MAX_PDF_PAGES = 400  # a frame a page: past this, a PDF is no longer a slide deck
 
 
-def save_pdf(path: str, fig: Figure, cell: int, replace: bool = False, theme: str = "light") -> None:
-    """Every frame as a page of one PDF (for Beamer's \\animategraphics or a page per step), atomically: vector
-    pages (cells and text, the figures' font embedded) where that font is a TrueType file, else pictures."""
-    n = len(fig.pictures)
+def save_pdf(
+    path: str, fig: Figure, cell: int, replace: bool = False, theme: str = "light", indices: list[int] | None = None
+) -> None:
+    """Every frame (or the frames ``indices``) as a page of one PDF, for Beamer's \\animategraphics or a page per
+    step, atomically: vector pages (cells and text, the figures' font embedded) where that font is a TrueType
+    file, else pictures."""
+    chosen = list(range(len(fig.pictures))) if indices is None else indices
+    n = len(chosen)
     if n > MAX_PDF_PAGES:
         raise OutputError(
             f"{n} frames would be {n} PDF pages (at most {MAX_PDF_PAGES}): choose frames with --frame, or write a GIF"
@@ -576,7 +580,8 @@ def save_pdf(path: str, fig: Figure, cell: int, replace: bool = False, theme: st
     font = _pdf_font()
     if font is None:
         # RGB pages (Pillow writes them as JPEG; a palette page would be written uncompressed, ten times larger)
-        pages = [im.convert("RGB") for im in _Painter(fig, cell, theme).frames(list(range(n)))]
+        painted = dict(zip(sorted(set(chosen)), _Painter(fig, cell, theme).frames(chosen), strict=True))
+        pages = [painted[i].convert("RGB") for i in chosen]
 
         def write_pictures(tmp: str) -> None:
             pages[0].save(tmp, format="PDF", save_all=True, append_images=pages[1:], resolution=96.0, quality=85)
@@ -591,7 +596,7 @@ def save_pdf(path: str, fig: Figure, cell: int, replace: bool = False, theme: st
     def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
             pdf = PdfFile(f, font)
-            for index in range(n):
+            for index in chosen:
                 ground = Operators.rect(0, 0, lay.width, lay.height, parts.colours[0])
                 pdf.add_page(lay.width, lay.height, [Operators.start(lay.height), ground, *parts.page(index)])
             pdf.close()
