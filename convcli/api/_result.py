@@ -7,7 +7,6 @@ network); ``save(path)`` writes it through the same writers as the command (atom
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,6 +72,8 @@ class Result(ABC):
 
     def file_text(self, suffix: str) -> str:
         if suffix == ".json":
+            import json
+
             return json.dumps(self.to_json(), indent=2) + "\n"
         if suffix == ".html":
             made = self.page()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from convcli.core.errors import OptionError
-from convcli.core.shapes import MAX_EXTENT
+from convcli.core.limits import MAX_EXTENT
 
 Pair = tuple[int, int]
 PairLike = int | Sequence[int] | str

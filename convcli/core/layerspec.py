@@ -31,7 +31,8 @@ from typing import TypeVar
 
 from .errors import ParameterError
 from .fields import AxisFields, input_fields
-from .shapes import MAX_EXTENT, conv_axis, pool_axis, transposed_axis
+from .limits import MAX_EXTENT
+from .shapes import conv_axis, pool_axis, transposed_axis
 
 _T = TypeVar("_T")
 

@@ -15,9 +15,6 @@ from .errors import ParameterError, ShapeError
 
 Pair = tuple[int, int]
 _A = TypeVar("_A")
-# the largest size, kernel, stride, padding or channel count convcli takes: past any network's, and every count
-# made of them (parameters, multiply-accumulates) stays a number Python prints (it refuses past 4,300 digits)
-MAX_EXTENT = 10**9
 PadPair = tuple[tuple[int, int], tuple[int, int]]
 IntOrPair = int | Sequence[int]
 Padding = int | str | Sequence[int] | PadPair  # N, (h, w), "same", "valid" or ((top, bottom), (left, right))
