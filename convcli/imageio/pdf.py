@@ -7,6 +7,7 @@ TrueType font, glyphs addressed by their ids) with a ToUnicode map for the text'
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 import zlib
@@ -29,7 +30,8 @@ class TrueTypeFont:
             raise ValueError(f"{path} is not a usable TrueType font") from err
 
     def _read(self, path: str) -> None:
-        self.name = re.sub(r"[^A-Za-z0-9-]", "", path.rsplit("/", 1)[-1].rsplit(".", 1)[0]) or "Font"
+        stem = os.path.splitext(os.path.basename(path))[0]
+        self.name = re.sub(r"[^A-Za-z0-9-]", "", stem) or "Font"  # a PDF name: no spaces, no punctuation
         tables = self._tables()
         head, hhea = tables["head"], tables["hhea"]
         self.units = self._u16(head + 18)
@@ -41,6 +43,8 @@ class TrueTypeFont:
         metrics = self._u16(hhea + 34)
         hmtx = tables["hmtx"]
         self.advances = [self._u16(hmtx + 4 * k) for k in range(metrics)]
+        if not self.advances or not self.units:
+            raise ValueError("the font has no glyph metrics")
         self._cmap = self._char_map(tables["cmap"])
         self.used: dict[int, str] = {}  # glyph id -> the character it was asked for (the ToUnicode map)
 
