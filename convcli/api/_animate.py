@@ -98,8 +98,8 @@ class AnimationResult(Result):
         theme: str = "light",
     ) -> str:
         """A .gif, animated .png, animated .svg or a .pdf of a frame a page; with ``frames`` (indices from 0)
-        those stills as .png or .svg, or those pages of a .pdf; .json or .html as every result writes them. ``theme``: light or dark
-        (files; a page follows the browser's). Atomic; an existing file only with ``force``."""
+        those stills as .png or .svg, or those pages of a .pdf; .json or .html as every result writes them.
+        ``theme``: light or dark (files; a page follows the browser's). Atomic; an existing file only with ``force``."""
         from convcli import imageio
         from convcli.imageio.figures import THEMES, save_animation, save_pdf, save_stills, save_svg
 
