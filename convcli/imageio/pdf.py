@@ -141,7 +141,8 @@ class Operators:
         if not line:
             return ""
         font = self.font
-        x -= {"start": 0.0, "middle": font.width(line, size) / 2, "end": font.width(line, size)}[anchor]
+        if anchor != "start":
+            x -= font.width(line, size) / (2 if anchor == "middle" else 1)
         if central:
             y += (font.ascent + font.descent) / 2 * size / font.units
         glyphs = "".join(f"{g:04X}" for g in font.glyphs(line))
@@ -219,7 +220,7 @@ class PdfFile:
 
 def _to_unicode(pairs: Iterable[tuple[int, str]]) -> bytes:
     """A CMap from glyph ids to the characters they show, so a reader can search and copy the text."""
-    entries = [f"<{g:04X}> <{''.join(f'{u:04X}' for u in _utf16(ch))}>" for g, ch in pairs]
+    entries = [f"<{g:04X}> <{ch.encode('utf-16-be').hex().upper()}>" for g, ch in pairs]
     chunks: Sequence[list[str]] = [entries[k : k + 100] for k in range(0, len(entries), 100)]
     body = "".join(f"{len(c)} beginbfchar\n" + "\n".join(c) + "\nendbfchar\n" for c in chunks)
     return (
@@ -229,8 +230,3 @@ def _to_unicode(pairs: Iterable[tuple[int, str]]) -> bytes:
         "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
         f"{body}endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
     ).encode("ascii")
-
-
-def _utf16(ch: str) -> list[int]:
-    data = ch.encode("utf-16-be")
-    return [int.from_bytes(data[k : k + 2], "big") for k in range(0, len(data), 2)]
